@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify from 'fastify';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
+import { BOOKS, findBook } from './catalogue';
+import { errorBody } from './errors';
+import { parseIsbn10 } from './isbn';
+
+export interface BuildAppOptions {
+  /** pino log level (`fatal` ... `trace`, or `silent`). Default `info`. */
+  logLevel?: string;
+  /**
+   * Milliseconds an idle keep-alive connection stays open. Default 65 000: longer than the
+   * gateway's upstream idle timeout (30 s), so nginx always closes its pooled connections first
+   * and never sends a request on a socket the API is closing at that very moment.
+   */
+  keepAliveTimeoutMs?: number;
+}
+
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Every route is read-only. Fastify answers HEAD for each GET route by itself. */
+const ALLOW = 'GET, HEAD';
+const REJECTED_METHODS = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+
+const bookSchema = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, title: { type: 'string' } },
+  required: ['id', 'title'],
+  additionalProperties: false,
+} as const;
+
+const statusSchema = {
+  type: 'object',
+  properties: { status: { type: 'string' } },
+  required: ['status'],
+} as const;
+
+function sendError(reply: FastifyReply, statusCode: number, message: string): FastifyReply {
+  return reply.code(statusCode).send(errorBody(statusCode, message, reply.request.id));
+}
+
+const rejectMethod: RouteHandlerMethod = (request, reply) =>
+  sendError(reply.header('allow', ALLOW), 405, `${request.method} is not allowed here; use ${ALLOW}`);
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (malformed request line,
+ * oversized headers, slow clients), answered in the API's error shape instead of Fastify's.
+ */
+function answerClientError(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const statusCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  // No request was parsed, so none has an id yet: this one appears in no log line.
+  const body = JSON.stringify(errorBody(statusCode, 'The request could not be read as HTTP/1.1', randomUUID()));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** The books API as a Fastify instance, routes registered, not yet listening. */
+export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info', name: 'books' },
+    // The gateway sets X-Request-Id; logging it lets gateway and API log lines be joined.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    // While shutting down, requests that still arrive on open connections are served (with
+    // `Connection: close`, which Fastify adds) rather than refused: the pod may still be in the
+    // endpoints for a moment, and a served request beats a 503 the client has to retry.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    clientErrorHandler: answerClientError,
+  });
+
+  // No route takes a body. Leaving bodies unparsed (Node discards them) means a POST gets the
+  // 405 it deserves, not a 415 or 413 about a body nobody would have read.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, `No route for ${request.method} ${request.url}`));
+  app.setErrorHandler<FastifyError>((error, request, reply) => {
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendError(reply, statusCode, 'The server could not answer this request');
+    }
+    return sendError(reply, statusCode, error.message);
+  });
+
+  function rejectOtherMethods(url: string): void {
+    app.route({ method: REJECTED_METHODS, url, handler: rejectMethod });
+  }
+
+  app.get('/books', { schema: { response: { 200: { type: 'array', items: bookSchema } } } }, async () => BOOKS);
+  rejectOtherMethods('/books');
+
+  app.get<{ Params: { id: string } }>(
+    '/books/:id',
+    { schema: { response: { 200: bookSchema } } },
+    async (request, reply) => {
+      const id = parseIsbn10(request.params.id);
+      if (id === undefined) {
+        const example = BOOKS[0]?.id;
+        const message = `Book id must be an ISBN-10 of ten digits with a valid check digit, e.g. ${example}`;
+        return sendError(reply, 400, message);
+      }
+      return findBook(id) ?? sendError(reply, 404, `No book with id ${id}`);
+    },
+  );
+  rejectOtherMethods('/books/:id');
+
+  // Probes hit these every few seconds: log them only when something is wrong.
+  const probe = { logLevel: 'warn', schema: { response: { 200: statusSchema } } } as const;
+  app.get('/healthz', probe, async () => ({ status: 'ok' }));
+  rejectOtherMethods('/healthz');
+  app.get('/readyz', probe, async (_request, reply) =>
+    shuttingDown ? sendError(reply, 503, 'Shutting down') : { status: 'ready' },
+  );
+  rejectOtherMethods('/readyz');
+
+  return app;
+}

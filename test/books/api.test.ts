@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { eventually, startBooks, type BooksProcess } from './support/books-process';
+import { request, type HttpResponse } from './support/http-client';
+
+const TUTORIAL_BOOKS = [
+  { id: 1788395549, title: 'Learning Node.js Development' },
+  { id: 1788620216, title: 'Hands-On Microservices with Node.js' },
+];
+const JSON_TYPE = 'application/json; charset=utf-8';
+const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+function isIsbn10(id: number): boolean {
+  const digits = String(id);
+  const sum = [...digits].reduce((total, digit, i) => total + (10 - i) * Number(digit), 0);
+  return digits.length === 10 && sum % 11 === 0;
+}
+
+function assertError(response: HttpResponse, status: number, error: string): void {
+  assert.equal(response.status, status);
+  assert.equal(response.headers['content-type'], JSON_TYPE);
+  const body: unknown = JSON.parse(response.body);
+  assert.deepEqual(Object.keys(body as object).sort(), ['error', 'message', 'requestId']);
+  const { error: code, message, requestId } = body as Record<string, unknown>;
+  assert.equal(code, error);
+  assert.ok(typeof message === 'string' && message.length > 0, 'a human-readable message');
+  assert.ok(typeof requestId === 'string' && requestId.length > 0, 'the request id');
+}
+
+describe('books API over HTTP', function () {
+  let books: BooksProcess;
+  const get = (path: string, headers?: Record<string, string>) => request(books.port, path, { headers });
+
+  before(async function () {
+    books = await startBooks();
+  });
+
+  after(async function () {
+    await books?.kill();
+  });
+
+  it('GET /books lists the tutorial books and more, each id an ISBN-10, as JSON', async function () {
+    const response = await get('/books');
+    assert.equal(response.status, 200);
+    assert.equal(response.headers['content-type'], JSON_TYPE);
+    assert.equal(response.headers['x-powered-by'], undefined);
+    const list = JSON.parse(response.body) as { id: number; title: string }[];
+    assert.ok(list.length >= 5, `a few more books than the tutorial's two, got ${list.length}`);
+    for (const book of TUTORIAL_BOOKS) assert.deepEqual(list.find((b) => b.id === book.id), book);
+    for (const book of list) {
+      assert.deepEqual(Object.keys(book).sort(), ['id', 'title']);
+      assert.ok(isIsbn10(book.id), `${book.id} is an ISBN-10`);
+      assert.ok(book.title.trim().length > 0);
+    }
+    assert.equal(new Set(list.map((b) => b.id)).size, list.length, 'ids are unique');
+  });
+
+  it('GET /books/:id returns each listed book, with or without a trailing slash', async function () {
+    const list = JSON.parse((await get('/books')).body) as { id: number }[];
+    for (const book of list) {
+      const response = await get(`/books/${book.id}`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers['content-type'], JSON_TYPE);
+      assert.deepEqual(JSON.parse(response.body), book);
+    }
+    assert.deepEqual(JSON.parse((await get('/books/1788620216/')).body), TUTORIAL_BOOKS[1]);
+  });
+
+  it('an unknown but well-formed ISBN-10 is 404 with a JSON error', async function () {
+    // Kubernetes in Action: a real ISBN-10, not in the catalogue.
+    assertError(await get('/books/1617293725'), 404, 'not_found');
+  });
+
+  it('a malformed id is 400 with a JSON error', async function () {
+    for (const id of ['abc', '178839554', '17883955490', '178839554X', '1788395540', '-788395549']) {
+      assertError(await get(`/books/${id}`), 400, 'bad_request');
+    }
+  });
+
+  it('other methods are 405 with an Allow header, even with a body', async function () {
+    for (const path of ['/books', '/books/1788395549', '/healthz', '/readyz']) {
+      for (const method of OTHER_METHODS) {
+        const response = await request(books.port, path, { method });
+        assertError(response, 405, 'method_not_allowed');
+        assert.equal(response.headers['allow'], 'GET, HEAD', `${method} ${path}`);
+      }
+    }
+    const withBody = [
+      { 'content-type': 'application/json', body: '{"id":1,"title":"x"}' },
+      { 'content-type': 'application/x-www-form-urlencoded', body: 'id=1' },
+      { 'content-type': 'application/json', body: '{not json' },
+    ];
+    for (const { body, ...headers } of withBody) {
+      assertError(await request(books.port, '/books', { method: 'POST', headers, body }), 405, 'method_not_allowed');
+    }
+  });
+
+  it('HEAD answers like GET without a body', async function () {
+    const head = await request(books.port, '/books', { method: 'HEAD' });
+    const get200 = await get('/books');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-type'], JSON_TYPE);
+    assert.equal(head.headers['content-length'], String(Buffer.byteLength(get200.body)));
+    assert.equal(head.body, '');
+    assert.equal((await request(books.port, '/books/1788395549', { method: 'HEAD' })).status, 200);
+    assert.equal((await request(books.port, '/books/1617293725', { method: 'HEAD' })).status, 404);
+  });
+
+  it('an unknown route is 404 with a JSON error', async function () {
+    for (const path of ['/', '/book', '/books/1788395549/reviews', '/index.html']) {
+      assertError(await get(path), 404, 'not_found');
+    }
+    assertError(await request(books.port, '/nowhere', { method: 'POST', body: 'x' }), 404, 'not_found');
+  });
+
+  it('liveness and readiness answer 200 while running', async function () {
+    const health = await get('/healthz');
+    assert.equal(health.status, 200);
+    assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
+    const ready = await get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
+  });
+
+  it('keeps idle connections 65 s, longer than the gateway upstream idle timeout (30 s)', async function () {
+    const response = await request(books.port, '/books', { headers: { connection: 'keep-alive' } });
+    assert.equal(response.headers['keep-alive'], 'timeout=65');
+  });
+
+  it('logs each request as JSON under the X-Request-Id the gateway sent', async function () {
+    const id = `test-${process.pid}-${Date.now()}`;
+    await get('/books/1788395549', { 'x-request-id': id });
+    const lines = () => books.logs.filter((line) => line.reqId === id);
+    await eventually(2000, 'both log lines', () => lines().length === 2);
+    assert.deepEqual(lines().map((line) => line.msg), ['incoming request', 'request completed']);
+    assert.deepEqual(lines()[1]?.['res'], { statusCode: 200 });
+  });
+
+  it('puts the X-Request-Id in error bodies, or the id it generated and logged', async function () {
+    const sent = await get('/books/1617293725', { 'x-request-id': 'gateway-chose-this' });
+    assert.equal(JSON.parse(sent.body).requestId, 'gateway-chose-this');
+    const generated = JSON.parse((await get('/books/1617293725')).body).requestId as string;
+    assert.match(generated, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    await eventually(2000, 'logged', () => books.logs.some((line) => line.reqId === generated));
+  });
+
+  it('a request that is not HTTP is 400 in the same JSON error shape', async function () {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(books.port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(head, /\r\nContent-Type: application\/json; charset=utf-8\r\n/i);
+    assert.equal(JSON.parse(body).error, 'bad_request');
+  });
+});
