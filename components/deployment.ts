@@ -1,0 +1,133 @@
+import type * as k8s from '@pulumi/kubernetes';
+import type * as pulumi from '@pulumi/pulumi';
+import { selectorLabels, workloadLabels } from './labels.js';
+import { preStopPauseSeconds, terminationGraceSeconds, type HttpProbe, type Workload } from './workloads.js';
+
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Container = k8s.types.input.core.v1.Container;
+
+/** A ConfigMap mounted read-only into the workload's container. */
+export interface ConfigVolume {
+  /** Volume name in the pod. */
+  name: string;
+  configMapName: pulumi.Input<string>;
+  mountPath: string;
+}
+
+export interface DeploymentOptions {
+  namespace: string;
+  replicas: number;
+  /** Image reference the pods run: `repo:tag@digest` when pushed, the content tag when loaded. */
+  image: pulumi.Input<string>;
+  /** The image pull Secret, when the registry needs credentials the nodes do not have. */
+  imagePullSecret?: pulumi.Input<string>;
+  /** Pod annotations; a change rolls the pods (the gateway's configuration checksum). */
+  podAnnotations?: Record<string, pulumi.Input<string>>;
+  configVolumes?: ConfigVolume[];
+}
+
+/** Pod-level security: the restricted Pod Security Standard, with the image's numeric user. */
+export function podSecurityContext(workload: Workload): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: workload.user,
+    runAsGroup: workload.user,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Container-level security: no privilege, no capability, nothing written outside its emptyDirs. */
+export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+function httpGet(probe: HttpProbe) {
+  return { httpGet: { path: probe.path, port: probe.port }, timeoutSeconds: 2 };
+}
+
+/** `/tmp/nginx` → `tmp-nginx`: a volume name per writable folder. */
+export function writableVolumeName(dir: string): string {
+  return dir.replace(/^\/+/, '').replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+}
+
+function container(workload: Workload, options: DeploymentOptions): Container {
+  const ports = Object.entries({ http: workload.port, ...workload.otherPorts }).map(([name, containerPort]) => ({
+    name,
+    containerPort,
+    protocol: 'TCP',
+  }));
+  return {
+    name: workload.name,
+    image: options.image,
+    // Tags are content-derived or pinned by digest, so a present image is the right one.
+    imagePullPolicy: 'IfNotPresent',
+    command: workload.command ? [...workload.command] : undefined,
+    env: workload.env,
+    ports,
+    // Ready only when it answers: a rollout waits for it, its Service sends it nothing before.
+    readinessProbe: { ...httpGet(workload.probes.readiness), periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { ...httpGet(workload.probes.liveness), periodSeconds: 10, failureThreshold: 3 },
+    // Keep serving while the endpoints, load balancers and the gateway's resolver stop sending
+    // new requests here; only then does the process get its stop signal.
+    lifecycle: { preStop: { sleep: { seconds: preStopPauseSeconds } } },
+    resources: workload.resources,
+    securityContext: containerSecurityContext(),
+    volumeMounts: [
+      ...workload.writableDirs.map((dir) => ({ name: writableVolumeName(dir), mountPath: dir })),
+      ...(options.configVolumes ?? []).map((volume) => ({ name: volume.name, mountPath: volume.mountPath, readOnly: true })),
+    ],
+  };
+}
+
+function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
+  return {
+    securityContext: podSecurityContext(workload),
+    // None of the workloads talks to the Kubernetes API, nor needs Service environment variables.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: terminationGraceSeconds,
+    imagePullSecrets: options.imagePullSecret === undefined ? undefined : [{ name: options.imagePullSecret }],
+    // Replicas on different nodes where there are several, so a node failure takes only some.
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selectorLabels(workload.name, options.namespace) },
+      },
+    ],
+    containers: [container(workload, options)],
+    volumes: [
+      ...workload.writableDirs.map((dir) => ({ name: writableVolumeName(dir), emptyDir: { sizeLimit: '64Mi' } })),
+      ...(options.configVolumes ?? []).map((volume) => ({ name: volume.name, configMap: { name: volume.configMapName } })),
+    ],
+  };
+}
+
+/**
+ * The Deployment of a workload. Rolling updates start a new pod and wait for it to be ready
+ * before stopping an old one (`maxUnavailable: 0`), so capacity never drops during a rollout.
+ */
+export function deploymentArgs(workload: Workload, options: DeploymentOptions): k8s.apps.v1.DeploymentArgs {
+  const labels = workloadLabels(workload.name, workload.component, options.namespace);
+  return {
+    metadata: { name: workload.name, namespace: options.namespace, labels },
+    spec: {
+      replicas: options.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(workload.name, options.namespace) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels, annotations: options.podAnnotations },
+        spec: podSpec(workload, options),
+      },
+    },
+  };
+}

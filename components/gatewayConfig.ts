@@ -1,0 +1,46 @@
+import type * as k8s from '@pulumi/kubernetes';
+import { createHash } from 'node:crypto';
+import { clusterPlatform, headlessServiceUpstream, renderGateway } from '../apps/gateway/src/index.js';
+import { workloadLabels } from './labels.js';
+import { gatewayTimeouts, workloads } from './workloads.js';
+
+/** Pod annotation carrying the configuration's checksum: a new configuration rolls the pods. */
+export const configChecksumAnnotation = 'books-gateway/config-checksum';
+
+/** The gateway's nginx files in a cluster: the backends are the namespace's headless Services. */
+export function renderClusterGateway(namespace: string): Record<string, string> {
+  const { books, 'books-react': booksReact, gateway } = workloads;
+  return renderGateway({
+    listenPort: gateway.port,
+    statusPort: gateway.otherPorts?.status,
+    books: headlessServiceUpstream(books.name, namespace, books.port),
+    booksReact: headlessServiceUpstream(booksReact.name, namespace, booksReact.port),
+    platform: clusterPlatform,
+    timeouts: gatewayTimeouts,
+  }).files;
+}
+
+/** SHA-256 of the files, independent of the order they were rendered in. */
+export function configChecksum(files: Record<string, string>): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name]}\0`);
+  return hash.digest('hex');
+}
+
+/**
+ * The ConfigMap holding the rendered files, named after their checksum and immutable: a new
+ * configuration is a new ConfigMap, so pods of the previous rollout keep the files they started
+ * with and a rollback finds them again.
+ */
+export function gatewayConfigMapArgs(namespace: string, files: Record<string, string>): k8s.core.v1.ConfigMapArgs {
+  const gateway = workloads.gateway;
+  return {
+    metadata: {
+      name: `gateway-config-${configChecksum(files).slice(0, 10)}`,
+      namespace,
+      labels: workloadLabels(gateway.name, gateway.component, namespace),
+    },
+    immutable: true,
+    data: files,
+  };
+}

@@ -1,0 +1,56 @@
+import type * as dockerBuild from '@pulumi/docker-build';
+import * as pulumi from '@pulumi/pulumi';
+import * as path from 'node:path';
+import type { ImageName, ImageRegistry, Target } from '../stacks/target.js';
+import { buildContextDigest } from './buildContext.js';
+
+/** The images GatewayStack builds, one per workload. */
+export const imageNames: readonly ImageName[] = ['gateway', 'books', 'books-react'];
+
+/** Repository of the images loaded into the local Docker (never pushed, so any name will do). */
+export const localRepositoryPrefix = 'books-gateway';
+
+/** Where an image is built from: the repository root as context, the image's own Dockerfile. */
+export function imageSource(sourceRoot: string, image: ImageName): { context: string; dockerfile: string } {
+  return { context: sourceRoot, dockerfile: path.join(sourceRoot, 'apps', image, 'Dockerfile') };
+}
+
+/** A tag that changes whenever anything the build can see changes: 16 hex digits of its digest. */
+export function contentTag(sourceRoot: string, image: ImageName): string {
+  const { context, dockerfile } = imageSource(sourceRoot, image);
+  return buildContextDigest(context, dockerfile).slice(0, 16);
+}
+
+export interface ImageBuildOptions {
+  sourceRoot: string;
+  /** Undefined builds for the building machine. */
+  platform?: Target['platform'];
+  /** Undefined loads the image into the local Docker instead of pushing it. */
+  registry?: ImageRegistry;
+  /** The content tag (contentTag). */
+  tag: string;
+}
+
+/** The image's name and tag: in its registry repository, or the local one. */
+export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'registry' | 'tag'>): pulumi.Output<string> {
+  const repository = options.registry ? options.registry.repository(image) : `${localRepositoryPrefix}/${image}`;
+  return pulumi.interpolate`${repository}:${options.tag}`;
+}
+
+/**
+ * The build of one image. Pushed when there is a registry (with its credentials, in memory only),
+ * otherwise loaded into the local Docker, which is where Docker Desktop's kubelet finds it.
+ */
+export function imageBuildArgs(image: ImageName, options: ImageBuildOptions): dockerBuild.ImageArgs {
+  const { context, dockerfile } = imageSource(options.sourceRoot, image);
+  const credentials = options.registry?.credentials;
+  return {
+    context: { location: context },
+    dockerfile: { location: dockerfile },
+    platforms: options.platform ? [options.platform] : undefined,
+    tags: [imageTag(image, options)],
+    push: options.registry !== undefined,
+    load: options.registry === undefined,
+    registries: credentials ? [{ ...credentials }] : undefined,
+  };
+}

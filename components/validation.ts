@@ -1,0 +1,35 @@
+import * as pulumi from '@pulumi/pulumi';
+
+/*
+ * Checks shared by GatewayStack's arguments and the stack config that feeds them. Each takes the
+ * name the user knows the value by (an argument field, or a config key such as
+ * `books-gateway:booksReplicas`) so the message points at what to fix. They throw RunError:
+ * Pulumi prints its message without a stack trace, which is what a configuration mistake deserves.
+ */
+
+/** A count of things that must exist at least once: replicas, nodes. */
+export function assertCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new pulumi.RunError(`${name} must be a whole number of at least 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A TCP port. */
+export function assertPort(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new pulumi.RunError(`${name} must be a port number from 1 to 65535, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** RFC 1123 label: what Kubernetes accepts as a namespace name. */
+export function assertDnsLabel(name: string, value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+    throw new pulumi.RunError(
+      `${name} must be a valid Kubernetes namespace name (lower-case letters, digits and '-', ` +
+        `starting and ending with a letter or digit, at most 63 characters), got "${value}"`,
+    );
+  }
+  return value;
+}

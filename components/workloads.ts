@@ -1,0 +1,106 @@
+import type * as k8s from '@pulumi/kubernetes';
+import {
+  clusterPlatform,
+  gatewayImageCommand,
+  gatewayPorts,
+  healthPath,
+  type UpstreamTimeouts,
+} from '../apps/gateway/src/index.js';
+import type { WorkloadName } from './labels.js';
+
+/** What GatewayStack needs to know about each of the three workloads and their images. */
+export interface Workload {
+  name: WorkloadName;
+  /** `app.kubernetes.io/component`. */
+  component: string;
+  /** The container port (named `http`) its Service sends traffic to. */
+  port: number;
+  /** Further container ports by name, never exposed by a Service. */
+  otherPorts?: Record<string, number>;
+  /** GET probes: readiness takes the pod out of its Service; liveness restarts a hung process. */
+  probes: { readiness: HttpProbe; liveness: HttpProbe };
+  /**
+   * The image user's numeric uid (and gid): the kubelet can only enforce `runAsNonRoot` on a
+   * numeric user, so the pod states it rather than trusting the image's USER line.
+   */
+  user: number;
+  /** Folders the process writes to: each an emptyDir, so the root filesystem stays read-only. */
+  writableDirs: string[];
+  resources: k8s.types.input.core.v1.ResourceRequirements;
+  env?: k8s.types.input.core.v1.EnvVar[];
+  /** Overrides the image's entrypoint, where the pod must not depend on what the image runs first. */
+  command?: readonly string[];
+}
+
+export interface HttpProbe {
+  path: string;
+  /** A container port name. */
+  port: string;
+}
+
+/**
+ * The gateway's upstream timeouts, rendered into its configuration; they bound the longest
+ * request the system serves, which the shutdown timings below are derived from.
+ */
+export const gatewayTimeouts: Required<UpstreamTimeouts> = { connect: 2, read: 30, send: 30, retryBudget: 10 };
+
+/** The longest a request may take through the gateway before it answers 504. */
+export const longestRequestSeconds = gatewayTimeouts.connect + gatewayTimeouts.read;
+
+/**
+ * How long a terminating pod keeps serving (its preStop pause) before it is told to stop: long
+ * enough for it to leave every route that sends it traffic. A backend leaves the headless
+ * Service's DNS answer at once, but the gateway re-resolves only every 10 s (its `resolver ...
+ * valid=10s`) and cluster DNS caches up to 5 s; load balancers and kube-proxy take a few seconds
+ * for the gateway's own pods.
+ */
+export const preStopPauseSeconds = 15;
+
+/**
+ * The grace the kubelet gives a pod from the start of its termination: the pause, then the
+ * longest request in flight, then a margin for the process to exit.
+ */
+export const terminationGraceSeconds = preStopPauseSeconds + longestRequestSeconds + 3;
+
+const nginxUser = 101; // nginxinc/nginx-unprivileged
+const nodeUser = 1000; // the `node` user of the official Node.js images
+
+export const workloads: Record<WorkloadName, Workload> = {
+  books: {
+    name: 'books',
+    component: 'api',
+    port: 5000,
+    probes: { readiness: { path: '/readyz', port: 'http' }, liveness: { path: '/healthz', port: 'http' } },
+    user: nodeUser,
+    writableDirs: ['/tmp'],
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    env: [
+      { name: 'PORT', value: '5000' },
+      // Requests in flight at SIGTERM may take as long as the gateway waits for them.
+      { name: 'SHUTDOWN_TIMEOUT_MS', value: String(longestRequestSeconds * 1000) },
+    ],
+  },
+  'books-react': {
+    name: 'books-react',
+    component: 'frontend',
+    port: 3000,
+    probes: { readiness: { path: '/', port: 'http' }, liveness: { path: '/', port: 'http' } },
+    user: nginxUser,
+    writableDirs: ['/tmp'],
+    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '250m', memory: '64Mi' } },
+  },
+  gateway: {
+    name: 'gateway',
+    component: 'gateway',
+    port: gatewayPorts.public,
+    otherPorts: { status: gatewayPorts.status },
+    probes: { readiness: { path: healthPath, port: 'status' }, liveness: { path: healthPath, port: 'status' } },
+    user: nginxUser,
+    writableDirs: [clusterPlatform.runDir],
+    // nginx on the rendered configuration, bypassing the base image's entrypoint scripts (which
+    // would try to edit files on the read-only root filesystem).
+    command: gatewayImageCommand,
+    // Every request of the system passes here: a generous CPU limit keeps throttling from adding latency.
+    resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '128Mi' } },
+  },
+};

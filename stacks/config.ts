@@ -1,0 +1,70 @@
+import * as pulumi from '@pulumi/pulumi';
+import { assertCount, assertPort } from '../components/validation.js';
+
+/*
+ * Reading stack config with messages that name the key and the command that fixes it. Every
+ * stacks/ module reads all of its config through these before it registers a resource.
+ * Pulumi.yaml declares a default for most keys, but the CLI only applies those defaults when it
+ * runs the program: under test mocks (and for keys declared with an empty default) an unset key
+ * reads as undefined or "", so both mean "not set" here.
+ */
+
+/** `books-gateway:imageRegistry`, `aws:region`: the key as `pulumi config` shows it. */
+export function fullKey(config: pulumi.Config, key: string): string {
+  return `${config.name}:${key}`;
+}
+
+/** The `pulumi config set` command for a key; project keys need no namespace prefix. */
+export function setCommand(config: pulumi.Config, key: string, example: string, secret = false): string {
+  const name = config.name === pulumi.getProject() ? key : fullKey(config, key);
+  return `pulumi config set ${secret ? '--secret ' : ''}${name} ${example}`;
+}
+
+/** The key's value, or undefined when it is unset or blank. */
+export function optionalString(config: pulumi.Config, key: string): string | undefined {
+  const value = config.get(key)?.trim();
+  return value ? value : undefined;
+}
+
+/**
+ * The key's value; fails naming the key, what it is for, and how to set it (with `--secret` for
+ * a credential, which the caller wraps in `pulumi.secret`).
+ */
+export function requiredString(
+  config: pulumi.Config,
+  key: string,
+  purpose: string,
+  example: string,
+  secret = false,
+): string {
+  const value = optionalString(config, key);
+  if (value === undefined) {
+    throw new pulumi.RunError(
+      `Missing config ${fullKey(config, key)} (${purpose}). Set it with: ${setCommand(config, key, example, secret)}`,
+    );
+  }
+  return value;
+}
+
+/** Parses a whole number from config text; `value` is what `pulumi config set` stored. */
+function parseWholeNumber(config: pulumi.Config, key: string, value: string, expected: string): number {
+  // Number('') is 0 and Number(' 2 ') is 2; only plain digits are a whole number someone meant.
+  if (!/^-?\d+$/.test(value)) {
+    throw new pulumi.RunError(`${fullKey(config, key)} must be ${expected}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** A count (replicas, nodes): a whole number of at least 1, `fallback` when unset. */
+export function readCount(config: pulumi.Config, key: string, fallback: number): number {
+  const value = optionalString(config, key);
+  if (value === undefined) return fallback;
+  return assertCount(fullKey(config, key), parseWholeNumber(config, key, value, 'a whole number of at least 1'));
+}
+
+/** A TCP port, `fallback` when unset. */
+export function readPort(config: pulumi.Config, key: string, fallback: number): number {
+  const value = optionalString(config, key);
+  if (value === undefined) return fallback;
+  return assertPort(fullKey(config, key), parseWholeNumber(config, key, value, 'a port number from 1 to 65535'));
+}

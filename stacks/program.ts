@@ -1,0 +1,31 @@
+import * as pulumi from '@pulumi/pulumi';
+import { GatewayStack } from '../components/gatewayStack.js';
+import { readGatewayConfig } from './gatewaySettings.js';
+import { createTarget, readTargetName } from './index.js';
+
+/**
+ * The Pulumi program: reads the stack's config, creates the chosen target (its cluster
+ * connection, and for the clouds the cluster itself), and deploys the system there. Every config
+ * mistake fails before the first resource is registered. Returns the stack outputs.
+ */
+export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input<unknown>>> {
+  const config = new pulumi.Config();
+  const targetName = readTargetName(config);
+  const gatewayConfig = readGatewayConfig(config);
+  const target = await createTarget(targetName);
+
+  const stack = new GatewayStack('books-gateway', {
+    provider: target.provider,
+    platform: target.platform,
+    registry: target.registry,
+    ...gatewayConfig,
+  });
+
+  return {
+    target: target.name,
+    gatewayUrl: stack.url,
+    namespace: stack.namespace,
+    images: stack.images,
+    ...target.outputs,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Pulumi.yaml declares every key the program reads, with a type, a description and the default
+ * the program applies (the CLI applies Pulumi.yaml's defaults; the program applies its own when
+ * run without the CLI, as under test: the two must agree). And `index.ts` is the program.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gatewayDefaults } from '../../components/gatewayStackArgs.js';
+import { runProgram } from './harness.js';
+import { dockerDesktop } from './scenarios.js';
+
+const repoRoot = path.resolve(__dirname, '../..');
+
+interface DeclaredKey {
+  type?: string;
+  default?: string;
+  description?: string;
+}
+
+/** The `config:` block of a Pulumi project file: `books-gateway:<key>:` entries and their fields. */
+function declaredConfig(text: string): Map<string, DeclaredKey> {
+  const keys = new Map<string, DeclaredKey>();
+  let current: DeclaredKey | undefined;
+  for (const line of text.split('\n')) {
+    const key = /^ {2}books-gateway:(\w+):\s*$/.exec(line);
+    if (key) {
+      current = {};
+      keys.set(key[1], current);
+      continue;
+    }
+    const field = /^ {4}(type|default|description):\s*(.*)$/.exec(line);
+    if (field && current) current[field[1] as keyof DeclaredKey] = field[2].replace(/^"(.*)"$/, '$1');
+    else if (!/^ {4}/.test(line)) current = undefined;
+  }
+  return keys;
+}
+
+describe('Pulumi project file', () => {
+  const declared = declaredConfig(fs.readFileSync(path.join(repoRoot, 'Pulumi.yaml'), 'utf8'));
+
+  it('declares every key the local targets and GatewayStack read, with a type and a description', () => {
+    const read = ['target', 'namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort'];
+    const local = ['kubeContext', 'kubeconfig', 'imageRegistry', 'registryUsername', 'registryPassword'];
+    for (const key of [...read, ...local]) {
+      const entry = declared.get(key);
+      assert.ok(entry, `Pulumi.yaml declares books-gateway:${key}`);
+      assert.ok(entry.type && entry.description, `books-gateway:${key} has a type and a description`);
+    }
+    assert.equal(declared.get('target')?.default, undefined, 'target has no default: every stack chooses');
+  });
+
+  it("declares the program's own defaults", () => {
+    for (const key of ['namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort'] as const) {
+      assert.equal(declared.get(key)?.default, String(gatewayDefaults[key]), `default of books-gateway:${key}`);
+    }
+    for (const key of ['booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort']) {
+      assert.equal(declared.get(key)?.type, 'integer', key);
+    }
+  });
+
+  it('makes the dev stack a docker-desktop stack', () => {
+    assert.match(fs.readFileSync(path.join(repoRoot, 'Pulumi.dev.yaml'), 'utf8'), /^ {2}books-gateway:target: docker-desktop$/m);
+  });
+
+  it('runs index.ts as the program', async () => {
+    await runProgram(dockerDesktop);
+    const { deployGatewaySystem } = await import('../../stacks/program.js');
+    const entry: unknown = (await import('../../index.js')).default;
+    assert.equal(entry, deployGatewaySystem);
+    const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    assert.equal(packageJson.main, 'index.ts');
+  });
+});
