@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the local run and the tests need are present:
-# nginx with njs (the real gateway) and chromium (the page test). Installs them when it can
-# (root with apt-get); otherwise stops with the exact command to run, so nobody guesses.
+# Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
+# present, and with --tests also what the tests drive for real (chromium for the page, the
+# Prometheus nginx exporter for the metrics). Installs them when it can (root with apt-get);
+# otherwise stops with the exact command to run, so nobody guesses.
 set -euo pipefail
 
 missing=()
-command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+# /usr/sbin is often missing from a normal user's PATH.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
-if [ "${1:-}" = "--with-browser" ]; then
+if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v prometheus-nginx-exporter >/dev/null 2>&1 || missing+=(prometheus-nginx-exporter)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,0 +1,72 @@
+import type { NginxPlatform, UpstreamServers } from './types.js';
+
+/** Ports of the gateway container. Unprivileged, so nginx runs as non-root. */
+export const gatewayPorts = {
+  /** The only port clients reach (through the gateway Service). */
+  public: 8080,
+  /** Health (`/healthz`) for the kubelet's probes; never exposed by a Service. */
+  status: 8081,
+} as const;
+
+/** Path of the health endpoint on the status port. */
+export const healthPath = '/healthz';
+
+/** The main configuration file among the rendered files; nginx is started on it. */
+export const mainConfigFile = 'nginx.conf';
+
+/**
+ * The gateway image (nginxinc/nginx-unprivileged, alpine): the rendered files are mounted from a
+ * ConfigMap at `configDir`, and `runDir` is an emptyDir so the root filesystem can stay read-only.
+ */
+export const clusterPlatform: NginxPlatform = {
+  configDir: '/etc/nginx/gateway',
+  modulesDir: '/etc/nginx/modules',
+  runDir: '/tmp/nginx',
+  // nginx resolves this name once at start through the system resolver (which knows the search
+  // domains), then asks kube-dns directly: works on every cluster without knowing its DNS IP.
+  resolver: 'kube-dns.kube-system.svc.cluster.local',
+  workerProcesses: 'auto',
+  accessLog: '/dev/stdout',
+};
+
+/**
+ * Debian's nginx package (`apt-get install nginx libnginx-mod-http-js`), used by `npm run local`
+ * and the tests: the files, the pid and temp paths and the access log all live under one private
+ * folder. The log is a file because nginx cannot open `/dev/stdout` when its stdout is a socket,
+ * which is what Node gives a child process.
+ */
+export function debianPlatform(folder: string, overrides: Partial<NginxPlatform> = {}): NginxPlatform {
+  return {
+    configDir: folder,
+    modulesDir: '/usr/lib/nginx/modules',
+    runDir: `${folder}/run`,
+    workerProcesses: 'auto',
+    accessLog: `${folder}/run/access.log`,
+    ...overrides,
+  };
+}
+
+/**
+ * The command line that starts nginx in the foreground on the rendered configuration.
+ * `-e stderr` keeps nginx from opening its compiled-in error log path before it has read the
+ * configuration (a read-only root filesystem would refuse it).
+ */
+export function nginxCommandLine(platform: Pick<NginxPlatform, 'configDir'>, nginxBinary = 'nginx'): string[] {
+  return [nginxBinary, '-e', 'stderr', '-c', `${platform.configDir}/${mainConfigFile}`];
+}
+
+/** The gateway image's command (its Dockerfile's CMD). */
+export const gatewayImageCommand: readonly string[] = nginxCommandLine(clusterPlatform);
+
+/**
+ * The upstream for a headless Kubernetes Service: its fully qualified name, because nginx's
+ * resolver does not apply resolv.conf's search domains.
+ */
+export function headlessServiceUpstream(
+  service: string,
+  namespace: string,
+  port: number,
+  clusterDomain = 'cluster.local',
+): UpstreamServers {
+  return { kind: 'dns', host: `${service}.${namespace}.svc.${clusterDomain}`, port };
+}

@@ -1,0 +1,33 @@
+import { requestIdVariable } from './request-id.js';
+
+/** Variable each route location sets, so a log line says which route served it. */
+export const routeVariable = '$gateway_route';
+
+const accessLogFormatName = 'gateway_json';
+
+/**
+ * One JSON object per request, the input of per-route latency metrics. Times are seconds;
+ * upstream fields stay strings because nginx lists one value per try (`"0.002, 0.001"`) or `-`.
+ */
+const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
+  ['time', '$time_iso8601'],
+  ['requestId', requestIdVariable],
+  ['remoteAddr', '$remote_addr'],
+  ['method', '$request_method'],
+  ['uri', '$request_uri'],
+  ['route', routeVariable],
+  ['status', '$status', true],
+  ['bytesSent', '$body_bytes_sent', true],
+  ['requestTime', '$request_time', true],
+  ['upstreamAddr', '$upstream_addr'],
+  ['upstreamStatus', '$upstream_status'],
+  ['upstreamConnectTime', '$upstream_connect_time'],
+  ['upstreamResponseTime', '$upstream_response_time'],
+  ['userAgent', '$http_user_agent'],
+];
+
+export function accessLogDirectives(destination: string): string[] {
+  if (destination === 'off') return ['access_log off;'];
+  const json = fields.map(([name, value, numeric]) => (numeric ? `"${name}":${value}` : `"${name}":"${value}"`)).join(',');
+  return [`log_format ${accessLogFormatName} escape=json '{${json}}';`, `access_log ${destination} ${accessLogFormatName};`];
+}

@@ -1,0 +1,36 @@
+import type { UpstreamServers } from '../types.js';
+import { block } from './nginx-text.js';
+
+/**
+ * Idle pooled connections per worker, and how long one may stay idle: below the backends'
+ * keep-alive timeout (the books API keeps 65 s), so the backend never closes a connection that
+ * nginx is about to reuse.
+ */
+const keepaliveConnections = 32;
+const keepaliveIdleSeconds = 30;
+
+/**
+ * One failure takes a server out of rotation for two seconds, so requests stop paying a retry
+ * (or a connect timeout) on a dead process or pod; it is tried again afterwards. Short, because
+ * after an outage of every server nginx answers 502 until this time has passed.
+ */
+const serverParameters = 'max_fails=1 fail_timeout=2s';
+
+function serverLines(servers: UpstreamServers): string[] {
+  if (servers.kind === 'dns') {
+    // `resolve` (open-source nginx >= 1.27.3) re-resolves the name as its TTL expires, so pods
+    // that come and go behind a headless Service are followed, one pool per pod.
+    return [`server ${servers.host}:${servers.port} resolve ${serverParameters};`];
+  }
+  return servers.addresses.map((address) => `server ${address} ${serverParameters};`);
+}
+
+export function upstreamBlock(name: string, servers: UpstreamServers): string[] {
+  return block(`upstream ${name}`, [
+    // A shared zone lets all workers see the same failures and is required by `resolve`.
+    `zone ${name} 128k;`,
+    ...serverLines(servers),
+    `keepalive ${keepaliveConnections};`,
+    `keepalive_timeout ${keepaliveIdleSeconds}s;`,
+  ]);
+}

@@ -1,0 +1,44 @@
+import type { GatewayRenderInput, UpstreamServers } from '../types.js';
+
+/** Rejects input nginx would refuse (or misread) with a message that names the field to fix. */
+export function validateInput(input: GatewayRenderInput, statusPort: number): void {
+  validatePort('listenPort', input.listenPort);
+  validatePort('statusPort', statusPort);
+  if (statusPort === input.listenPort) throw new Error(`statusPort must differ from listenPort (both ${statusPort})`);
+  validateUpstream('books', input.books);
+  validateUpstream('booksReact', input.booksReact);
+  const usesDns = input.books.kind === 'dns' || input.booksReact.kind === 'dns';
+  if (usesDns && !input.platform.resolver) {
+    throw new Error('platform.resolver is required when an upstream is a DNS name (kind: dns)');
+  }
+  if (input.clientMaxBodySize !== undefined && !/^\d+[kKmMgG]?$/.test(input.clientMaxBodySize)) {
+    throw new Error(`clientMaxBodySize '${input.clientMaxBodySize}' is not an nginx size such as 512k or 1m`);
+  }
+  for (const [name, seconds] of Object.entries(input.timeouts ?? {})) {
+    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+      throw new Error(`timeouts.${name} must be a whole number of seconds above 0, got ${seconds}`);
+    }
+  }
+}
+
+function validateUpstream(name: string, servers: UpstreamServers): void {
+  if (servers.kind === 'dns') {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(servers.host)) {
+      throw new Error(`${name}: DNS upstream host '${servers.host}' is not a valid host name`);
+    }
+    validatePort(`${name}: DNS upstream port`, servers.port);
+    return;
+  }
+  if (servers.addresses.length === 0) throw new Error(`${name}: a static upstream needs at least one address`);
+  for (const address of servers.addresses) {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d+)$/.exec(address);
+    if (!match) throw new Error(`${name}: static upstream address '${address}' is not host:port`);
+    validatePort(`${name}: port of '${address}'`, Number(match[2]));
+  }
+}
+
+function validatePort(what: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${what} must be an integer from 1 to 65535, got ${port}`);
+  }
+}

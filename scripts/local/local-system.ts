@@ -1,0 +1,296 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import {
+  type GatewayRenderInput,
+  type NginxPlatform,
+  debianPlatform,
+  gatewayPorts,
+  healthPath,
+  renderGateway,
+} from '../../apps/gateway/src/index.js';
+import { renderBooksReactSite } from './books-react-site.js';
+import { LocalRunError } from './local-run-error.js';
+import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
+import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
+import { ensurePortFree, freePort, waitUntilListening } from './ports.js';
+
+/** Everything the gateway renderer takes besides what the local run decides itself. */
+export type GatewayOptions = Omit<
+  GatewayRenderInput,
+  'listenPort' | 'listenAddress' | 'statusPort' | 'books' | 'booksReact' | 'platform'
+>;
+
+export interface LocalSystemOptions {
+  /** The gateway's public port. Default 8080; 0 picks a free port. */
+  gatewayPort?: number;
+  /** The gateway's status port (`/healthz`). Default: a free port. */
+  statusPort?: number;
+  /** How many books API processes the gateway balances over. Default 2. */
+  booksProcesses?: number;
+  /** Renderer settings (timeouts, body size, ...), exactly as the cluster would pass them. */
+  gateway?: GatewayOptions;
+  /** The gateway nginx's workers and access log (default: `auto` workers, JSON log file in its folder). */
+  gatewayPlatform?: Partial<Pick<NginxPlatform, 'workerProcesses' | 'accessLog'>>;
+  /** Extra environment of the books processes, e.g. `{ LOG_LEVEL: 'warn' }`. */
+  booksEnv?: NodeJS.ProcessEnv;
+  /** The nginx binary (name on PATH or path). Default `nginx`. */
+  nginxBinary?: string;
+  /** Receives every line each component writes. Default: dropped. */
+  onOutput?: OutputListener;
+  /** Called when a component ends on its own once the system is up (a crash). */
+  onUnexpectedExit?: UnexpectedExitListener;
+}
+
+/** A component's name and the address it serves on, as `npm run local` prints them. */
+export interface ComponentAddress {
+  name: string;
+  url: string;
+  /** Its process (for nginx: the master). */
+  pid: number | undefined;
+}
+
+/** One books API process; fault tests kill and restart them. */
+export interface BooksProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  readonly running: boolean;
+  /** Starts it again on the same port and resolves once it listens. */
+  start(): Promise<void>;
+  /** SIGTERM: the API finishes its requests in flight, then exits. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** SIGSTOP: a hung process that accepts connections and never answers. */
+  pause(): void;
+  /** SIGCONT: a paused process carries on. */
+  resume(): void;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly statusUrl: string;
+  readonly statusPort: number;
+  /** Folder holding the rendered files nginx runs on. */
+  readonly configDir: string;
+  /** The JSON access log file (or `off`). */
+  readonly accessLog: string;
+  /**
+   * Renders the configuration again with new options, checks it with `nginx -t` and reloads
+   * nginx (SIGHUP: new workers take over, the old ones finish their requests).
+   */
+  reload(options: GatewayOptions): Promise<void>;
+}
+
+export interface LocalSystem {
+  readonly gateway: LocalGateway;
+  readonly books: readonly BooksProcess[];
+  readonly booksReact: { readonly url: string };
+  /** One entry per component, gateway first. */
+  addresses(): ComponentAddress[];
+  /** Stops every component (gateway first, so no client sees a half-stopped system) and cleans up. */
+  stop(): Promise<void>;
+}
+
+const host = '127.0.0.1';
+const repoRoot = resolve(__dirname, '..', '..');
+const paths = {
+  booksEntry: join(repoRoot, 'apps/books/dist/server.js'),
+  booksReactDist: join(repoRoot, 'apps/books-react/dist'),
+  booksReactSiteConf: join(repoRoot, 'apps/books-react/nginx/site.conf'),
+};
+
+/** Fails early, with the command that fixes it, when a build the local run needs is missing. */
+function ensureBuilt(): void {
+  const needs: Array<[file: string, fix: string]> = [
+    [paths.booksEntry, 'npm run build -w apps/books'],
+    [join(paths.booksReactDist, 'index.html'), 'npm run build -w apps/books-react'],
+    [paths.booksReactSiteConf, 'restore it from git'],
+  ];
+  for (const [file, fix] of needs) {
+    if (!existsSync(file)) throw new LocalRunError(`${relative(repoRoot, file)} is missing: ${fix}`);
+  }
+}
+
+/** Where a component's output and unexpected end go. */
+interface Listeners {
+  onOutput: OutputListener;
+  onUnexpectedExit: UnexpectedExitListener;
+}
+
+/**
+ * Starts the books API processes, the books-react page and the real nginx gateway on 127.0.0.1,
+ * the gateway rendered by `renderGateway` with static upstreams. Resolves once every component
+ * listens; on any failure stops what it started and rejects with a LocalRunError.
+ */
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const nginxBinary = locateNginx(options.nginxBinary);
+  ensureBuilt();
+  const gatewayPort = options.gatewayPort === 0 ? await freePort(host) : (options.gatewayPort ?? gatewayPorts.public);
+  await ensurePortFree(host, gatewayPort, 'gateway', 'set GATEWAY_PORT to a free port, or stop what uses it');
+  const statusPort = options.statusPort ?? (await freePort(host));
+  if (options.statusPort !== undefined) {
+    await ensurePortFree(host, statusPort, 'gateway status server', 'choose another status port');
+  }
+
+  let up = false;
+  const listeners: Listeners = {
+    onOutput: options.onOutput ?? (() => undefined),
+    // While starting, an early exit is reported by the start itself, with the process's words.
+    onUnexpectedExit: (name, description) => {
+      if (up) options.onUnexpectedExit?.(name, description);
+    },
+  };
+
+  const workDir = await mkdtemp(join(tmpdir(), 'books-gateway-local-'));
+  // Readable by nginx's workers, which run as `nobody` when the master runs as root.
+  await chmod(workDir, 0o755);
+  const processes: ManagedProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    up = false;
+    const [gatewayProcess, ...others] = processes;
+    await gatewayProcess?.stop();
+    await Promise.all(others.map((managed) => managed.stop()));
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    const booksPorts = await Promise.all(Array.from({ length: options.booksProcesses ?? 2 }, () => freePort(host)));
+    const books = booksPorts.map((port, index) => booksProcess(`books-${index + 1}`, port, options.booksEnv, listeners));
+    const booksReactPort = await freePort(host);
+    const booksReact = await prepareBooksReact(join(workDir, 'books-react'), booksReactPort, nginxBinary, listeners);
+    const gateway = await prepareGateway(join(workDir, 'gateway'), nginxBinary, listeners, options, {
+      gatewayPort,
+      statusPort,
+      booksPorts,
+      booksReactPort,
+    });
+
+    processes.push(gateway.managed, booksReact, ...books.map(({ managed }) => managed));
+    await Promise.all([...books.map(({ handle }) => handle.start()), startListening(booksReact, booksReactPort)]);
+    await startListening(gateway.managed, gatewayPort);
+    up = true;
+
+    const booksReactUrl = `http://${host}:${booksReactPort}`;
+    return {
+      gateway: gateway.handle,
+      books: books.map(({ handle }) => handle),
+      booksReact: { url: booksReactUrl },
+      addresses: () => [
+        { name: 'gateway', url: gateway.handle.url, pid: gateway.managed.pid },
+        ...books.map(({ managed, handle }) => ({ name: handle.name, url: handle.url, pid: managed.pid })),
+        { name: 'books-react', url: booksReactUrl, pid: booksReact.pid },
+      ],
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function startListening(managed: ManagedProcess, port: number): Promise<void> {
+  managed.start();
+  await waitUntilListening(managed, host, port);
+}
+
+function booksProcess(
+  name: string,
+  port: number,
+  extraEnv: NodeJS.ProcessEnv | undefined,
+  listeners: Listeners,
+): { managed: ManagedProcess; handle: BooksProcess } {
+  const managed = new ManagedProcess(
+    {
+      name,
+      command: process.execPath,
+      args: [paths.booksEntry],
+      env: { ...process.env, ...extraEnv, PORT: String(port), HOST: host },
+    },
+    listeners.onOutput,
+    listeners.onUnexpectedExit,
+  );
+  const handle: BooksProcess = {
+    name,
+    port,
+    url: `http://${host}:${port}`,
+    get running() {
+      return managed.running;
+    },
+    start: () => startListening(managed, port),
+    stop: () => managed.stop(),
+    kill: () => managed.kill(),
+    pause: () => managed.signal('SIGSTOP'),
+    resume: () => managed.signal('SIGCONT'),
+  };
+  return { managed, handle };
+}
+
+/** The page's nginx, configured in `folder` (not started). */
+async function prepareBooksReact(folder: string, port: number, nginxBinary: string, listeners: Listeners): Promise<ManagedProcess> {
+  const runDir = join(folder, 'run');
+  await mkdir(folder);
+  const conf = renderBooksReactSite({ host, port, root: paths.booksReactDist, siteConf: paths.booksReactSiteConf, runDir });
+  await writeNginxFiles(folder, runDir, { 'nginx.conf': conf });
+  return nginxProcess('books-react', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
+}
+
+/** The ports of the local run's components. */
+interface LocalPorts {
+  gatewayPort: number;
+  statusPort: number;
+  booksPorts: number[];
+  booksReactPort: number;
+}
+
+/** The gateway's nginx, rendered into `folder` and checked with `nginx -t` (not started). */
+async function prepareGateway(
+  folder: string,
+  nginxBinary: string,
+  listeners: Listeners,
+  options: LocalSystemOptions,
+  ports: LocalPorts,
+): Promise<{ managed: ManagedProcess; handle: LocalGateway }> {
+  await mkdir(folder);
+  const platform = debianPlatform(folder, options.gatewayPlatform);
+  const render = (gatewayOptions: GatewayOptions) =>
+    renderGateway({
+      ...gatewayOptions,
+      listenPort: ports.gatewayPort,
+      listenAddress: host,
+      statusPort: ports.statusPort,
+      books: { kind: 'static', addresses: ports.booksPorts.map((port) => `${host}:${port}`) },
+      booksReact: { kind: 'static', addresses: [`${host}:${ports.booksReactPort}`] },
+      platform,
+    }).files;
+  let files = render(options.gateway ?? {});
+  await writeNginxFiles(folder, platform.runDir, files);
+  await testNginxConfig(nginxBinary, folder);
+  const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
+
+  const handle: LocalGateway = {
+    url: `http://${host}:${ports.gatewayPort}`,
+    port: ports.gatewayPort,
+    statusUrl: `http://${host}:${ports.statusPort}${healthPath}`,
+    statusPort: ports.statusPort,
+    configDir: folder,
+    accessLog: platform.accessLog ?? 'off',
+    async reload(gatewayOptions) {
+      const next = render(gatewayOptions);
+      await writeNginxFiles(folder, platform.runDir, next);
+      try {
+        await testNginxConfig(nginxBinary, folder);
+      } catch (error) {
+        // Put back the files nginx runs on, so that a later restart still starts.
+        await writeNginxFiles(folder, platform.runDir, files);
+        throw error;
+      }
+      files = next;
+      managed.signal('SIGHUP');
+    },
+  };
+  return { managed, handle };
+}

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
+import { LocalRunError } from './local-run-error.js';
+import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
+
+const installHint = "install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)";
+
+/**
+ * The nginx binary: on PATH, or in Debian's /usr/sbin, which a normal user's PATH often lacks.
+ * `nginx` given as a path is checked as is.
+ */
+export function locateNginx(binary = 'nginx'): string {
+  const candidates = binary.includes('/')
+    ? [binary]
+    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin'].map((dir) => join(dir, binary));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next folder
+    }
+  }
+  throw new LocalRunError(`nginx is not installed (no '${binary}' on PATH or in /usr/sbin); ${installHint}`);
+}
+
+/** Writes rendered files into `folder` (and the run folder nginx needs next to them). */
+export async function writeNginxFiles(folder: string, runDir: string, files: RenderedGateway['files']): Promise<void> {
+  await mkdir(runDir, { recursive: true, mode: 0o755 });
+  await Promise.all(Object.entries(files).map(([name, contents]) => writeFile(join(folder, name), contents)));
+}
+
+/**
+ * `nginx -t` on a configuration: resolves with nginx's report (warnings included), throws
+ * nginx's own explanation when it refuses it.
+ */
+export async function testNginxConfig(nginxBinary: string, configDir: string): Promise<string> {
+  const [, ...args] = nginxCommandLine({ configDir });
+  // stdout to /dev/null rather than a socket: nginx opens `/dev/stdout` log paths even for -t.
+  const child = spawn(nginxBinary, ['-t', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) {
+    throw new LocalRunError(`nginx refused the configuration in ${configDir}: ${stderr.trim().split('\n').join(' | ')}`);
+  }
+  return stderr;
+}
+
+/** An nginx master running in the foreground on `<configDir>/nginx.conf`. */
+export function nginxProcess(
+  name: string,
+  nginxBinary: string,
+  configDir: string,
+  onOutput: OutputListener,
+  onUnexpectedExit: UnexpectedExitListener,
+): ManagedProcess {
+  const [, ...args] = nginxCommandLine({ configDir });
+  return new ManagedProcess({ name, command: nginxBinary, args }, onOutput, onUnexpectedExit);
+}

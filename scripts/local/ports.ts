@@ -1,0 +1,64 @@
+import { createConnection, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalRunError } from './local-run-error.js';
+import type { ManagedProcess } from './managed-process.js';
+
+/** A port nobody listens on right now (the kernel picks it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address for a free port');
+  return address.port;
+}
+
+/** Fails with an actionable one-line message when `port` is already taken on `host`. */
+export async function ensurePortFree(host: string, port: number, owner: string, hint: string): Promise<void> {
+  const server = createServer();
+  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once('error', resolve);
+    server.listen(port, host, () => resolve(undefined));
+  });
+  if (!failure) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return;
+  }
+  if (failure.code === 'EADDRINUSE') {
+    throw new LocalRunError(`port ${port} on ${host} is already in use, so the ${owner} cannot listen there; ${hint}`);
+  }
+  throw new LocalRunError(`the ${owner} cannot listen on ${host}:${port}: ${failure.message}`);
+}
+
+/** Whether something accepts TCP connections on host:port right now. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Waits until `managed` listens on host:port; fails at once if it ends first, with what it
+ * last wrote (nginx's own message when its configuration is wrong, for instance).
+ */
+export async function waitUntilListening(managed: ManagedProcess, host: string, port: number, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!managed.running) {
+      throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
+    }
+    if (await accepts(host, port)) return;
+    if (Date.now() > deadline) {
+      throw new LocalRunError(`${managed.name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`);
+    }
+    await sleep(50);
+  }
+}

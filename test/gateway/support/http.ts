@@ -1,0 +1,69 @@
+import { createConnection } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** One HTTP request with fetch, the body read as text, bounded in time. */
+export async function request(url: string, init: RequestInit = {}): Promise<Reply> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(15000), ...init });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+export interface RawReply {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends bytes exactly as given and reads one answer (headers and a Content-Length body): for
+ * requests a well-behaved client would refuse to send, such as a body announced larger than the
+ * gateway accepts.
+ */
+export function rawRequest(port: number, text: string): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    socket.setTimeout(10000, () => socket.destroy(new Error('no complete answer within 10 s')));
+    socket.once('error', reject);
+    socket.on('data', (chunk) => {
+      received = Buffer.concat([received, chunk]);
+      const reply = parseReply(received);
+      if (reply) {
+        socket.destroy();
+        resolve(reply);
+      }
+    });
+    socket.write(text);
+  });
+}
+
+/** The reply once all of it has arrived, else undefined. */
+function parseReply(received: Buffer): RawReply | undefined {
+  const headEnd = received.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+  const [statusLine = '', ...headerLines] = received.subarray(0, headEnd).toString('latin1').split('\r\n');
+  const headers = Object.fromEntries(
+    headerLines.map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+    }),
+  );
+  const body = received.subarray(headEnd + 4);
+  if (body.length < Number(headers['content-length'] ?? 0)) return undefined;
+  return { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') };
+}
+
+/** Polls `check` until it returns true; fails after `timeoutMs`. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(100);
+  }
+}

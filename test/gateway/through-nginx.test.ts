@@ -1,0 +1,246 @@
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { type RawReply, type Reply, eventually, rawRequest, request } from './support/http.js';
+import { useLocalSystem } from './support/system.js';
+
+const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices with Node.js'];
+
+interface ErrorReply {
+  status: number;
+  body: string;
+  contentType: string | null;
+  requestId: string | null;
+}
+
+/** What a client gets for an error the gateway answers itself. */
+function assertGatewayError(reply: ErrorReply, status: number, error: string): void {
+  assert.equal(reply.status, status);
+  assert.match(reply.contentType ?? '', /^application\/json/);
+  const body = JSON.parse(reply.body) as { error: string; message: string; requestId: string };
+  assert.equal(body.error, error);
+  assert.ok(body.message.length > 0);
+  assert.ok(reply.requestId, 'the error carries an X-Request-Id header');
+  assert.equal(body.requestId, reply.requestId);
+}
+
+const errorOf = (reply: Reply): ErrorReply => ({
+  status: reply.status,
+  body: reply.body,
+  contentType: reply.headers.get('content-type'),
+  requestId: reply.headers.get('x-request-id'),
+});
+
+const rawErrorOf = (reply: RawReply): ErrorReply => ({
+  status: reply.status,
+  body: reply.body,
+  contentType: reply.headers['content-type'] ?? null,
+  requestId: reply.headers['x-request-id'] ?? null,
+});
+
+describe('the gateway on a real nginx, in front of the real services', function () {
+  this.timeout(30000);
+  // A short read timeout, so a hung backend shows within the test's time.
+  const { system, output } = useLocalSystem({ gateway: { timeouts: { read: 1 } } });
+  const gateway = () => system().gateway.url;
+  /** The access log line of the request with this id. */
+  async function accessLogEntry(id: string): Promise<Record<string, unknown>> {
+    let entry: Record<string, unknown> | undefined;
+    await eventually('the access log has the request', async () => {
+      const lines = (await readFile(system().gateway.accessLog, 'utf8')).trim().split('\n');
+      entry = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record['requestId'] === id);
+      return entry !== undefined;
+    });
+    return entry ?? {};
+  }
+
+  /**
+   * After a test made every books process fail, nginx keeps them out of rotation for its
+   * fail_timeout (2 s): each test starts once the API answers through the gateway again.
+   */
+  const booksServed = () => eventually('the books API answers through the gateway', async () => (await request(`${gateway()}/books`)).status === 200, 5000);
+
+  it('serves the books API at /books, without revealing what runs it', async () => {
+    const reply = await request(`${gateway()}/books`);
+    assert.equal(reply.status, 200);
+    assert.match(reply.headers.get('content-type') ?? '', /^application\/json/);
+    const titles = (JSON.parse(reply.body) as Array<{ title: string }>).map(({ title }) => title);
+    for (const title of tutorialTitles) assert.ok(titles.includes(title), `${title} is listed`);
+    assert.equal(reply.headers.get('server'), 'nginx', 'no version in Server');
+    assert.equal(reply.headers.get('x-powered-by'), null);
+    assert.match(reply.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
+
+    const book = await request(`${gateway()}/books/1788395549`);
+    assert.deepEqual(JSON.parse(book.body), { id: 1788395549, title: 'Learning Node.js Development' });
+  });
+
+  it('serves the page at / and at every path that is not the API', async () => {
+    for (const path of ['/', '/bookshelf']) {
+      const [throughGateway, direct] = await Promise.all([
+        request(`${gateway()}${path}`),
+        request(`${system().booksReact.url}${path}`),
+      ]);
+      assert.equal(throughGateway.status, direct.status, path);
+      assert.equal(throughGateway.body, direct.body, path);
+      assert.match(throughGateway.headers.get('content-type') ?? '', /^text\/html/, path);
+    }
+  });
+
+  it('passes a well-formed request id to the books API and back, and replaces a malformed one', async () => {
+    const id = `trace-${Date.now()}`;
+    const reply = await request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } });
+    assert.equal(reply.headers.get('x-request-id'), id);
+    await eventually('the books API logs the request id', async () =>
+      [...output.entries()].some(([component, lines]) => component.startsWith('books-') && lines.some((line) => line.includes(id))),
+    );
+
+    const forged = await request(`${gateway()}/books`, { headers: { 'X-Request-Id': 'bad id"}' } });
+    assert.match(forged.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
+  });
+
+  it("passes the books API's own errors through untouched", async () => {
+    const cases: Array<[path: string, init: RequestInit & { headers?: Record<string, string> }]> = [
+      ['/books/123', {}],
+      ['/books/0306406152', {}],
+      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }],
+    ];
+    const book = system().books[0];
+    assert.ok(book);
+    for (const [path, caseInit] of cases) {
+      // The same request id both ways: the API puts it in its error bodies.
+      const init = { ...caseInit, headers: { ...caseInit.headers, 'X-Request-Id': `passthrough-${Date.now()}` } };
+      const [throughGateway, direct] = await Promise.all([request(`${gateway()}${path}`, init), request(`${book.url}${path}`, init)]);
+      assert.ok(direct.status >= 400, `${path} is an error of the API`);
+      assert.equal(throughGateway.status, direct.status, path);
+      assert.equal(throughGateway.body, direct.body, path);
+      assert.equal(throughGateway.headers.get('content-type'), direct.headers.get('content-type'), path);
+      assert.equal(throughGateway.headers.get('allow'), direct.headers.get('allow'), path);
+    }
+  });
+
+  it('answers a body larger than it accepts with a JSON 413', async () => {
+    const reply = await rawRequest(
+      system().gateway.port,
+      'POST /books HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n',
+    );
+    assertGatewayError(
+      rawErrorOf(reply),
+      413,
+      'payload_too_large',
+    );
+  });
+
+  it('answers malformed requests and oversized headers in JSON, not HTML', async () => {
+    const { port } = system().gateway;
+    const garbage = await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n');
+    assertGatewayError(
+      rawErrorOf(garbage),
+      400,
+      'bad_request',
+    );
+    const hugeHeader = await rawRequest(port, `GET /books HTTP/1.1\r\nHost: localhost\r\nX-Filler: ${'a'.repeat(20000)}\r\n\r\n`);
+    assertGatewayError(
+      rawErrorOf(hugeHeader),
+      431,
+      'request_header_fields_too_large',
+    );
+  });
+
+  it('answers health on the status port, and its own 404 there in JSON', async () => {
+    const health = await request(system().gateway.statusUrl);
+    assert.equal(health.status, 200);
+    assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
+    const unknown = await request(`http://127.0.0.1:${system().gateway.statusPort}/metrics-or-anything`);
+    assertGatewayError(errorOf(unknown), 404, 'not_found');
+  });
+
+  it('logs each request as one JSON line: request id, route, status, upstream and times', async () => {
+    const id = `log-check-${Date.now()}`;
+    await request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } });
+    const booksAddresses = system().books.map(({ port }) => `127.0.0.1:${port}`);
+    const entry = await accessLogEntry(id);
+    assert.equal(entry['route'], 'books');
+    assert.equal(entry['status'], 200);
+    assert.equal(entry['method'], 'GET');
+    assert.ok(booksAddresses.includes(String(entry['upstreamAddr'])), `upstream ${String(entry['upstreamAddr'])}`);
+    assert.equal(typeof entry['requestTime'], 'number');
+    assert.match(String(entry['upstreamResponseTime']), /^\d+\.\d{3}$/);
+  });
+
+  it('loses no request while one of the two books processes is killed', async () => {
+    const [victim] = system().books;
+    assert.ok(victim);
+    const statuses: number[] = [];
+    let killed = false;
+    const client = async () => {
+      while (statuses.length < 400) {
+        statuses.push((await request(`${gateway()}/books`)).status);
+        if (!killed && statuses.length >= 100) {
+          killed = true;
+          await victim.kill();
+        }
+      }
+    };
+    try {
+      await Promise.all([client(), client(), client(), client()]);
+      assert.ok(killed && !victim.running, 'the process was killed mid-traffic');
+      assert.deepEqual(
+        statuses.filter((status) => status !== 200),
+        [],
+        `all ${statuses.length} requests succeeded`,
+      );
+    } finally {
+      if (!victim.running) await victim.start();
+    }
+  });
+
+  it('answers 502 in JSON at once when no books process runs, and recovers when they return', async () => {
+    await booksServed();
+    const { books } = system();
+    await Promise.all(books.map((book) => book.stop()));
+    try {
+      const started = Date.now();
+      const reply = await request(`${gateway()}/books`);
+      assert.ok(Date.now() - started < 2000, 'no hang');
+      assertGatewayError(errorOf(reply), 502, 'bad_gateway');
+      const entry = await accessLogEntry(reply.headers.get('x-request-id') ?? '');
+      assert.equal(entry['route'], 'books', 'the log still names the route that failed');
+      assert.equal(entry['status'], 502);
+    } finally {
+      await Promise.all(books.map((book) => book.start()));
+    }
+    await booksServed();
+  });
+
+  it('answers 504 in JSON when the books API hangs, and recovers when it answers again', async () => {
+    await booksServed();
+    const { books } = system();
+    for (const book of books) book.pause();
+    try {
+      const reply = await request(`${gateway()}/books`);
+      assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
+    } finally {
+      for (const book of books) book.resume();
+    }
+    await booksServed();
+  });
+
+  it('reloads a new configuration while it runs', async () => {
+    await booksServed();
+    // A new connection each time: on reload nginx's old workers close their idle keep-alive
+    // connections, which a pooled client connection could be racing.
+    const postBody = async () =>
+      (
+        await rawRequest(
+          system().gateway.port,
+          `POST /books HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n${'x'.repeat(4096)}`,
+        )
+      ).status;
+    assert.equal(await postBody(), 405, 'the API refuses the write itself');
+    await system().gateway.reload({ timeouts: { read: 1 }, clientMaxBodySize: '1k' });
+    try {
+      await eventually('the new body limit applies', async () => (await postBody()) === 413);
+    } finally {
+      await system().gateway.reload({ timeouts: { read: 1 } });
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { dirname } from 'node:path';
+import { eventually, request } from '../gateway/support/http.js';
+import { ensureServicesBuilt } from '../gateway/support/system.js';
+import { freePort } from '../../scripts/local/ports.js';
+import { isAlive, LocalCommand, type PrintedComponent } from './local-command.js';
+
+describe('npm run local', function () {
+  this.timeout(90000);
+  let command: LocalCommand | undefined;
+  let components: PrintedComponent[] = [];
+
+  before(function () {
+    this.timeout(150000);
+    ensureServicesBuilt();
+  });
+  afterEach(async () => {
+    await command?.forceStop(components);
+    command = undefined;
+    components = [];
+  });
+
+  it('prints one line per component, serves the system, and stops everything on SIGTERM', async () => {
+    const port = await freePort();
+    command = new LocalCommand({ GATEWAY_PORT: String(port) });
+    components = await command.components();
+    assert.deepEqual(
+      components.map(({ name }) => name),
+      ['gateway', 'books-1', 'books-2', 'books-react'],
+    );
+    assert.equal(components[0]?.url, `http://127.0.0.1:${port}`);
+    const books = await request(`http://127.0.0.1:${port}/books`);
+    assert.equal(books.status, 200);
+    assert.match(books.body, /Learning Node\.js Development/);
+    const page = await request(`http://127.0.0.1:${port}/`);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const accessLog = /access log: (\S+)\./.exec(command.stdout.join('\n'))?.[1] ?? '';
+    assert.ok(existsSync(accessLog), 'the access log it names exists');
+
+    command.signal('SIGTERM');
+    await command.exit;
+    await eventually('every component has stopped', async () => components.every(({ pid }) => !isAlive(pid)));
+    for (const { url } of components) {
+      await assert.rejects(request(url), TypeError, `${url} no longer answers`);
+    }
+    assert.ok(!existsSync(dirname(dirname(accessLog))), 'its temporary files are gone');
+  });
+
+  it('stops the rest and fails when one component dies', async () => {
+    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) });
+    components = await command.components();
+    const victim = components.find(({ name }) => name === 'books-2');
+    assert.ok(victim);
+    process.kill(victim.pid, 'SIGKILL');
+    const { code } = await command.exit;
+    assert.equal(code, 1);
+    assert.ok(command.stderr.some((line) => /books-2 killed by SIGKILL; stopping the others/.test(line)), command.stderr.join('\n'));
+    await eventually('the other components have stopped', async () => components.every(({ pid }) => !isAlive(pid)));
+  });
+
+  describe('when the gateway port is taken', () => {
+    let occupant: Server;
+    let port: number;
+    before(async () => {
+      occupant = createServer();
+      await new Promise<void>((resolve) => occupant.listen(0, '127.0.0.1', resolve));
+      port = (occupant.address() as { port: number }).port;
+    });
+    after(() => new Promise<void>((resolve) => occupant.close(() => resolve())));
+
+    it('exits non-zero with a one-line message naming the port, starting nothing', async () => {
+      command = new LocalCommand({ GATEWAY_PORT: String(port) });
+      const { code } = await command.exit;
+      assert.equal(code, 1);
+      assert.deepEqual(command.stderr, [
+        `npm run local: port ${port} on 127.0.0.1 is already in use, so the gateway cannot listen there; set GATEWAY_PORT to a free port, or stop what uses it`,
+      ]);
+      assert.ok(!command.stdout.some((line) => line.startsWith('[')), 'no component started');
+    });
+  });
+});
