@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import {
   type GatewayRenderInput,
+  type GatewaySecretsInput,
   type NginxPlatform,
   debianPlatform,
   gatewayPorts,
   healthPath,
   renderGateway,
+  renderGatewaySecrets,
 } from '../../apps/gateway/src/index.js';
 import { renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
@@ -31,6 +33,8 @@ export interface LocalSystemOptions {
   booksProcesses?: number;
   /** Renderer settings (timeouts, body size, ...), exactly as the cluster would pass them. */
   gateway?: GatewayOptions;
+  /** The gateway's secrets (JWKS, API keys, TLS), written to its secrets folder. Default none. */
+  gatewaySecrets?: GatewaySecretsInput;
   /** The gateway nginx's workers and access log (default: `auto` workers, JSON log file in its folder). */
   gatewayPlatform?: Partial<Pick<NginxPlatform, 'workerProcesses' | 'accessLog'>>;
   /** Extra environment of the books processes, e.g. `{ LOG_LEVEL: 'warn' }`. */
@@ -82,7 +86,7 @@ export interface LocalGateway {
    * Renders the configuration again with new options, checks it with `nginx -t` and reloads
    * nginx (SIGHUP: new workers take over, the old ones finish their requests).
    */
-  reload(options: GatewayOptions): Promise<void>;
+  reload(options: GatewayOptions, secrets?: GatewaySecretsInput): Promise<void>;
 }
 
 export interface LocalSystem {
@@ -266,7 +270,14 @@ async function prepareGateway(
       booksReact: { kind: 'static', addresses: [`${host}:${ports.booksReactPort}`] },
       platform,
     }).files;
-  let files = render(options.gateway ?? {});
+  // The secrets folder as the cluster mounts it from a Kubernetes Secret, apart from the config.
+  const writeSecrets = async (gatewayOptions: GatewayOptions, secrets: GatewaySecretsInput) => {
+    await mkdir(platform.secretsDir, { recursive: true, mode: 0o755 });
+    await writeNginxFiles(platform.secretsDir, platform.runDir, renderGatewaySecrets(secrets, gatewayOptions));
+  };
+  let applied = { options: options.gateway ?? {}, secrets: options.gatewaySecrets ?? {} };
+  let files = render(applied.options);
+  await writeSecrets(applied.options, applied.secrets);
   await writeNginxFiles(folder, platform.runDir, files);
   await testNginxConfig(nginxBinary, folder);
   const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
@@ -278,17 +289,20 @@ async function prepareGateway(
     statusPort: ports.statusPort,
     configDir: folder,
     accessLog: platform.accessLog ?? 'off',
-    async reload(gatewayOptions) {
+    async reload(gatewayOptions, secrets = applied.secrets) {
       const next = render(gatewayOptions);
+      await writeSecrets(gatewayOptions, secrets);
       await writeNginxFiles(folder, platform.runDir, next);
       try {
         await testNginxConfig(nginxBinary, folder);
       } catch (error) {
         // Put back the files nginx runs on, so that a later restart still starts.
+        await writeSecrets(applied.options, applied.secrets);
         await writeNginxFiles(folder, platform.runDir, files);
         throw error;
       }
       files = next;
+      applied = { options: gatewayOptions, secrets };
       managed.signal('SIGHUP');
     },
   };

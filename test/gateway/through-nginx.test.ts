@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { type RawReply, type Reply, eventually, rawRequest, request } from './support/http.js';
+import type { GatewayOptions } from '../../scripts/local/local-system.js';
 import { useLocalSystem } from './support/system.js';
 
 const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices with Node.js'];
@@ -37,10 +38,22 @@ const rawErrorOf = (reply: RawReply): ErrorReply => ({
   requestId: reply.headers['x-request-id'] ?? null,
 });
 
+/** A machine client's key: writes need credentials, and these tests write through to the API. */
+const apiKey = 'through-nginx-tests-0123456789';
+
+/**
+ * A short read timeout, so a hung backend shows within the test's time; rate limits far above
+ * what these tests send at once (the limits have their own tests).
+ */
+const gatewayOptions: GatewayOptions = {
+  timeouts: { read: 1 },
+  auth: { apiKeys: true },
+  rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
+};
+
 describe('the gateway on a real nginx, in front of the real services', function () {
   this.timeout(30000);
-  // A short read timeout, so a hung backend shows within the test's time.
-  const { system, output } = useLocalSystem({ gateway: { timeouts: { read: 1 } } });
+  const { system, output } = useLocalSystem({ gateway: gatewayOptions, gatewaySecrets: { apiKeys: { tests: apiKey } } });
   const gateway = () => system().gateway.url;
   /** The access log line of the request with this id. */
   async function accessLogEntry(id: string): Promise<Record<string, unknown>> {
@@ -101,7 +114,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
     const cases: Array<[path: string, init: RequestInit & { headers?: Record<string, string> }]> = [
       ['/books/123', {}],
       ['/books/0306406152', {}],
-      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }],
+      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-api-key': apiKey } }],
     ];
     const book = system().books[0];
     assert.ok(book);
@@ -232,15 +245,15 @@ describe('the gateway on a real nginx, in front of the real services', function 
       (
         await rawRequest(
           system().gateway.port,
-          `POST /books HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n${'x'.repeat(4096)}`,
+          `POST /books HTTP/1.1\r\nHost: localhost\r\nX-API-Key: ${apiKey}\r\nContent-Type: text/plain\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n${'x'.repeat(4096)}`,
         )
       ).status;
     assert.equal(await postBody(), 405, 'the API refuses the write itself');
-    await system().gateway.reload({ timeouts: { read: 1 }, clientMaxBodySize: '1k' });
+    await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize: '1k' });
     try {
       await eventually('the new body limit applies', async () => (await postBody()) === 413);
     } finally {
-      await system().gateway.reload({ timeouts: { read: 1 } });
+      await system().gateway.reload(gatewayOptions);
     }
   });
 });

@@ -1,5 +1,9 @@
 /** The nginx API gateway: its configuration renderer and the facts of its container image. */
 export { renderGateway } from './render/render-gateway.js';
+export { renderGatewaySecrets, secretFiles, validateGatewaySecrets, defaultJwtAlgorithms } from './render/secrets.js';
+export type { SecretsSettings } from './render/secrets.js';
+export { defaultRateLimit } from './render/rate-limit.js';
+export { allowedMethods, contentSecurityPolicy } from './render/response-headers.js';
 export { tempPathDirectives } from './render/run-paths.js';
 export {
   clusterPlatform,
@@ -10,9 +14,13 @@ export {
   healthPath,
   mainConfigFile,
   nginxCommandLine,
+  stubStatusPath,
 } from './platform.js';
 export type {
+  GatewayAuth,
+  GatewayRateLimit,
   GatewayRenderInput,
+  GatewaySecretsInput,
   NginxPlatform,
   RenderedGateway,
   UpstreamServers,

@@ -11,6 +11,12 @@ export const gatewayPorts = {
 /** Path of the health endpoint on the status port. */
 export const healthPath = '/healthz';
 
+/**
+ * Path of nginx's `stub_status` on the status port, which the Prometheus exporter sidecar scrapes
+ * (`-nginx.scrape-uri http://127.0.0.1:8081/stub_status`). Never served on the public port.
+ */
+export const stubStatusPath = '/stub_status';
+
 /** The main configuration file among the rendered files; nginx is started on it. */
 export const mainConfigFile = 'nginx.conf';
 
@@ -22,6 +28,8 @@ export const clusterPlatform: NginxPlatform = {
   configDir: '/etc/nginx/gateway',
   modulesDir: '/etc/nginx/modules',
   runDir: '/tmp/nginx',
+  // Mounted from a Kubernetes Secret (renderGatewaySecrets), apart from the ConfigMap.
+  secretsDir: '/etc/nginx/gateway-secrets',
   // nginx resolves this name once at start through the system resolver (which knows the search
   // domains), then asks kube-dns directly: works on every cluster without knowing its DNS IP.
   resolver: 'kube-dns.kube-system.svc.cluster.local',
@@ -40,6 +48,7 @@ export function debianPlatform(folder: string, overrides: Partial<NginxPlatform>
     configDir: folder,
     modulesDir: '/usr/lib/nginx/modules',
     runDir: `${folder}/run`,
+    secretsDir: `${folder}/secrets`,
     workerProcesses: 'auto',
     accessLog: `${folder}/run/access.log`,
     ...overrides,

@@ -25,6 +25,8 @@ export interface NginxPlatform {
   modulesDir: string;
   /** Writable folder for the pid file and nginx's temp paths (an emptyDir in the cluster). */
   runDir: string;
+  /** Folder holding the files of `renderGatewaySecrets` (a Kubernetes Secret in the cluster). */
+  secretsDir: string;
   /** Name server for `kind: 'dns'` upstreams; required as soon as one upstream is `dns`. */
   resolver?: string;
   /** Worker processes (`auto` = one per core). */
@@ -62,8 +64,60 @@ export interface GatewayRenderInput {
   booksReact: UpstreamServers;
   platform: NginxPlatform;
   timeouts?: UpstreamTimeouts;
+  /**
+   * Seconds a client may take to send its request headers, or between two reads of its body,
+   * and nginx waits between two writes of the answer; slower clients are disconnected.
+   * Default 10.
+   */
+  clientTimeout?: number;
   /** Largest request body accepted, in nginx size syntax (`1m`); larger gets 413. Default `1m`. */
   clientMaxBodySize?: string;
+  /**
+   * Who may call what. Only whether credentials are configured (and the public JWT settings)
+   * is here: the key material itself is rendered separately by `renderGatewaySecrets`, so the
+   * configuration never holds a secret. Default: reads public, writes on /books need a token.
+   */
+  auth?: GatewayAuth;
+  /** Per-client-address limits. Defaults are generous enough for a browser, tight enough for a flood. */
+  rateLimit?: GatewayRateLimit;
+  /** Origins allowed by CORS (exact `https://host[:port]`); default none. */
+  corsOrigins?: string[];
+  /** Serve HTTPS (with HSTS) using the certificate and key in the secrets folder. Default false. */
+  tls?: boolean;
+}
+
+export interface GatewayAuth {
+  /** JWT validation; when undefined every request that needs a token gets 401. */
+  jwt?: {
+    issuer: string;
+    audience: string;
+    /** Accepted algorithms, pinned; `none` is never accepted. Default RS256 and ES256. */
+    algorithms?: Array<'RS256' | 'ES256' | 'HS256'>;
+  };
+  /** Accept `X-API-Key` from machine clients (keys in the secrets folder). Default false. */
+  apiKeys?: boolean;
+}
+
+export interface GatewayRateLimit {
+  /** Sustained requests per second per client address. */
+  requestsPerSecond: number;
+  /** Requests above the rate a client may send at once before getting 429. */
+  burst: number;
+  /** Open connections per client address. */
+  connectionsPerClient: number;
+}
+
+/** The secret inputs of the gateway, as the operator configures them. */
+export interface GatewaySecretsInput {
+  /** A JWKS document (JSON) with the public keys tokens are signed with. */
+  jwks?: string;
+  /** HS256 shared secret, when HS256 is accepted. */
+  hmacSecret?: string;
+  /** Client name to API key. */
+  apiKeys?: Record<string, string>;
+  /** PEM certificate chain and key, when `tls` is on. */
+  tlsCertificate?: string;
+  tlsKey?: string;
 }
 
 /** Rendered gateway: file name (relative to `platform.configDir`) to contents. */

@@ -1,3 +1,4 @@
+import { authVariables } from './auth.js';
 import { requestIdVariable } from './request-id.js';
 
 /** Variable each route location sets, so a log line says which route served it. */
@@ -16,6 +17,9 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['method', '$request_method'],
   ['uri', '$request_uri'],
   ['route', routeVariable],
+  // How a write was authenticated (`jwt`, `api-key`), or why it was refused; empty for reads.
+  ['auth', authVariables.method],
+  ['authError', authVariables.error],
   ['status', '$status', true],
   ['bytesSent', '$body_bytes_sent', true],
   ['requestTime', '$request_time', true],

@@ -1,9 +1,20 @@
-import { gatewayPorts, healthPath, mainConfigFile } from '../platform.js';
-import type { GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
+import { gatewayPorts, healthPath, mainConfigFile, stubStatusPath } from '../platform.js';
+import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
+import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { block } from './nginx-text.js';
+import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
+import {
+  corsMaps,
+  hiddenUpstreamHeaders,
+  methodActionVariable,
+  methodMaps,
+  responseHeadersConf,
+  responseHeadersFile,
+} from './response-headers.js';
+import { secretFiles } from './secrets.js';
 import { tempPathDirectives } from './run-paths.js';
 import { upstreamBlock } from './upstreams.js';
 import { validateInput } from './validate.js';
@@ -11,11 +22,26 @@ import { validateInput } from './validate.js';
 /**
  * The routes of the gateway: `/books` and everything under `/books/` to the books API (but not
  * `/bookshelf`, which the tutorial's `location /books` would have sent there), the rest to the page.
+ * Writes on the API need credentials; reading the API and the page is public.
  */
-const routes: ReadonlyArray<{ route: string; upstream: string; locations: string[] }> = [
-  { route: 'books', upstream: 'books', locations: ['= /books', '/books/'] },
-  { route: 'books-react', upstream: 'books_react', locations: ['/'] },
+const routes: ReadonlyArray<{ route: string; upstream: string; locations: string[]; writesNeedAuth: boolean }> = [
+  { route: 'books', upstream: 'books', locations: ['= /books', '/books/'], writesNeedAuth: true },
+  { route: 'books-react', upstream: 'books_react', locations: ['/'], writesNeedAuth: false },
 ];
+
+/** Seconds a client may take per step (headers, body reads, our writes) by default. */
+const defaultClientTimeout = 10;
+
+/** Default policy: no credentials configured, so every write on /books is refused with 401. */
+const defaultAuth: GatewayAuth = {};
+
+/** The settings of the public server beyond its upstreams. */
+interface PublicServerSettings {
+  timeouts: Required<UpstreamTimeouts>;
+  rateLimit: GatewayRateLimit;
+  auth: GatewayAuth;
+  tls: boolean;
+}
 
 const defaultTimeouts: Required<UpstreamTimeouts> = { connect: 2, read: 30, send: 30, retryBudget: 10 };
 
@@ -32,12 +58,23 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const { platform } = input;
   const runDir = platform.runDir;
   const usesDns = input.books.kind === 'dns' || input.booksReact.kind === 'dns';
-  const listen = (port: number) => `listen ${input.listenAddress ? `${input.listenAddress}:` : ''}${port};`;
+  const address = (port: number) => `${input.listenAddress ? `${input.listenAddress}:` : ''}${port}`;
+  const rateLimit = input.rateLimit ?? defaultRateLimit;
+  const tls = input.tls ?? false;
+  const clientTimeout = input.clientTimeout ?? defaultClientTimeout;
 
   const http = block('http', [
     'server_tokens off;',
     'default_type application/octet-stream;',
     'keepalive_timeout 60s;',
+    // Slow clients (slowloris) are cut off instead of holding connections open.
+    `client_header_timeout ${clientTimeout}s;`,
+    `client_body_timeout ${clientTimeout}s;`,
+    `send_timeout ${clientTimeout}s;`,
+    'reset_timedout_connection on;',
+    // nginx's defaults, stated: larger headers get 431, a longer request line 414.
+    'client_header_buffer_size 1k;',
+    'large_client_header_buffers 4 8k;',
     // The route is set by the location that serves a request; one refused before (malformed,
     // too large) is logged with an empty route rather than a warning per request.
     'uninitialized_variable_warn off;',
@@ -45,14 +82,23 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout'),
     ...requestIdMap(),
+    ...methodMaps(),
+    ...corsMaps(input.corsOrigins ?? []),
+    ...rateLimitZones(rateLimit),
+    ...authHttpLines(platform.configDir),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
     '',
     ...upstreamBlock('books', input.books),
     ...upstreamBlock('books_react', input.booksReact),
     '',
-    ...publicServer(listen(input.listenPort), platform.configDir, { ...defaultTimeouts, ...input.timeouts }),
+    ...publicServer(address(input.listenPort), input.platform, {
+      timeouts: { ...defaultTimeouts, ...input.timeouts },
+      rateLimit,
+      auth: input.auth ?? defaultAuth,
+      tls,
+    }),
     '',
-    ...statusServer(listen(statusPort), platform.configDir),
+    ...statusServer(`listen ${address(statusPort)};`, platform.configDir),
   ]);
 
   const nginxConf = [
@@ -61,26 +107,51 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     `worker_processes ${platform.workerProcesses};`,
     `pid ${runDir}/nginx.pid;`,
     'error_log stderr warn;',
+    // njs: JWT and API-key checks (Debian's libnginx-mod-http-js, the official image's module).
+    `load_module ${platform.modulesDir}/ngx_http_js_module.so;`,
     ...block('events', ['worker_connections 4096;']),
     ...http,
     '',
   ].join('\n');
 
-  return { files: { [mainConfigFile]: nginxConf, [errorPagesFile]: errorPagesConf() } };
+  return {
+    files: {
+      [mainConfigFile]: nginxConf,
+      [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
+      [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
+      [authScriptFile]: authScriptSource(),
+    },
+  };
 }
 
-/** Lines both servers share: the request id returned to the client, and JSON error bodies. */
+/** Lines both servers share: the response headers (request id, security) and JSON error bodies. */
 function commonServerLines(configDir: string): string[] {
+  return [`include ${configDir}/${responseHeadersFile};`, `include ${configDir}/${errorPagesFile};`];
+}
+
+/** HTTPS with the certificate of the secrets folder; only TLS 1.2 and 1.3. */
+function tlsLines(secretsDir: string): string[] {
   return [
-    `add_header X-Request-Id ${requestIdVariable} always;`,
-    `include ${configDir}/${errorPagesFile};`,
+    `ssl_certificate ${secretsDir}/${secretFiles.tlsCertificate};`,
+    `ssl_certificate_key ${secretsDir}/${secretFiles.tlsKey};`,
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+    'ssl_session_cache shared:gateway_tls:10m;',
   ];
 }
 
-function publicServer(listen: string, configDir: string, timeouts: Required<UpstreamTimeouts>): string[] {
+function publicServer(address: string, platform: GatewayRenderInput['platform'], settings: PublicServerSettings): string[] {
+  const { configDir } = platform;
+  const { timeouts } = settings;
+  const routeLines = (route: string) => [`set ${routeVariable} ${route};`];
+  const booksRoute = routes.find(({ writesNeedAuth }) => writesNeedAuth);
   return block('server', [
-    listen,
+    `listen ${address}${settings.tls ? ' ssl' : ''};`,
+    ...(settings.tls ? tlsLines(platform.secretsDir) : []),
     ...commonServerLines(configDir),
+    ...rateLimitServerLines(settings.rateLimit),
+    `if (${methodActionVariable} = refuse) { return 405; }`,
+    // CORS preflights (and any OPTIONS) are answered here; the CORS headers come from the maps.
+    `if (${methodActionVariable} = preflight) { return 204; }`,
     // Proxy settings live at server level and no location sets its own proxy_set_header or
     // add_header: nginx would then drop every inherited one for that location.
     'proxy_http_version 1.1;',
@@ -91,7 +162,10 @@ function publicServer(listen: string, configDir: string, timeouts: Required<Upst
     'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
     'proxy_set_header X-Forwarded-Host $host;',
-    'proxy_hide_header X-Powered-By;',
+    // Set only by the gateway's auth check: whatever a client sends under these names is dropped.
+    `proxy_set_header X-Auth-Subject ${authVariables.subject};`,
+    `proxy_set_header X-Auth-Method ${authVariables.method};`,
+    ...hiddenUpstreamHeaders.map((header) => `proxy_hide_header ${header};`),
     // The gateway's id is the one the client gets, once.
     'proxy_hide_header X-Request-Id;',
     `proxy_connect_timeout ${timeouts.connect}s;`,
@@ -101,11 +175,16 @@ function publicServer(listen: string, configDir: string, timeouts: Required<Upst
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
     `proxy_next_upstream_tries ${maxTries};`,
     `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
-    ...routes.flatMap(({ route, upstream, locations }) =>
+    ...routes.flatMap(({ route, upstream, locations, writesNeedAuth }) =>
       locations.flatMap((location) =>
-        block(`location ${location}`, [`set ${routeVariable} ${route};`, `proxy_pass http://${upstream};`]),
+        block(`location ${location}`, [
+          ...routeLines(route),
+          ...(writesNeedAuth ? requireAuthForWrites() : []),
+          `proxy_pass http://${upstream};`,
+        ]),
       ),
     ),
+    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), booksRoute.upstream) : []),
   ]);
 }
 
@@ -115,6 +194,8 @@ function statusServer(listen: string, configDir: string): string[] {
     'access_log off;',
     ...commonServerLines(configDir),
     ...block(`location = ${healthPath}`, ['default_type application/json;', `return 200 '{"status":"ok"}';`]),
+    // Connections and requests for the Prometheus exporter sidecar; this port is never public.
+    ...block(`location = ${stubStatusPath}`, ['stub_status;']),
     ...block('location /', ['return 404;']),
   ]);
 }

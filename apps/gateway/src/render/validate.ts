@@ -1,4 +1,7 @@
 import type { GatewayRenderInput, UpstreamServers } from '../types.js';
+import { validateAuth } from './auth.js';
+import { validateRateLimit } from './rate-limit.js';
+import { validateCorsOrigins } from './response-headers.js';
 
 /** Rejects input nginx would refuse (or misread) with a message that names the field to fix. */
 export function validateInput(input: GatewayRenderInput, statusPort: number): void {
@@ -14,6 +17,12 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (input.clientMaxBodySize !== undefined && !/^\d+[kKmMgG]?$/.test(input.clientMaxBodySize)) {
     throw new Error(`clientMaxBodySize '${input.clientMaxBodySize}' is not an nginx size such as 512k or 1m`);
   }
+  if (input.clientTimeout !== undefined && !(Number.isInteger(input.clientTimeout) && input.clientTimeout > 0)) {
+    throw new Error(`clientTimeout must be a whole number of seconds above 0, got ${input.clientTimeout}`);
+  }
+  if (input.rateLimit) validateRateLimit(input.rateLimit);
+  if (input.auth) validateAuth(input.auth);
+  validateCorsOrigins(input.corsOrigins ?? []);
   for (const [name, seconds] of Object.entries(input.timeouts ?? {})) {
     if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
       throw new Error(`timeouts.${name} must be a whole number of seconds above 0, got ${seconds}`);

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GatewayAuth, NginxPlatform } from '../types.js';
+import { block, quoted } from './nginx-text.js';
+import { defaultJwtAlgorithms } from './secrets.js';
+
+/**
+ * Authentication of writes on /books: a location that needs it redirects internally to
+ * `/_gateway/protected/<uri>`, whose auth_request asks the njs script in `/_gateway/auth`.
+ * Reads never pay for the subrequest.
+ */
+export const authScriptFile = 'gateway-auth.js';
+
+/** The njs source, shipped among the rendered files (the ConfigMap): the image needs no change. */
+export function authScriptSource(): string {
+  return readFileSync(join(__dirname, '..', '..', 'njs', authScriptFile), 'utf8');
+}
+
+/** Set from the auth subrequest's answer; empty for requests that were not authenticated. */
+export const authVariables = {
+  method: '$gateway_auth_method',
+  subject: '$gateway_auth_subject',
+  challenge: '$gateway_auth_challenge',
+  error: '$gateway_auth_error',
+} as const;
+
+const protectedPrefix = '/_gateway/protected';
+const authUri = '/_gateway/auth';
+
+/** http-level lines: the script, and which methods need credentials. */
+export function authHttpLines(configDir: string): string[] {
+  return [
+    `js_import gateway_auth from ${configDir}/${authScriptFile};`,
+    ...block('map $request_method $gateway_needs_auth', ['GET 0;', 'HEAD 0;', 'OPTIONS 0;', 'default 1;']),
+  ];
+}
+
+/** The first lines of a route location whose writes need credentials. */
+export function requireAuthForWrites(): string[] {
+  return block('if ($gateway_needs_auth)', [`rewrite ^ ${protectedPrefix}$uri last;`]);
+}
+
+/**
+ * The internal locations: the protected copy of a route, and the auth check. `route` and
+ * `upstream` are those of the route the writes belong to.
+ */
+export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], upstream: string): string[] {
+  const jwt = auth.jwt;
+  return [
+    ...block(`location ^~ ${protectedPrefix}/`, [
+      'internal;',
+      ...routeLines,
+      `auth_request ${authUri};`,
+      `auth_request_set ${authVariables.method} $sent_http_x_auth_method;`,
+      `auth_request_set ${authVariables.subject} $sent_http_x_auth_subject;`,
+      `auth_request_set ${authVariables.challenge} $sent_http_www_authenticate;`,
+      `auth_request_set ${authVariables.error} $sent_http_x_auth_error;`,
+      `rewrite ^${protectedPrefix}(/.*)$ $1 break;`,
+      `proxy_pass http://${upstream};`,
+    ]),
+    ...block(`location = ${authUri}`, [
+      'internal;',
+      `set $gateway_secrets_dir ${quoted(platform.secretsDir)};`,
+      `set $gateway_api_keys_enabled ${auth.apiKeys ? 1 : 0};`,
+      `set $gateway_jwt_enabled ${jwt ? 1 : 0};`,
+      ...(jwt
+        ? [
+            `set $gateway_jwt_issuer ${quoted(jwt.issuer)};`,
+            `set $gateway_jwt_audience ${quoted(jwt.audience)};`,
+            `set $gateway_jwt_algorithms ${quoted((jwt.algorithms ?? defaultJwtAlgorithms).join(' '))};`,
+          ]
+        : []),
+      'js_content gateway_auth.authenticate;',
+    ]),
+  ];
+}
+
+export function validateAuth(auth: GatewayAuth): void {
+  if (!auth.jwt) return;
+  for (const [name, value] of [
+    ['issuer', auth.jwt.issuer],
+    ['audience', auth.jwt.audience],
+  ] as const) {
+    // Rendered into nginx.conf, where `$` would read a variable and quotes end the string.
+    if (!/^[\x21-\x7e]{1,256}$/.test(value) || /[$'"\\]/.test(value)) {
+      throw new Error(`auth.jwt.${name} '${value}' must be printable, without spaces, quotes, '\\' or '$'`);
+    }
+  }
+  const algorithms = auth.jwt.algorithms ?? defaultJwtAlgorithms;
+  if (algorithms.length === 0) throw new Error('auth.jwt.algorithms must name at least one of RS256, ES256, HS256');
+  for (const algorithm of algorithms) {
+    if (!['RS256', 'ES256', 'HS256'].includes(algorithm)) {
+      throw new Error(`auth.jwt.algorithms: '${String(algorithm)}' is not accepted (RS256, ES256 or HS256; never none)`);
+    }
+  }
+}

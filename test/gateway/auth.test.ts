@@ -1,0 +1,155 @@
+import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { useEchoGateway } from './support/echo-gateway.js';
+import { type Reply, eventually, request } from './support/http.js';
+import { useLocalSystem } from './support/system.js';
+import { jwtSettings, signToken, testIssuer, validClaims } from './support/tokens.js';
+
+const issuer = testIssuer();
+const robotKey = 'robot-key-0123456789-abcdefghij';
+const secrets = { jwks: issuer.jwks, hmacSecret: issuer.hmacSecret, apiKeys: { robot: robotKey } };
+
+/** A refusal of the gateway: 401, JSON with the reason, and a Bearer challenge. */
+function assertRefused(reply: Reply, reason: string, what: string): void {
+  assert.equal(reply.status, 401, `${what}: status`);
+  assert.match(reply.headers.get('content-type') ?? '', /^application\/json/, what);
+  const body = JSON.parse(reply.body) as { error: string; reason: string; requestId: string };
+  assert.equal(body.error, 'unauthorized', what);
+  assert.equal(body.reason, reason, what);
+  assert.equal(body.requestId, reply.headers.get('x-request-id'), what);
+  const challenge = reply.headers.get('www-authenticate') ?? '';
+  assert.match(challenge, /^Bearer realm="books-gateway"/, `${what}: challenge`);
+  if (reason !== 'credentials required') assert.match(challenge, /error="invalid_token"/, what);
+}
+
+const post = (url: string, headers: Record<string, string> = {}) =>
+  request(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...headers } });
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('authentication at the gateway, in front of the real books API', function () {
+  this.timeout(30000);
+  const { system } = useLocalSystem({
+    gateway: { auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256', 'HS256'] }, apiKeys: true } },
+    gatewaySecrets: secrets,
+  });
+  const books = () => `${system().gateway.url}/books`;
+
+  it('lets anyone read the books and the page, without credentials', async () => {
+    assert.equal((await request(books())).status, 200);
+    assert.equal((await request(`${books()}/1788395549`)).status, 200);
+    assert.equal((await request(`${system().gateway.url}/`)).status, 200);
+  });
+
+  it('refuses a write without credentials with 401 before it reaches the API', async () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      const reply = await request(`${books()}/1788395549`, { method });
+      assertRefused(reply, 'credentials required', method);
+      assert.doesNotMatch(reply.headers.get('www-authenticate') ?? '', /error=/, 'no error code without credentials');
+    }
+  });
+
+  it('lets a write with a valid RS256, ES256 or HS256 token or API key through to the API (which answers 405)', async () => {
+    const credentials: Array<[string, Record<string, string>]> = [
+      ['RS256', bearer(signToken(issuer, 'RS256', validClaims()))],
+      ['ES256', bearer(signToken(issuer, 'ES256', validClaims()))],
+      ['HS256', bearer(signToken(issuer, 'HS256', validClaims()))],
+      ['API key', { 'x-api-key': robotKey }],
+    ];
+    for (const [what, headers] of credentials) {
+      const reply = await post(books(), headers);
+      assert.equal(reply.status, 405, `${what}: the API itself refuses the write`);
+      assert.equal(reply.headers.get('allow'), 'GET, HEAD', `${what}: the API's own Allow`);
+      assert.equal((JSON.parse(reply.body) as { error: string }).error, 'method_not_allowed', what);
+    }
+  });
+
+  it('answers every bad token with 401, a JSON reason and a Bearer challenge', async () => {
+    const valid = signToken(issuer, 'RS256', validClaims());
+    const [head, payload] = valid.split('.');
+    const now = Math.floor(Date.now() / 1000);
+    const otherIssuer = testIssuer();
+    const cases: Array<[what: string, token: string, reason: string]> = [
+      ['alg none', `${signToken(issuer, 'none', validClaims())}`, 'algorithm not accepted'],
+      ['alg none, signature kept', `${signToken(issuer, 'none', validClaims()).slice(0, -1)}.${valid.split('.')[2]}`, 'algorithm not accepted'],
+      ['payload changed after signing', `${head}.${Buffer.from(JSON.stringify(validClaims({ sub: 'mallory' }))).toString('base64url')}.${valid.split('.')[2]}`, 'bad signature'],
+      ['signed by another RSA key', signToken(otherIssuer, 'RS256', validClaims()), 'bad signature'],
+      ['signed by another EC key', signToken(otherIssuer, 'ES256', validClaims()), 'bad signature'],
+      ['signed with another HMAC secret', signToken({ ...issuer, hmacSecret: 'x'.repeat(40) }, 'HS256', validClaims()), 'bad signature'],
+      ['unknown kid', signToken(issuer, 'RS256', validClaims(), { kid: 'rsa-9' }), 'unknown signing key'],
+      ['expired an hour ago', signToken(issuer, 'ES256', validClaims({ exp: now - 3600 })), 'token expired'],
+      ['valid only from tomorrow', signToken(issuer, 'RS256', validClaims({ nbf: now + 86400 })), 'token not yet valid'],
+      ['no expiry', signToken(issuer, 'RS256', validClaims({ exp: undefined })), 'token has no expiry'],
+      ['wrong issuer', signToken(issuer, 'RS256', validClaims({ iss: 'https://evil.test' })), 'wrong issuer'],
+      ['wrong audience', signToken(issuer, 'ES256', validClaims({ aud: 'another-api' })), 'wrong audience'],
+      ['audience list without ours', signToken(issuer, 'RS256', validClaims({ aud: ['a', 'b'] })), 'wrong audience'],
+      ['no subject', signToken(issuer, 'RS256', validClaims({ sub: undefined })), 'token has no valid subject'],
+      ['alg RS512', signToken(issuer, 'RS256', validClaims(), { alg: 'RS512' }), 'algorithm not accepted'],
+      ['two parts', `${head}.${payload}`, 'malformed token'],
+      ['not base64', 'abc!.def.ghi', 'malformed token'],
+      ['header not JSON', `${Buffer.from('{oops').toString('base64url')}.${payload}.AAAA`, 'malformed token'],
+      ['garbage', 'garbage', 'malformed token'],
+    ];
+    for (const [what, token, reason] of cases) assertRefused(await post(books(), bearer(token)), reason, what);
+    assertRefused(await post(books(), { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }), 'not a bearer token', 'Basic auth');
+    assertRefused(await post(books(), { 'x-api-key': 'not-a-key-of-anyone-at-all-here' }), 'unknown API key', 'wrong API key');
+  });
+
+  it('logs how each write was authenticated, or why it was refused', async () => {
+    const accepted = `auth-ok-${Date.now()}`;
+    const refused = `auth-no-${Date.now()}`;
+    await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted });
+    await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims({ aud: 'x' }))), 'x-request-id': refused });
+    const entries = async () =>
+      (await readFile(system().gateway.accessLog, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await eventually('both requests are logged', async () => (await entries()).filter((e) => [accepted, refused].includes(String(e['requestId']))).length === 2);
+    const byId = new Map((await entries()).map((entry) => [entry['requestId'], entry]));
+    assert.deepEqual(
+      [accepted, refused].map((id) => ({ route: byId.get(id)?.['route'], status: byId.get(id)?.['status'], auth: byId.get(id)?.['auth'], authError: byId.get(id)?.['authError'] })),
+      [
+        { route: 'books', status: 405, auth: 'jwt', authError: '' },
+        { route: 'books', status: 401, auth: '', authError: 'wrong audience' },
+      ],
+    );
+  });
+});
+
+describe('the verified identity passed to the backend', function () {
+  this.timeout(30000);
+  // Only ES256 accepted here: pinning shows as a refused, correctly signed RS256 token.
+  const gateway = useEchoGateway(
+    { auth: { jwt: { ...jwtSettings, algorithms: ['ES256'] }, apiKeys: true } },
+    () => ({ jwks: JSON.stringify({ keys: JSON.parse(issuer.jwks).keys.filter((key: { kid: string }) => key.kid === 'ec-1') }), apiKeys: { robot: robotKey } }),
+  );
+  const lastSeen = () => gateway().seen.at(-1);
+
+  it('is the token subject or API client in X-Auth-Subject, and cannot be forged', async () => {
+    const forged = { 'x-auth-subject': 'admin', 'x-auth-method': 'jwt' };
+    const accepted = await post(`${gateway().url}/books`, { ...forged, ...bearer(signToken(issuer, 'ES256', validClaims({ sub: 'alice' }))) });
+    assert.equal(accepted.status, 200, accepted.body);
+    assert.equal(lastSeen()?.headers['x-auth-subject'], 'alice');
+    assert.equal(lastSeen()?.headers['x-auth-method'], 'jwt');
+    assert.equal(lastSeen()?.method, 'POST');
+    assert.equal(lastSeen()?.url, '/books');
+
+    assert.equal((await post(`${gateway().url}/books/1?x=1`, { ...forged, 'x-api-key': robotKey })).status, 200);
+    assert.equal(lastSeen()?.headers['x-auth-subject'], 'robot');
+    assert.equal(lastSeen()?.headers['x-auth-method'], 'api-key');
+    assert.equal(lastSeen()?.url, '/books/1?x=1', 'path and query reach the API unchanged');
+
+    for (const path of ['/books', '/']) {
+      assert.equal((await request(`${gateway().url}${path}`, { headers: forged })).status, 200);
+      assert.equal(lastSeen()?.headers['x-auth-subject'], undefined, `${path}: a client's own X-Auth-Subject is dropped`);
+      assert.equal(lastSeen()?.headers['x-auth-method'], undefined, path);
+    }
+  });
+
+  it('accepts only the pinned algorithms', async () => {
+    assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'RS256', validClaims()))), 'algorithm not accepted', 'RS256 when only ES256 is pinned');
+    assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'HS256', validClaims()))), 'algorithm not accepted', 'HS256 when only ES256 is pinned');
+    assert.equal((await request(`${gateway().url}/_gateway/auth`)).status, 404, 'the auth check is internal');
+    assert.equal((await request(`${gateway().url}/_gateway/protected/books`, { method: 'POST' })).status, 404);
+  });
+});

@@ -1,0 +1,134 @@
+import { strict as assert } from 'node:assert';
+import { request as httpsRequest } from 'node:https';
+import { createConnection } from 'node:net';
+import { contentSecurityPolicy } from '../../apps/gateway/src/index.js';
+import { useEchoGateway } from './support/echo-gateway.js';
+import { type RawReply, type Reply, rawRequest, request } from './support/http.js';
+import { selfSignedCertificate } from './support/self-signed.js';
+
+const allowedOrigin = 'https://books.example.com';
+
+/** The headers every answer of the gateway carries, whoever produced it. */
+function assertSecurityHeaders(headers: Headers | Record<string, string | string[] | undefined>, what: string): void {
+  const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name]);
+  assert.equal(get('x-content-type-options'), 'nosniff', what);
+  assert.equal(get('x-frame-options'), 'DENY', `${what}: the backend's own SAMEORIGIN is replaced`);
+  assert.equal(get('referrer-policy'), 'no-referrer', what);
+  assert.equal(get('content-security-policy'), contentSecurityPolicy, what);
+  assert.equal(get('x-powered-by') ?? null, null, `${what}: no X-Powered-By`);
+}
+
+function assertJsonError(reply: RawReply | Reply, status: number, error: string, what: string): void {
+  assert.equal(reply.status, status, what);
+  const body = JSON.parse(reply.body) as { error: string };
+  assert.equal(body.error, error, what);
+}
+
+describe('hardening of the gateway, on a real nginx', function () {
+  this.timeout(20000);
+  const gateway = useEchoGateway({ corsOrigins: [allowedOrigin], clientTimeout: 2, clientMaxBodySize: '1k' });
+  const url = (path: string) => `${gateway().url}${path}`;
+
+  it('adds the security headers to proxied answers, its own errors and the status port', async () => {
+    assertSecurityHeaders((await request(url('/books'))).headers, 'proxied API answer');
+    assertSecurityHeaders((await request(url('/'))).headers, 'proxied page');
+    assertSecurityHeaders((await request(url('/books'), { method: 'DELETE' })).headers, '401');
+    assertSecurityHeaders((await request(url('/books'), { method: 'PROPFIND' })).headers, '405');
+    assertSecurityHeaders((await request(`http://127.0.0.1:${gateway().statusPort}/nothing`)).headers, 'status port 404');
+    assert.equal((await request(url('/'))).headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
+  });
+
+  it('allows only the usual methods, answering others with a JSON 405 and Allow', async () => {
+    for (const method of ['TRACE', 'PROPFIND', 'CONNECTX', 'MKCOL']) {
+      const reply = await rawRequest(gateway().port, `${method} /books HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      assert.equal(reply.headers['content-type'], 'application/json', `${method}: ${reply.body}`);
+      assertJsonError(reply, 405, 'method_not_allowed', method);
+      assert.equal(reply.headers['allow'], 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', method);
+    }
+    assert.ok(!gateway().seen.some(({ method }) => method !== 'GET' && method !== 'POST'), 'none reached the backend');
+  });
+
+  it('answers CORS only for the configured origins, preflights at the gateway', async () => {
+    const allowed = await request(url('/books'), { headers: { Origin: allowedOrigin } });
+    assert.equal(allowed.headers.get('access-control-allow-origin'), allowedOrigin);
+    assert.match(allowed.headers.get('vary') ?? '', /Origin/);
+    const other = await request(url('/books'), { headers: { Origin: 'https://evil.example' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+
+    const seenBefore = gateway().seen.length;
+    const preflight = (origin: string) =>
+      request(url('/books'), { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' } });
+    const good = await preflight(allowedOrigin);
+    assert.equal(good.status, 204);
+    assert.equal(good.headers.get('access-control-allow-origin'), allowedOrigin);
+    assert.match(good.headers.get('access-control-allow-methods') ?? '', /POST/);
+    assert.match(good.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    assert.equal(good.headers.get('access-control-max-age'), '600');
+    const bad = await preflight('https://evil.example');
+    assert.equal(bad.status, 204);
+    for (const name of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers']) {
+      assert.equal(bad.headers.get(name), null, name);
+    }
+    assert.equal(gateway().seen.length, seenBefore, 'preflights never reach the backend');
+  });
+
+  it('answers oversized bodies, headers and URIs, and garbage, in JSON', async () => {
+    const { port } = gateway();
+    const cases: Array<[what: string, raw: string, status: number, error: string]> = [
+      ['body over 1k', `POST /books HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n${'x'.repeat(2048)}`, 413, 'payload_too_large'],
+      ['16 kB header', `GET /books HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(16000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+      ['many 7 kB headers', `GET /books HTTP/1.1\r\nHost: x\r\n${[1, 2, 3, 4, 5].map((n) => `X-${n}: ${'a'.repeat(7000)}\r\n`).join('')}\r\n`, 431, 'request_header_fields_too_large'],
+      ['10 kB URI', `GET /books/${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'uri_too_long'],
+      ['no Host in HTTP/1.1', 'GET /books HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+      ['binary request line', '\x00\x01\x02 / HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+      ['header without colon', 'GET /books HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n', 400, 'bad_request'],
+    ];
+    for (const [what, raw, status, error] of cases) {
+      const reply = await rawRequest(port, raw);
+      assertJsonError(reply, status, error, what);
+      assertSecurityHeaders(reply.headers, what);
+    }
+  });
+
+  it('disconnects a client that sends its headers too slowly', async () => {
+    const started = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port: gateway().port });
+      socket.setTimeout(8000, () => socket.destroy(new Error('still open after 8 s')));
+      // nginx resets a timed-out connection (reset_timedout_connection): an error, then close.
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.once('close', () => resolve(Date.now() - started));
+      // One header line, then a byte every 500 ms: never the end of the headers.
+      socket.write('GET /books HTTP/1.1\r\nHost: x\r\n');
+      const drip = setInterval(() => socket.writable && socket.write('X'), 500);
+      socket.once('close', () => clearInterval(drip));
+    });
+    assert.ok(closedAfter >= 1500 && closedAfter < 4000, `closed after ${closedAfter} ms (clientTimeout 2 s)`);
+  });
+});
+
+describe('TLS at the gateway, on a real nginx', function () {
+  this.timeout(20000);
+  const { certificate, key } = selfSignedCertificate();
+  const gateway = useEchoGateway({ tls: true }, () => ({ tlsCertificate: certificate, tlsKey: key }));
+
+  it('serves HTTPS with the configured certificate, and HSTS', async () => {
+    const reply = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`${gateway().url}/books`, { ca: certificate, timeout: 10000 }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      });
+      req.once('error', reject).end();
+    });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(JSON.parse(reply.body), { echo: '/books' });
+    assert.equal(reply.headers['strict-transport-security'], 'max-age=31536000');
+    assert.equal(gateway().seen.at(-1)?.headers['x-forwarded-proto'], 'https');
+    assertSecurityHeaders(reply.headers, 'https');
+    // Plain HTTP on the TLS port gets nginx's 400, in JSON.
+    const plain = await rawRequest(gateway().port, 'GET /books HTTP/1.1\r\nHost: x\r\n\r\n');
+    assertJsonError(plain, 400, 'bad_request', 'plain HTTP to the TLS port');
+  });
+});
