@@ -6,11 +6,11 @@ import { preStopPauseSeconds, terminationGraceSeconds, type HttpProbe, type Work
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
 
-/** A ConfigMap mounted read-only into the workload's container. */
-export interface ConfigVolume {
+/** A ConfigMap or Secret mounted read-only into the workload's container. */
+export interface ReadOnlyVolume {
   /** Volume name in the pod. */
   name: string;
-  configMapName: pulumi.Input<string>;
+  source: { kind: 'configMap' | 'secret'; name: pulumi.Input<string> };
   mountPath: string;
 }
 
@@ -23,7 +23,10 @@ export interface DeploymentOptions {
   imagePullSecret?: pulumi.Input<string>;
   /** Pod annotations; a change rolls the pods (the gateway's configuration checksum). */
   podAnnotations?: Record<string, pulumi.Input<string>>;
-  configVolumes?: ConfigVolume[];
+  /** Mounted into the workload's own container only, never into a sidecar. */
+  readOnlyVolumes?: ReadOnlyVolume[];
+  /** Further containers of the pod (the gateway's metrics exporter), hardened by their author. */
+  sidecars?: Container[];
 }
 
 /** Pod-level security: the restricted Pod Security Standard, with the image's numeric user. */
@@ -81,9 +84,13 @@ function container(workload: Workload, options: DeploymentOptions): Container {
     securityContext: containerSecurityContext(),
     volumeMounts: [
       ...workload.writableDirs.map((dir) => ({ name: writableVolumeName(dir), mountPath: dir })),
-      ...(options.configVolumes ?? []).map((volume) => ({ name: volume.name, mountPath: volume.mountPath, readOnly: true })),
+      ...(options.readOnlyVolumes ?? []).map((volume) => ({ name: volume.name, mountPath: volume.mountPath, readOnly: true })),
     ],
   };
+}
+
+function readOnlyVolumeSource({ name, source }: ReadOnlyVolume): k8s.types.input.core.v1.Volume {
+  return source.kind === 'secret' ? { name, secret: { secretName: source.name } } : { name, configMap: { name: source.name } };
 }
 
 function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
@@ -103,10 +110,10 @@ function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
         labelSelector: { matchLabels: selectorLabels(workload.name, options.namespace) },
       },
     ],
-    containers: [container(workload, options)],
+    containers: [container(workload, options), ...(options.sidecars ?? [])],
     volumes: [
       ...workload.writableDirs.map((dir) => ({ name: writableVolumeName(dir), emptyDir: { sizeLimit: '64Mi' } })),
-      ...(options.configVolumes ?? []).map((volume) => ({ name: volume.name, configMap: { name: volume.configMapName } })),
+      ...(options.readOnlyVolumes ?? []).map(readOnlyVolumeSource),
     ],
   };
 }

@@ -1,14 +1,18 @@
 import type * as k8s from '@pulumi/kubernetes';
 import { createHash } from 'node:crypto';
 import { clusterPlatform, headlessServiceUpstream, renderGateway } from '../apps/gateway/src/index.js';
+import type { GatewayPolicyRender } from './gatewayPolicy.js';
 import { workloadLabels } from './labels.js';
 import { gatewayTimeouts, workloads } from './workloads.js';
 
 /** Pod annotation carrying the configuration's checksum: a new configuration rolls the pods. */
 export const configChecksumAnnotation = 'books-gateway/config-checksum';
 
-/** The gateway's nginx files in a cluster: the backends are the namespace's headless Services. */
-export function renderClusterGateway(namespace: string): Record<string, string> {
+/**
+ * The gateway's nginx files in a cluster: the backends are the namespace's headless Services,
+ * the security and limits those of the stack.
+ */
+export function renderClusterGateway(namespace: string, policy: GatewayPolicyRender): Record<string, string> {
   const { books, 'books-react': booksReact, gateway } = workloads;
   return renderGateway({
     listenPort: gateway.port,
@@ -17,6 +21,7 @@ export function renderClusterGateway(namespace: string): Record<string, string> 
     booksReact: headlessServiceUpstream(booksReact.name, namespace, booksReact.port),
     platform: clusterPlatform,
     timeouts: gatewayTimeouts,
+    ...policy,
   }).files;
 }
 

@@ -3,11 +3,13 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { clusterPlatform } from '../apps/gateway/src/index.js';
 import type { ImageName } from '../stacks/target.js';
-import { deploymentArgs, type DeploymentOptions } from './deployment.js';
+import { deploymentArgs, type DeploymentOptions, type ReadOnlyVolume } from './deployment.js';
 import { disruptionBudgetArgs } from './disruptionBudget.js';
 import { configChecksum, configChecksumAnnotation, gatewayConfigMapArgs, renderClusterGateway } from './gatewayConfig.js';
-import { type GatewayStackArgs, resolveGatewaySettings } from './gatewayStackArgs.js';
+import { type GatewayStackArgs, publicEndpoint, resolveGatewaySettings } from './gatewayStackArgs.js';
+import { gatewaySecretArgs, gatewaySecretOptions } from './gatewaySecrets.js';
 import { contentTag, imageBuildArgs, imageNames, imageTag } from './images.js';
+import { metricsExporter, metricsExporterContainer, prometheusScrapeAnnotations } from './metricsExporter.js';
 import { namespaceArgs } from './namespace.js';
 import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './networkPolicies.js';
 import { pullSecretArgs } from './pullSecret.js';
@@ -19,8 +21,8 @@ export type { GatewayStackArgs } from './gatewayStackArgs.js';
 /**
  * The whole system on one Kubernetes cluster: the three images built from this repository, the
  * books API and the books-react page behind headless Services, and the nginx gateway behind a
- * LoadBalancer Service, in their own namespace with network policies, disruption budgets and
- * hardened pods. Every child goes through the given provider; nothing here knows which cluster
+ * LoadBalancer Service (with its key material in a Secret and a Prometheus exporter beside it),
+ * in their own namespace with network policies, disruption budgets and hardened pods. Every child goes through the given provider; nothing here knows which cluster
  * or cloud that is.
  */
 export class GatewayStack extends pulumi.ComponentResource {
@@ -37,7 +39,8 @@ export class GatewayStack extends pulumi.ComponentResource {
     const settings = resolveGatewaySettings(args);
     const ns = settings.namespace;
     const tags = new Map(imageNames.map((image) => [image, contentTag(settings.sourceRoot, image)]));
-    const files = renderClusterGateway(ns);
+    const files = renderClusterGateway(ns, settings.policy.render);
+    const endpoint = publicEndpoint(settings);
     super('books-gateway:index:GatewayStack', name, {}, opts);
 
     const k8sOptions: pulumi.CustomResourceOptions = { parent: this, provider: settings.provider };
@@ -61,6 +64,17 @@ export class GatewayStack extends pulumi.ComponentResource {
       : undefined;
 
     const configMap = new k8s.core.v1.ConfigMap('gateway-config', gatewayConfigMapArgs(ns, files), inNamespace);
+    const gatewayVolumes: ReadOnlyVolume[] = [
+      { name: 'config', source: { kind: 'configMap', name: configMap.metadata.name }, mountPath: clusterPlatform.configDir },
+    ];
+    const { secretFiles } = settings.policy;
+    if (secretFiles) {
+      const secret = new k8s.core.v1.Secret('gateway-secrets', gatewaySecretArgs(ns, secretFiles), {
+        ...inNamespace,
+        ...gatewaySecretOptions,
+      });
+      gatewayVolumes.push({ name: 'secrets', source: { kind: 'secret', name: secret.metadata.name }, mountPath: clusterPlatform.secretsDir });
+    }
 
     const deploy = (workload: Workload, replicas: number, extra: Partial<DeploymentOptions> = {}) => {
       const options: DeploymentOptions = {
@@ -79,22 +93,24 @@ export class GatewayStack extends pulumi.ComponentResource {
     deploy(books, settings.booksReplicas);
     deploy(booksReact, settings.booksReactReplicas);
     deploy(gateway, settings.gatewayReplicas, {
-      podAnnotations: { [configChecksumAnnotation]: configChecksum(files) },
-      configVolumes: [{ name: 'config', configMapName: configMap.metadata.name, mountPath: clusterPlatform.configDir }],
+      podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations },
+      readOnlyVolumes: gatewayVolumes,
+      sidecars: [metricsExporterContainer()],
     });
 
     for (const backend of [books, booksReact]) {
       new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace);
     }
-    const service = new k8s.core.v1.Service(gateway.name, gatewayServiceArgs(gateway, ns, settings.gatewayServicePort), inNamespace);
+    const service = new k8s.core.v1.Service(gateway.name, gatewayServiceArgs(gateway, ns, endpoint), inNamespace);
 
     new k8s.networking.v1.NetworkPolicy('default-deny', defaultDenyPolicyArgs(ns), inNamespace);
     for (const backend of [books, booksReact]) {
       new k8s.networking.v1.NetworkPolicy(`${backend.name}-from-gateway`, backendPolicyArgs(backend, gateway, ns), inNamespace);
     }
-    new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicyArgs(gateway, [books, booksReact], ns), inNamespace);
+    const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsExporter.port);
+    new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicy, inNamespace);
 
-    this.url = service.status.apply((status) => gatewayUrl(status?.loadBalancer?.ingress, settings.gatewayServicePort));
+    this.url = service.status.apply((status) => gatewayUrl(status?.loadBalancer?.ingress, endpoint));
     this.namespace = namespace.metadata.name;
     this.images = images;
     this.registerOutputs({ url: this.url, namespace: this.namespace, images: this.images });

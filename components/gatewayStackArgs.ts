@@ -1,10 +1,15 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as path from 'node:path';
 import type { ImageRegistry, Target } from '../stacks/target.js';
+import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gatewayPolicy.js';
+import type { PublicEndpoint } from './services.js';
 import { assertCount, assertDnsLabel, assertPort } from './validation.js';
 
-/** What GatewayStack deploys and where; everything cluster-specific comes from the target. */
-export interface GatewayStackArgs {
+/**
+ * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
+ * gateway's security and limits (GatewayPolicyArgs) carry the names of their stack config keys.
+ */
+export interface GatewayStackArgs extends GatewayPolicyArgs {
   /** The Kubernetes provider every object is created through. Required: never the ambient default. */
   provider: k8s.Provider;
   /** Where the images are pushed. Default: none, the images are loaded into the local Docker that the cluster runs on. */
@@ -26,6 +31,12 @@ export interface GatewayStackArgs {
    */
   gatewayServicePort?: number;
   /**
+   * Port of the gateway's LoadBalancer Service when it serves HTTPS (`tlsCertificate` set): the
+   * Service then offers this port instead of `gatewayServicePort`. Default 443 (K3s's Traefik
+   * binds it too).
+   */
+  gatewayTlsServicePort?: number;
+  /**
    * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
    * Default: this repository.
    */
@@ -39,12 +50,19 @@ export const gatewayDefaults = {
   booksReactReplicas: 2,
   gatewayReplicas: 1,
   gatewayServicePort: 80,
+  gatewayTlsServicePort: 443,
   sourceRoot: path.resolve(__dirname, '..'),
 } as const;
 
 /** GatewayStackArgs with every default applied and every value checked. */
-export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platform'>> &
-  Pick<GatewayStackArgs, 'registry' | 'platform'>;
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platform' | GatewayPolicySetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platform'> & { policy: GatewayPolicy };
+
+/** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
+export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
+  const { tls } = settings.policy.render;
+  return { port: tls ? settings.gatewayTlsServicePort : settings.gatewayServicePort, tls };
+}
 
 /** Applies the defaults and validates; the messages name the argument to fix. */
 export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings {
@@ -57,6 +75,8 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     booksReactReplicas: assertCount('booksReactReplicas', args.booksReactReplicas ?? gatewayDefaults.booksReactReplicas),
     gatewayReplicas: assertCount('gatewayReplicas', args.gatewayReplicas ?? gatewayDefaults.gatewayReplicas),
     gatewayServicePort: assertPort('gatewayServicePort', args.gatewayServicePort ?? gatewayDefaults.gatewayServicePort),
+    gatewayTlsServicePort: assertPort('gatewayTlsServicePort', args.gatewayTlsServicePort ?? gatewayDefaults.gatewayTlsServicePort),
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
+    policy: resolveGatewayPolicy(args, (setting) => setting),
   };
 }

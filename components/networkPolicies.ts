@@ -39,16 +39,26 @@ export function backendPolicyArgs(backend: Workload, gateway: Workload, namespac
 }
 
 /**
- * The gateway accepts clients from anywhere on its public port (its status port stays closed),
- * and may reach only the backends' ports and cluster DNS.
+ * The gateway accepts clients from anywhere on its public port, and Prometheus on the metrics
+ * exporter's port from pods of any namespace of the cluster (wherever Prometheus runs) but not
+ * from outside it; its status port stays closed. It may reach only the backends' ports and
+ * cluster DNS.
  */
-export function gatewayPolicyArgs(gateway: Workload, backends: Workload[], namespace: string): NetworkPolicyArgs {
+export function gatewayPolicyArgs(
+  gateway: Workload,
+  backends: Workload[],
+  namespace: string,
+  metricsPort: number,
+): NetworkPolicyArgs {
   return {
     metadata: { name: gateway.name, namespace, labels: systemLabels(namespace) },
     spec: {
       podSelector: { matchLabels: selectorLabels(gateway.name, namespace) },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ ports: [{ protocol: 'TCP', port: gateway.port }] }],
+      ingress: [
+        { ports: [{ protocol: 'TCP', port: gateway.port }] },
+        { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: metricsPort }] },
+      ],
       egress: [
         ...backends.map((backend) => ({
           to: [{ podSelector: { matchLabels: selectorLabels(backend.name, namespace) } }],

@@ -4,20 +4,21 @@ import type { Workload } from './workloads.js';
 
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 
+/** A Service port sent to the pods' `http` container port. */
+function servicePort(name: 'http' | 'https', port: number): k8s.types.input.core.v1.ServicePort {
+  return { name, port, targetPort: 'http', protocol: 'TCP' };
+}
+
 /** A workload's Service: its pods, reached on `port` at their `http` container port. */
 function serviceArgs(
   workload: Workload,
   namespace: string,
-  port: number,
+  port: k8s.types.input.core.v1.ServicePort,
   spec: Omit<ServiceSpec, 'selector' | 'ports'>,
 ): k8s.core.v1.ServiceArgs {
   return {
     metadata: { name: workload.name, namespace, labels: workloadLabels(workload.name, workload.component, namespace) },
-    spec: {
-      ...spec,
-      selector: selectorLabels(workload.name, namespace),
-      ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
-    },
+    spec: { ...spec, selector: selectorLabels(workload.name, namespace), ports: [port] },
   };
 }
 
@@ -27,15 +28,25 @@ function serviceArgs(
  * ClusterIP would hide from it. Reachable only inside the cluster.
  */
 export function backendServiceArgs(workload: Workload, namespace: string): k8s.core.v1.ServiceArgs {
-  return serviceArgs(workload, namespace, workload.port, { type: 'ClusterIP', clusterIP: 'None' });
+  return serviceArgs(workload, namespace, servicePort('http', workload.port), { type: 'ClusterIP', clusterIP: 'None' });
+}
+
+/** Where clients reach the gateway: its Service port, and whether the gateway speaks HTTPS there. */
+export interface PublicEndpoint {
+  port: number;
+  tls: boolean;
 }
 
 /**
- * The gateway's Service: a LoadBalancer, the system's only public entry. `Local` traffic policy
+ * The gateway's Service: a LoadBalancer, the system's only public entry, with one port. With TLS
+ * the gateway's public port speaks HTTPS (the renderer adds `ssl` to its listen), so the Service
+ * offers that port alone (443 by default) rather than a plain HTTP port no client could use.
+ * Neither the status port nor the metrics exporter's are ever on it. `Local` traffic policy
  * keeps the client's address (the gateway's logs and per-client limits need it) and saves a hop
  * between nodes; load balancers send traffic only to nodes running a gateway pod.
  */
-export function gatewayServiceArgs(workload: Workload, namespace: string, port: number): k8s.core.v1.ServiceArgs {
+export function gatewayServiceArgs(workload: Workload, namespace: string, endpoint: PublicEndpoint): k8s.core.v1.ServiceArgs {
+  const port = servicePort(endpoint.tls ? 'https' : 'http', endpoint.port);
   return serviceArgs(workload, namespace, port, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
 }
 
@@ -49,10 +60,11 @@ export interface LoadBalancerIngress {
  * The URL clients use, from the load balancer's first address: a hostname where the cloud gives
  * one (EKS, Docker Desktop's `localhost`), else an IP (AKS, GKE, K3s). Undefined until assigned.
  */
-export function gatewayUrl(ingress: LoadBalancerIngress[] | undefined, port: number): string | undefined {
+export function gatewayUrl(ingress: LoadBalancerIngress[] | undefined, endpoint: PublicEndpoint): string | undefined {
   const first = ingress?.[0];
   const host = first?.hostname || first?.ip;
   if (!host) return undefined;
   const bracketed = host.includes(':') ? `[${host}]` : host;
-  return `http://${bracketed}${port === 80 ? '' : `:${port}`}`;
+  const [scheme, defaultPort] = endpoint.tls ? ['https', 443] : ['http', 80];
+  return `${scheme}://${bracketed}${endpoint.port === defaultPort ? '' : `:${endpoint.port}`}`;
 }

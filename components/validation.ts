@@ -7,12 +7,17 @@ import * as pulumi from '@pulumi/pulumi';
  * Pulumi prints its message without a stack trace, which is what a configuration mistake deserves.
  */
 
-/** A count of things that must exist at least once: replicas, nodes. */
-export function assertCount(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new pulumi.RunError(`${name} must be a whole number of at least 1, got ${String(value)}`);
+/** A whole number of at least `min`: a rate, a burst (which may be 0), a limit. */
+export function assertWholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new pulumi.RunError(`${name} must be a whole number of at least ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+/** A count of things that must exist at least once: replicas, nodes. */
+export function assertCount(name: string, value: number): number {
+  return assertWholeNumber(name, value, 1);
 }
 
 /** A TCP port. */

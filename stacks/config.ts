@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { assertCount, assertPort } from '../components/validation.js';
+import { assertPort } from '../components/validation.js';
 
 /*
  * Reading stack config with messages that name the key and the command that fixes it. Every
@@ -57,9 +57,34 @@ function parseWholeNumber(config: pulumi.Config, key: string, value: string, exp
 
 /** A count (replicas, nodes): a whole number of at least 1, `fallback` when unset. */
 export function readCount(config: pulumi.Config, key: string, fallback: number): number {
+  return readWholeNumber(config, key, fallback, 1);
+}
+
+/** A whole number of at least `min` (a burst may be 0), `fallback` when unset. */
+export function readWholeNumber(config: pulumi.Config, key: string, fallback: number, min: number): number {
   const value = optionalString(config, key);
   if (value === undefined) return fallback;
-  return assertCount(fullKey(config, key), parseWholeNumber(config, key, value, 'a whole number of at least 1'));
+  const expected = `a whole number of at least ${min}`;
+  const number = parseWholeNumber(config, key, value, expected);
+  if (number < min) throw new pulumi.RunError(`${fullKey(config, key)} must be ${expected}, got ${number}`);
+  return number;
+}
+
+/** A comma-separated list (`RS256,ES256`), blanks dropped; undefined when unset. */
+export function readList(config: pulumi.Config, key: string): string[] | undefined {
+  const value = optionalString(config, key);
+  return value?.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/**
+ * A secret key's plaintext, exactly as set (a key or a shared secret is not trimmed), undefined
+ * when unset or blank. Read synchronously, unlike `config.getSecret`, so that it can be validated
+ * before the first resource is registered; the caller must hand it to resources only inside
+ * `pulumi.secret` and never put it into a message.
+ */
+export function optionalSecret(config: pulumi.Config, key: string): string | undefined {
+  const value = config.get(key);
+  return value?.trim() ? value : undefined;
 }
 
 /** A TCP port, `fallback` when unset. */

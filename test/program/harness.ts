@@ -14,6 +14,7 @@
  * every target.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
 
 type MockResourceArgs = pulumi.runtime.MockResourceArgs;
 type MockCallArgs = pulumi.runtime.MockCallArgs;
@@ -195,7 +196,17 @@ function defaultState(args: MockResourceArgs, options: RunOptions): Record<strin
   if (args.type === 'kubernetes:core/v1:Service' && args.inputs.spec?.type === 'LoadBalancer') {
     return { status: { loadBalancer: { ingress: [options.loadBalancerIngress ?? { ip: '203.0.113.10' }] } } };
   }
+  if (args.type.startsWith('kubernetes:') && args.inputs.metadata?.name === undefined) {
+    // The Kubernetes provider names an object without a name after its resource and a random
+    // suffix; objects referring to it read that name from its state.
+    return { metadata: { ...args.inputs.metadata, name: autoName(args.name) } };
+  }
   return {};
+}
+
+/** The name the mocked Kubernetes provider gives an object registered without one. */
+export function autoName(resourceName: string): string {
+  return `${resourceName}-${createHash('sha256').update(resourceName).digest('hex').slice(0, 8)}`;
 }
 
 function qualifyKey(key: string): string {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gatewayPolicyDefaults } from '../../components/gatewayPolicy.js';
 import { gatewayDefaults } from '../../components/gatewayStackArgs.js';
 import { runProgram } from './harness.js';
 import { dockerDesktop } from './scenarios.js';
@@ -56,6 +57,28 @@ describe('Pulumi project file', () => {
     }
     for (const key of ['booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort']) {
       assert.equal(declared.get(key)?.type, 'integer', key);
+    }
+  });
+
+  it("declares the gateway's security, limit and TLS keys with the program's defaults; credentials default to empty", () => {
+    const expected: Record<string, [string, string]> = {
+      gatewayTlsServicePort: ['integer', String(gatewayDefaults.gatewayTlsServicePort)],
+      jwtAlgorithms: ['string', gatewayPolicyDefaults.jwtAlgorithms.join(',')],
+      rateLimitPerSecond: ['integer', String(gatewayPolicyDefaults.rateLimitPerSecond)],
+      rateLimitBurst: ['integer', String(gatewayPolicyDefaults.rateLimitBurst)],
+      connectionsPerClient: ['integer', String(gatewayPolicyDefaults.connectionsPerClient)],
+      maxBodySize: ['string', gatewayPolicyDefaults.maxBodySize],
+      jwtIssuer: ['string', ''],
+      jwtAudience: ['string', ''],
+      corsOrigins: ['string', ''],
+    };
+    for (const [key, [type, value]] of Object.entries(expected)) {
+      assert.deepEqual([declared.get(key)?.type, declared.get(key)?.default], [type, value], key);
+      assert.ok(declared.get(key)?.description, key);
+    }
+    for (const key of ['jwtJwks', 'jwtHmacSecret', 'apiKeys', 'tlsCertificate', 'tlsKey']) {
+      assert.equal(declared.get(key)?.default, '', `${key} is optional`);
+      assert.match(declared.get(key)?.description ?? '', /--secret/, `${key} tells to set it as a secret`);
     }
   });
 

@@ -1,4 +1,5 @@
 /** Stack configs of the two targets that bring their own cluster, as the tests run them. */
+import type { GatewayTestKeys } from './gatewayKeys.js';
 import type { RunOptions } from './harness.js';
 
 export const k3sKubeconfig = `apiVersion: v1
@@ -38,3 +39,31 @@ export const k3s: RunOptions = {
 };
 
 export const imageNames = ['gateway', 'books', 'books-react'] as const;
+
+/** API keys of the secured scenario: client name to key. */
+export const testApiKeys = { 'inventory-sync': 'inv-sync-4f9c2a7e1b3d5f60a8c9e2d1' };
+
+/**
+ * docker-desktop with every gateway setting: JWT (RS256 and ES256 keys), API keys, tighter
+ * limits, CORS origins, a smaller body limit and TLS; the credentials set as secrets.
+ */
+export function securedDockerDesktop(keys: GatewayTestKeys): RunOptions {
+  return {
+    ...dockerDesktop,
+    config: {
+      target: 'docker-desktop',
+      jwtJwks: keys.jwks,
+      jwtIssuer: 'https://auth.example.com/',
+      jwtAudience: 'books-api',
+      apiKeys: JSON.stringify(testApiKeys),
+      rateLimitPerSecond: '5',
+      rateLimitBurst: '10',
+      connectionsPerClient: '4',
+      corsOrigins: 'https://books.example.com, http://localhost:5173',
+      maxBodySize: '256k',
+      tlsCertificate: keys.tlsCertificate,
+      tlsKey: keys.tlsKey,
+    },
+    secretKeys: ['jwtJwks', 'apiKeys', 'tlsCertificate', 'tlsKey'],
+  };
+}

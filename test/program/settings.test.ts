@@ -9,17 +9,25 @@ import { parseImageRegistry } from '../../stacks/registry-address.js';
 import { k3sKubeconfig } from './scenarios.js';
 
 describe('gateway URL', () => {
+  const http = (port: number) => ({ port, tls: false });
+
   it('uses the hostname a load balancer gives (EKS, Docker Desktop), else its IP (AKS, GKE, K3s)', () => {
-    assert.equal(gatewayUrl([{ hostname: 'a1b2.elb.amazonaws.com' }], 80), 'http://a1b2.elb.amazonaws.com');
-    assert.equal(gatewayUrl([{ ip: '20.50.1.2' }], 80), 'http://20.50.1.2');
-    assert.equal(gatewayUrl([{ ip: '192.168.1.21' }, { ip: '192.168.1.22' }], 8080), 'http://192.168.1.21:8080');
-    assert.equal(gatewayUrl([{ ip: '2001:db8::1' }], 80), 'http://[2001:db8::1]');
+    assert.equal(gatewayUrl([{ hostname: 'a1b2.elb.amazonaws.com' }], http(80)), 'http://a1b2.elb.amazonaws.com');
+    assert.equal(gatewayUrl([{ ip: '20.50.1.2' }], http(80)), 'http://20.50.1.2');
+    assert.equal(gatewayUrl([{ ip: '192.168.1.21' }, { ip: '192.168.1.22' }], http(8080)), 'http://192.168.1.21:8080');
+    assert.equal(gatewayUrl([{ ip: '2001:db8::1' }], http(80)), 'http://[2001:db8::1]');
+  });
+
+  it('is an https URL with TLS, the port shown unless it is 443', () => {
+    assert.equal(gatewayUrl([{ ip: '20.50.1.2' }], { port: 443, tls: true }), 'https://20.50.1.2');
+    assert.equal(gatewayUrl([{ ip: '20.50.1.2' }], { port: 8443, tls: true }), 'https://20.50.1.2:8443');
+    assert.equal(gatewayUrl([{ ip: '20.50.1.2' }], { port: 80, tls: true }), 'https://20.50.1.2:80');
   });
 
   it('is undefined until the load balancer has an address', () => {
-    assert.equal(gatewayUrl(undefined, 80), undefined);
-    assert.equal(gatewayUrl([], 80), undefined);
-    assert.equal(gatewayUrl([{}], 80), undefined);
+    assert.equal(gatewayUrl(undefined, http(80)), undefined);
+    assert.equal(gatewayUrl([], http(80)), undefined);
+    assert.equal(gatewayUrl([{}], http(80)), undefined);
   });
 });
 
@@ -71,5 +79,9 @@ describe('GatewayStack arguments', () => {
     assert.throws(() => resolveGatewaySettings({ provider, gatewayReplicas: 1.5 }), /gatewayReplicas .* got 1\.5/);
     assert.throws(() => resolveGatewaySettings({ provider, gatewayServicePort: 0 }), /gatewayServicePort must be a port number/);
     assert.throws(() => resolveGatewaySettings({ provider, namespace: 'a.b' }), /namespace must be a valid Kubernetes namespace name/);
+    assert.throws(() => resolveGatewaySettings({ provider, rateLimitBurst: 1.5 }), /^Error: rateLimitBurst must be a whole number/);
+    assert.throws(() => resolveGatewaySettings({ provider, jwtAlgorithms: ['none'] }), /^Error: jwtAlgorithms must not include "none"/);
+    assert.throws(() => resolveGatewaySettings({ provider, tlsKey: 'k' }), /^Error: tlsKey is set but tlsCertificate is not/);
+    assert.throws(() => resolveGatewaySettings({ provider, jwtJwks: '[]', jwtIssuer: 'i', jwtAudience: 'a' }), /^Error: jwtJwks: no keys/);
   });
 });
