@@ -1,7 +1,7 @@
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import { selectorLabels, workloadLabels } from './labels.js';
-import { preStopPauseSeconds, terminationGraceSeconds, type HttpProbe, type Workload } from './workloads.js';
+import { terminationGraceSeconds, type HttpProbe, type Workload } from './workloads.js';
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
@@ -79,7 +79,7 @@ function container(workload: Workload, options: DeploymentOptions): Container {
     livenessProbe: { ...httpGet(workload.probes.liveness), periodSeconds: 10, failureThreshold: 3 },
     // Keep serving while the endpoints, load balancers and the gateway's resolver stop sending
     // new requests here; only then does the process get its stop signal.
-    lifecycle: { preStop: { sleep: { seconds: preStopPauseSeconds } } },
+    lifecycle: { preStop: { sleep: { seconds: workload.rollout.preStopPauseSeconds } } },
     resources: workload.resources,
     securityContext: containerSecurityContext(),
     volumeMounts: [
@@ -99,7 +99,7 @@ function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
     // None of the workloads talks to the Kubernetes API, nor needs Service environment variables.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
-    terminationGracePeriodSeconds: terminationGraceSeconds,
+    terminationGracePeriodSeconds: terminationGraceSeconds(workload),
     imagePullSecrets: options.imagePullSecret === undefined ? undefined : [{ name: options.imagePullSecret }],
     // Replicas on different nodes where there are several, so a node failure takes only some.
     topologySpreadConstraints: [
@@ -119,8 +119,9 @@ function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
 }
 
 /**
- * The Deployment of a workload. Rolling updates start a new pod and wait for it to be ready
- * before stopping an old one (`maxUnavailable: 0`), so capacity never drops during a rollout.
+ * The Deployment of a workload. Rolling updates start a new pod and wait for it to be ready, and
+ * to have stayed ready for the workload's `minReadySeconds`, before stopping an old one
+ * (`maxUnavailable: 0`), so capacity never drops during a rollout.
  */
 export function deploymentArgs(workload: Workload, options: DeploymentOptions): k8s.apps.v1.DeploymentArgs {
   const labels = workloadLabels(workload.name, workload.component, options.namespace);
@@ -128,6 +129,7 @@ export function deploymentArgs(workload: Workload, options: DeploymentOptions): 
     metadata: { name: workload.name, namespace: options.namespace, labels },
     spec: {
       replicas: options.replicas,
+      minReadySeconds: workload.rollout.minReadySeconds,
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(workload.name, options.namespace) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },

@@ -34,8 +34,11 @@ export function configChecksum(files: Record<string, string>): string {
 
 /**
  * The ConfigMap holding the rendered files, named after their checksum and immutable: a new
- * configuration is a new ConfigMap, so pods of the previous rollout keep the files they started
- * with and a rollback finds them again.
+ * configuration is a new ConfigMap, created before the Deployment rolls; Pulumi deletes the old
+ * one only after the Deployment's update, which it waits out until the rollout completes, so old
+ * pods keep their files throughout. Then it is gone: `kubectl rollout undo` would start pods
+ * referring to a missing ConfigMap. Roll back by deploying the previous configuration with
+ * `pulumi up`, which recreates it.
  */
 export function gatewayConfigMapArgs(namespace: string, files: Record<string, string>): k8s.core.v1.ConfigMapArgs {
   const gateway = workloads.gateway;

@@ -101,7 +101,8 @@ export class GatewayStack extends pulumi.ComponentResource {
     for (const backend of [books, booksReact]) {
       new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace);
     }
-    const service = new k8s.core.v1.Service(gateway.name, gatewayServiceArgs(gateway, ns, endpoint), inNamespace);
+    const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations);
+    const service = new k8s.core.v1.Service(gateway.name, serviceArgs, inNamespace);
 
     new k8s.networking.v1.NetworkPolicy('default-deny', defaultDenyPolicyArgs(ns), inNamespace);
     for (const backend of [books, booksReact]) {

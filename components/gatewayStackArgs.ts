@@ -37,6 +37,11 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
    */
   gatewayTlsServicePort?: number;
   /**
+   * Annotations of the gateway's LoadBalancer Service, which the cloud's service controller reads
+   * (e.g. the kind of load balancer). Default: none.
+   */
+  gatewayServiceAnnotations?: Record<string, string>;
+  /**
    * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
    * Default: this repository.
    */
@@ -76,6 +81,7 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     gatewayReplicas: assertCount('gatewayReplicas', args.gatewayReplicas ?? gatewayDefaults.gatewayReplicas),
     gatewayServicePort: assertPort('gatewayServicePort', args.gatewayServicePort ?? gatewayDefaults.gatewayServicePort),
     gatewayTlsServicePort: assertPort('gatewayTlsServicePort', args.gatewayTlsServicePort ?? gatewayDefaults.gatewayTlsServicePort),
+    gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     policy: resolveGatewayPolicy(args, (setting) => setting),
   };

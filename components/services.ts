@@ -15,9 +15,12 @@ function serviceArgs(
   namespace: string,
   port: k8s.types.input.core.v1.ServicePort,
   spec: Omit<ServiceSpec, 'selector' | 'ports'>,
+  annotations: Record<string, string> = {},
 ): k8s.core.v1.ServiceArgs {
+  const labels = workloadLabels(workload.name, workload.component, namespace);
   return {
-    metadata: { name: workload.name, namespace, labels: workloadLabels(workload.name, workload.component, namespace) },
+    // No empty annotations block: it would be a change to every existing Service.
+    metadata: { name: workload.name, namespace, labels, annotations: Object.keys(annotations).length ? annotations : undefined },
     spec: { ...spec, selector: selectorLabels(workload.name, namespace), ports: [port] },
   };
 }
@@ -43,11 +46,18 @@ export interface PublicEndpoint {
  * offers that port alone (443 by default) rather than a plain HTTP port no client could use.
  * Neither the status port nor the metrics exporter's are ever on it. `Local` traffic policy
  * keeps the client's address (the gateway's logs and per-client limits need it) and saves a hop
- * between nodes; load balancers send traffic only to nodes running a gateway pod.
+ * between nodes; load balancers send traffic only to nodes running a gateway pod. `annotations`
+ * come from the target: where the cloud's default load balancer would replace the client's
+ * address with its own, they ask for one that does not.
  */
-export function gatewayServiceArgs(workload: Workload, namespace: string, endpoint: PublicEndpoint): k8s.core.v1.ServiceArgs {
+export function gatewayServiceArgs(
+  workload: Workload,
+  namespace: string,
+  endpoint: PublicEndpoint,
+  annotations: Record<string, string>,
+): k8s.core.v1.ServiceArgs {
   const port = servicePort(endpoint.tls ? 'https' : 'http', endpoint.port);
-  return serviceArgs(workload, namespace, port, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+  return serviceArgs(workload, namespace, port, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }, annotations);
 }
 
 /** One entry of a Service's `status.loadBalancer.ingress`. */

@@ -30,6 +30,18 @@ export interface Workload {
   env?: k8s.types.input.core.v1.EnvVar[];
   /** Overrides the image's entrypoint, where the pod must not depend on what the image runs first. */
   command?: readonly string[];
+  rollout: RolloutTimings;
+}
+
+/** How a workload's pods hand over to each other, so that no route sends a request into a gap. */
+export interface RolloutTimings {
+  /** How long a new pod must stay ready before the rollout counts it available and stops an old one. */
+  minReadySeconds: number;
+  /**
+   * How long a terminating pod keeps serving (its preStop pause) before it is told to stop: long
+   * enough for it to leave every route that sends it traffic.
+   */
+  preStopPauseSeconds: number;
 }
 
 export interface HttpProbe {
@@ -48,19 +60,33 @@ export const gatewayTimeouts: Required<UpstreamTimeouts> = { connect: 2, read: 3
 export const longestRequestSeconds = gatewayTimeouts.connect + gatewayTimeouts.read;
 
 /**
- * How long a terminating pod keeps serving (its preStop pause) before it is told to stop: long
- * enough for it to leave every route that sends it traffic. A backend leaves the headless
+ * The backends are reached only through the gateway. A terminating backend leaves the headless
  * Service's DNS answer at once, but the gateway re-resolves only every 10 s (its `resolver ...
- * valid=10s`) and cluster DNS caches up to 5 s; load balancers and kube-proxy take a few seconds
- * for the gateway's own pods.
+ * valid=10s`) and cluster DNS caches up to 5 s: it keeps serving 15 s. A new one is used as soon
+ * as it is ready, so it needs no settling time.
  */
-export const preStopPauseSeconds = 15;
+const backendRollout: RolloutTimings = { minReadySeconds: 0, preStopPauseSeconds: 15 };
+
+/**
+ * The gateway is reached through the cloud's load balancer, which, with `externalTrafficPolicy:
+ * Local`, sends traffic only to nodes whose kube-proxy health check reports a ready gateway pod,
+ * and notices a change only after a few check rounds: AWS's NLB (EKS) checks every 10 s and acts
+ * after 2 results (20 s), GCP's (GKE) every 8 s, healthy after 1 and unhealthy after 3 (24 s),
+ * Azure's every 5 s, after 2 (10 s). With one replica, a rollout that stopped the old pod as soon
+ * as the new one is ready would leave the load balancer no healthy node until it caught up. So a
+ * new gateway pod counts as available only after 30 s, and a terminating one (whose node's check
+ * fails at once) keeps serving 30 s while the load balancer stops sending it new connections.
+ */
+const loadBalancerSettleSeconds = 30;
+const gatewayRollout: RolloutTimings = { minReadySeconds: loadBalancerSettleSeconds, preStopPauseSeconds: loadBalancerSettleSeconds };
 
 /**
  * The grace the kubelet gives a pod from the start of its termination: the pause, then the
  * longest request in flight, then a margin for the process to exit.
  */
-export const terminationGraceSeconds = preStopPauseSeconds + longestRequestSeconds + 3;
+export function terminationGraceSeconds(workload: Workload): number {
+  return workload.rollout.preStopPauseSeconds + longestRequestSeconds + 3;
+}
 
 const nginxUser = 101; // nginxinc/nginx-unprivileged
 const nodeUser = 1000; // the `node` user of the official Node.js images
@@ -79,6 +105,7 @@ export const workloads: Record<WorkloadName, Workload> = {
       // Requests in flight at SIGTERM may take as long as the gateway waits for them.
       { name: 'SHUTDOWN_TIMEOUT_MS', value: String(longestRequestSeconds * 1000) },
     ],
+    rollout: backendRollout,
   },
   'books-react': {
     name: 'books-react',
@@ -88,6 +115,7 @@ export const workloads: Record<WorkloadName, Workload> = {
     user: nginxUser,
     writableDirs: ['/tmp'],
     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '250m', memory: '64Mi' } },
+    rollout: backendRollout,
   },
   gateway: {
     name: 'gateway',
@@ -102,5 +130,6 @@ export const workloads: Record<WorkloadName, Workload> = {
     command: gatewayImageCommand,
     // Every request of the system passes here: a generous CPU limit keeps throttling from adding latency.
     resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '128Mi' } },
+    rollout: gatewayRollout,
   },
 };

@@ -48,8 +48,9 @@ export interface ClusterProviderArgs {
    */
   clusterIdentifier: pulumi.Input<string>;
   /**
-   * What must be ready before anything is deployed: the nodes, and their right to pull images.
-   * A cluster without them accepts Deployments whose rollouts then time out.
+   * What must be ready before anything is deployed: the nodes, their right to pull images, and
+   * their route to the registries. A cluster without them accepts Deployments whose rollouts
+   * then time out.
    */
   readyWhen: pulumi.Input<pulumi.Resource>[];
 }

@@ -8,6 +8,17 @@ import { optionalString, requiredString } from './config.js';
 import { EksNetwork } from './eks-network.js';
 import type { ImageName, ImageRegistry, Target } from './target.js';
 
+/**
+ * The gateway's Service as a Network Load Balancer. EKS's service controller otherwise makes a
+ * Classic ELB, whose TCP listeners connect to the nodes from the ELB's own addresses: the gateway
+ * would see every client as one of those (one shared rate limit, no client address in the logs).
+ * An NLB with instance targets, with the Service's `externalTrafficPolicy: Local`, passes the
+ * client's address through.
+ */
+export const nlbServiceAnnotations: Readonly<Record<string, string>> = {
+  'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+};
+
 /** AWS managed policies, by role. */
 const eksClusterPolicies = ['AmazonEKSClusterPolicy'];
 const eksNodePolicies = [
@@ -186,5 +197,5 @@ export function createEksTarget(): Target {
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+$/, example: '1.33' });
 
   const eks = new EksCluster('books-gateway', { region, profile, ...nodePool });
-  return cloudTarget('eks', eks, { vpcId: eks.vpcId });
+  return { ...cloudTarget('eks', eks, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
 }

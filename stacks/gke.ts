@@ -35,10 +35,10 @@ export interface GkeClusterArgs {
 }
 
 /**
- * A GKE cluster ready for GatewayStack: a network and subnetwork, a VPC-native cluster
- * (Dataplane V2 enforcing NetworkPolicies, Workload Identity) without its default node pool, a
- * node pool of private nodes running as their own service account, an Artifact Registry Docker
- * repository those nodes may read, and the Kubernetes provider for the new cluster.
+ * A GKE cluster ready for GatewayStack: a network and subnetwork with a Cloud NAT, a VPC-native
+ * cluster (Dataplane V2 enforcing NetworkPolicies, Workload Identity) without its default node
+ * pool, a node pool of private nodes running as their own service account, an Artifact Registry
+ * Docker repository those nodes may read, and the Kubernetes provider for the new cluster.
  */
 export class GkeCluster extends pulumi.ComponentResource implements CloudCluster {
   readonly provider: k8s.Provider;
@@ -64,8 +64,26 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         ipCidrRange: nodeCidr,
         secondaryIpRanges: [podRange, serviceRange],
         // The nodes have no public address: this is how they reach Artifact Registry and the
-        // other Google APIs, without a NAT gateway.
+        // other Google APIs, inside Google's network rather than through the Cloud NAT below.
         privateIpGoogleAccess: true,
+      },
+      parent,
+    );
+
+    // Private nodes reach the internet only through a NAT: the gateway pod's metrics exporter
+    // comes from Docker Hub, which Private Google Access does not reach (GKE's mirror.gcr.io
+    // caches only popular images). Addresses allocated by Google; only this subnetwork's nodes
+    // and pods are translated.
+    const router = new gcp.compute.Router(`${name}-router`, { project, region, network: network.id }, parent);
+    const nat = new gcp.compute.RouterNat(
+      `${name}-nat`,
+      {
+        project,
+        region,
+        router: router.name,
+        natIpAllocateOption: 'AUTO_ONLY',
+        sourceSubnetworkIpRangesToNat: 'LIST_OF_SUBNETWORKS',
+        subnetworks: [{ name: subnetwork.id, sourceIpRangesToNats: ['ALL_IP_RANGES'] }],
       },
       parent,
     );
@@ -175,8 +193,9 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
 
     this.provider = clusterProvider(
       name,
-      // Nodes pull by identity: without read access the first pods would fail ImagePull.
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [nodePool, readAccess] },
+      // Without read access (our images) or the NAT (the exporter's, from Docker Hub) the first
+      // gateway pods would fail ImagePull.
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [nodePool, readAccess, nat] },
       this,
     );
     this.clusterName = cluster.name;

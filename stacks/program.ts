@@ -18,6 +18,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     provider: target.provider,
     platform: target.platform,
     registry: target.registry,
+    gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     ...gatewayConfig,
   });
 

@@ -45,4 +45,11 @@ export interface Target {
   registry?: ImageRegistry;
   /** Extra stack outputs the target creates (cluster name, kubeconfig as a secret, registry URL). */
   outputs: Record<string, pulumi.Input<unknown>>;
+  /**
+   * Annotations of the gateway's LoadBalancer Service, for a cluster whose default load balancer
+   * would hide the client's address: the gateway's per-client limits and its logs need it, so
+   * the target asks its cloud for one that keeps it (eks: an NLB instead of a Classic ELB).
+   * Default: none, the cluster's default load balancer.
+   */
+  gatewayServiceAnnotations?: Record<string, string>;
 }

@@ -9,7 +9,12 @@ import {
   kubeletObjectId,
   withConfig,
 } from './cloud-scenarios.js';
-import { assertDeploysThroughClusterProvider, assertImagesPushedTo, assertFailsBeforeAnyResource } from './cloud-assertions.js';
+import {
+  assertDeploysThroughClusterProvider,
+  assertFailsBeforeAnyResource,
+  assertGatewayServiceKeepsClientAddress,
+  assertImagesPushedTo,
+} from './cloud-assertions.js';
 
 const clusterType = 'azure-native:containerservice:ManagedCluster';
 const registryType = 'azure-native:containerregistry:Registry';
@@ -64,6 +69,10 @@ describe('aks target', () => {
         clusterIdentifier: 'books-gateway-cluster-id',
         readyWhen: ['books-gateway-cluster', 'books-gateway-acr-pull'],
       });
+    });
+
+    it("keeps Azure's default load balancer for the gateway, which passes the client's address through", () => {
+      assertGatewayServiceKeepsClientAddress(run, undefined);
     });
 
     it('pushes linux/amd64 images to the ACR with its admin credentials, and needs no pull secret', () => {

@@ -48,6 +48,18 @@ export function assertWaitsFor(type: string, name: string, names: string[]): voi
   assert.deepEqual(missing, [], `${name} does not wait for ${missing.join(', ')} (it waits for ${dependencies.join(', ')})`);
 }
 
+/**
+ * The gateway's LoadBalancer Service keeps the client's address (which its per-client limits and
+ * logs need): `Local` traffic policy, and exactly the annotations the cloud needs for a load
+ * balancer that passes the address through; undefined: none, the cloud's default does.
+ */
+export function assertGatewayServiceKeepsClientAddress(run: ProgramRun, annotations: Record<string, string> | undefined): void {
+  const { metadata, spec } = run.named('kubernetes:core/v1:Service', 'gateway').inputs;
+  assert.equal(spec.type, 'LoadBalancer');
+  assert.equal(spec.externalTrafficPolicy, 'Local');
+  assert.deepEqual(metadata.annotations, annotations);
+}
+
 export interface PushExpectation {
   repository: (image: ImageName) => string;
   credentials: { address: string; username: string; password: string };

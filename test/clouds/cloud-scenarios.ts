@@ -115,6 +115,8 @@ export const gke: RunOptions = {
         return { email: nodeAccountEmail, member: `serviceAccount:${nodeAccountEmail}` };
       case 'gcp:artifactregistry/repository:Repository':
         return { name: inputs.repositoryId };
+      case 'gcp:compute/router:Router':
+        return { name: `${name}-x1y2z3` };
       default:
         return undefined;
     }

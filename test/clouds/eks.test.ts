@@ -3,6 +3,7 @@ import { runProgram, type ProgramRun } from '../program/harness.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,
+  assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
   assertWaitsFor,
 } from './cloud-assertions.js';
@@ -119,6 +120,14 @@ describe('eks target', () => {
         'eks', 'get-token', '--cluster-name', 'books-gateway-cluster-x1y2z3', '--region', 'eu-west-1', '--output', 'json',
       ]);
       assert.equal(exec.env, null);
+    });
+
+    it("asks for an NLB for the gateway, which keeps the client's address where the default Classic ELB would not", () => {
+      assertGatewayServiceKeepsClientAddress(run, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+      // Only the gateway's Service is a load balancer; the backends' carry no cloud annotations.
+      for (const backend of ['books', 'books-react']) {
+        assert.equal(run.named('kubernetes:core/v1:Service', backend).inputs.metadata.annotations, undefined);
+      }
     });
 
     it('pushes linux/amd64 images to one ECR repository each, with an ECR authorization token', () => {

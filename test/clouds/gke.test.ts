@@ -4,6 +4,7 @@ import { runProgram, stackName, type ProgramRun } from '../program/harness.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,
+  assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
 } from './cloud-assertions.js';
 import {
@@ -34,6 +35,17 @@ describe('gke target', () => {
       assert.equal(subnet.region, 'europe-west1');
       assert.equal(subnet.privateIpGoogleAccess, true);
       assert.deepEqual(subnet.secondaryIpRanges.map((r: { rangeName: string }) => r.rangeName), ['pods', 'services']);
+    });
+
+    it('gives the private nodes a Cloud NAT in the region, for images outside Google (the metrics exporter, from Docker Hub)', () => {
+      const router = run.named('gcp:compute/router:Router', 'books-gateway-router').inputs;
+      assert.deepEqual(router, { project: 'my-project', region: 'europe-west1', network: 'books-gateway-network-id' });
+      const nat = run.named('gcp:compute/routerNat:RouterNat', 'books-gateway-nat').inputs;
+      assert.equal(nat.router, 'books-gateway-router-x1y2z3');
+      assert.equal(nat.region, 'europe-west1');
+      assert.equal(nat.natIpAllocateOption, 'AUTO_ONLY');
+      assert.equal(nat.sourceSubnetworkIpRangesToNat, 'LIST_OF_SUBNETWORKS');
+      assert.deepEqual(nat.subnetworks, [{ name: 'books-gateway-subnet-id', sourceIpRangesToNats: ['ALL_IP_RANGES'] }]);
     });
 
     it("creates a zonal cluster in the region's first zone, without its default node pool, deletable by pulumi destroy", () => {
@@ -89,7 +101,7 @@ describe('gke target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: run.outputs.kubeconfig,
         clusterIdentifier: 'books-gateway-cluster-id',
-        readyWhen: ['books-gateway-nodes', 'books-gateway-nodes-read'],
+        readyWhen: ['books-gateway-nodes', 'books-gateway-nodes-read', 'books-gateway-nat'],
       });
       const kubeconfig = JSON.parse(run.outputs.kubeconfig);
       assert.equal(kubeconfig.clusters[0].cluster.server, `https://${gkeEndpoint}`);
@@ -97,6 +109,10 @@ describe('gke target', () => {
       const { exec } = kubeconfig.users[0].user;
       assert.equal(exec.command, 'gke-gcloud-auth-plugin');
       assert.equal(exec.provideClusterInfo, true);
+    });
+
+    it("keeps GKE's default passthrough load balancer for the gateway, which passes the client's address through", () => {
+      assertGatewayServiceKeepsClientAddress(run, undefined);
     });
 
     it('pushes linux/amd64 images to the repository with an OAuth access token', () => {

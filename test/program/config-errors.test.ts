@@ -13,7 +13,12 @@ const without = (config: Record<string, string>, key: string) =>
 
 const cases: Array<{ what: string; config: Record<string, string>; message: RegExp[] }> = [
   { what: 'no target', config: {}, message: [/Missing config books-gateway:target/, allTargets, /pulumi config set target/] },
-  { what: 'an empty target', config: { target: ' ' }, message: [/books-gateway:target/, allTargets] },
+  {
+    what: "Pulumi.yaml's empty default target",
+    config: { target: '' },
+    message: [/Missing config books-gateway:target/, allTargets, /pulumi config set target/],
+  },
+  { what: 'a blank target', config: { target: ' ' }, message: [/Missing config books-gateway:target/, allTargets] },
   { what: 'an unknown target', config: { target: 'minikube' }, message: [/Unknown books-gateway:target "minikube"/, allTargets] },
   {
     what: 'k3s without kubeconfig',

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gatewayPolicyDefaults } from '../../components/gatewayPolicy.js';
 import { gatewayDefaults } from '../../components/gatewayStackArgs.js';
+import { targetNames } from '../../stacks/target.js';
 import { runProgram } from './harness.js';
 import { dockerDesktop } from './scenarios.js';
 
@@ -48,7 +49,12 @@ describe('Pulumi project file', () => {
       assert.ok(entry, `Pulumi.yaml declares books-gateway:${key}`);
       assert.ok(entry.type && entry.description, `books-gateway:${key} has a type and a description`);
     }
-    assert.equal(declared.get('target')?.default, undefined, 'target has no default: every stack chooses');
+  });
+
+  it('gives target an empty default, so that the program (not the CLI) reports a missing target with every valid value', () => {
+    const target = declared.get('target');
+    assert.equal(target?.default, '');
+    for (const name of targetNames) assert.ok(target?.description?.includes(name), `the description names ${name}`);
   });
 
   it("declares the program's own defaults", () => {

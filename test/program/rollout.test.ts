@@ -13,6 +13,17 @@ function seconds(nginxConf: string, pattern: RegExp): number {
   return Number(match[1]);
 }
 
+/**
+ * The health checks the clouds' service controllers give a `LoadBalancer` Service with
+ * `externalTrafficPolicy: Local` (they probe each node's kube-proxy health check port): how often,
+ * and how many results in a row turn a node healthy or unhealthy.
+ */
+const loadBalancerHealthChecks = [
+  { cloud: 'AWS NLB (EKS)', intervalSeconds: 10, healthyAfter: 2, unhealthyAfter: 2 },
+  { cloud: 'GCP passthrough NLB (GKE)', intervalSeconds: 8, healthyAfter: 1, unhealthyAfter: 3 },
+  { cloud: 'Azure Load Balancer (AKS)', intervalSeconds: 5, healthyAfter: 1, unhealthyAfter: 2 },
+];
+
 describe('rolling updates lose no request', () => {
   let run: ProgramRun;
   let longestRequest: number;
@@ -48,6 +59,19 @@ describe('rolling updates lose no request', () => {
       });
     });
   }
+
+  describe('gateway behind a cloud load balancer, even with one replica', () => {
+    for (const check of loadBalancerHealthChecks) {
+      it(`keeps the old pod until the ${check.cloud} sends to the new pod's node, and serving until it stops sending to the old one`, () => {
+        const { minReadySeconds, template } = deployment('gateway').spec;
+        const pause: number = template.spec.containers[0].lifecycle.preStop.sleep.seconds;
+        const healthy = check.intervalSeconds * check.healthyAfter;
+        const unhealthy = check.intervalSeconds * check.unhealthyAfter;
+        assert.ok(minReadySeconds >= healthy, `minReadySeconds ${minReadySeconds}s covers the ${healthy}s to mark the new node healthy`);
+        assert.ok(pause >= unhealthy, `preStop pause ${pause}s covers the ${unhealthy}s to mark the old node unhealthy`);
+      });
+    }
+  });
 
   it('lets books finish every request in flight after SIGTERM, within the grace period', () => {
     const pod = deployment('books').spec.template.spec;

@@ -93,6 +93,8 @@ for (const [targetName, scenario, providerName] of [
       }
       const gateway = run.named(serviceType, 'gateway').inputs.spec;
       assert.equal(gateway.type, 'LoadBalancer');
+      // The cluster's own load balancer: no cloud's annotations.
+      assert.equal(run.named(serviceType, 'gateway').inputs.metadata.annotations, undefined);
       assert.deepEqual(gateway.selector, selector('gateway'));
       assert.equal(gateway.ports[0].targetPort, 'http');
       assert.equal(run.ofType(serviceType).filter((s) => s.inputs.spec.type === 'LoadBalancer').length, 1);
