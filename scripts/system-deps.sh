@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
-# present, and with --tests also what the tests drive for real (chromium for the page, the
-# Prometheus nginx exporter for the metrics). Installs them when it can (root with apt-get);
+# present; with --tests also what the tests drive for real (chromium for the page, the
+# Prometheus nginx exporter for the metrics); with --bench the load generator (wrk). Installs them when it can (root with apt-get);
 # otherwise stops with the exact command to run, so nobody guesses.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v prometheus-nginx-exporter >/dev/null 2>&1 || missing+=(prometheus-nginx-exporter)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

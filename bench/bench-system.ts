@@ -1,0 +1,136 @@
+/**
+ * Everything the bench drives load at, on 127.0.0.1: one books process (LOG_LEVEL=warn, so the
+ * figures are the proxies' cost, not the API's request logging) and the page, started as
+ * `npm run local` starts them; the tutorial's nginx and one gateway nginx per variant (the
+ * default rendering among them), all started alike and all in front of that one books process,
+ * so every case has the same backend capacity; and the page served from precompressed files
+ * behind one more gateway.
+ */
+import { chmod, cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, gzipSync } from 'node:zlib';
+import { mainConfigFile } from '../apps/gateway/src/index.js';
+import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
+import { startLocalSystem } from '../scripts/local/local-system.js';
+import { locateNginx } from '../scripts/local/nginx.js';
+import { freePort } from '../scripts/local/ports.js';
+import {
+  type BackendPorts,
+  type GatewayVariant,
+  defaultGateway,
+  gatewayFiles,
+  loadGeneratorRateLimit,
+  tutorialNginxConf,
+} from './configurations.js';
+import { type NginxServer, runDirOf, startNginxServer } from './nginx-server.js';
+
+export interface BenchSystem {
+  booksUrl: string;
+  tutorialUrl: string;
+  /** One gateway URL per variant. */
+  variantUrls: Map<string, string>;
+  /** A default gateway in front of the page served from precompressed files (`gzip_static`). */
+  precompressedPageGatewayUrl: string;
+  /** Path of the page's JavaScript bundle (hashed name). */
+  bundlePath: string;
+  stop(): Promise<void>;
+}
+
+const repoRoot = join(__dirname, '..');
+const pageDist = join(repoRoot, 'apps/books-react/dist');
+const pageSiteConf = join(repoRoot, 'apps/books-react/nginx/site.conf');
+
+/** The bundle index.html loads, e.g. `/assets/index-LRrkwHS5.js`. */
+async function bundlePathOfPage(): Promise<string> {
+  const html = await readFile(join(pageDist, 'index.html'), 'utf8');
+  const match = /src="(\/assets\/[^"]+\.js)"/.exec(html);
+  if (!match?.[1]) throw new Error('apps/books-react/dist/index.html names no /assets/*.js bundle: npm run build -w apps/books-react');
+  return match[1];
+}
+
+/**
+ * A copy of the built page with a `.gz` beside each text file, and the page's site.conf with
+ * `gzip_static on`: what a build step compressing once would give, instead of nginx compressing
+ * the bundle again on every request.
+ */
+async function precompressedPage(folder: string): Promise<{ root: string; siteConf: string }> {
+  const root = join(folder, 'dist');
+  await cp(pageDist, root, { recursive: true });
+  const files = (await readdir(root, { recursive: true })).filter((name) => /\.(html|js|css|svg)$/.test(name));
+  await Promise.all(
+    files.map(async (name) => writeFile(join(root, `${name}.gz`), gzipSync(await readFile(join(root, name)), { level: constants.Z_BEST_COMPRESSION }))),
+  );
+  const siteConf = join(folder, 'site.conf');
+  const original = await readFile(pageSiteConf, 'utf8');
+  if (!/^gzip on;$/m.test(original)) throw new Error(`${pageSiteConf} has no 'gzip on;' line to add gzip_static beside`);
+  await writeFile(siteConf, original.replace(/^gzip on;$/m, 'gzip on;\ngzip_static on;'));
+  return { root, siteConf };
+}
+
+export async function startBenchSystem(variants: readonly GatewayVariant[]): Promise<BenchSystem> {
+  const nginxBinary = locateNginx();
+  const system = await startLocalSystem({
+    gatewayPort: 0,
+    booksProcesses: 1,
+    booksEnv: { LOG_LEVEL: 'warn' },
+    gateway: { rateLimit: loadGeneratorRateLimit },
+    nginxBinary,
+  });
+  const workDir = await mkdtemp(join(tmpdir(), 'books-gateway-bench-'));
+  // Readable by nginx's workers, which run as `nobody` when the master runs as root.
+  await chmod(workDir, 0o755);
+  const servers: NginxServer[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await system.stop();
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  /** An nginx in its own subfolder of the bench's folder, on a free port. */
+  const startServer = async (name: string, files: (folder: string, port: number) => Record<string, string>): Promise<NginxServer> => {
+    const folder = join(workDir, name.replace(/[^a-z0-9]+/gi, '-'));
+    const port = await freePort();
+    const server = await startNginxServer({ name, nginxBinary, folder, runDir: runDirOf(folder), port, files: files(folder, port) });
+    servers.push(server);
+    return server;
+  };
+  const startGateway = async (variant: GatewayVariant, backends: BackendPorts): Promise<NginxServer> => {
+    const statusPort = await freePort();
+    return startServer(`gateway ${variant.name}`, (folder, port) => gatewayFiles(variant, folder, { listen: port, status: statusPort }, backends));
+  };
+
+  try {
+    const [books] = system.books;
+    if (!books) throw new Error('the local system started no books process');
+    const backends: BackendPorts = { books: books.port, booksReact: Number(new URL(system.booksReact.url).port) };
+
+    const tutorial = await startServer('tutorial', (folder, port) => ({ [mainConfigFile]: tutorialNginxConf(port, backends, runDirOf(folder)) }));
+
+    const variantUrls = new Map<string, string>();
+    for (const variant of variants) {
+      variantUrls.set(variant.name, (await startGateway(variant, backends)).url);
+    }
+
+    const page = await precompressedPage(join(workDir, 'precompressed'));
+    const precompressedSite = await startServer('page gzip_static', (folder, port) => ({
+      [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: page.root, siteConf: page.siteConf, runDir: runDirOf(folder) }),
+    }));
+    const precompressedGateway = await startGateway({ ...defaultGateway, name: 'precompressed page' }, {
+      books: books.port,
+      booksReact: Number(new URL(precompressedSite.url).port),
+    });
+
+    return {
+      booksUrl: books.url,
+      tutorialUrl: tutorial.url,
+      variantUrls,
+      precompressedPageGatewayUrl: precompressedGateway.url,
+      bundlePath: await bundlePathOfPage(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

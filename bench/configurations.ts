@@ -1,0 +1,165 @@
+/**
+ * The nginx configurations the bench compares: the tutorial's reverse proxy as it ran in the
+ * official nginx image, and the gateway as `renderGateway` renders it, with variants of the
+ * settings worth tuning (each a small, checked edit of the rendered nginx.conf).
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
+import {
+  debianPlatform,
+  mainConfigFile,
+  renderGateway,
+  renderGatewaySecrets,
+  tempPathDirectives,
+  type NginxPlatform,
+} from '../apps/gateway/src/index.js';
+import type { GatewayAuth, GatewayRateLimit, GatewaySecretsInput } from '../apps/gateway/src/types.js';
+import type { GatewayOptions } from '../scripts/local/local-system.js';
+
+/** Loopback ports of the services behind the proxies. */
+export interface BackendPorts {
+  books: number;
+  booksReact: number;
+}
+
+const host = '127.0.0.1';
+
+/**
+ * The tutorial's `my-server.conf` (two `location`s, nothing else) inside the official nginx
+ * image's main nginx.conf (auto workers, `main` access log to a file, sendfile, keepalive 65 s),
+ * which is what its container ran; only the paths move to a private folder so that nginx starts
+ * without root.
+ */
+export function tutorialNginxConf(listenPort: number, backends: BackendPorts, runDir: string): string {
+  return [
+    'daemon off;',
+    'worker_processes auto;',
+    `pid ${runDir}/nginx.pid;`,
+    'error_log stderr notice;',
+    'events { worker_connections 1024; }',
+    'http {',
+    '  include /etc/nginx/mime.types;',
+    '  default_type application/octet-stream;',
+    `  log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"';`,
+    `  access_log ${runDir}/access.log main;`,
+    '  sendfile on;',
+    '  keepalive_timeout 65;',
+    ...tempPathDirectives(runDir).map((line) => `  ${line}`),
+    '  server {',
+    `    listen ${host}:${listenPort};`,
+    `    location /books { proxy_pass http://${host}:${backends.books}; }`,
+    `    location / { proxy_pass http://${host}:${backends.booksReact}; }`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The load generator is one client address standing for many clients: the default per-address
+ * limits (made for one browser) would answer it 429. Every gateway the bench starts gets limits
+ * this high instead, which nginx still checks on every request.
+ */
+export const loadGeneratorRateLimit: GatewayRateLimit = { requestsPerSecond: 1_000_000, burst: 1_000_000, connectionsPerClient: 60_000 };
+
+/** One way of running the gateway: renderer options, platform settings and an edit of nginx.conf. */
+export interface GatewayVariant {
+  name: string;
+  /** What differs from the rendered default, as a reader of the results wants to know it. */
+  change: string;
+  /** Renderer options over the bench's defaults (`loadGeneratorRateLimit`). */
+  options?: GatewayOptions;
+  /** Key material, rendered by `renderGatewaySecrets` into the secrets folder. */
+  secrets?: GatewaySecretsInput;
+  platform?: Partial<NginxPlatform>;
+  /** Edits the rendered nginx.conf; throws when the text it edits is not there. */
+  editConf?: (nginxConf: string) => string;
+}
+
+/** Replaces the one match of `pattern`; fails loudly rather than measuring the unedited default. */
+function edit(nginxConf: string, pattern: RegExp, replacement: string, what: string): string {
+  const matches = nginxConf.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? [];
+  if (matches.length !== 1) throw new Error(`cannot ${what}: expected one match of ${pattern} in the rendered nginx.conf, found ${matches.length}`);
+  return nginxConf.replace(pattern, replacement);
+}
+
+export const defaultGateway: GatewayVariant = { name: 'default', change: 'as rendered (workers auto, pool 32, access log unbuffered, proxy buffering on)' };
+
+/** The settings tried on the gateway, each alone against the default. */
+export const tuningVariants: readonly GatewayVariant[] = [
+  defaultGateway,
+  { name: 'workers 1', change: 'worker_processes 1', platform: { workerProcesses: 1 } },
+  {
+    name: 'log buffered',
+    change: 'access_log ... buffer=64k flush=1s',
+    editConf: (conf) => edit(conf, /(access_log \S+ gateway_json);/, '$1 buffer=64k flush=1s;', 'buffer the access log'),
+  },
+  { name: 'log off', change: 'access_log off (what logging costs at all)', platform: { accessLog: 'off' } },
+  {
+    name: 'pool 128',
+    change: 'upstream keepalive 128 (from 32)',
+    editConf: (conf) => edit(conf, /(upstream books \{[^}]*keepalive )32;/, '$1128;', 'enlarge the books keepalive pool'),
+  },
+  {
+    name: 'no limits',
+    change: 'limit_req and limit_conn removed (what rate limiting costs)',
+    editConf: (conf) =>
+      edit(edit(conf, /\n\s*limit_req zone=[^;]+;/, '', 'remove limit_req'), /\n\s*limit_conn gateway[^;]+;/, '', 'remove limit_conn'),
+  },
+  {
+    name: 'no proxy buffering',
+    change: 'proxy_buffering off',
+    editConf: (conf) => edit(conf, /(proxy_http_version 1\.1;)/, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
+  },
+];
+
+export interface GatewayPorts {
+  listen: number;
+  status: number;
+}
+
+/** The rendered gateway files for one variant, in front of one books process and the page. */
+export function gatewayFiles(variant: GatewayVariant, folder: string, ports: GatewayPorts, backends: BackendPorts): Record<string, string> {
+  const platform = debianPlatform(folder, variant.platform);
+  const options: GatewayOptions = { rateLimit: loadGeneratorRateLimit, ...variant.options };
+  const { files } = renderGateway({
+    ...options,
+    listenPort: ports.listen,
+    listenAddress: host,
+    statusPort: ports.status,
+    books: { kind: 'static', addresses: [`${host}:${backends.books}`] },
+    booksReact: { kind: 'static', addresses: [`${host}:${backends.booksReact}`] },
+    platform,
+  });
+  const nginxConf = files[mainConfigFile];
+  if (nginxConf === undefined) throw new Error('renderGateway rendered no nginx.conf');
+  const secrets = variant.secrets ? renderGatewaySecrets(variant.secrets, options) : {};
+  return {
+    ...files,
+    [mainConfigFile]: variant.editConf ? variant.editConf(nginxConf) : nginxConf,
+    ...Object.fromEntries(Object.entries(secrets).map(([name, contents]) => [`${relative(folder, platform.secretsDir)}/${name}`, contents])),
+  };
+}
+
+/**
+ * Case (d): JWT (RS256, a fresh key) and API keys configured, under the same high limits.
+ * Reads are public, so the gateway asks for credentials only on writes: the API key every
+ * request carries shows whether a read pays anything for authentication being on.
+ */
+function authenticatedGateway(): { variant: GatewayVariant; headers: Record<string, string> } {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] });
+  const apiKey = randomBytes(24).toString('base64url');
+  const auth: GatewayAuth = { jwt: { issuer: 'https://issuer.bench.invalid', audience: 'books-gateway', algorithms: ['RS256'] }, apiKeys: true };
+  return {
+    variant: {
+      name: 'auth',
+      change: 'auth: JWT RS256 + API keys; rate limit on (not reached)',
+      options: { auth },
+      secrets: { jwks, apiKeys: { bench: apiKey } },
+    },
+    headers: { 'X-API-Key': apiKey },
+  };
+}
+
+export const authGateway = authenticatedGateway();

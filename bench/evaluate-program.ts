@@ -1,0 +1,59 @@
+/**
+ * Child process of the bench: evaluates the Pulumi program under mocks for one target and prints
+ * the times as one JSON line. A fresh process per target, so the cost of importing the cloud
+ * SDKs that target needs shows.
+ *
+ *   tsx bench/evaluate-program.ts <docker-desktop|k3s|aks|eks|gke>
+ */
+import { performance } from 'node:perf_hooks';
+import type { RunOptions } from '../test/program/harness.js';
+
+export interface ProgramCost {
+  target: string;
+  /** Loading the mocks harness and the scenario (the Pulumi SDK itself). */
+  harnessImportMs: number;
+  /** First evaluation: imports the program and the cloud SDKs, then registers every resource. */
+  firstRunMs: number;
+  /** Second evaluation in the same process: the program alone, modules already loaded. */
+  secondRunMs: number;
+  resources: number;
+}
+
+async function scenarioOf(target: string): Promise<RunOptions> {
+  switch (target) {
+    case 'docker-desktop':
+      return (await import('../test/program/scenarios.js')).dockerDesktop;
+    case 'k3s':
+      return (await import('../test/program/scenarios.js')).k3s;
+    case 'aks':
+    case 'eks':
+    case 'gke':
+      return (await import('../test/clouds/cloud-scenarios.js'))[target];
+    default:
+      throw new Error(`unknown target '${target}': docker-desktop, k3s, aks, eks or gke`);
+  }
+}
+
+async function main(): Promise<void> {
+  const target = process.argv[2] ?? '';
+  const started = performance.now();
+  const { runProgram } = await import('../test/program/harness.js');
+  const scenario = await scenarioOf(target);
+  const imported = performance.now();
+  const first = await runProgram(scenario);
+  const firstDone = performance.now();
+  await runProgram(scenario);
+  const cost: ProgramCost = {
+    target,
+    harnessImportMs: imported - started,
+    firstRunMs: firstDone - imported,
+    secondRunMs: performance.now() - firstDone,
+    resources: first.resources.length,
+  };
+  process.stdout.write(`${JSON.stringify(cost)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/**
+ * An nginx started by the bench on a configuration it wrote itself (the tutorial's, or a
+ * variant of the rendered gateway), the same way `npm run local` starts its gateway.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ManagedProcess } from '../scripts/local/managed-process.js';
+import { nginxProcess, testNginxConfig, writeNginxFiles } from '../scripts/local/nginx.js';
+import { waitUntilListening } from '../scripts/local/ports.js';
+
+export interface NginxServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface NginxServerSpec {
+  name: string;
+  nginxBinary: string;
+  /** Private folder: the files are written here, `runDir` is created. */
+  folder: string;
+  runDir: string;
+  files: Record<string, string>;
+  /** Port the configuration listens on (127.0.0.1). */
+  port: number;
+}
+
+export async function startNginxServer(spec: NginxServerSpec): Promise<NginxServer> {
+  // Secrets go to a subfolder (`secrets/...`); writeNginxFiles writes into existing folders.
+  const folders = new Set(Object.keys(spec.files).map((name) => dirname(join(spec.folder, name))));
+  await Promise.all([...folders].map((folder) => mkdir(folder, { recursive: true })));
+  await writeNginxFiles(spec.folder, spec.runDir, spec.files);
+  await testNginxConfig(spec.nginxBinary, spec.folder);
+  const managed: ManagedProcess = nginxProcess(spec.name, spec.nginxBinary, spec.folder, () => undefined, (name, description) => {
+    console.error(`${name} ${description} during the bench`);
+  });
+  managed.start();
+  try {
+    await waitUntilListening(managed, '127.0.0.1', spec.port);
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+  return { url: `http://127.0.0.1:${spec.port}`, stop: () => managed.stop() };
+}
+
+/** Where a server's run folder goes inside its private folder. */
+export const runDirOf = (folder: string): string => join(folder, 'run');

@@ -1,0 +1,100 @@
+/** The bench's printed tables: plain text, columns aligned, one header row. */
+import type { Summary } from './measure.js';
+import type { TargetCost, TestSuiteCost } from './program-cost.js';
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+const rps = (value: number): string => Math.round(value).toString();
+const ms = (value: number): string => value.toFixed(3);
+const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : '-');
+
+/** What each case key stands for, in the order the tables list them. */
+export type CaseLabels = ReadonlyArray<[key: string, label: string]>;
+
+function find(summaries: readonly Summary[], target: string, connections: number): Summary | undefined {
+  return summaries.find((summary) => summary.target === target && summary.connections === connections);
+}
+
+export function loadTable(summaries: readonly Summary[], labels: CaseLabels): string {
+  const connectionCounts = [...new Set(summaries.map((summary) => summary.connections))];
+  const rows = connectionCounts.flatMap((connections) =>
+    labels.flatMap(([key, label]) => {
+      const summary = find(summaries, key, connections);
+      if (!summary) return [];
+      const [low, high] = summary.requestsPerSecondRange;
+      return [[label, String(connections), rps(summary.requestsPerSecond), `${rps(low)}-${rps(high)}`, ms(summary.p50Ms), ms(summary.p99Ms), String(summary.errors)]];
+    }),
+  );
+  return table(['case', 'conns', 'req/s', 'rounds', 'p50 ms', 'p99 ms', 'errors'], rows);
+}
+
+export interface Ratio {
+  connections: number;
+  name: string;
+  /** Requests per second of the first case over the second's. */
+  throughput: number;
+  /** Median latency added by the first case over the second, in microseconds. */
+  addedP50Us: number;
+  addedP99Us: number;
+}
+
+/** `[name, numerator case, denominator case]`: e.g. `['(c)/(a)', 'c', 'a']`. */
+export type RatioSpec = readonly [name: string, over: string, under: string];
+
+export function ratios(summaries: readonly Summary[], specs: readonly RatioSpec[]): Ratio[] {
+  const connectionCounts = [...new Set(summaries.map((summary) => summary.connections))];
+  return connectionCounts.flatMap((connections) =>
+    specs.flatMap(([name, over, under]) => {
+      const top = find(summaries, over, connections);
+      const bottom = find(summaries, under, connections);
+      if (!top || !bottom) return [];
+      return [
+        {
+          connections,
+          name,
+          throughput: top.requestsPerSecond / bottom.requestsPerSecond,
+          addedP50Us: (top.p50Ms - bottom.p50Ms) * 1000,
+          addedP99Us: (top.p99Ms - bottom.p99Ms) * 1000,
+        },
+      ];
+    }),
+  );
+}
+
+export function ratioTable(rows: readonly Ratio[]): string {
+  return table(
+    ['ratio', 'conns', 'req/s', 'p50 added us', 'p99 added us'],
+    rows.map((row) => [row.name, String(row.connections), ratio(row.throughput), row.addedP50Us.toFixed(0), row.addedP99Us.toFixed(0)]),
+  );
+}
+
+export function staticTable(summaries: readonly Summary[], labels: CaseLabels): string {
+  return table(
+    ['file (gzip)', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'bytes/req', 'errors'],
+    labels.flatMap(([key, label]) =>
+      summaries
+        .filter((summary) => summary.target === key)
+        .map((summary) => [label, String(summary.connections), rps(summary.requestsPerSecond), ms(summary.p50Ms), ms(summary.p99Ms), Math.round(summary.bytesPerRequest).toString(), String(summary.errors)]),
+    ),
+  );
+}
+
+export function programTable(costs: readonly TargetCost[], tests: TestSuiteCost | undefined): string {
+  const rows = costs.map((cost) => [
+    cost.target,
+    String(cost.resources),
+    cost.harnessImportMs.toFixed(0),
+    cost.firstRunMs.toFixed(0),
+    cost.secondRunMs.toFixed(0),
+    cost.processWallMs.toFixed(0),
+  ]);
+  const text = table(['target', 'resources', 'sdk import ms', '1st run ms', '2nd run ms', 'process ms'], rows);
+  const testLine = tests
+    ? `npm test: ${tests.wallSeconds.toFixed(1)} s wall, ${tests.passed ? 'passed' : 'FAILED'}`
+    : 'npm test: not timed (add --with-tests)';
+  return `${text}\n${testLine}`;
+}

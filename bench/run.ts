@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: what the gateway costs, measured on loopback in one run.
+ *
+ *   (a) one books process, directly
+ *   (b) nginx with the tutorial's configuration in front of it
+ *   (c) our gateway, default rendering
+ *   (d) our gateway with authentication and rate limiting on (limit too high to trigger)
+ *
+ * at 1, 10 and 100 connections, interleaved, in rounds; then the static page through the gateway
+ * (gzip), variants of the gateway's tunable settings, and the Pulumi program's own cost.
+ * Prints tables and writes them as JSON to bench/results/.
+ *
+ *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,program --with-tests]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { locateNginx } from '../scripts/local/nginx.js';
+import { startBenchSystem } from './bench-system.js';
+import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
+import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
+import { type MeasurePlan, type Summary, type Target, measureInterleaved } from './measure.js';
+import { type TargetCost, type TestSuiteCost, measureProgramCost, measureTestSuite } from './program-cost.js';
+import { type CaseLabels, type RatioSpec, loadTable, programTable, ratioTable, ratios, staticTable } from './report.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '2' },
+    sections: { type: 'string', default: 'gateway,static,tuning,program' },
+    'with-tests': { type: 'boolean', default: false },
+  },
+});
+
+const allSections = ['gateway', 'static', 'tuning', 'program'];
+const sections = new Set(flags.sections.split(',').map((section) => section.trim()));
+for (const section of sections) {
+  if (!allSections.includes(section)) throw new Error(`--sections: '${section}' is none of ${allSections.join(', ')}`);
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0, got '${text}'`);
+  return value;
+}
+
+const rounds = positiveInteger('rounds', flags.rounds);
+const duration = positiveInteger('duration', flags.duration);
+const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, durationSeconds: duration };
+/** The static files and the tuning variants are measured at fewer points, so the run stays near 3 minutes. */
+const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
+const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
+
+const caseLabels: CaseLabels = [
+  ['a', '(a) books direct'],
+  ['b', '(b) tutorial nginx'],
+  ['c', '(c) gateway'],
+  ['d', '(d) gateway+auth+limit'],
+];
+const ratioSpecs: readonly RatioSpec[] = [
+  ['(c)/(a)', 'c', 'a'],
+  ['(c)/(b)', 'c', 'b'],
+  ['(d)/(c)', 'd', 'c'],
+];
+const staticLabels: CaseLabels = [
+  ['index', 'index.html'],
+  ['bundle', 'JS bundle'],
+  ['bundle-static', 'JS bundle, gzip_static'],
+];
+const gzip = { 'Accept-Encoding': 'gzip' };
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function nginxVersion(): string {
+  // nginx prints its version on stderr.
+  return spawnSync(locateNginx(), ['-v'], { encoding: 'utf8' }).stderr.trim().replace(/^nginx version: /, '');
+}
+
+interface Measured {
+  gateway: Summary[];
+  staticPage: Summary[];
+  tuning: Summary[];
+}
+
+/** Starts every server, drives the load of the chosen sections, stops every server. */
+async function measureLoad(generator: LoadGenerator, variants: readonly GatewayVariant[]): Promise<Measured> {
+  const measured: Measured = { gateway: [], staticPage: [], tuning: [] };
+  if (!sections.has('gateway') && !sections.has('static') && variants.length === 0) return measured;
+  log(`load generator: ${generator.name}; starting books, the page, the tutorial's nginx and the gateways on 127.0.0.1 ...`);
+  // The default rendering is case (c) and the tuning baseline: started once, like the others.
+  const system = await startBenchSystem([authGateway.variant, ...new Set([defaultGateway, ...variants])]);
+  const stopOnSignal = () => void system.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const urlOf = (variant: GatewayVariant) => system.variantUrls.get(variant.name) ?? '';
+  const gatewayUrl = urlOf(defaultGateway);
+  try {
+    if (sections.has('gateway')) {
+      log('gateway cases:');
+      const targets: Target[] = [
+        { key: 'a', url: `${system.booksUrl}/books` },
+        { key: 'b', url: `${system.tutorialUrl}/books` },
+        { key: 'c', url: `${gatewayUrl}/books` },
+        { key: 'd', url: `${urlOf(authGateway.variant)}/books`, headers: authGateway.headers },
+      ];
+      measured.gateway = await measureInterleaved(generator, targets, mainPlan, log);
+    }
+    if (sections.has('static')) {
+      log('static page through the gateway:');
+      const targets: Target[] = [
+        { key: 'index', url: `${gatewayUrl}/`, headers: gzip },
+        { key: 'bundle', url: `${gatewayUrl}${system.bundlePath}`, headers: gzip },
+        { key: 'bundle-static', url: `${system.precompressedPageGatewayUrl}${system.bundlePath}`, headers: gzip },
+      ];
+      measured.staticPage = await measureInterleaved(generator, targets, staticPlan, log);
+    }
+    if (variants.length > 0) {
+      log('tuning variants:');
+      const targets = variants.map((variant) => ({ key: variant.name, url: `${urlOf(variant)}/books` }));
+      measured.tuning = await measureInterleaved(generator, targets, tuningPlan, log);
+    }
+  } finally {
+    await system.stop();
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+  }
+  return measured;
+}
+
+async function main(): Promise<void> {
+  const generator = chooseLoadGenerator();
+  const variants = sections.has('tuning') ? tuningVariants : [];
+  const { gateway, staticPage, tuning } = await measureLoad(generator, variants);
+
+  let program: TargetCost[] = [];
+  if (sections.has('program')) {
+    log('evaluating the Pulumi program under mocks, one process per target ...');
+    program = await measureProgramCost();
+  }
+  let tests: TestSuiteCost | undefined;
+  if (flags['with-tests']) {
+    log('running npm test ...');
+    tests = await measureTestSuite();
+  }
+
+  const gatewayRatios = ratios(gateway, ratioSpecs);
+  const tuningLabels: CaseLabels = variants.map((variant) => [variant.name, variant.name]);
+  const tuningRatios = ratios(
+    tuning,
+    variants.filter((variant) => variant !== defaultGateway).map((variant): RatioSpec => [`${variant.name} / default`, variant.name, defaultGateway.name]),
+  );
+
+  const report = [
+    `${generator.name}, ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, Node ${process.version}`,
+    ...(gateway.length > 0
+      ? [
+          `GET /books, ${mainPlan.durationSeconds} s per case and round`,
+          loadTable(gateway, caseLabels),
+          `(d) adds ${authGateway.variant.change}; each request carries an API key. Every gateway case has a rate limit no single client reaches: the load generator is one address standing for many clients.`,
+          ratioTable(gatewayRatios),
+        ]
+      : []),
+    ...(staticPage.length > 0
+      ? ['Static page through the gateway, Accept-Encoding: gzip (gzip_static: the page served from files compressed once, not per request)', staticTable(staticPage, staticLabels)]
+      : []),
+    ...(tuning.length > 0
+      ? [
+          `Gateway tuning, GET /books, ${tuningPlan.durationSeconds} s per case and round: each setting alone against the default`,
+          variants.map((variant) => `  ${variant.name}: ${variant.change}`).join('\n'),
+          loadTable(tuning, tuningLabels),
+          ratioTable(tuningRatios),
+        ]
+      : []),
+    ...(program.length > 0 || tests ? ['The Pulumi program under mocks, a fresh process per target', programTable(program, tests)] : []),
+  ];
+  process.stdout.write(`\n${report.join('\n\n')}\n`);
+
+  const resultsDir = join(__dirname, 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginxVersion() },
+    loadGenerator: generator.name,
+    plans: { gateway: mainPlan, static: staticPlan, tuning: tuningPlan },
+    cases: Object.fromEntries(caseLabels),
+    authCase: authGateway.variant.change,
+    gateway,
+    ratios: gatewayRatios,
+    static: staticPage,
+    tuning: { variants: variants.map(({ name, change }) => ({ name, change })), results: tuning, ratios: tuningRatios },
+    program,
+    tests,
+  };
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results written to ${file}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
