@@ -1,6 +1,7 @@
 import type * as k8s from '@pulumi/kubernetes';
 import {
   clusterPlatform,
+  defaultTimeouts,
   gatewayImageCommand,
   gatewayPorts,
   healthPath,
@@ -51,13 +52,18 @@ export interface HttpProbe {
 }
 
 /**
- * The gateway's upstream timeouts, rendered into its configuration; they bound the longest
- * request the system serves, which the shutdown timings below are derived from.
+ * The gateway's upstream timeouts: the renderer's defaults, the same as `npm run local` runs.
+ * They bound the longest request the system serves, which the shutdown timings below are
+ * derived from.
  */
-export const gatewayTimeouts: Required<UpstreamTimeouts> = { connect: 2, read: 30, send: 30, retryBudget: 10 };
+export const gatewayTimeouts: Readonly<Required<UpstreamTimeouts>> = defaultTimeouts;
 
-/** The longest a request may take through the gateway before it answers 504. */
-export const longestRequestSeconds = gatewayTimeouts.connect + gatewayTimeouts.read;
+/**
+ * The longest a request may take through the gateway before it answers 504: tries on other
+ * backends may start until the retry budget is spent, and the last one still gets its full
+ * connect and read time.
+ */
+export const longestRequestSeconds = gatewayTimeouts.retryBudget + gatewayTimeouts.connect + gatewayTimeouts.read;
 
 /**
  * The backends are reached only through the gateway. A terminating backend leaves the headless

@@ -8,7 +8,7 @@ const TUTORIAL_BOOKS = [
   { id: 1788620216, title: 'Hands-On Microservices with Node.js' },
 ];
 const JSON_TYPE = 'application/json; charset=utf-8';
-const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 function isIsbn10(id: number): boolean {
   const digits = String(id);
@@ -92,6 +92,21 @@ describe('books API over HTTP', function () {
     ];
     for (const { body, ...headers } of withBody) {
       assertError(await request(books.port, '/books', { method: 'POST', headers, body }), 405, 'method_not_allowed');
+    }
+  });
+
+  it('a path the router cannot read is 400 or 414 in the API error shape, without echoing it', async function () {
+    const longId = 'a'.repeat(150);
+    const cases: Array<[path: string, status: number, error: string]> = [
+      ['/books/%c0', 400, 'bad_request'],
+      ['/books/%E0%A4%A', 400, 'bad_request'],
+      [`/books/${longId}`, 414, 'uri_too_long'],
+    ];
+    for (const [path, status, error] of cases) {
+      const response = await get(path, { 'x-request-id': 'router-error-check' });
+      assertError(response, status, error);
+      assert.equal(JSON.parse(response.body).requestId, 'router-error-check', path);
+      assert.ok(!response.body.includes(longId) && !response.body.includes('%c0'), `${path}: the path is not echoed`);
     }
   });
 

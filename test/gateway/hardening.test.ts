@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { createConnection } from 'node:net';
 import { contentSecurityPolicy } from '../../apps/gateway/src/index.js';
 import { useEchoGateway } from './support/echo-gateway.js';
-import { type RawReply, type Reply, rawRequest, request } from './support/http.js';
+import { type RawReply, type Reply, rawExchange, rawRequest, request } from './support/http.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
 const allowedOrigin = 'https://books.example.com';
@@ -48,6 +48,25 @@ describe('hardening of the gateway, on a real nginx', function () {
     assert.ok(!gateway().seen.some(({ method }) => method !== 'GET' && method !== 'POST'), 'none reached the backend');
   });
 
+  it('lets only reads through to the page, answering writes there with a JSON 405 and Allow', async () => {
+    const seenBefore = gateway().seen.length;
+    for (const [method, path] of [['POST', '/'], ['PUT', '/'], ['PATCH', '/index.html'], ['DELETE', '/'], ['POST', '/BOOKS'], ['DELETE', '/bookshelf']]) {
+      const reply = await rawRequest(gateway().port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+      assertJsonError(reply, 405, 'method_not_allowed', `${method} ${path}`);
+      assert.equal(reply.headers['allow'], 'GET, HEAD, OPTIONS', `${method} ${path}`);
+    }
+    assert.equal(gateway().seen.length, seenBefore, 'no write reached the page');
+  });
+
+  it('answers OPTIONS with the Allow of the route asked about', async () => {
+    for (const [path, allow] of [['/books', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'], ['/books/1788395549', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'], ['/', 'GET, HEAD, OPTIONS']]) {
+      const reply = await request(url(path), { method: 'OPTIONS' });
+      assert.equal(reply.status, 204, path);
+      assert.equal(reply.headers.get('allow'), allow, path);
+    }
+    assert.equal((await request(url('/books'))).headers.get('allow'), null, 'no Allow on other answers');
+  });
+
   it('answers CORS only for the configured origins, preflights at the gateway', async () => {
     const allowed = await request(url('/books'), { headers: { Origin: allowedOrigin } });
     assert.equal(allowed.headers.get('access-control-allow-origin'), allowedOrigin);
@@ -82,12 +101,30 @@ describe('hardening of the gateway, on a real nginx', function () {
       ['no Host in HTTP/1.1', 'GET /books HTTP/1.1\r\n\r\n', 400, 'bad_request'],
       ['binary request line', '\x00\x01\x02 / HTTP/1.1\r\n\r\n', 400, 'bad_request'],
       ['header without colon', 'GET /books HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n', 400, 'bad_request'],
+      // nginx's own 505 and 501 for these: a 5xx for the client's mistake.
+      ['HTTP/2.0 request line', 'GET /books HTTP/2.0\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+      ['HTTP/9.9 request line', 'GET /books HTTP/9.9\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+      ['unknown transfer coding', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n', 400, 'bad_request'],
+      ['chunked after gzip', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 400, 'bad_request'],
+      // Refused with 401 first (no credentials); reading the body to discard it then fails.
+      ['malformed chunk after a 401', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400, 'bad_request'],
     ];
     for (const [what, raw, status, error] of cases) {
       const reply = await rawRequest(port, raw);
       assertJsonError(reply, status, error, what);
       assertSecurityHeaders(reply.headers, what);
     }
+  });
+
+  it('passes HTTP/1.0 and HTTP/0.9 requests without Host on with a Host the backend accepts', async () => {
+    for (const path of ['/books', '/']) {
+      const reply = await rawRequest(gateway().port, `GET ${path} HTTP/1.0\r\n\r\n`);
+      assert.equal(reply.status, 200, `HTTP/1.0 ${path}: ${reply.body}`);
+      assert.deepEqual(JSON.parse(reply.body), { echo: path });
+      assert.ok(gateway().seen.at(-1)?.headers.host, 'the backend got a Host');
+    }
+    // HTTP/0.9 has no status line or headers: the answer is the body alone.
+    assert.deepEqual(JSON.parse(await rawExchange(gateway().port, 'GET /books\r\n')), { echo: '/books' });
   });
 
   it('disconnects a client that sends its headers too slowly', async () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
-import { type RawReply, type Reply, eventually, rawRequest, request } from './support/http.js';
-import type { GatewayOptions } from '../../scripts/local/local-system.js';
+import { type RawReply, type Reply, eventually, rawExchange, rawRequest, request } from './support/http.js';
+import { defaultTimeouts } from '../../apps/gateway/src/index.js';
+import type { GatewayOptions, LocalSystem } from '../../scripts/local/local-system.js';
 import { useLocalSystem } from './support/system.js';
 
 const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices with Node.js'];
@@ -51,20 +52,22 @@ const gatewayOptions: GatewayOptions = {
   rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
 };
 
+/** The access log line of the request with this id. */
+async function accessLogEntryOf(system: LocalSystem, id: string): Promise<Record<string, unknown>> {
+  let entry: Record<string, unknown> | undefined;
+  await eventually('the access log has the request', async () => {
+    const lines = (await readFile(system.gateway.accessLog, 'utf8')).trim().split('\n');
+    entry = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record['requestId'] === id);
+    return entry !== undefined;
+  });
+  return entry ?? {};
+}
+
 describe('the gateway on a real nginx, in front of the real services', function () {
   this.timeout(30000);
   const { system, output } = useLocalSystem({ gateway: gatewayOptions, gatewaySecrets: { apiKeys: { tests: apiKey } } });
   const gateway = () => system().gateway.url;
-  /** The access log line of the request with this id. */
-  async function accessLogEntry(id: string): Promise<Record<string, unknown>> {
-    let entry: Record<string, unknown> | undefined;
-    await eventually('the access log has the request', async () => {
-      const lines = (await readFile(system().gateway.accessLog, 'utf8')).trim().split('\n');
-      entry = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record['requestId'] === id);
-      return entry !== undefined;
-    });
-    return entry ?? {};
-  }
+  const accessLogEntry = (id: string) => accessLogEntryOf(system(), id);
 
   /**
    * After a test made every books process fail, nginx keeps them out of rotation for its
@@ -127,6 +130,52 @@ describe('the gateway on a real nginx, in front of the real services', function 
       assert.equal(throughGateway.body, direct.body, path);
       assert.equal(throughGateway.headers.get('content-type'), direct.headers.get('content-type'), path);
       assert.equal(throughGateway.headers.get('allow'), direct.headers.get('allow'), path);
+    }
+  });
+
+  it("answers the page's errors in JSON, as its own", async () => {
+    const cases: Array<[what: string, path: string, headers: Record<string, string>, status: number, error: string]> = [
+      ['missing asset', '/assets/missing.js', {}, 404, 'not_found'],
+      ['range past the end', '/favicon.svg', { Range: 'bytes=999999-' }, 416, 'range_not_satisfiable'],
+      ['failed precondition', '/favicon.svg', { 'If-Match': '"not-this-one"' }, 412, 'precondition_failed'],
+    ];
+    for (const [what, path, headers, status, error] of cases) {
+      const direct = await request(`${system().booksReact.url}${path}`, { headers });
+      assert.equal(direct.status, status, `${what}: the page's own answer`);
+      assert.match(direct.headers.get('content-type') ?? '', /^text\/html/, `${what}: the page answers HTML`);
+      assertGatewayError(errorOf(await request(`${gateway()}${path}`, { headers })), status, error);
+    }
+    const notModified = await request(`${gateway()}/favicon.svg`, { headers: { 'If-None-Match': (await request(`${gateway()}/favicon.svg`)).headers.get('etag') ?? '' } });
+    assert.equal(notModified.status, 304, 'a 304 passes through');
+  });
+
+  it('serves HTTP/1.0 and HTTP/0.9 clients that send no Host', async () => {
+    const { port } = system().gateway;
+    const api = await rawRequest(port, 'GET /books HTTP/1.0\r\n\r\n');
+    assert.equal(api.status, 200, api.body);
+    assert.match(api.body, /Learning Node\.js Development/);
+    const page = await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n');
+    assert.equal(page.status, 200, page.body);
+    assert.match(page.headers['content-type'] ?? '', /^text\/html/);
+    // HTTP/0.9 has no status line or headers: the answer is the body alone.
+    assert.match(await rawExchange(port, 'GET /books\r\n'), /^\[\{"id":1788395549,/);
+  });
+
+  it('logs the method the client sent, also for requests refused with an error page', async () => {
+    const cases: Array<[method: string, path: string, status: number]> = [
+      ['DELETE', '/books', 401],
+      ['POST', '/books/1788395549', 401],
+      ['POST', '/', 405],
+      ['TRACE', '/books', 405],
+      ['PROPFIND', '/books', 405],
+    ];
+    for (const [method, path, status] of cases) {
+      const id = `method-${method}-${Date.now()}`;
+      const reply = await rawRequest(system().gateway.port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      assert.equal(reply.status, status, `${method} ${path}`);
+      const entry = await accessLogEntry(id);
+      assert.equal(entry['method'], method, `${method} ${path}`);
+      assert.equal(entry['status'], status, `${method} ${path}`);
     }
   });
 
@@ -254,6 +303,52 @@ describe('the gateway on a real nginx, in front of the real services', function 
       await eventually('the new body limit applies', async () => (await postBody()) === 413);
     } finally {
       await system().gateway.reload(gatewayOptions);
+    }
+  });
+});
+
+describe('the gateway with its default timeouts, in front of a hung books process', function () {
+  this.timeout(40000);
+  const { system } = useLocalSystem();
+  const gateway = () => system().gateway.url;
+  /** The longest a request may spend across its tries on the backends. */
+  const retryBudgetMs = defaultTimeouts.retryBudget * 1000;
+
+  it('retries a request on the other books process when one hangs', async () => {
+    const [hung] = system().books;
+    assert.ok(hung);
+    hung.pause();
+    try {
+      const started = Date.now();
+      // Round robin sends one of the two to the hung process.
+      const ids = [`hung-one-a-${Date.now()}`, `hung-one-b-${Date.now()}`];
+      const replies = await Promise.all(ids.map((id) => request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } })));
+      const elapsed = Date.now() - started;
+      assert.deepEqual(replies.map(({ status }) => status), [200, 200]);
+      assert.ok(elapsed < retryBudgetMs, `answered after ${elapsed} ms, within the ${retryBudgetMs} ms retry budget`);
+      const entries = await Promise.all(ids.map((id) => accessLogEntryOf(system(), id)));
+      assert.ok(
+        entries.some((entry) => entry['upstreamStatus'] === '504, 200'),
+        `one request timed out on the hung process and was retried: ${entries.map((entry) => String(entry['upstreamStatus'])).join(' | ')}`,
+      );
+    } finally {
+      hung.resume();
+    }
+  });
+
+  it('answers a JSON 504 within the retry budget when every books process hangs', async () => {
+    // The resumed process serves again (nginx kept it out for its fail_timeout).
+    await eventually('both processes answer', async () => (await request(`${gateway()}/books`)).status === 200, 5000);
+    const { books } = system();
+    for (const book of books) book.pause();
+    try {
+      const started = Date.now();
+      const reply = await request(`${gateway()}/books`);
+      const elapsed = Date.now() - started;
+      assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
+      assert.ok(elapsed < retryBudgetMs + 1500, `answered after ${elapsed} ms (retry budget ${retryBudgetMs} ms)`);
+    } finally {
+      for (const book of books) book.resume();
     }
   });
 });

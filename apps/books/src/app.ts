@@ -21,8 +21,20 @@ export interface BuildAppOptions {
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Every route is read-only. Fastify answers HEAD for each GET route by itself. */
-const ALLOW = 'GET, HEAD';
-const REJECTED_METHODS = ['DELETE', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+const READ_METHODS = ['GET', 'HEAD'];
+const ALLOW = READ_METHODS.join(', ');
+
+/** Longest path parameter (a book id) the router accepts: Fastify's default, stated. */
+const MAX_PARAM_LENGTH = 100;
+
+/**
+ * What the client reads when Fastify's router refuses a path before any route runs. Never the
+ * path itself: it may be long (that is the error) or not valid UTF-8.
+ */
+const FRAMEWORK_ERROR_MESSAGES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path is not valid percent-encoded UTF-8',
+  FST_ERR_MAX_PARAM_LENGTH: `A path segment is longer than ${MAX_PARAM_LENGTH} characters`,
+};
 
 const bookSchema = {
   type: 'object',
@@ -64,6 +76,17 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
   socket.destroy(error);
 }
 
+/** Errors of Fastify's router (a malformed or too long path), in the API's error shape. */
+function sendFrameworkError(error: FastifyError, reply: FastifyReply): FastifyReply {
+  const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+  const message = FRAMEWORK_ERROR_MESSAGES[error.code];
+  if (statusCode >= 500 || message === undefined) {
+    reply.log.error({ err: error }, 'request failed');
+    return sendError(reply, 500, 'The server could not answer this request');
+  }
+  return sendError(reply, statusCode, message);
+}
+
 /** The books API as a Fastify instance, routes registered, not yet listening. */
 export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   const app = Fastify({
@@ -76,8 +99,9 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     // `Connection: close`, which Fastify adds) rather than refused: the pod may still be in the
     // endpoints for a moment, and a served request beats a 503 the client has to retry.
     return503OnClosing: false,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => sendFrameworkError(error, reply),
   });
 
   // No route takes a body. Leaving bodies unparsed (Node discards them) means a POST gets the
@@ -100,8 +124,10 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     return sendError(reply, statusCode, error.message);
   });
 
+  // Every other method Fastify knows (TRACE, PROPFIND, ...) is a 405 on a known path, not a 404.
+  const rejectedMethods = app.supportedMethods.filter((method) => !READ_METHODS.includes(method));
   function rejectOtherMethods(url: string): void {
-    app.route({ method: REJECTED_METHODS, url, handler: rejectMethod });
+    app.route({ method: rejectedMethods, url, handler: rejectMethod });
   }
 
   app.get('/books', { schema: { response: { 200: { type: 'array', items: bookSchema } } } }, async () => BOOKS);

@@ -1,9 +1,10 @@
 /** The nginx API gateway: its configuration renderer and the facts of its container image. */
-export { renderGateway } from './render/render-gateway.js';
+export { defaultTimeouts, renderGateway } from './render/render-gateway.js';
 export { renderGatewaySecrets, secretFiles, validateGatewaySecrets, defaultJwtAlgorithms } from './render/secrets.js';
 export type { SecretsSettings } from './render/secrets.js';
 export { defaultRateLimit } from './render/rate-limit.js';
-export { allowedMethods, contentSecurityPolicy } from './render/response-headers.js';
+export { allowedMethods } from './render/methods.js';
+export { contentSecurityPolicy } from './render/response-headers.js';
 export { tempPathDirectives } from './render/run-paths.js';
 export {
   clusterPlatform,

@@ -42,7 +42,7 @@ export interface NginxPlatform {
 export interface UpstreamTimeouts {
   /** Establishing a connection; short, so a dead pod is skipped quickly. Default 2. */
   connect?: number;
-  /** Between two reads of the response. Default 30. */
+  /** Between two reads of the response. Default 5: less than the retry budget, so a hung backend is retried on another. */
   read?: number;
   /** Between two writes of the request. Default 30. */
   send?: number;

@@ -43,6 +43,22 @@ export function rawRequest(port: number, text: string): Promise<RawReply> {
   });
 }
 
+/**
+ * Sends bytes exactly as given and returns everything the server sends until it closes the
+ * connection: for answers without a status line or length (HTTP/0.9).
+ */
+export function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(10000, () => socket.destroy(new Error('the connection was still open after 10 s')));
+    socket.once('error', reject);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('close', (hadError) => hadError || resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.write(text);
+  });
+}
+
 /** The reply once all of it has arrived, else undefined. */
 function parseReply(received: Buffer): RawReply | undefined {
   const headEnd = received.indexOf('\r\n\r\n');

@@ -1,10 +1,17 @@
 import { authVariables } from './auth.js';
+import { block } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
 
 /** Variable each route location sets, so a log line says which route served it. */
 export const routeVariable = '$gateway_route';
 
 const accessLogFormatName = 'gateway_json';
+
+/**
+ * The method the client sent, from its request line: `$request_method` becomes GET on the
+ * internal redirect to an error page, so a refused DELETE would be logged as a GET.
+ */
+const clientMethodVariable = '$gateway_client_method';
 
 /**
  * One JSON object per request, the input of per-route latency metrics. Times are seconds;
@@ -14,7 +21,7 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['time', '$time_iso8601'],
   ['requestId', requestIdVariable],
   ['remoteAddr', '$remote_addr'],
-  ['method', '$request_method'],
+  ['method', clientMethodVariable],
   ['uri', '$request_uri'],
   ['route', routeVariable],
   // How a write was authenticated (`jwt`, `api-key`), or why it was refused; empty for reads.
@@ -33,5 +40,10 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
 export function accessLogDirectives(destination: string): string[] {
   if (destination === 'off') return ['access_log off;'];
   const json = fields.map(([name, value, numeric]) => (numeric ? `"${name}":${value}` : `"${name}":"${value}"`)).join(',');
-  return [`log_format ${accessLogFormatName} escape=json '{${json}}';`, `access_log ${destination} ${accessLogFormatName};`];
+  return [
+    // Nothing for a request line nginx could not read (garbage would only pollute the field).
+    ...block(`map $request ${clientMethodVariable}`, ['"~^([A-Z]{1,20}) " $1;', 'default "";']),
+    `log_format ${accessLogFormatName} escape=json '{${json}}';`,
+    `access_log ${destination} ${accessLogFormatName};`,
+  ];
 }

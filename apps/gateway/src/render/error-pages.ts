@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { authVariables } from './auth.js';
 import { block, quoted } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
-import { allowHeaderValue, responseHeadersFile } from './response-headers.js';
+import { allowVariable } from './methods.js';
+import { responseHeadersFile } from './response-headers.js';
 
 /** What the error pages need to know of the rest of the configuration. */
 export interface ErrorPagesOptions {
@@ -14,8 +15,8 @@ export interface ErrorPagesOptions {
 interface GatewayError {
   status: number;
   message: string;
-  /** The status nginx itself uses, when it is not the standard one. */
-  nginxStatus?: number;
+  /** Statuses nginx itself uses for this case, answered with this status instead. */
+  nginxStatuses?: readonly number[];
   /** Headers this answer adds to the usual ones. */
   headers?: ReadonlyArray<[name: string, value: string]>;
   /** A variable saying why, added to the body as `reason` (its values are plain text). */
@@ -24,26 +25,31 @@ interface GatewayError {
 
 /**
  * Errors the gateway answers itself (no backend response exists) and what the client reads.
- * Backends' own error responses pass through untouched: `proxy_intercept_errors` stays off, so
- * `error_page` only replaces nginx's HTML pages.
+ * The books API's own error responses pass through untouched (`proxy_intercept_errors` is off
+ * on its route), so there `error_page` only replaces nginx's HTML pages; the page's route
+ * intercepts its static server's HTML errors (render-gateway.ts says why).
  */
 const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
-  // 497: nginx's own code for plain HTTP sent to the TLS port.
-  { status: 400, nginxStatus: 497, message: 'The gateway could not understand the request.' },
+  // 497: plain HTTP sent to the TLS port. 501 (a Transfer-Encoding nginx does not know) and 505
+  // (HTTP/2.0 or 9.9 in a request line) are nginx's 5xx for what is the client's mistake.
+  { status: 400, nginxStatuses: [497, 501, 505], message: 'The gateway could not understand the request.' },
   {
     status: 401,
     message: 'This request needs a valid bearer token or API key.',
     headers: [['WWW-Authenticate', authVariables.challenge]],
     reasonVariable: authVariables.error,
   },
-  { status: 404, message: 'No route of the gateway matches this path.' },
-  { status: 405, message: 'This method is not allowed here.', headers: [['Allow', allowHeaderValue]] },
+  { status: 403, message: 'Access to this path is not allowed.' },
+  { status: 404, message: 'Nothing exists at this path.' },
+  { status: 405, message: 'This method is not allowed here.', headers: [['Allow', allowVariable]] },
   { status: 408, message: 'The request took too long to arrive.' },
   { status: 413, message: 'The request body is larger than the gateway accepts.' },
   { status: 414, message: 'The request URI is longer than the gateway accepts.' },
+  { status: 412, message: 'The file does not match the precondition of the request.' },
+  { status: 416, message: 'The requested range lies outside the file.' },
   { status: 429, message: 'Too many requests: slow down and retry later.', headers: [['Retry-After', String(retryAfterSeconds)]] },
   // nginx's own code for oversized headers (it would answer a 400 HTML page): the standard 431.
-  { status: 431, nginxStatus: 494, message: 'The request headers are larger than the gateway accepts.' },
+  { status: 431, nginxStatuses: [494], message: 'The request headers are larger than the gateway accepts.' },
   { status: 500, message: 'The gateway failed to handle the request.' },
   { status: 502, message: 'The service behind the gateway is unavailable.' },
   { status: 503, message: 'The service is temporarily unavailable.' },
@@ -76,9 +82,12 @@ export const errorPagesFile = 'json-errors.conf';
 export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptions): string {
   const errors = gatewayErrors(retryAfterSeconds);
   const lines = [
-    ...errors.flatMap(({ status, nginxStatus }) => [
+    // An error while answering an error (a malformed chunked body discarded after a 401) gets
+    // its JSON page too, not nginx's HTML. No loop: the pages below only `return` a body.
+    'recursive_error_pages on;',
+    ...errors.flatMap(({ status, nginxStatuses = [] }) => [
       `error_page ${status} ${errorUri(status)};`,
-      ...(nginxStatus ? [`error_page ${nginxStatus} =${status} ${errorUri(status)};`] : []),
+      ...nginxStatuses.map((nginxStatus) => `error_page ${nginxStatus} =${status} ${errorUri(status)};`),
     ]),
     ...errors.flatMap((gatewayError) =>
       block(`location = ${errorUri(gatewayError.status)}`, [

@@ -6,27 +6,37 @@ import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { block } from './nginx-text.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
-import {
-  corsMaps,
-  hiddenUpstreamHeaders,
-  methodActionVariable,
-  methodMaps,
-  responseHeadersConf,
-  responseHeadersFile,
-} from './response-headers.js';
+import { allowedMethods, methodCheckLines, methodMaps, pageMethods } from './methods.js';
+import { corsMaps, hiddenUpstreamHeaders, responseHeadersConf, responseHeadersFile } from './response-headers.js';
 import { secretFiles } from './secrets.js';
 import { tempPathDirectives } from './run-paths.js';
 import { upstreamBlock } from './upstreams.js';
 import { validateInput } from './validate.js';
 
+interface Route {
+  route: string;
+  upstream: string;
+  locations: string[];
+  methods: readonly string[];
+  writesNeedAuth: boolean;
+  /**
+   * Replace the backend's error responses with the gateway's JSON ones. Only for the page: its
+   * static nginx answers errors (a missing asset, a range past the end) with HTML pages, and
+   * turning them into JSON here keeps one error format, with the gateway's request id, in one
+   * place, leaving the page image a plain static server. Never for the books API, whose JSON
+   * errors carry their own message and must reach the client untouched.
+   */
+  interceptErrors: boolean;
+}
+
 /**
  * The routes of the gateway: `/books` and everything under `/books/` to the books API (but not
  * `/bookshelf`, which the tutorial's `location /books` would have sent there), the rest to the page.
- * Writes on the API need credentials; reading the API and the page is public.
+ * Writes on the API need credentials; reading the API and the page is public; the page is only read.
  */
-const routes: ReadonlyArray<{ route: string; upstream: string; locations: string[]; writesNeedAuth: boolean }> = [
-  { route: 'books', upstream: 'books', locations: ['= /books', '/books/'], writesNeedAuth: true },
-  { route: 'books-react', upstream: 'books_react', locations: ['/'], writesNeedAuth: false },
+const routes: readonly Route[] = [
+  { route: 'books', upstream: 'books', locations: ['= /books', '/books/'], methods: allowedMethods, writesNeedAuth: true, interceptErrors: false },
+  { route: 'books-react', upstream: 'books_react', locations: ['/'], methods: pageMethods, writesNeedAuth: false, interceptErrors: true },
 ];
 
 /** Seconds a client may take per step (headers, body reads, our writes) by default. */
@@ -43,7 +53,12 @@ interface PublicServerSettings {
   tls: boolean;
 }
 
-const defaultTimeouts: Required<UpstreamTimeouts> = { connect: 2, read: 30, send: 30, retryBudget: 10 };
+/**
+ * Both services answer in milliseconds, so 5 s without a byte means a hung process: short
+ * enough that connecting and waiting on one (7 s) fit in the retry budget, and the request is
+ * retried on another backend instead of failing after the budget is spent.
+ */
+export const defaultTimeouts: Readonly<Required<UpstreamTimeouts>> = { connect: 2, read: 5, send: 30, retryBudget: 10 };
 
 /** Total tries of one request across backends: the first plus up to two others. */
 const maxTries = 3;
@@ -82,7 +97,8 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout'),
     ...requestIdMap(),
-    ...methodMaps(),
+    ...methodMaps(routes),
+    ...upstreamHostMap(),
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
     ...authHttpLines(platform.configDir),
@@ -149,14 +165,11 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     ...(settings.tls ? tlsLines(platform.secretsDir) : []),
     ...commonServerLines(configDir),
     ...rateLimitServerLines(settings.rateLimit),
-    `if (${methodActionVariable} = refuse) { return 405; }`,
-    // CORS preflights (and any OPTIONS) are answered here; the CORS headers come from the maps.
-    `if (${methodActionVariable} = preflight) { return 204; }`,
     // Proxy settings live at server level and no location sets its own proxy_set_header or
     // add_header: nginx would then drop every inherited one for that location.
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
-    'proxy_set_header Host $host;',
+    `proxy_set_header Host ${upstreamHostVariable};`,
     `proxy_set_header X-Request-Id ${requestIdVariable};`,
     // The gateway is the edge: the client's own X-Forwarded-For is not trusted, it is replaced.
     'proxy_set_header X-Forwarded-For $remote_addr;',
@@ -175,17 +188,31 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
     `proxy_next_upstream_tries ${maxTries};`,
     `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
-    ...routes.flatMap(({ route, upstream, locations, writesNeedAuth }) =>
+    ...routes.flatMap(({ route, upstream, locations, writesNeedAuth, interceptErrors }) =>
       locations.flatMap((location) =>
         block(`location ${location}`, [
           ...routeLines(route),
+          ...methodCheckLines(),
           ...(writesNeedAuth ? requireAuthForWrites() : []),
+          ...(interceptErrors ? ['proxy_intercept_errors on;'] : []),
           `proxy_pass http://${upstream};`,
         ]),
       ),
     ),
     ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), booksRoute.upstream) : []),
   ]);
+}
+
+/** The Host header sent to the backends. */
+const upstreamHostVariable = '$gateway_upstream_host';
+
+/**
+ * The client's host, or the upstream's name (nginx's own default) when an HTTP/1.0 or 0.9
+ * request came without one: an empty value would send no Host, and the backends, spoken to in
+ * HTTP/1.1, refuse a request without it.
+ */
+function upstreamHostMap(): string[] {
+  return block(`map $host ${upstreamHostVariable}`, ['"" $proxy_host;', 'default $host;']);
 }
 
 function statusServer(listen: string, configDir: string): string[] {

@@ -1,3 +1,4 @@
+import { allowHeaderValue, optionsAllowVariable } from './methods.js';
 import { block } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
 
@@ -7,9 +8,6 @@ import { requestIdVariable } from './request-id.js';
  * `add_header` lines in a location that has one.
  */
 export const responseHeadersFile = 'response-headers.conf';
-
-/** Methods the gateway lets through; anything else (TRACE, PROPFIND, ...) gets a JSON 405. */
-export const allowedMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * For the page: everything from the gateway's own origin, nothing inline, no framing. The page
@@ -59,6 +57,8 @@ export const hiddenUpstreamHeaders = ['X-Powered-By', ...securityHeaders.map(([n
 export function responseHeadersConf(options: { tls: boolean; cors: boolean }): string {
   const headers: Array<[string, string]> = [
     ['X-Request-Id', requestIdVariable],
+    // Only on the gateway's answers to OPTIONS: the methods of the route asked about.
+    ['Allow', optionsAllowVariable],
     ...securityHeaders,
     ...(options.tls ? [['Strict-Transport-Security', `max-age=${hstsMaxAgeSeconds}`] as [string, string]] : []),
     // An empty value adds nothing: these appear only for an allowed origin.
@@ -70,30 +70,6 @@ export function responseHeadersConf(options: { tls: boolean; cors: boolean }): s
     '',
   ].join('\n');
 }
-
-/**
- * What the server does with a request's method before routing: `preflight` (OPTIONS, answered
- * by the gateway), `refuse` (405) or `pass`. The gateway's own error pages always pass: nginx
- * runs the server's checks again on the internal redirect to them.
- */
-export const methodActionVariable = '$gateway_method_action';
-
-export function methodMaps(): string[] {
-  const passing = allowedMethods.filter((method) => method !== 'OPTIONS').join('|');
-  return [
-    ...block(`map "$request_method $uri" ${methodActionVariable}`, [
-      // Evaluated again after the internal redirect to an error page, not cached from before.
-      'volatile;',
-      '"~^[A-Z]+ /_gateway/errors/" pass;',
-      '"~^OPTIONS " preflight;',
-      `"~^(${passing}) " pass;`,
-      'default refuse;',
-    ]),
-  ];
-}
-
-/** The Allow header's value, for the gateway's 405 answers. */
-export const allowHeaderValue = allowedMethods.join(', ');
 
 /** Maps setting the CORS header values: empty unless the request's Origin is configured. */
 export function corsMaps(origins: readonly string[]): string[] {
