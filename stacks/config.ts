@@ -60,13 +60,15 @@ export function readCount(config: pulumi.Config, key: string, fallback: number):
   return readWholeNumber(config, key, fallback, 1);
 }
 
-/** A whole number of at least `min` (a burst may be 0), `fallback` when unset. */
-export function readWholeNumber(config: pulumi.Config, key: string, fallback: number, min: number): number {
+/** A whole number of at least `min` (a burst may be 0) and at most `max`, `fallback` when unset. */
+export function readWholeNumber(config: pulumi.Config, key: string, fallback: number, min: number, max?: number): number {
   const value = optionalString(config, key);
   if (value === undefined) return fallback;
-  const expected = `a whole number of at least ${min}`;
+  const expected = max === undefined ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
   const number = parseWholeNumber(config, key, value, expected);
-  if (number < min) throw new pulumi.RunError(`${fullKey(config, key)} must be ${expected}, got ${number}`);
+  if (number < min || (max !== undefined && number > max)) {
+    throw new pulumi.RunError(`${fullKey(config, key)} must be ${expected}, got ${number}`);
+  }
   return number;
 }
 

@@ -48,7 +48,8 @@ function readGatewayPolicy(config: pulumi.Config): GatewayPolicyArgs {
     apiKeys: apiKeysText === undefined ? undefined : parseApiKeys(fullKey(config, 'apiKeys'), apiKeysText),
     rateLimitPerSecond: readWholeNumber(config, 'rateLimitPerSecond', gatewayPolicyDefaults.rateLimitPerSecond, 1),
     rateLimitBurst: readWholeNumber(config, 'rateLimitBurst', gatewayPolicyDefaults.rateLimitBurst, 0),
-    connectionsPerClient: readWholeNumber(config, 'connectionsPerClient', gatewayPolicyDefaults.connectionsPerClient, 1),
+    // nginx refuses a connection limit of 65536 or more.
+    connectionsPerClient: readWholeNumber(config, 'connectionsPerClient', gatewayPolicyDefaults.connectionsPerClient, 1, 65535),
     corsOrigins: readList(config, 'corsOrigins'),
     maxBodySize: optionalString(config, 'maxBodySize'),
     tlsCertificate: optionalSecret(config, 'tlsCertificate'),

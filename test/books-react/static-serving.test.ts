@@ -72,6 +72,14 @@ function servesThePage(start: (dist: string) => Promise<RunningNginx>): () => Ru
     }
   });
 
+  it('serves the files the build compressed once, rather than compressing on every request', async function () {
+    for (const path of ['/index.html', ...assetPaths(indexHtml)]) {
+      const zipped = await get(path, { 'accept-encoding': 'gzip' });
+      assert.equal(zipped.headers['content-encoding'], 'gzip', path);
+      assert.deepEqual(zipped.bytes, readFileSync(join(dist, `${path}.gz`)), `${path} is the build's ${path}.gz`);
+    }
+  });
+
   it('answers unknown page paths with the app (single-page fallback)', async function () {
     for (const path of ['/about', '/books-list/2024/', '/some/deep/page?x=1']) {
       assertIsIndexHtml(await get(path), indexHtml);

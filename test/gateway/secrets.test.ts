@@ -107,6 +107,7 @@ describe('the gateway secrets renderer', () => {
       [{ auth: { jwt: { ...jwtSettings, algorithms: ['none' as 'RS256'] } } }, /'none' is not accepted/],
       [{ rateLimit: { requestsPerSecond: 0.5, burst: 1, connectionsPerClient: 1 } }, /rateLimit\.requestsPerSecond must be a whole number of at least 1/],
       [{ rateLimit: { requestsPerSecond: 5, burst: -1, connectionsPerClient: 1 } }, /rateLimit\.burst/],
+      [{ rateLimit: { requestsPerSecond: 5, burst: 1, connectionsPerClient: 65536 } }, /rateLimit\.connectionsPerClient must be a whole number from 1 to 65535/],
       [{ corsOrigins: ['https://ok.example', '*'] }, /corsOrigins: '\*' is not an origin/],
       [{ corsOrigins: ['https://x.example/path'] }, /corsOrigins/],
       [{ clientTimeout: 0 }, /clientTimeout must be a whole number/],

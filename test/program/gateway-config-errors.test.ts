@@ -96,7 +96,12 @@ const cases: Array<{ what: string; config: (base: Config, keys: GatewayTestKeys)
   {
     what: 'no connection allowed',
     config: (base) => ({ ...base, connectionsPerClient: '0' }),
-    message: [/books-gateway:connectionsPerClient must be a whole number of at least 1, got 0/],
+    message: [/books-gateway:connectionsPerClient must be a whole number from 1 to 65535, got 0/],
+  },
+  {
+    what: 'more connections than nginx can count',
+    config: (base) => ({ ...base, connectionsPerClient: '65536' }),
+    message: [/books-gateway:connectionsPerClient must be a whole number from 1 to 65535, got 65536/],
   },
   {
     what: 'a CORS origin with a path',

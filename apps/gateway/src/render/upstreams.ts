@@ -4,9 +4,11 @@ import { block } from './nginx-text.js';
 /**
  * Idle pooled connections per worker, and how long one may stay idle: below the backends'
  * keep-alive timeout (the books API keeps 65 s), so the backend never closes a connection that
- * nginx is about to reuse.
+ * nginx is about to reuse. 128 rather than 32: at 100 client connections `npm run bench` measured
+ * 1.11-1.32x the requests per second and a third of the p99 (the pool no longer overflows into
+ * new connections); no difference at 10.
  */
-const keepaliveConnections = 32;
+const keepaliveConnections = 128;
 const keepaliveIdleSeconds = 30;
 
 /**
