@@ -6,10 +6,9 @@
  * so every case has the same backend capacity; and the page served from precompressed files
  * behind one more gateway.
  */
-import { chmod, cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, gzipSync } from 'node:zlib';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
@@ -30,8 +29,8 @@ export interface BenchSystem {
   tutorialUrl: string;
   /** One gateway URL per variant. */
   variantUrls: Map<string, string>;
-  /** A default gateway in front of the page served from precompressed files (`gzip_static`). */
-  precompressedPageGatewayUrl: string;
+  /** A default gateway in front of the page compressed per request (no `gzip_static`). */
+  perRequestGzipPageGatewayUrl: string;
   /** Path of the page's JavaScript bundle (hashed name). */
   bundlePath: string;
   stop(): Promise<void>;
@@ -50,22 +49,16 @@ async function bundlePathOfPage(): Promise<string> {
 }
 
 /**
- * A copy of the built page with a `.gz` beside each text file, and the page's site.conf with
- * `gzip_static on`: what a build step compressing once would give, instead of nginx compressing
- * the bundle again on every request.
+ * The page's site.conf without `gzip_static on`: nginx then compresses the bundle again on every
+ * request, as it did before the build wrote .gz files; the bench shows what that step buys.
  */
-async function precompressedPage(folder: string): Promise<{ root: string; siteConf: string }> {
-  const root = join(folder, 'dist');
-  await cp(pageDist, root, { recursive: true });
-  const files = (await readdir(root, { recursive: true })).filter((name) => /\.(html|js|css|svg)$/.test(name));
-  await Promise.all(
-    files.map(async (name) => writeFile(join(root, `${name}.gz`), gzipSync(await readFile(join(root, name)), { level: constants.Z_BEST_COMPRESSION }))),
-  );
-  const siteConf = join(folder, 'site.conf');
+async function perRequestCompressionSiteConf(folder: string): Promise<string> {
   const original = await readFile(pageSiteConf, 'utf8');
-  if (!/^gzip on;$/m.test(original)) throw new Error(`${pageSiteConf} has no 'gzip on;' line to add gzip_static beside`);
-  await writeFile(siteConf, original.replace(/^gzip on;$/m, 'gzip on;\ngzip_static on;'));
-  return { root, siteConf };
+  if (!/^gzip_static on;$/m.test(original)) throw new Error(`${pageSiteConf} has no 'gzip_static on;' line to take out`);
+  await mkdir(folder, { recursive: true });
+  const siteConf = join(folder, 'site.conf');
+  await writeFile(siteConf, original.replace(/^gzip_static on;\n/m, ''));
+  return siteConf;
 }
 
 export async function startBenchSystem(variants: readonly GatewayVariant[]): Promise<BenchSystem> {
@@ -112,20 +105,20 @@ export async function startBenchSystem(variants: readonly GatewayVariant[]): Pro
       variantUrls.set(variant.name, (await startGateway(variant, backends)).url);
     }
 
-    const page = await precompressedPage(join(workDir, 'precompressed'));
-    const precompressedSite = await startServer('page gzip_static', (folder, port) => ({
-      [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: page.root, siteConf: page.siteConf, runDir: runDirOf(folder) }),
+    const siteConf = await perRequestCompressionSiteConf(join(workDir, 'per-request-gzip'));
+    const perRequestSite = await startServer('page gzip per request', (folder, port) => ({
+      [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: pageDist, siteConf, runDir: runDirOf(folder) }),
     }));
-    const precompressedGateway = await startGateway({ ...defaultGateway, name: 'precompressed page' }, {
+    const perRequestGateway = await startGateway({ ...defaultGateway, name: 'page gzip per request' }, {
       books: books.port,
-      booksReact: Number(new URL(precompressedSite.url).port),
+      booksReact: Number(new URL(perRequestSite.url).port),
     });
 
     return {
       booksUrl: books.url,
       tutorialUrl: tutorial.url,
       variantUrls,
-      precompressedPageGatewayUrl: precompressedGateway.url,
+      perRequestGzipPageGatewayUrl: perRequestGateway.url,
       bundlePath: await bundlePathOfPage(),
       stop,
     };

@@ -24,12 +24,17 @@ export interface NginxServerSpec {
   port: number;
 }
 
-export async function startNginxServer(spec: NginxServerSpec): Promise<NginxServer> {
+/** Writes the files into the spec's folder and has nginx check them (`nginx -t`); throws if refused. */
+export async function writeCheckedConfig(spec: Omit<NginxServerSpec, 'name' | 'port'>): Promise<void> {
   // Secrets go to a subfolder (`secrets/...`); writeNginxFiles writes into existing folders.
   const folders = new Set(Object.keys(spec.files).map((name) => dirname(join(spec.folder, name))));
   await Promise.all([...folders].map((folder) => mkdir(folder, { recursive: true })));
   await writeNginxFiles(spec.folder, spec.runDir, spec.files);
   await testNginxConfig(spec.nginxBinary, spec.folder);
+}
+
+export async function startNginxServer(spec: NginxServerSpec): Promise<NginxServer> {
+  await writeCheckedConfig(spec);
   const managed: ManagedProcess = nginxProcess(spec.name, spec.nginxBinary, spec.folder, () => undefined, (name, description) => {
     console.error(`${name} ${description} during the bench`);
   });

@@ -3,6 +3,7 @@
  * import cost shows) and, on request, the wall time of the whole `npm test`.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -33,12 +34,21 @@ export async function measureProgramCost(): Promise<TargetCost[]> {
 export interface TestSuiteCost {
   wallSeconds: number;
   passed: boolean;
+  /** Where the run's output went. */
+  outputFile: string;
 }
 
-/** Runs `npm test` (type-check, build and every test), its output hidden, and times it. */
-export async function measureTestSuite(): Promise<TestSuiteCost> {
+/**
+ * Runs `npm test` (type-check, build and every test) and times it; its output is kept out of
+ * the report but written to a file, which the report names when the run failed.
+ */
+export async function measureTestSuite(outputFile: string): Promise<TestSuiteCost> {
   const started = performance.now();
-  const child = spawn('npm', ['test'], { cwd: repoRoot, stdio: 'ignore' });
+  const output = createWriteStream(outputFile);
+  const child = spawn('npm', ['test'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(output, { end: false });
+  child.stderr.pipe(output, { end: false });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { wallSeconds: (performance.now() - started) / 1000, passed: code === 0 };
+  output.end();
+  return { wallSeconds: (performance.now() - started) / 1000, passed: code === 0, outputFile };
 }

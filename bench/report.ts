@@ -94,7 +94,7 @@ export function programTable(costs: readonly TargetCost[], tests: TestSuiteCost 
   ]);
   const text = table(['target', 'resources', 'sdk import ms', '1st run ms', '2nd run ms', 'process ms'], rows);
   const testLine = tests
-    ? `npm test: ${tests.wallSeconds.toFixed(1)} s wall, ${tests.passed ? 'passed' : 'FAILED'}`
+    ? `npm test: ${tests.wallSeconds.toFixed(1)} s wall, ${tests.passed ? 'passed' : `FAILED (output: ${tests.outputFile})`}`
     : 'npm test: not timed (add --with-tests)';
   return `${text}\n${testLine}`;
 }

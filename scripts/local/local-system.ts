@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { get } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -84,9 +86,12 @@ export interface LocalGateway {
   readonly accessLog: string;
   /**
    * Renders the configuration again with new options, checks it with `nginx -t` and reloads
-   * nginx (SIGHUP: new workers take over, the old ones finish their requests).
+   * nginx (SIGHUP: new workers take over, the old ones finish their requests); resolves once the
+   * new configuration answers new connections.
    */
   reload(options: GatewayOptions, secrets?: GatewaySecretsInput): Promise<void>;
+  /** The version of the configuration now running, as its health endpoint reports it. */
+  configVersion(): string;
 }
 
 export interface LocalSystem {
@@ -250,6 +255,39 @@ interface LocalPorts {
   booksReactPort: number;
 }
 
+/**
+ * Resolves once a new connection to the health endpoint is answered by the configuration
+ * `version`. SIGHUP only asks nginx to reload: it starts new workers while the old ones keep
+ * answering, so without this wait a caller could still reach the previous configuration.
+ */
+async function waitForConfigVersion(healthUrl: string, version: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 'no answer';
+  while (Date.now() < deadline) {
+    seen = await reportedConfigVersion(healthUrl).catch((error: Error) => error.message);
+    if (seen === version) return;
+    await delay(25);
+  }
+  throw new LocalRunError(`the gateway still runs configuration ${seen}, not ${version}, ${timeoutMs / 1000} s after the reload`);
+}
+
+/** The `config` the health endpoint reports, over a new connection (a pooled one may be an old worker's). */
+function reportedConfigVersion(healthUrl: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const request = get(healthUrl, { agent: false, timeout: 2000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        const parsed: unknown = JSON.parse(body);
+        const config = typeof parsed === 'object' && parsed !== null && 'config' in parsed ? parsed.config : undefined;
+        resolvePromise(String(config));
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error('health check timed out')));
+    request.on('error', reject);
+  });
+}
+
 /** The gateway's nginx, rendered into `folder` and checked with `nginx -t` (not started). */
 async function prepareGateway(
   folder: string,
@@ -269,14 +307,14 @@ async function prepareGateway(
       books: { kind: 'static', addresses: ports.booksPorts.map((port) => `${host}:${port}`) },
       booksReact: { kind: 'static', addresses: [`${host}:${ports.booksReactPort}`] },
       platform,
-    }).files;
+    });
   // The secrets folder as the cluster mounts it from a Kubernetes Secret, apart from the config.
   const writeSecrets = async (gatewayOptions: GatewayOptions, secrets: GatewaySecretsInput) => {
     await mkdir(platform.secretsDir, { recursive: true, mode: 0o755 });
     await writeNginxFiles(platform.secretsDir, platform.runDir, renderGatewaySecrets(secrets, gatewayOptions));
   };
   let applied = { options: options.gateway ?? {}, secrets: options.gatewaySecrets ?? {} };
-  let files = render(applied.options);
+  let { files, version } = render(applied.options);
   await writeSecrets(applied.options, applied.secrets);
   await writeNginxFiles(folder, platform.runDir, files);
   await testNginxConfig(nginxBinary, folder);
@@ -292,7 +330,7 @@ async function prepareGateway(
     async reload(gatewayOptions, secrets = applied.secrets) {
       const next = render(gatewayOptions);
       await writeSecrets(gatewayOptions, secrets);
-      await writeNginxFiles(folder, platform.runDir, next);
+      await writeNginxFiles(folder, platform.runDir, next.files);
       try {
         await testNginxConfig(nginxBinary, folder);
       } catch (error) {
@@ -301,10 +339,13 @@ async function prepareGateway(
         await writeNginxFiles(folder, platform.runDir, files);
         throw error;
       }
-      files = next;
+      files = next.files;
       applied = { options: gatewayOptions, secrets };
       managed.signal('SIGHUP');
+      await waitForConfigVersion(handle.statusUrl, next.version);
+      version = next.version;
     },
+    configVersion: () => version,
   };
   return { managed, handle };
 }

@@ -123,4 +123,6 @@ export interface GatewaySecretsInput {
 /** Rendered gateway: file name (relative to `platform.configDir`) to contents. */
 export interface RenderedGateway {
   files: Record<string, string>;
+  /** Digest of the files, reported by the status server's health endpoint as `config`. */
+  version: string;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
@@ -130,14 +131,27 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     '',
   ].join('\n');
 
-  return {
-    files: {
-      [mainConfigFile]: nginxConf,
-      [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
-      [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
-      [authScriptFile]: authScriptSource(),
-    },
-  };
+  return withVersion({
+    [mainConfigFile]: nginxConf,
+    [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
+    [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
+    [authScriptFile]: authScriptSource(),
+  });
+}
+
+const versionPlaceholder = '@CONFIG_VERSION@';
+
+/**
+ * Stamps the files with a digest of their contents, which the health endpoint reports: after a
+ * reload, nginx's new workers start while the old ones still answer, and this is how a caller
+ * (the local run, an operator with curl) tells which configuration answered.
+ */
+function withVersion(files: Record<string, string>): RenderedGateway {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name]}\0`);
+  const version = hash.digest('hex').slice(0, 16);
+  const stamped = Object.fromEntries(Object.entries(files).map(([name, text]) => [name, text.replaceAll(versionPlaceholder, version)]));
+  return { files: stamped, version };
 }
 
 /** Lines both servers share: the response headers (request id, security) and JSON error bodies. */
@@ -220,7 +234,7 @@ function statusServer(listen: string, configDir: string): string[] {
     listen,
     'access_log off;',
     ...commonServerLines(configDir),
-    ...block(`location = ${healthPath}`, ['default_type application/json;', `return 200 '{"status":"ok"}';`]),
+    ...block(`location = ${healthPath}`, ['default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // Connections and requests for the Prometheus exporter sidecar; this port is never public.
     ...block(`location = ${stubStatusPath}`, ['stub_status;']),
     ...block('location /', ['return 404;']),
