@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import {
   type GatewayRenderInput,
   type GatewaySecretsInput,
@@ -104,6 +106,7 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const host = '127.0.0.1';
 const repoRoot = resolve(__dirname, '..', '..');
 const paths = {
@@ -271,6 +274,38 @@ async function waitForConfigVersion(healthUrl: string, version: string, timeoutM
   throw new LocalRunError(`the gateway still runs configuration ${seen}, not ${version}, ${timeoutMs / 1000} s after the reload`);
 }
 
+/** The processes nginx's master `masterPid` runs, with their titles (`nginx: worker process`). */
+async function workersOf(masterPid: number | undefined): Promise<Map<number, string>> {
+  const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=,ppid=,args=']);
+  const workers = new Map<number, string>();
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (match && Number(match[2]) === masterPid) workers.set(Number(match[1]), match[3] ?? '');
+  }
+  return workers;
+}
+
+/**
+ * Resolves once none of `oldWorkers` accepts connections any more: each has exited or titles
+ * itself "shutting down". Until the master has told them so, they share the listening sockets
+ * with the new workers, and a new connection may still land on the old configuration.
+ */
+async function waitForWorkersToStopAccepting(oldWorkers: Map<number, string>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const accepting = async () => {
+    const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=,args=']);
+    return stdout.split('\n').filter((line) => {
+      const match = /^\s*(\d+)\s+(.*)$/.exec(line);
+      return match !== null && oldWorkers.has(Number(match[1])) && !/shutting down/.test(match[2] ?? '');
+    });
+  };
+  while (Date.now() < deadline) {
+    if ((await accepting()).length === 0) return;
+    await delay(25);
+  }
+  throw new LocalRunError(`nginx's old workers still accept connections ${timeoutMs / 1000} s after the reload`);
+}
+
 /** The `config` the health endpoint reports, over a new connection (a pooled one may be an old worker's). */
 function reportedConfigVersion(healthUrl: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
@@ -341,8 +376,10 @@ async function prepareGateway(
       }
       files = next.files;
       applied = { options: gatewayOptions, secrets };
+      const oldWorkers = await workersOf(managed.pid);
       managed.signal('SIGHUP');
       await waitForConfigVersion(handle.statusUrl, next.version);
+      await waitForWorkersToStopAccepting(oldWorkers);
       version = next.version;
     },
     configVersion: () => version,
