@@ -1,5 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
-import { defaultJwtAlgorithms, defaultRateLimit, type GatewayRenderInput } from '../apps/gateway/src/index.js';
+import {
+  defaultJwtAlgorithms,
+  defaultRateLimit,
+  type GatewayRenderInput,
+  type GatewaySecretsInput,
+} from '../apps/gateway/src/index.js';
 import { renderSecretFiles, type SecretField } from './gatewaySecrets.js';
 import { assertWholeNumber } from './validation.js';
 
@@ -123,16 +128,20 @@ export function resolveGatewayPolicy(args: GatewayPolicyArgs, nameOf: NameOf): G
     clientMaxBodySize: assertBodySize(nameOf('maxBodySize'), args.maxBodySize ?? gatewayPolicyDefaults.maxBodySize),
     tls: args.tlsCertificate !== undefined,
   };
-  const secrets = {
+  const needsSecrets = render.auth.jwt !== undefined || render.auth.apiKeys === true || render.tls;
+  if (!needsSecrets) return { render };
+  return { render, secretFiles: renderSecretFiles(gatewaySecretsInput(args), render, (field) => nameOf(secretSettings[field])) };
+}
+
+/** The renderer's secret inputs from the settings, in plaintext (the local run writes them itself). */
+export function gatewaySecretsInput(args: GatewayPolicyArgs): GatewaySecretsInput {
+  return {
     jwks: args.jwtJwks,
     hmacSecret: args.jwtHmacSecret,
     apiKeys: args.apiKeys,
     tlsCertificate: args.tlsCertificate,
     tlsKey: args.tlsKey,
   };
-  const needsSecrets = render.auth.jwt !== undefined || render.auth.apiKeys === true || render.tls;
-  if (!needsSecrets) return { render };
-  return { render, secretFiles: renderSecretFiles(secrets, render, (field) => nameOf(secretSettings[field])) };
 }
 
 /** The accepted algorithms, pinned; `none` and anything unknown refused by name. */

@@ -1,9 +1,11 @@
 /**
  * `npm run local`: the whole system on this machine, without a cluster. Two books API processes,
  * the books-react page and the real nginx gateway (rendered exactly as for the cluster, with
- * static upstreams) on 127.0.0.1; the gateway on 8080 unless GATEWAY_PORT says otherwise.
+ * static upstreams) on 127.0.0.1; the gateway on 8080 unless GATEWAY_PORT says otherwise, and
+ * with the security and limit settings the GATEWAY_* variables give (see gateway-env.ts).
  * Ctrl-C or SIGTERM stops everything; if one component dies, the rest are stopped too.
  */
+import { gatewaySettingsFromEnv } from './local/gateway-env.js';
 import { LocalRunError } from './local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from './local/local-system.js';
 
@@ -24,6 +26,9 @@ function fail(error: unknown): never {
 }
 
 async function main(): Promise<void> {
+  // Every setting is checked before anything starts.
+  const gatewayPort = gatewayPortFromEnv();
+  const settings = gatewaySettingsFromEnv(process.env);
   let system: LocalSystem | undefined;
   let exitCode: number | undefined;
   let stopping: Promise<void> | undefined;
@@ -37,7 +42,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown(0));
 
   system = await startLocalSystem({
-    gatewayPort: gatewayPortFromEnv(),
+    gatewayPort,
+    gateway: settings.gateway,
+    gatewaySecrets: settings.gatewaySecrets,
     onOutput: (component, line) => console.log(`[${component}] ${line}`),
     onUnexpectedExit: (component, description) => {
       console.error(`npm run local: ${component} ${description}; stopping the others`);
@@ -48,6 +55,7 @@ async function main(): Promise<void> {
 
   const width = Math.max(...system.addresses().map(({ name }) => name.length));
   for (const { name, url, pid } of system.addresses()) console.log(`${name.padEnd(width)}  ${url}  (pid ${pid})`);
+  console.log(settings.summary);
   const { gateway } = system;
   console.log(`Open ${gateway.url}. Gateway health: ${gateway.statusUrl}, access log: ${gateway.accessLog}. Ctrl-C stops everything.`);
 }

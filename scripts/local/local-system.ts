@@ -356,7 +356,7 @@ async function prepareGateway(
   const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
 
   const handle: LocalGateway = {
-    url: `http://${host}:${ports.gatewayPort}`,
+    url: `${options.gateway?.tls ? 'https' : 'http'}://${host}:${ports.gatewayPort}`,
     port: ports.gatewayPort,
     statusUrl: `http://${host}:${ports.statusPort}${healthPath}`,
     statusPort: ports.statusPort,

@@ -22,9 +22,10 @@ describe('npm run local', function () {
     components = [];
   });
 
-  it('prints one line per component, serves the system, and stops everything on SIGTERM', async () => {
+  it('prints one line per component, serves the system with the GATEWAY_* settings, and stops everything on SIGTERM', async () => {
     const port = await freePort();
-    command = new LocalCommand({ GATEWAY_PORT: String(port) });
+    const apiKey = 'local-dev-key-0123456789abcdef';
+    command = new LocalCommand({ GATEWAY_PORT: String(port), GATEWAY_API_KEYS: JSON.stringify({ dev: apiKey }) });
     components = await command.components();
     assert.deepEqual(
       components.map(({ name }) => name),
@@ -36,6 +37,19 @@ describe('npm run local', function () {
     assert.match(books.body, /Learning Node\.js Development/);
     const page = await request(`http://127.0.0.1:${port}/`);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+
+    assert.ok(command.stdout.includes('Gateway settings: API keys (1 client)'), command.stdout.join('\n'));
+    assert.ok(!command.stdout.join('\n').includes(apiKey), 'the key is never printed');
+    const write = (headers: Record<string, string>) =>
+      request(`http://127.0.0.1:${port}/books`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...headers } });
+    const withKey = await write({ 'x-api-key': apiKey });
+    assert.equal(withKey.status, 405, 'with the key the write reaches the API, which refuses it itself');
+    assert.equal((JSON.parse(withKey.body) as { error: string }).error, 'method_not_allowed');
+    assert.equal(withKey.headers.get('allow'), 'GET, HEAD');
+    const withoutKey = await write({});
+    assert.equal(withoutKey.status, 401, 'without the key the gateway refuses the write');
+    assert.equal((JSON.parse(withoutKey.body) as { error: string }).error, 'unauthorized');
+    assert.match(withoutKey.headers.get('www-authenticate') ?? '', /^Bearer realm="books-gateway"/);
     const accessLog = /access log: (\S+)\./.exec(command.stdout.join('\n'))?.[1] ?? '';
     assert.ok(existsSync(accessLog), 'the access log it names exists');
 
@@ -58,6 +72,14 @@ describe('npm run local', function () {
     assert.equal(code, 1);
     assert.ok(command.stderr.some((line) => /books-2 killed by SIGKILL; stopping the others/.test(line)), command.stderr.join('\n'));
     await eventually('the other components have stopped', async () => components.every(({ pid }) => !isAlive(pid)));
+  });
+
+  it('refuses a bad GATEWAY_* setting with a one-line message naming the variable, starting nothing', async () => {
+    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()), GATEWAY_RATE_LIMIT_PER_SECOND: '0' });
+    const { code } = await command.exit;
+    assert.equal(code, 1);
+    assert.deepEqual(command.stderr, ['npm run local: GATEWAY_RATE_LIMIT_PER_SECOND must be a whole number of at least 1, got 0']);
+    assert.deepEqual(command.stdout, [], 'no component started');
   });
 
   describe('when the gateway port is taken', () => {
