@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { eventually } from '../books/support/books-process';
 import { request, type HttpResponse } from '../books/support/http-client';
 import { SITE_CONF, startNginx, wrapperConfig, type RunningNginx } from './support/nginx';
 import { builtPage, REPO_ROOT } from './support/page-build';
@@ -125,12 +126,15 @@ describe("books-react image's nginx.conf, its paths mapped to a temporary folder
   it('logs each request to stdout as a JSON line with the gateway request id', async function () {
     const requestId = `page-${process.pid}-${Date.now()}`;
     await request(nginx().port, '/about', { headers: { 'x-request-id': requestId } });
-    const line = nginx()
-      .stdout()
-      .split('\n')
-      .find((text) => text.includes(requestId));
-    assert.ok(line, 'a log line with the request id');
-    const entry = JSON.parse(line) as Record<string, unknown>;
+    // nginx logs after it has answered, and only a newline-terminated line is complete.
+    const logLine = () =>
+      nginx()
+        .stdout()
+        .split('\n')
+        .slice(0, -1)
+        .find((text) => text.includes(requestId));
+    await eventually(5000, 'a log line with the request id', () => logLine() !== undefined);
+    const entry = JSON.parse(logLine() ?? '') as Record<string, unknown>;
     assert.equal(entry['request_id'], requestId);
     assert.equal(entry['uri'], '/about');
     assert.equal(entry['status'], 200);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { type Reply, eventually, request } from './support/http.js';
+import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from './support/tokens.js';
 
@@ -99,11 +99,7 @@ describe('authentication at the gateway, in front of the real books API', functi
     const refused = `auth-no-${Date.now()}`;
     await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted });
     await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims({ aud: 'x' }))), 'x-request-id': refused });
-    const entries = async () =>
-      (await readFile(system().gateway.accessLog, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = () => jsonLogRecords(system().gateway.accessLog);
     await eventually('both requests are logged', async () => (await entries()).filter((e) => [accepted, refused].includes(String(e['requestId']))).length === 2);
     const byId = new Map((await entries()).map((entry) => [entry['requestId'], entry]));
     assert.deepEqual(

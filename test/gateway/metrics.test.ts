@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
 import { stubStatusPath } from '../../apps/gateway/src/index.js';
 import { ManagedProcess } from '../../scripts/local/managed-process.js';
 import { freePort, waitUntilListening } from '../../scripts/local/ports.js';
+import { jsonLogRecords } from './support/access-log.js';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { eventually, request } from './support/http.js';
 
@@ -68,11 +68,7 @@ describe('metrics: stub_status on the status port, for the Prometheus exporter',
     const log = gateway().platform.accessLog ?? '';
     let entry: Record<string, unknown> | undefined;
     await eventually('the request is logged', async () => {
-      entry = (await readFile(log, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((record) => record['requestId'] === id);
+      entry = (await jsonLogRecords(log)).find((record) => record['requestId'] === id);
       return entry !== undefined;
     });
     assert.equal(entry?.['route'], 'books');

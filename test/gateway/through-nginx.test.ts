@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
 import { type RawReply, type Reply, eventually, rawExchange, rawRequest, request } from './support/http.js';
 import { defaultTimeouts } from '../../apps/gateway/src/index.js';
 import type { GatewayOptions, LocalSystem } from '../../scripts/local/local-system.js';
+import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 
 const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices with Node.js'];
@@ -56,8 +56,7 @@ const gatewayOptions: GatewayOptions = {
 async function accessLogEntryOf(system: LocalSystem, id: string): Promise<Record<string, unknown>> {
   let entry: Record<string, unknown> | undefined;
   await eventually('the access log has the request', async () => {
-    const lines = (await readFile(system.gateway.accessLog, 'utf8')).trim().split('\n');
-    entry = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record['requestId'] === id);
+    entry = (await jsonLogRecords(system.gateway.accessLog)).find((record) => record['requestId'] === id);
     return entry !== undefined;
   });
   return entry ?? {};

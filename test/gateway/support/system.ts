@@ -59,3 +59,4 @@ export function useLocalSystem(options: LocalSystemOptions = {}): { system: () =
     output,
   };
 }
+
