@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { eventually } from '../books/support/books-process';
+import { eventually } from '../support/eventually';
 import { request, type HttpResponse } from '../books/support/http-client';
 import { SITE_CONF, startNginx, wrapperConfig, type RunningNginx } from './support/nginx';
 import { builtPage, REPO_ROOT } from './support/page-build';
@@ -133,7 +133,7 @@ describe("books-react image's nginx.conf, its paths mapped to a temporary folder
         .split('\n')
         .slice(0, -1)
         .find((text) => text.includes(requestId));
-    await eventually(5000, 'a log line with the request id', () => logLine() !== undefined);
+    await eventually('a log line with the request id', () => logLine() !== undefined, 5000);
     const entry = JSON.parse(logLine() ?? '') as Record<string, unknown>;
     assert.equal(entry['request_id'], requestId);
     assert.equal(entry['uri'], '/about');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { eventually, startBooks, type BooksProcess } from './support/books-process';
+import { startBooks, type BooksProcess } from './support/books-process';
+import { eventually } from '../support/eventually';
 import { request, type HttpResponse } from './support/http-client';
 
 const TUTORIAL_BOOKS = [
@@ -146,7 +147,7 @@ describe('books API over HTTP', function () {
     const id = `test-${process.pid}-${Date.now()}`;
     await get('/books/1788395549', { 'x-request-id': id });
     const lines = () => books.logs.filter((line) => line.reqId === id);
-    await eventually(2000, 'both log lines', () => lines().length === 2);
+    await eventually('both log lines', () => lines().length === 2, 2000);
     assert.deepEqual(lines().map((line) => line.msg), ['incoming request', 'request completed']);
     assert.deepEqual(lines()[1]?.['res'], { statusCode: 200 });
   });
@@ -156,7 +157,7 @@ describe('books API over HTTP', function () {
     assert.equal(JSON.parse(sent.body).requestId, 'gateway-chose-this');
     const generated = JSON.parse((await get('/books/1617293725')).body).requestId as string;
     assert.match(generated, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    await eventually(2000, 'logged', () => books.logs.some((line) => line.reqId === generated));
+    await eventually('logged', () => books.logs.some((line) => line.reqId === generated), 2000);
   });
 
   it('a request that is not HTTP is 400 in the same JSON error shape', async function () {

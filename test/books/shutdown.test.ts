@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { eventually, startBooks, within, type BooksProcess } from './support/books-process';
+import { startBooks, within, type BooksProcess } from './support/books-process';
+import { eventually } from '../support/eventually';
 import { request } from './support/http-client';
 import { connectionRefused, RawConnection } from './support/raw-connection';
 
@@ -68,11 +69,11 @@ describe('books API shutdown', function () {
 
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const load = loadUntilRefused(port, 16, agent);
-    await eventually(5000, 'load under way', () => books!.logs.filter((l) => l.msg === 'incoming request').length > 50);
+    await eventually('load under way', () => books!.logs.filter((l) => l.msg === 'incoming request').length > 50, 5000);
 
     books.child.kill('SIGTERM');
     const sigtermAt = Date.now();
-    await eventually(3000, 'new connections refused', () => connectionRefused(port));
+    await eventually('new connections refused', () => connectionRefused(port), 3000);
     await within(3000, 'idle keep-alive connections closed by the server', Promise.all(idle.map((c) => c.closed)));
     assert.equal(books.child.exitCode, null, 'still running: two requests are in flight');
 

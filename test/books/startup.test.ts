@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { spawnBooks, within, type BooksProcess } from './support/books-process';
-import { freePort } from './support/free-port';
+import { freePort } from '../../scripts/local/ports';
 
 describe('books API startup', function () {
   let books: BooksProcess | undefined;

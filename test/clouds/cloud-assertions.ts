@@ -1,17 +1,9 @@
 /** Checks every cloud target must pass, on a run of the program under mocks. */
-import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
 import type { ImageName } from '../../stacks/target.js';
-import { runProgramExpectingError, type ProgramRun, type RunOptions } from '../program/harness.js';
+import { runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../program/harness.js';
 import { imageNames } from '../program/scenarios.js';
 import { dependencyNames } from './cloud-scenarios.js';
-
-/** The value inside a secret input as the engine received it; fails if it is not a secret. */
-export function secretValue(input: unknown, what: string): unknown {
-  const wrapped = input as Record<string, unknown> | undefined;
-  assert.equal(wrapped?.[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, `${what} is not a secret`);
-  return wrapped?.value;
-}
 
 export interface ClusterProviderExpectation {
   /** The new cluster's kubeconfig, exactly. */

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { useEchoGateway } from './support/echo-gateway.js';
-import { type Reply, eventually, request } from './support/http.js';
+import { type Reply, request } from './support/http.js';
+import { eventually } from '../support/eventually.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from './support/tokens.js';

@@ -4,7 +4,8 @@ import { ManagedProcess } from '../../scripts/local/managed-process.js';
 import { freePort, waitUntilListening } from '../../scripts/local/ports.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useEchoGateway } from './support/echo-gateway.js';
-import { eventually, request } from './support/http.js';
+import { request } from './support/http.js';
+import { eventually } from '../support/eventually.js';
 
 const exporterBinary = '/usr/bin/prometheus-nginx-exporter';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { eventually } from '../gateway/support/http.js';
+import { eventually } from '../support/eventually.js';
 
 const repoRoot = join(__dirname, '../..');
 

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, within } from '../../books/support/books-process';
-import { freePort } from '../../books/support/free-port';
+import { within } from '../../books/support/books-process';
+import { eventually } from '../../support/eventually';
+import { freePort } from '../../../scripts/local/ports';
 import { connectionRefused } from '../../books/support/raw-connection';
 import { REPO_ROOT } from './page-build';
 
@@ -84,10 +85,10 @@ export async function startNginx(config: (port: number, runDir: string) => strin
     rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    await eventually(5000, `nginx listening on ${port}`, async () => {
+    await eventually(`nginx listening on ${port}`, async () => {
       if (child.exitCode !== null) throw new Error(`nginx exited: ${errors()}`);
       return !(await connectionRefused(port));
-    });
+    }, 5000);
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort } from './free-port';
+import { freePort } from '../../../scripts/local/ports';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
 const SERVER_ENTRY = resolve(REPO_ROOT, 'apps/books/src/server.ts');
@@ -90,11 +90,3 @@ export function within<T>(ms: number, what: string, promise: Promise<T>): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Polls `condition` every 20 ms until it holds; rejects after `ms`. */
-export async function eventually(ms: number, what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((wake) => setTimeout(wake, 20));
-  }
-}

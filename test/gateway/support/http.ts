@@ -1,5 +1,4 @@
 import { createConnection } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Reply {
   status: number;
@@ -75,11 +74,3 @@ function parseReply(received: Buffer): RawReply | undefined {
   return { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') };
 }
 
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(100);
-  }
-}
