@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Polls `check` every 20 ms until it holds; fails, naming `what`, after `timeoutMs`. */
+/**
+ * Polls `check` every 100 ms until it holds; fails, naming `what`, after `timeoutMs`. Ten checks
+ * a second stay below the gateway's default per-client rate limit (20/s), which tests that poll
+ * through the gateway must not use up.
+ */
 export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(20);
+    await sleep(100);
   }
 }
