@@ -20,7 +20,7 @@ import { renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
 import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
-import { ensurePortFree, freePort, waitUntilListening } from './ports.js';
+import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
 
 /** Everything the gateway renderer takes besides what the local run decides itself. */
 export type GatewayOptions = Omit<
@@ -141,9 +141,13 @@ interface Listeners {
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const nginxBinary = locateNginx(options.nginxBinary);
   ensureBuilt();
-  const gatewayPort = options.gatewayPort === 0 ? await freePort(host) : (options.gatewayPort ?? gatewayPorts.public);
+  const booksCount = options.booksProcesses ?? 2;
+  // Every port the system picks itself, chosen together so that no two components share one.
+  const [pickedGateway, pickedStatus, booksReactPort, ...booksPorts] = await freePorts(3 + booksCount, host);
+  if (pickedGateway === undefined || pickedStatus === undefined || booksReactPort === undefined) throw new Error('no free ports');
+  const gatewayPort = options.gatewayPort === 0 ? pickedGateway : (options.gatewayPort ?? gatewayPorts.public);
   await ensurePortFree(host, gatewayPort, 'gateway', 'set GATEWAY_PORT to a free port, or stop what uses it');
-  const statusPort = options.statusPort ?? (await freePort(host));
+  const statusPort = options.statusPort ?? pickedStatus;
   if (options.statusPort !== undefined) {
     await ensurePortFree(host, statusPort, 'gateway status server', 'choose another status port');
   }
@@ -170,9 +174,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   };
 
   try {
-    const booksPorts = await Promise.all(Array.from({ length: options.booksProcesses ?? 2 }, () => freePort(host)));
     const books = booksPorts.map((port, index) => booksProcess(`books-${index + 1}`, port, options.booksEnv, listeners));
-    const booksReactPort = await freePort(host);
     const booksReact = await prepareBooksReact(join(workDir, 'books-react'), booksReactPort, nginxBinary, listeners);
     const gateway = await prepareGateway(join(workDir, 'gateway'), nginxBinary, listeners, options, {
       gatewayPort,

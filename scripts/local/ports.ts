@@ -3,17 +3,38 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalRunError } from './local-run-error.js';
 import type { ManagedProcess } from './managed-process.js';
 
+/**
+ * `count` distinct ports nobody listens on right now (the kernel picks them). They are held open
+ * together until all are chosen: one at a time, the kernel may hand out a port it just gave and
+ * got back, and two components of one system would collide.
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, host, resolve);
+          }),
+      ),
+    );
+    return servers.map((server) => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no TCP address for a free port');
+      return address.port;
+    });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+  }
+}
+
 /** A port nobody listens on right now (the kernel picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address for a free port');
-  return address.port;
+  const [port] = await freePorts(1, host);
+  if (port === undefined) throw new Error('no free port');
+  return port;
 }
 
 /** Fails with an actionable one-line message when `port` is already taken on `host`. */
