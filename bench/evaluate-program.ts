@@ -6,7 +6,7 @@
  *   tsx bench/evaluate-program.ts <docker-desktop|k3s|aks|eks|gke>
  */
 import { performance } from 'node:perf_hooks';
-import type { RunOptions } from '../test/program/harness.js';
+import type { RunOptions } from '../test/support/program-harness.js';
 
 export interface ProgramCost {
   target: string;
@@ -22,13 +22,13 @@ export interface ProgramCost {
 async function scenarioOf(target: string): Promise<RunOptions> {
   switch (target) {
     case 'docker-desktop':
-      return (await import('../test/program/scenarios.js')).dockerDesktop;
+      return (await import('../test/support/scenarios.js')).dockerDesktop;
     case 'k3s':
-      return (await import('../test/program/scenarios.js')).k3s;
+      return (await import('../test/support/scenarios.js')).k3s;
     case 'aks':
     case 'eks':
     case 'gke':
-      return (await import('../test/clouds/cloud-scenarios.js'))[target];
+      return (await import('../test/stacks/shared/cloud-scenarios.js'))[target];
     default:
       throw new Error(`unknown target '${target}': docker-desktop, k3s, aks, eks or gke`);
   }
@@ -37,7 +37,7 @@ async function scenarioOf(target: string): Promise<RunOptions> {
 async function main(): Promise<void> {
   const target = process.argv[2] ?? '';
   const started = performance.now();
-  const { runProgram } = await import('../test/program/harness.js');
+  const { runProgram } = await import('../test/support/program-harness.js');
   const scenario = await scenarioOf(target);
   const imported = performance.now();
   const first = await runProgram(scenario);

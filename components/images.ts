@@ -1,11 +1,12 @@
 import type * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
-import type { ImageName, ImageRegistry, Target } from '../stacks/target.js';
-import { buildContextDigest } from './buildContext.js';
+import type { ImageRegistry, Target } from './target.js';
+import { buildContextDigest } from './build-context.js';
 
-/** The images GatewayStack builds, one per workload. */
-export const imageNames: readonly ImageName[] = ['gateway', 'books', 'books-react'];
+/** The images GatewayStack builds, one per workload; each target names a repository per image. */
+export const imageNames = ['gateway', 'books', 'books-react'] as const;
+export type ImageName = (typeof imageNames)[number];
 
 /** Repository of the images loaded into the local Docker (never pushed, so any name will do). */
 export const localRepositoryPrefix = 'books-gateway';

@@ -1,4 +1,4 @@
-import type { ImageName } from '../stacks/target.js';
+import type { ImageName } from './images.js';
 
 /** The system's name in the `app.kubernetes.io/part-of` label. */
 export const systemName = 'books-gateway';

@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
-import { GatewayStack } from '../components/gatewayStack.js';
-import { readGatewayConfig } from './gatewaySettings.js';
-import { createTarget, readTargetName } from './index.js';
+import { GatewayStack } from '../components/gateway-stack.js';
+import { readGatewayConfig } from './config/gateway-settings.js';
+import { createTarget, readTargetName } from './targets.js';
 
 /**
  * The Pulumi program: reads the stack's config, creates the chosen target (its cluster
@@ -23,7 +23,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
   });
 
   return {
-    target: target.name,
+    target: targetName,
     gatewayUrl: stack.url,
     namespace: stack.namespace,
     images: stack.images,

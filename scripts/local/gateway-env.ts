@@ -6,9 +6,9 @@ import {
   gatewaySecretsInput,
   type GatewayPolicyRender,
   type GatewayPolicySetting,
-} from '../../components/gatewayPolicy.js';
-import type { SettingSource } from '../../stacks/config.js';
-import { readGatewayPolicy } from '../../stacks/gatewaySettings.js';
+} from '../../components/gateway-policy.js';
+import type { SettingSource } from '../../stacks/config/stack-config.js';
+import { readGatewayPolicy } from '../../stacks/config/gateway-settings.js';
 import { LocalRunError } from './local-run-error.js';
 import type { GatewayOptions } from './local-system.js';
 

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gatewayPolicyDefaults } from '../../components/gatewayPolicy.js';
-import { gatewayDefaults } from '../../components/gatewayStackArgs.js';
-import { targetNames } from '../../stacks/target.js';
-import { runProgram } from './harness.js';
-import { dockerDesktop } from './scenarios.js';
+import { gatewayPolicyDefaults } from '../../components/gateway-policy.js';
+import { gatewayDefaults } from '../../components/gateway-stack-args.js';
+import { targetNames } from '../../stacks/targets.js';
+import { runProgram } from '../support/program-harness.js';
+import { dockerDesktop } from '../support/scenarios.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 

@@ -1,0 +1,88 @@
+import type * as k8s from '@pulumi/kubernetes';
+import * as path from 'node:path';
+import type { ImageRegistry, Target } from './target.js';
+import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
+import type { PublicEndpoint } from './services.js';
+import { assertCount, assertDnsLabel, assertPort } from './validation.js';
+
+/**
+ * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
+ * gateway's security and limits (GatewayPolicyArgs) carry the names of their stack config keys.
+ */
+export interface GatewayStackArgs extends GatewayPolicyArgs {
+  /** The Kubernetes provider every object is created through. Required: never the ambient default. */
+  provider: k8s.Provider;
+  /** Where the images are pushed. Default: none, the images are loaded into the local Docker that the cluster runs on. */
+  registry?: ImageRegistry;
+  /** Platform the images are built for. Default: the building machine's own. */
+  platform?: Target['platform'];
+  /** Namespace created for every object of the system. Default `books-gateway`. */
+  namespace?: string;
+  /** Pods of the books REST API, at least 1. Default 2. */
+  booksReplicas?: number;
+  /** Pods serving the books-react page, at least 1. Default 2. */
+  booksReactReplicas?: number;
+  /** Pods of the nginx gateway, at least 1. Default 1. */
+  gatewayReplicas?: number;
+  /**
+   * Port of the gateway's LoadBalancer Service, the system's only public port. Default 80.
+   * K3s's bundled Traefik also binds port 80 on every node, so a K3s stack either picks another
+   * port here (e.g. 8080) or runs K3s with `--disable traefik`.
+   */
+  gatewayServicePort?: number;
+  /**
+   * Port of the gateway's LoadBalancer Service when it serves HTTPS (`tlsCertificate` set): the
+   * Service then offers this port instead of `gatewayServicePort`. Default 443 (K3s's Traefik
+   * binds it too).
+   */
+  gatewayTlsServicePort?: number;
+  /**
+   * Annotations of the gateway's LoadBalancer Service, which the cloud's service controller reads
+   * (e.g. the kind of load balancer). Default: none.
+   */
+  gatewayServiceAnnotations?: Record<string, string>;
+  /**
+   * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
+   * Default: this repository.
+   */
+  sourceRoot?: string;
+}
+
+/** The defaults of GatewayStackArgs, also the defaults of the matching stack config keys. */
+export const gatewayDefaults = {
+  namespace: 'books-gateway',
+  booksReplicas: 2,
+  booksReactReplicas: 2,
+  gatewayReplicas: 1,
+  gatewayServicePort: 80,
+  gatewayTlsServicePort: 443,
+  sourceRoot: path.resolve(__dirname, '..'),
+} as const;
+
+/** GatewayStackArgs with every default applied and every value checked. */
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platform' | GatewayPolicySetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platform'> & { policy: GatewayPolicy };
+
+/** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
+export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
+  const { tls } = settings.policy.render;
+  return { port: tls ? settings.gatewayTlsServicePort : settings.gatewayServicePort, tls };
+}
+
+/** Applies the defaults and validates; the messages name the argument to fix. */
+export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings {
+  return {
+    provider: args.provider,
+    registry: args.registry,
+    platform: args.platform,
+    namespace: assertDnsLabel('namespace', args.namespace ?? gatewayDefaults.namespace),
+    booksReplicas: assertCount('booksReplicas', args.booksReplicas ?? gatewayDefaults.booksReplicas),
+    booksReactReplicas: assertCount('booksReactReplicas', args.booksReactReplicas ?? gatewayDefaults.booksReactReplicas),
+    gatewayReplicas: assertCount('gatewayReplicas', args.gatewayReplicas ?? gatewayDefaults.gatewayReplicas),
+    gatewayServicePort: assertPort('gatewayServicePort', args.gatewayServicePort ?? gatewayDefaults.gatewayServicePort),
+    gatewayTlsServicePort: assertPort('gatewayTlsServicePort', args.gatewayTlsServicePort ?? gatewayDefaults.gatewayTlsServicePort),
+    gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
+    sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
+    policy: resolveGatewayPolicy(args, (setting) => setting),
+  };
+}

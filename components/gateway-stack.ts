@@ -1,0 +1,119 @@
+import * as dockerBuild from '@pulumi/docker-build';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { clusterPlatform } from '../apps/gateway/src/index.js';
+import type { ImageName } from './images.js';
+import { deploymentArgs, type DeploymentOptions, type ReadOnlyVolume } from './deployment.js';
+import { disruptionBudgetArgs } from './disruption-budget.js';
+import { configChecksum, configChecksumAnnotation, gatewayConfigMapArgs, renderClusterGateway } from './gateway-config.js';
+import { type GatewayStackArgs, publicEndpoint, resolveGatewaySettings } from './gateway-stack-args.js';
+import { gatewaySecretArgs, gatewaySecretOptions } from './gateway-secrets.js';
+import { contentTag, imageBuildArgs, imageNames, imageTag } from './images.js';
+import { metricsExporter, metricsExporterContainer, prometheusScrapeAnnotations } from './metrics-exporter.js';
+import { namespaceArgs } from './namespace.js';
+import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './network-policies.js';
+import { pullSecretArgs } from './pull-secret.js';
+import { backendServiceArgs, gatewayServiceArgs, gatewayUrl } from './services.js';
+import { workloads, type Workload } from './workloads.js';
+
+export type { GatewayStackArgs } from './gateway-stack-args.js';
+
+/**
+ * The whole system on one Kubernetes cluster: the three images built from this repository, the
+ * books API and the books-react page behind headless Services, and the nginx gateway behind a
+ * LoadBalancer Service (with its key material in a Secret and a Prometheus exporter beside it),
+ * in their own namespace with network policies, disruption budgets and hardened pods. Every child goes through the given provider; nothing here knows which cluster
+ * or cloud that is.
+ */
+export class GatewayStack extends pulumi.ComponentResource {
+  /** The gateway's public URL, from its load balancer (hostname or IP). */
+  readonly url: pulumi.Output<string | undefined>;
+  /** The namespace holding every object. */
+  readonly namespace: pulumi.Output<string>;
+  /** The image each Deployment runs. */
+  readonly images: Record<ImageName, pulumi.Output<string>>;
+
+  constructor(name: string, args: GatewayStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Everything that can fail is worked out before anything is registered, so a bad argument
+    // or a missing Dockerfile leaves nothing half-made.
+    const settings = resolveGatewaySettings(args);
+    const ns = settings.namespace;
+    const tags = new Map(imageNames.map((image) => [image, contentTag(settings.sourceRoot, image)]));
+    const files = renderClusterGateway(ns, settings.policy.render);
+    const endpoint = publicEndpoint(settings);
+    super('books-gateway:index:GatewayStack', name, {}, opts);
+
+    const k8sOptions: pulumi.CustomResourceOptions = { parent: this, provider: settings.provider };
+    const namespace = new k8s.core.v1.Namespace(ns, namespaceArgs(ns), k8sOptions);
+    // Objects in the namespace wait for it, and are deleted before it.
+    const inNamespace: pulumi.CustomResourceOptions = { ...k8sOptions, dependsOn: [namespace] };
+
+    const images = {} as Record<ImageName, pulumi.Output<string>>;
+    for (const [image, tag] of tags) {
+      const options = { sourceRoot: settings.sourceRoot, platform: settings.platform, registry: settings.registry, tag };
+      const build = new dockerBuild.Image(image, imageBuildArgs(image, options), { parent: this });
+      // A pushed image is deployed by digest. A loaded one has no registry digest (a digest
+      // reference would make the kubelet pull): it is deployed by its content tag, read once
+      // the build has finished.
+      images[image] = settings.registry ? build.ref : pulumi.all([build.ref, imageTag(image, options)]).apply(([, tag]) => tag);
+    }
+
+    const credentials = settings.registry?.needsPullSecret ? settings.registry.credentials : undefined;
+    const pullSecret = credentials
+      ? new k8s.core.v1.Secret('registry-credentials', pullSecretArgs(ns, credentials), inNamespace)
+      : undefined;
+
+    const configMap = new k8s.core.v1.ConfigMap('gateway-config', gatewayConfigMapArgs(ns, files), inNamespace);
+    const gatewayVolumes: ReadOnlyVolume[] = [
+      { name: 'config', source: { kind: 'configMap', name: configMap.metadata.name }, mountPath: clusterPlatform.configDir },
+    ];
+    const { secretFiles } = settings.policy;
+    if (secretFiles) {
+      const secret = new k8s.core.v1.Secret('gateway-secrets', gatewaySecretArgs(ns, secretFiles), {
+        ...inNamespace,
+        ...gatewaySecretOptions,
+      });
+      gatewayVolumes.push({ name: 'secrets', source: { kind: 'secret', name: secret.metadata.name }, mountPath: clusterPlatform.secretsDir });
+    }
+
+    const deploy = (workload: Workload, replicas: number, extra: Partial<DeploymentOptions> = {}) => {
+      const options: DeploymentOptions = {
+        namespace: ns,
+        replicas,
+        image: images[workload.name],
+        imagePullSecret: pullSecret?.metadata.name,
+        ...extra,
+      };
+      new k8s.apps.v1.Deployment(workload.name, deploymentArgs(workload, options), inNamespace);
+      const budget = disruptionBudgetArgs(workload, ns, replicas);
+      if (budget) new k8s.policy.v1.PodDisruptionBudget(workload.name, budget, inNamespace);
+    };
+
+    const { books, 'books-react': booksReact, gateway } = workloads;
+    deploy(books, settings.booksReplicas);
+    deploy(booksReact, settings.booksReactReplicas);
+    deploy(gateway, settings.gatewayReplicas, {
+      podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations },
+      readOnlyVolumes: gatewayVolumes,
+      sidecars: [metricsExporterContainer()],
+    });
+
+    for (const backend of [books, booksReact]) {
+      new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace);
+    }
+    const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations);
+    const service = new k8s.core.v1.Service(gateway.name, serviceArgs, inNamespace);
+
+    new k8s.networking.v1.NetworkPolicy('default-deny', defaultDenyPolicyArgs(ns), inNamespace);
+    for (const backend of [books, booksReact]) {
+      new k8s.networking.v1.NetworkPolicy(`${backend.name}-from-gateway`, backendPolicyArgs(backend, gateway, ns), inNamespace);
+    }
+    const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsExporter.port);
+    new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicy, inNamespace);
+
+    this.url = service.status.apply((status) => gatewayUrl(status?.loadBalancer?.ingress, endpoint));
+    this.namespace = namespace.metadata.name;
+    this.images = images;
+    this.registerOutputs({ url: this.url, namespace: this.namespace, images: this.images });
+  }
+}

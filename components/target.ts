@@ -1,0 +1,49 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import type { ImageName } from './images.js';
+
+/** Credentials the image build pushes with (and, where nodes cannot pull by identity, pods pull with). */
+export interface RegistryCredentials {
+  /** Registry host, e.g. `ghcr.io`, `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+  address: pulumi.Input<string>;
+  username: pulumi.Input<string>;
+  /** Always a secret. */
+  password: pulumi.Input<string>;
+}
+
+/** A registry the images are pushed to. */
+export interface ImageRegistry {
+  /** Full repository (without tag) for an image, e.g. `ghcr.io/acme/books`. */
+  repository(image: ImageName): pulumi.Input<string>;
+  /** Push credentials; undefined pushes with whatever the machine's Docker is logged in with. */
+  credentials?: RegistryCredentials;
+  /**
+   * True when the cluster's nodes cannot pull by their own identity, so GatewayStack creates an
+   * image pull Secret from `credentials` (k3s with a private registry). False for AKS, EKS and
+   * GKE, whose nodes are granted pull rights on the registry.
+   */
+  needsPullSecret: boolean;
+}
+
+/**
+ * What GatewayStack needs from the place it deploys to, and so what each target (stacks/<target>/)
+ * hands it: everything cloud-specific, so that GatewayStack never names a cloud. A target reads
+ * and validates all of its config before it registers any resource.
+ */
+export interface Target {
+  /** The provider every Kubernetes object goes through; never the ambient default. */
+  provider: k8s.Provider;
+  /** Image platform; undefined builds for the machine's own platform (Docker Desktop). */
+  platform?: 'linux/amd64' | 'linux/arm64';
+  /** Where images are pushed; undefined loads them into the local Docker that the cluster runs on. */
+  registry?: ImageRegistry;
+  /** Extra stack outputs the target creates (cluster name, kubeconfig as a secret, registry URL). */
+  outputs: Record<string, pulumi.Input<unknown>>;
+  /**
+   * Annotations of the gateway's LoadBalancer Service, for a cluster whose default load balancer
+   * would hide the client's address: the gateway's per-client limits and its logs need it, so
+   * the target asks its cloud for one that keeps it (eks: an NLB instead of a Classic ELB).
+   * Default: none, the cluster's default load balancer.
+   */
+  gatewayServiceAnnotations?: Record<string, string>;
+}

@@ -1,0 +1,176 @@
+import * as authorization from '@pulumi/azure-native/authorization';
+import * as containerregistry from '@pulumi/azure-native/containerregistry';
+import * as containerservice from '@pulumi/azure-native/containerservice';
+import * as resources from '@pulumi/azure-native/resources';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { readNodePoolConfig } from '../shared/node-pool-config.js';
+import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
+import { requiredString } from '../config/stack-config.js';
+import type { ImageName } from '../../components/images.js';
+import type { ImageRegistry, Target } from '../../components/target.js';
+
+/** Built-in Azure role that lets a principal pull images from a registry, and nothing more. */
+const acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
+
+export interface AksClusterArgs {
+  /** Azure region of every resource (`azure-native:location`), e.g. `westeurope`. */
+  location: string;
+  /** Nodes in the cluster's node pool, at least 1. */
+  nodeCount: number;
+  /**
+   * VM size of the nodes. Default `Standard_B2s` (2 vCPU, 4 GiB): the smallest size AKS accepts
+   * for the system node pool, which also runs the workloads here.
+   */
+  nodeSize?: string;
+  /** Kubernetes version, `1.33` or `1.33.2`. Default: AKS's current default version. */
+  kubernetesVersion?: string;
+}
+
+/**
+ * An AKS cluster ready for GatewayStack: a resource group holding the cluster (system-assigned
+ * identity, one node pool, Cilium enforcing NetworkPolicies) and an Azure Container Registry its
+ * nodes pull from by identity, plus the Kubernetes provider for the new cluster.
+ */
+export class AksCluster extends pulumi.ComponentResource implements CloudCluster {
+  readonly provider: k8s.Provider;
+  readonly registry: ImageRegistry;
+  /** `<registry name>.azurecr.io`. */
+  readonly registryHost: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly resourceGroupName: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('books-gateway:cloud:AksCluster', name, {}, opts);
+    const parent = { parent: this };
+
+    const resourceGroup = new resources.ResourceGroup(`${name}-rg`, { location: args.location }, parent);
+    const resourceGroupName = resourceGroup.name;
+
+    const cluster = new containerservice.ManagedCluster(
+      `${name}-cluster`,
+      {
+        resourceGroupName,
+        location: resourceGroup.location,
+        dnsPrefix: 'books-gateway',
+        kubernetesVersion: args.kubernetesVersion,
+        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Free },
+        agentPoolProfiles: [
+          {
+            // AKS creates a cluster only together with its first (system) pool, so the node pool is
+            // part of the cluster resource: "cluster ready" here already means "nodes ready".
+            name: 'system',
+            mode: containerservice.AgentPoolMode.System,
+            count: args.nodeCount,
+            vmSize: args.nodeSize ?? 'Standard_B2s',
+            osType: containerservice.OSType.Linux,
+            type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+          },
+        ],
+        // GatewayStack's NetworkPolicies (default deny, backends only from the gateway) are only
+        // enforced when the cluster runs a policy engine; without one AKS silently ignores them.
+        networkProfile: {
+          networkPlugin: containerservice.NetworkPlugin.Azure,
+          networkPluginMode: containerservice.NetworkPluginMode.Overlay,
+          networkDataplane: containerservice.NetworkDataplane.Cilium,
+          networkPolicy: containerservice.NetworkPolicy.Cilium,
+        },
+      },
+      parent,
+    );
+
+    const registry = new containerregistry.Registry(
+      // Registry names are global and alphanumeric only: the provider appends a random suffix.
+      'booksgateway',
+      {
+        resourceGroupName,
+        location: resourceGroup.location,
+        sku: { name: containerregistry.SkuName.Basic },
+        // The admin user exists only for the image push (docker-build needs a user name and a
+        // password); the nodes never use it, they pull with the AcrPull role below.
+        adminUserEnabled: true,
+      },
+      parent,
+    );
+
+    const clientConfig = authorization.getClientConfigOutput(parent);
+    const kubeletObjectId = cluster.identityProfile.apply((profile) => {
+      const objectId = profile?.['kubeletidentity']?.objectId;
+      if (!objectId) throw new Error(`AKS cluster ${name} reports no kubelet identity to grant AcrPull to`);
+      return objectId;
+    });
+    const acrPull = new authorization.RoleAssignment(
+      `${name}-acr-pull`,
+      {
+        principalId: kubeletObjectId,
+        // Names the principal's kind so that Azure does not look the just-created identity up in
+        // Entra ID, where it may not have replicated yet.
+        principalType: authorization.PrincipalType.ServicePrincipal,
+        roleDefinitionId: pulumi.interpolate`/subscriptions/${clientConfig.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${acrPullRoleId}`,
+        scope: registry.id,
+      },
+      parent,
+    );
+
+    const credentials = containerregistry.listRegistryCredentialsOutput(
+      { resourceGroupName, registryName: registry.name },
+      parent,
+    );
+    const loginServer = registry.loginServer;
+    this.registryHost = loginServer;
+    this.registry = {
+      repository: (image: ImageName) => pulumi.interpolate`${loginServer}/${image}`,
+      credentials: {
+        address: loginServer,
+        username: credentials.apply((c) => requireValue(c.username, 'ACR admin user name')),
+        password: pulumi.secret(credentials.apply((c) => requireValue(c.passwords?.[0]?.value, 'ACR admin password'))),
+      },
+      needsPullSecret: false,
+    };
+
+    // The user credential, not the admin one: on this cluster (local accounts, no Entra ID
+    // integration) both are the same client-certificate kubeconfig, usable by the provider without
+    // kubelogin; asking for the user credential keeps working, with Azure RBAC, if Entra ID is
+    // enabled later (then with format 'exec' and kubelogin on the PATH).
+    const userCredentials = containerservice.listManagedClusterUserCredentialsOutput(
+      { resourceGroupName, resourceName: cluster.name },
+      parent,
+    );
+    this.kubeconfig = pulumi.secret(
+      userCredentials.apply((c) =>
+        Buffer.from(requireValue(c.kubeconfigs[0]?.value, 'AKS user kubeconfig'), 'base64').toString('utf8'),
+      ),
+    );
+
+    this.provider = clusterProvider(
+      name,
+      // Nodes pull by identity: without the role assignment the first pods would fail ImagePull.
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [cluster, acrPull] },
+      this,
+    );
+    this.clusterName = cluster.name;
+    this.resourceGroupName = resourceGroupName;
+    this.registerOutputs({ clusterName: this.clusterName, registry: loginServer });
+  }
+}
+
+function requireValue<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`Azure returned no ${what}`);
+  return value;
+}
+
+/** The `aks` target: reads and checks the stack config, then creates the cluster and its registry. */
+export function createAksTarget(): Target {
+  const location = requiredString(
+    new pulumi.Config('azure-native'),
+    'location',
+    'the Azure region the aks target creates its cluster and registry in',
+    'westeurope',
+  );
+  const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+)?$/, example: '1.33' });
+
+  const aks = new AksCluster('books-gateway', { location, ...nodePool });
+  return cloudTarget(aks, { resourceGroup: aks.resourceGroupName });
+}

@@ -1,0 +1,25 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { optionalString } from '../config/stack-config.js';
+import type { Target } from '../../components/target.js';
+
+/** The context Docker Desktop writes into ~/.kube/config when its Kubernetes is enabled. */
+export const dockerDesktopContext = 'docker-desktop';
+
+/**
+ * Docker Desktop's own Kubernetes: the cluster exists, its kubelet runs on the local Docker
+ * engine, so images are built for this machine and loaded there rather than pushed anywhere.
+ * Its LoadBalancer Services are published on localhost.
+ */
+export function createDockerDesktopTarget(): Target {
+  const context = optionalString(new pulumi.Config(), 'kubeContext') ?? dockerDesktopContext;
+
+  const provider = new k8s.Provider('docker-desktop', {
+    // The local kubeconfig (~/.kube/config or $KUBECONFIG), on the chosen context.
+    context,
+    // The context names the cluster: a refreshed kubeconfig file must not replace every object.
+    clusterIdentifier: `docker-desktop/${context}`,
+  });
+
+  return { provider, outputs: { kubeContext: context } };
+}

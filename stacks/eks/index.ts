@@ -1,0 +1,202 @@
+import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { readNodePoolConfig } from '../shared/node-pool-config.js';
+import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
+import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
+import { optionalString, requiredString } from '../config/stack-config.js';
+import { EksNetwork } from './network.js';
+import type { ImageName } from '../../components/images.js';
+import type { ImageRegistry, Target } from '../../components/target.js';
+
+/**
+ * The gateway's Service as a Network Load Balancer. EKS's service controller otherwise makes a
+ * Classic ELB, whose TCP listeners connect to the nodes from the ELB's own addresses: the gateway
+ * would see every client as one of those (one shared rate limit, no client address in the logs).
+ * An NLB with instance targets, with the Service's `externalTrafficPolicy: Local`, passes the
+ * client's address through.
+ */
+export const nlbServiceAnnotations: Readonly<Record<string, string>> = {
+  'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+};
+
+/** AWS managed policies, by role. */
+const eksClusterPolicies = ['AmazonEKSClusterPolicy'];
+const eksNodePolicies = [
+  'AmazonEKSWorkerNodePolicy',
+  // The VPC CNI (aws-node) runs with the node's role here, not with its own IRSA role.
+  'AmazonEKS_CNI_Policy',
+  // Nodes pull the images from ECR with their own role: no pull secret in the cluster.
+  'AmazonEC2ContainerRegistryReadOnly',
+];
+
+export interface EksClusterArgs {
+  /** AWS region (`aws:region`), e.g. `eu-west-1`; the kubeconfig asks for tokens there. */
+  region: string;
+  /** AWS CLI profile the kubeconfig's `aws eks get-token` uses (`aws:profile`). Default: the CLI's default. */
+  profile?: string;
+  /** Nodes in the managed node group, at least 1. */
+  nodeCount: number;
+  /** EC2 instance type of the nodes. Default `t3.medium` (2 vCPU, 4 GiB, up to 17 pods). */
+  nodeSize?: string;
+  /** Kubernetes version, `1.33`. Default: EKS's current default version. */
+  kubernetesVersion?: string;
+}
+
+/**
+ * An EKS cluster ready for GatewayStack: its VPC, the cluster and node IAM roles, the cluster
+ * (API access entries, NetworkPolicies enforced by the VPC CNI), a managed node group in the
+ * private subnets, one ECR repository per image, and the Kubernetes provider for the new cluster.
+ */
+export class EksCluster extends pulumi.ComponentResource implements CloudCluster {
+  readonly provider: k8s.Provider;
+  readonly registry: ImageRegistry;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com`. */
+  readonly registryHost: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly vpcId: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('books-gateway:cloud:EksCluster', name, {}, opts);
+    const parent = { parent: this };
+
+    const network = new EksNetwork(name, parent);
+    const clusterRole = this.serviceRole(`${name}-cluster-role`, 'eks.amazonaws.com', eksClusterPolicies);
+    const nodeRole = this.serviceRole(`${name}-node-role`, 'ec2.amazonaws.com', eksNodePolicies);
+
+    const cluster = new aws.eks.Cluster(
+      `${name}-cluster`,
+      {
+        roleArn: clusterRole.role.arn,
+        version: args.kubernetesVersion,
+        vpcConfig: {
+          subnetIds: [...network.privateSubnetIds, ...network.publicSubnetIds],
+          endpointPublicAccess: true,
+          // Nodes talk to the API inside the VPC instead of through the NAT gateway.
+          endpointPrivateAccess: true,
+        },
+        // Access entries only, no aws-auth ConfigMap. The IAM identity that runs `pulumi up`
+        // becomes cluster admin: it is the identity whose `aws eks get-token` the kubeconfig uses.
+        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+        // A version past standard support would otherwise move to extended support, six times the price.
+        upgradePolicy: { supportType: 'STANDARD' },
+      },
+      { parent: this, dependsOn: clusterRole.attachments },
+    );
+
+    // GatewayStack's NetworkPolicies are only enforced when the VPC CNI's policy agent is on; the
+    // CNI EKS installs by default has it off and would silently ignore them.
+    const vpcCni = new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.name,
+        addonName: 'vpc-cni',
+        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
+        resolveConflictsOnCreate: 'OVERWRITE',
+        resolveConflictsOnUpdate: 'OVERWRITE',
+      },
+      parent,
+    );
+
+    const nodeGroup = new aws.eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: cluster.name,
+        nodeRoleArn: nodeRole.role.arn,
+        subnetIds: network.privateSubnetIds,
+        instanceTypes: [args.nodeSize ?? 't3.medium'],
+        amiType: 'AL2023_x86_64_STANDARD',
+        scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeCount },
+        updateConfig: { maxUnavailable: 1 },
+      },
+      // Nodes bootstrap by pulling from ECR: they need their policies and the NAT route first.
+      { parent: this, dependsOn: [...nodeRole.attachments, ...network.privateEgress, vpcCni] },
+    );
+
+    const repository = (image: ImageName) =>
+      new aws.ecr.Repository(
+        `${name}-${image}`,
+        // forceDelete: `pulumi destroy` removes a repository together with the pushed images.
+        { forceDelete: true, imageScanningConfiguration: { scanOnPush: true } },
+        parent,
+      );
+    const repositories: Record<ImageName, aws.ecr.Repository> = {
+      gateway: repository('gateway'),
+      books: repository('books'),
+      'books-react': repository('books-react'),
+    };
+    // A token valid for 12 hours, fetched on every `pulumi up`: long enough for the image pushes.
+    const token = aws.ecr.getAuthorizationTokenOutput({}, parent);
+    this.registryHost = token.proxyEndpoint.apply((endpoint) => endpoint.replace(/^https:\/\//, ''));
+    this.registry = {
+      repository: (image: ImageName) => repositories[image].repositoryUrl,
+      credentials: {
+        address: this.registryHost,
+        username: token.userName,
+        password: pulumi.secret(token.password),
+      },
+      needsPullSecret: false,
+    };
+
+    this.kubeconfig = execKubeconfigSecret({
+      name: cluster.name,
+      server: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthority.data,
+      exec: cluster.name.apply((clusterName) => ({
+        command: 'aws',
+        args: ['eks', 'get-token', '--cluster-name', clusterName, '--region', args.region, '--output', 'json'],
+        env: args.profile ? [{ name: 'AWS_PROFILE', value: args.profile }] : undefined,
+        installHint: 'The aws CLI (v2) signs the tokens for this cluster: https://aws.amazon.com/cli/',
+      })),
+    });
+
+    this.provider = clusterProvider(
+      name,
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni] },
+      this,
+    );
+    this.clusterName = cluster.name;
+    this.vpcId = network.vpcId;
+    this.registerOutputs({ clusterName: this.clusterName, vpcId: this.vpcId });
+  }
+
+  /** An IAM role that an AWS service assumes, with AWS managed policies attached. */
+  private serviceRole(name: string, service: string, policies: string[]) {
+    const role = new aws.iam.Role(
+      name,
+      {
+        assumeRolePolicy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+        },
+      },
+      { parent: this },
+    );
+    const attachments = policies.map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-${policy}`,
+          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
+          { parent: this },
+        ),
+    );
+    return { role, attachments };
+  }
+}
+
+/** The `eks` target: reads and checks the stack config, then creates the cluster and its registry. */
+export function createEksTarget(): Target {
+  const awsConfig = new pulumi.Config('aws');
+  const region = requiredString(
+    awsConfig,
+    'region',
+    'the AWS region the eks target creates its VPC, cluster and ECR repositories in',
+    'eu-west-1',
+  );
+  const profile = optionalString(awsConfig, 'profile');
+  const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+$/, example: '1.33' });
+
+  const eks = new EksCluster('books-gateway', { region, profile, ...nodePool });
+  return { ...cloudTarget(eks, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
+}

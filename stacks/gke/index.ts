@@ -1,0 +1,268 @@
+import * as gcp from '@pulumi/gcp';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { readNodePoolConfig } from '../shared/node-pool-config.js';
+import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
+import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
+import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
+import type { ImageName } from '../../components/images.js';
+import type { ImageRegistry, Target } from '../../components/target.js';
+
+/** Address plan of the subnetwork: nodes, then the alias ranges of a VPC-native cluster. */
+const nodeCidr = '10.10.0.0/20';
+const podRange = { rangeName: 'pods', ipCidrRange: '10.20.0.0/16' };
+const serviceRange = { rangeName: 'services', ipCidrRange: '10.30.0.0/20' };
+
+export interface GkeClusterArgs {
+  /** Google Cloud project (`gcp:project`). */
+  project: string;
+  /** Region of the subnetwork and the Artifact Registry repository (`gcp:region`), e.g. `europe-west1`. */
+  region: string;
+  /**
+   * Zone of the cluster and its nodes (`gcp:zone`, inside `region`). Default: the region's first
+   * zone in alphabetical order. A zonal cluster, because GKE's free tier waives the management
+   * fee of one zonal cluster, and its node pool holds `nodeCount` nodes in all (a regional pool
+   * holds that many in each of three zones).
+   */
+  zone?: string;
+  /** Nodes in the node pool, at least 1. */
+  nodeCount: number;
+  /** Machine type of the nodes. Default `e2-standard-2` (2 vCPU, 8 GiB). */
+  nodeSize?: string;
+  /** Minimum Kubernetes version of the control plane, e.g. `1.33`. Default: the release channel's default. */
+  kubernetesVersion?: string;
+  /** GKE refuses to delete a protected cluster, so `pulumi destroy` fails until this is off. Default false. */
+  deletionProtection?: boolean;
+}
+
+/**
+ * A GKE cluster ready for GatewayStack: a network and subnetwork with a Cloud NAT, a VPC-native
+ * cluster (Dataplane V2 enforcing NetworkPolicies, Workload Identity) without its default node
+ * pool, a node pool of private nodes running as their own service account, an Artifact Registry
+ * Docker repository those nodes may read, and the Kubernetes provider for the new cluster.
+ */
+export class GkeCluster extends pulumi.ComponentResource implements CloudCluster {
+  readonly provider: k8s.Provider;
+  readonly registry: ImageRegistry;
+  /** `<region>-docker.pkg.dev`. */
+  readonly registryHost: string;
+  readonly clusterName: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+
+  constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('books-gateway:cloud:GkeCluster', name, {}, opts);
+    const parent = { parent: this };
+    const { project, region } = args;
+    const zone = args.zone ?? firstZone(project, region, this);
+
+    const network = new gcp.compute.Network(`${name}-network`, { project, autoCreateSubnetworks: false }, parent);
+    const subnetwork = new gcp.compute.Subnetwork(
+      `${name}-subnet`,
+      {
+        project,
+        region,
+        network: network.id,
+        ipCidrRange: nodeCidr,
+        secondaryIpRanges: [podRange, serviceRange],
+        // The nodes have no public address: this is how they reach Artifact Registry and the
+        // other Google APIs, inside Google's network rather than through the Cloud NAT below.
+        privateIpGoogleAccess: true,
+      },
+      parent,
+    );
+
+    // Private nodes reach the internet only through a NAT: the gateway pod's metrics exporter
+    // comes from Docker Hub, which Private Google Access does not reach (GKE's mirror.gcr.io
+    // caches only popular images). Addresses allocated by Google; only this subnetwork's nodes
+    // and pods are translated.
+    const router = new gcp.compute.Router(`${name}-router`, { project, region, network: network.id }, parent);
+    const nat = new gcp.compute.RouterNat(
+      `${name}-nat`,
+      {
+        project,
+        region,
+        router: router.name,
+        natIpAllocateOption: 'AUTO_ONLY',
+        sourceSubnetworkIpRangesToNat: 'LIST_OF_SUBNETWORKS',
+        subnetworks: [{ name: subnetwork.id, sourceIpRangesToNats: ['ALL_IP_RANGES'] }],
+      },
+      parent,
+    );
+
+    // The nodes' own identity instead of the project's default compute account (Editor on the
+    // whole project): it may write logs and metrics and read this stack's images, nothing else.
+    const nodeAccount = new gcp.serviceaccount.Account(
+      `${name}-nodes`,
+      { project, displayName: `books-gateway ${pulumi.getStack()} GKE nodes` },
+      parent,
+    );
+    const nodeRole = new gcp.projects.IAMMember(
+      `${name}-nodes-role`,
+      { project, role: 'roles/container.defaultNodeServiceAccount', member: nodeAccount.member },
+      parent,
+    );
+
+    const repository = new gcp.artifactregistry.Repository(
+      `${name}-images`,
+      {
+        project,
+        location: region,
+        repositoryId: artifactRepositoryId(pulumi.getStack()),
+        format: 'DOCKER',
+        description: `Images of the books-gateway stack ${pulumi.getStack()}`,
+      },
+      parent,
+    );
+    const readAccess = new gcp.artifactregistry.RepositoryIamMember(
+      `${name}-nodes-read`,
+      { project, location: region, repository: repository.name, role: 'roles/artifactregistry.reader', member: nodeAccount.member },
+      parent,
+    );
+
+    const cluster = new gcp.container.Cluster(
+      `${name}-cluster`,
+      {
+        project,
+        location: zone,
+        network: network.id,
+        subnetwork: subnetwork.id,
+        // GKE cannot create a cluster without a node pool: it creates a default one, which is
+        // removed at once in favour of the node pool below, whose settings stay under our control.
+        removeDefaultNodePool: true,
+        initialNodeCount: 1,
+        deletionProtection: args.deletionProtection ?? false,
+        minMasterVersion: args.kubernetesVersion,
+        networkingMode: 'VPC_NATIVE',
+        ipAllocationPolicy: {
+          clusterSecondaryRangeName: podRange.rangeName,
+          servicesSecondaryRangeName: serviceRange.rangeName,
+        },
+        // Dataplane V2 enforces GatewayStack's NetworkPolicies; without it GKE ignores them.
+        datapathProvider: 'ADVANCED_DATAPATH',
+        workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
+      },
+      parent,
+    );
+
+    const nodePool = new gcp.container.NodePool(
+      `${name}-nodes`,
+      {
+        project,
+        cluster: cluster.id,
+        location: zone,
+        nodeCount: args.nodeCount,
+        // Private nodes per pool: works on every current (Private Service Connect) cluster
+        // without reserving a control-plane CIDR.
+        networkConfig: { enablePrivateNodes: true },
+        nodeConfig: {
+          machineType: args.nodeSize ?? 'e2-standard-2',
+          serviceAccount: nodeAccount.email,
+          // Access is decided by the account's IAM roles; the legacy scopes would only narrow it.
+          oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+          workloadMetadataConfig: { mode: 'GKE_METADATA' },
+          shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        },
+        management: { autoRepair: true, autoUpgrade: true },
+      },
+      { parent: this, dependsOn: [nodeRole] },
+    );
+
+    this.registryHost = `${region}-docker.pkg.dev`;
+    // An OAuth access token of the identity running `pulumi up`, valid for an hour: enough for the pushes.
+    const clientConfig = gcp.organizations.getClientConfigOutput(parent);
+    this.registry = {
+      repository: (image: ImageName) =>
+        pulumi.interpolate`${this.registryHost}/${project}/${repository.repositoryId}/${image}`,
+      credentials: {
+        address: this.registryHost,
+        username: 'oauth2accesstoken',
+        password: pulumi.secret(clientConfig.accessToken),
+      },
+      needsPullSecret: false,
+    };
+
+    this.kubeconfig = execKubeconfigSecret({
+      name: cluster.name,
+      server: pulumi.interpolate`https://${cluster.endpoint}`,
+      certificateAuthorityData: cluster.masterAuth.clusterCaCertificate,
+      exec: {
+        command: 'gke-gcloud-auth-plugin',
+        installHint: 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin',
+        provideClusterInfo: true,
+      },
+    });
+
+    this.provider = clusterProvider(
+      name,
+      // Without read access (our images) or the NAT (the exporter's, from Docker Hub) the first
+      // gateway pods would fail ImagePull.
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [nodePool, readAccess, nat] },
+      this,
+    );
+    this.clusterName = cluster.name;
+    this.registerOutputs({ clusterName: this.clusterName, registry: this.registryHost });
+  }
+}
+
+/**
+ * The region's first zone in alphabetical order, so that it stays the same from one `pulumi up`
+ * to the next (a changed zone would replace the cluster) even when a zone is briefly down.
+ */
+function firstZone(project: string, region: string, parent: pulumi.Resource): pulumi.Output<string> {
+  return gcp.compute.getZonesOutput({ project, region }, { parent }).names.apply((names) => {
+    const [zone] = [...names].sort();
+    if (!zone) throw new Error(`Google Cloud lists no zones in region ${region}`);
+    return zone;
+  });
+}
+
+/**
+ * Artifact Registry repository id for a stack: ids are chosen by the caller, not generated, and
+ * must be unique per project and region, so each stack gets its own. Lowercase letters, digits and
+ * hyphens, starting with a letter, at most 63 characters.
+ */
+export function artifactRepositoryId(stack: string): string {
+  const slug = stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return `books-gateway-${slug}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/** The `gke` target: reads and checks the stack config, then creates the cluster and its registry. */
+export function createGkeTarget(): Target {
+  const gcpConfig = new pulumi.Config('gcp');
+  const project = requiredString(
+    gcpConfig,
+    'project',
+    'the Google Cloud project the gke target creates its network, cluster and registry in',
+    'my-project-id',
+  );
+  const region = requiredString(
+    gcpConfig,
+    'region',
+    "the region of the gke target's subnetwork and Artifact Registry repository",
+    'europe-west1',
+  );
+  const zone = optionalString(gcpConfig, 'zone');
+  if (zone !== undefined && !zone.startsWith(`${region}-`)) {
+    throw new pulumi.RunError(
+      `${fullKey(gcpConfig, 'zone')} ${zone} is not in ${fullKey(gcpConfig, 'region')} ${region}. ` +
+        `Set a zone of that region, e.g. ${setCommand(gcpConfig, 'zone', `${region}-b`)}, ` +
+        "or remove it (pulumi config rm gcp:zone) to take the region's first zone",
+    );
+  }
+  const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, example: '1.33' });
+  const deletionProtection = readDeletionProtection(new pulumi.Config());
+
+  const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, ...nodePool });
+  return cloudTarget(gke);
+}
+
+/** `books-gateway:gkeDeletionProtection`: true or false, default false. */
+function readDeletionProtection(config: pulumi.Config): boolean {
+  const key = 'gkeDeletionProtection';
+  const value = optionalString(config, key);
+  if (value === undefined) return false;
+  if (value !== 'true' && value !== 'false') {
+    throw new pulumi.RunError(`${fullKey(config, key)} must be true or false, got "${value}". Set it with: ${setCommand(config, key, 'true')}`);
+  }
+  return value === 'true';
+}

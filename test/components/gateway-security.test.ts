@@ -1,0 +1,184 @@
+/**
+ * The gateway's promises in the manifests: the stack's security and limit keys reach the rendered
+ * nginx configuration, the key material reaches the gateway pod only through a Secret that stays
+ * a secret in Pulumi's state, and the metrics exporter sits beside nginx, scrapeable from the
+ * cluster and never public.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { clusterPlatform } from '../../apps/gateway/src/index.js';
+import { metricsExporter, stubStatusUrl } from '../../components/metrics-exporter.js';
+import { gatewayTestKeys, type GatewayTestKeys } from '../support/gateway-keys.js';
+import { autoName, runProgram, secretValue, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { validateKubernetesObject } from '../support/kubernetes-schemas.js';
+import { dockerDesktop, securedDockerDesktop, testApiKeys } from '../support/scenarios.js';
+
+const secretType = 'kubernetes:core/v1:Secret';
+
+const nginxConf = (run: ProgramRun): string => run.named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['nginx.conf'];
+const gatewayPod = (run: ProgramRun): PropertyBag =>
+  run.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec.template.spec;
+const container = (run: ProgramRun, name: string): PropertyBag => {
+  const found = gatewayPod(run).containers.find((c: PropertyBag) => c.name === name);
+  assert.ok(found, `the gateway pod has a ${name} container`);
+  return found;
+};
+
+/** Every string anywhere in the inputs, except inside a secret. */
+function plainStrings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  const bag = value as PropertyBag;
+  if (bag[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return [];
+  return Object.values(bag).flatMap(plainStrings);
+}
+
+describe('gateway security, limits and metrics', () => {
+  let keys: GatewayTestKeys;
+  let plain: ProgramRun;
+  let secured: ProgramRun;
+
+  before(async () => {
+    keys = gatewayTestKeys();
+    plain = await runProgram(dockerDesktop);
+    secured = await runProgram(securedDockerDesktop(keys));
+  });
+
+  describe('with the defaults', () => {
+    it('renders the default limits, refuses every write on /books and needs no Secret', () => {
+      const conf = nginxConf(plain);
+      assert.match(conf, /limit_req_zone \$binary_remote_addr zone=\S+ rate=20r\/s;/);
+      assert.match(conf, /limit_req zone=\S+ burst=40 nodelay;/);
+      assert.match(conf, /limit_conn \S+ 20;/);
+      assert.match(conf, /client_max_body_size 1m;/);
+      assert.match(conf, /set \$gateway_jwt_enabled 0;/);
+      assert.match(conf, /set \$gateway_api_keys_enabled 0;/);
+      assert.doesNotMatch(conf, /\bssl\b/);
+      assert.deepEqual(plain.ofType(secretType), [], 'no credential configured, nothing secret to mount');
+      assert.equal(gatewayPod(plain).volumes.some((v: PropertyBag) => v.secret), false);
+    });
+  });
+
+  describe('with every key set', () => {
+    it('renders the rate, burst, connection and body limits, the CORS origins and the JWT claims into nginx.conf', () => {
+      const conf = nginxConf(secured);
+      assert.match(conf, /limit_req_zone \$binary_remote_addr zone=\S+ rate=5r\/s;/);
+      assert.match(conf, /limit_req zone=\S+ burst=10 nodelay;/);
+      assert.match(conf, /limit_conn \S+ 4;/);
+      assert.match(conf, /client_max_body_size 256k;/);
+      assert.match(conf, /"https:\/\/books\.example\.com" "https:\/\/books\.example\.com";/);
+      assert.match(conf, /"http:\/\/localhost:5173" "http:\/\/localhost:5173";/);
+      assert.match(conf, /set \$gateway_jwt_issuer 'https:\/\/auth\.example\.com\/';/);
+      assert.match(conf, /set \$gateway_jwt_audience 'books-api';/);
+      assert.match(conf, /set \$gateway_jwt_algorithms 'RS256 ES256';/);
+      assert.match(conf, /set \$gateway_api_keys_enabled 1;/);
+      assert.match(conf, /listen 8080 ssl;/);
+      assert.match(conf, new RegExp(`ssl_certificate ${clusterPlatform.secretsDir}/tls\\.crt;`));
+    });
+
+    it('keeps every credential out of the configuration and out of every input that is not a secret', () => {
+      const leaks = [keys.tlsKey, testApiKeys['inventory-sync'], ...Object.values(keys.spkiByKid)];
+      for (const resource of secured.resources) {
+        for (const text of plainStrings(resource.inputs)) {
+          for (const leak of leaks) assert.ok(!text.includes(leak.trim()), `${resource.type} ${resource.name} shows a credential`);
+        }
+      }
+      assert.doesNotMatch(JSON.stringify(secured.outputs), /PRIVATE KEY|inv-sync/);
+      assert.deepEqual(secured.secretOutputs, []);
+    });
+
+    it('puts the converted keys into an immutable Secret whose data is a Pulumi secret', () => {
+      const secret = secured.named(secretType, 'gateway-secrets').inputs;
+      assert.equal(secret.immutable, true);
+      assert.equal(secret.type, 'Opaque');
+      assert.equal(secret.metadata.name, undefined, 'named by Pulumi: a new name, and a rollout, for new contents');
+      const files = secretValue(secret.stringData, "the gateway Secret's data") as Record<string, string>;
+      assert.deepEqual(Object.keys(files).sort(), ['api-keys.json', 'jwt-keys.json', 'tls.crt', 'tls.key']);
+      const jwtKeys = JSON.parse(files['jwt-keys.json']);
+      assert.deepEqual(
+        jwtKeys.keys.map((key: PropertyBag) => [key.kid, key.alg, key.spki]),
+        [
+          ['rsa-1', 'RS256', keys.spkiByKid['rsa-1']],
+          ['ec-1', 'ES256', keys.spkiByKid['ec-1']],
+        ],
+      );
+      const digest = createHash('sha256').update(testApiKeys['inventory-sync']).digest('hex');
+      assert.deepEqual(JSON.parse(files['api-keys.json']), { [digest]: 'inventory-sync' });
+      assert.equal(files['tls.crt'].trim(), keys.tlsCertificate.trim());
+      assert.equal(files['tls.key'].trim(), keys.tlsKey.trim());
+    });
+
+    it('mounts the Secret read-only into the nginx container alone, at the secrets folder', () => {
+      const pod = gatewayPod(secured);
+      const volume = pod.volumes.find((v: PropertyBag) => v.secret);
+      assert.deepEqual(volume, { name: volume.name, secret: { secretName: autoName('gateway-secrets') } });
+      const mounts = (name: string) => (container(secured, name).volumeMounts ?? []).filter((m: PropertyBag) => m.name === volume.name);
+      assert.deepEqual(mounts('gateway'), [{ name: volume.name, mountPath: clusterPlatform.secretsDir, readOnly: true }]);
+      assert.deepEqual(mounts(metricsExporter.name), [], 'the exporter never sees the keys');
+    });
+
+    it('offers HTTPS alone on the Service, on 443, and outputs an https URL', () => {
+      const ports = secured.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports;
+      assert.deepEqual(ports, [{ name: 'https', port: 443, targetPort: 'http', protocol: 'TCP' }]);
+      assert.equal(secured.outputs.gatewayUrl, 'https://localhost');
+    });
+
+    it('registers only objects the Kubernetes API accepts', () => {
+      for (const object of secured.kubernetesObjects()) validateKubernetesObject(object);
+    });
+  });
+
+  for (const [what, run] of [
+    ['defaults', () => plain],
+    ['every key set', () => secured],
+  ] as const) {
+    describe(`metrics (${what})`, () => {
+      it('runs the nginx Prometheus exporter beside nginx, scraping stub_status on the status port', () => {
+        const exporter = container(run(), metricsExporter.name);
+        assert.equal(exporter.image, metricsExporter.image);
+        assert.match(exporter.image, /^nginx\/nginx-prometheus-exporter:1\.5\.1@sha256:[0-9a-f]{64}$/);
+        assert.ok(exporter.args.includes('--nginx.scrape-uri=http://127.0.0.1:8081/stub_status'));
+        assert.equal(stubStatusUrl, 'http://127.0.0.1:8081/stub_status');
+        assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 9113, protocol: 'TCP' }]);
+        // The URL it scrapes is served by the configuration nginx runs, on the status server only.
+        const conf = nginxConf(run());
+        assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\s*stub_status;/);
+      });
+
+      it('hardens the exporter like every container, as its own non-root user, with probes and resources', () => {
+        const exporter = container(run(), metricsExporter.name);
+        assert.deepEqual(exporter.securityContext, {
+          runAsNonRoot: true,
+          runAsUser: 1001,
+          runAsGroup: 1001,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        assert.deepEqual(exporter.readinessProbe.tcpSocket, { port: 'metrics' });
+        assert.deepEqual(exporter.livenessProbe.tcpSocket, { port: 'metrics' });
+        assert.ok(exporter.resources.requests.cpu && exporter.resources.limits.memory);
+      });
+
+      it('carries the Prometheus scrape annotations on the gateway pods', () => {
+        const annotations = run().named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec.template.metadata.annotations;
+        assert.equal(annotations['prometheus.io/scrape'], 'true');
+        assert.equal(annotations['prometheus.io/port'], '9113');
+        assert.equal(annotations['prometheus.io/path'], '/metrics');
+      });
+
+      it('keeps the metrics port off the LoadBalancer Service, and admits it from the cluster only', () => {
+        for (const port of run().named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports) {
+          assert.notEqual(port.port, 9113);
+          assert.equal(port.targetPort, 'http');
+        }
+        const ingress = run().named('kubernetes:networking.k8s.io/v1:NetworkPolicy', 'gateway').inputs.spec.ingress;
+        const metrics = ingress.filter((rule: PropertyBag) => rule.ports.some((p: PropertyBag) => p.port === 9113));
+        assert.deepEqual(metrics, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 9113 }] }]);
+      });
+    });
+  }
+});

@@ -1,0 +1,92 @@
+/**
+ * The cluster side of losing no request: what a rolling update, a node drain or a pod deletion
+ * needs from each Deployment, checked against the gateway configuration actually rendered.
+ */
+import assert from 'node:assert/strict';
+import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { dockerDesktop } from '../support/scenarios.js';
+
+/** A directive's seconds in the rendered nginx.conf, e.g. `proxy_read_timeout 30s;`. */
+function seconds(nginxConf: string, pattern: RegExp): number {
+  const match = pattern.exec(nginxConf);
+  assert.ok(match, `nginx.conf has ${pattern}`);
+  return Number(match[1]);
+}
+
+/**
+ * The health checks the clouds' service controllers give a `LoadBalancer` Service with
+ * `externalTrafficPolicy: Local` (they probe each node's kube-proxy health check port): how often,
+ * and how many results in a row turn a node healthy or unhealthy.
+ */
+const loadBalancerHealthChecks = [
+  { cloud: 'AWS NLB (EKS)', intervalSeconds: 10, healthyAfter: 2, unhealthyAfter: 2 },
+  { cloud: 'GCP passthrough NLB (GKE)', intervalSeconds: 8, healthyAfter: 1, unhealthyAfter: 3 },
+  { cloud: 'Azure Load Balancer (AKS)', intervalSeconds: 5, healthyAfter: 1, unhealthyAfter: 2 },
+];
+
+describe('rolling updates lose no request', () => {
+  let run: ProgramRun;
+  let longestRequest: number;
+  let resolverValidity: number;
+  const deployment = (name: string): PropertyBag => run.named('kubernetes:apps/v1:Deployment', name).inputs;
+
+  before(async () => {
+    run = await runProgram(dockerDesktop);
+    const nginxConf: string = run.ofType('kubernetes:core/v1:ConfigMap')[0].inputs.data['nginx.conf'];
+    // The gateway gives up on a request after connecting and waiting this long for the answer.
+    longestRequest = seconds(nginxConf, /proxy_connect_timeout (\d+)s;/) + seconds(nginxConf, /proxy_read_timeout (\d+)s;/);
+    resolverValidity = seconds(nginxConf, /resolver \S+ valid=(\d+)s/);
+  });
+
+  for (const name of ['books', 'books-react', 'gateway']) {
+    describe(name, () => {
+      it('starts a new pod and waits for it to be ready before stopping an old one', () => {
+        const { strategy, template } = deployment(name).spec;
+        assert.equal(strategy.type, 'RollingUpdate');
+        assert.equal(strategy.rollingUpdate.maxUnavailable, 0);
+        assert.ok(strategy.rollingUpdate.maxSurge >= 1);
+        assert.ok(template.spec.containers[0].readinessProbe.httpGet, 'a readiness probe gates the rollout');
+      });
+
+      it('keeps serving until the gateway has re-resolved its backends, then has time to finish the longest request', () => {
+        const pod = deployment(name).spec.template.spec;
+        const pause: number = pod.containers[0].lifecycle.preStop.sleep.seconds;
+        assert.ok(pause > resolverValidity, `preStop pause ${pause}s outlasts the gateway's DNS cache of ${resolverValidity}s`);
+        assert.ok(
+          pod.terminationGracePeriodSeconds > pause + longestRequest,
+          `grace ${pod.terminationGracePeriodSeconds}s > pause ${pause}s + longest request ${longestRequest}s`,
+        );
+      });
+    });
+  }
+
+  describe('gateway behind a cloud load balancer, even with one replica', () => {
+    for (const check of loadBalancerHealthChecks) {
+      it(`keeps the old pod until the ${check.cloud} sends to the new pod's node, and serving until it stops sending to the old one`, () => {
+        const { minReadySeconds, template } = deployment('gateway').spec;
+        const pause: number = template.spec.containers[0].lifecycle.preStop.sleep.seconds;
+        const healthy = check.intervalSeconds * check.healthyAfter;
+        const unhealthy = check.intervalSeconds * check.unhealthyAfter;
+        assert.ok(minReadySeconds >= healthy, `minReadySeconds ${minReadySeconds}s covers the ${healthy}s to mark the new node healthy`);
+        assert.ok(pause >= unhealthy, `preStop pause ${pause}s covers the ${unhealthy}s to mark the old node unhealthy`);
+      });
+    }
+  });
+
+  it('lets books finish every request in flight after SIGTERM, within the grace period', () => {
+    const pod = deployment('books').spec.template.spec;
+    const env = Object.fromEntries(pod.containers[0].env.map((v: PropertyBag) => [v.name, v.value]));
+    const shutdown = Number(env.SHUTDOWN_TIMEOUT_MS) / 1000;
+    const pause: number = pod.containers[0].lifecycle.preStop.sleep.seconds;
+    assert.ok(shutdown >= longestRequest, `books waits ${shutdown}s for requests the gateway waits ${longestRequest}s for`);
+    assert.ok(pause + shutdown < pod.terminationGracePeriodSeconds, 'books exits before the kubelet kills it');
+  });
+
+  it('keeps a PodDisruptionBudget over every multi-replica Deployment, allowing one pod down at a time', () => {
+    for (const object of run.ofType('kubernetes:apps/v1:Deployment').filter((d) => d.inputs.spec.replicas > 1)) {
+      const budget = run.named('kubernetes:policy/v1:PodDisruptionBudget', object.name).inputs.spec;
+      assert.equal(budget.maxUnavailable, 1);
+      assert.deepEqual(budget.selector.matchLabels, object.inputs.spec.selector.matchLabels);
+    }
+  });
+});

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import {
+  assertDeploysThroughClusterProvider,
+  assertFailsBeforeAnyResource,
+  assertGatewayServiceKeepsClientAddress,
+  assertImagesPushedTo,
+  assertWaitsFor,
+} from '../shared/cloud-assertions.js';
+import {
+  awsAccountHost,
+  ecrPassword,
+  eks,
+  eksCertificateAuthority,
+  eksClusterArn,
+  eksEndpoint,
+  withConfig,
+} from '../shared/cloud-scenarios.js';
+
+const clusterType = 'aws:eks/cluster:Cluster';
+const nodeGroupType = 'aws:eks/nodeGroup:NodeGroup';
+const subnetType = 'aws:ec2/subnet:Subnet';
+const elbHostname = 'a1b2c3-123456789.eu-west-1.elb.amazonaws.com';
+
+/** The managed policy names attached to a role (by the role's logical name). */
+function policiesOf(run: ProgramRun, role: string): string[] {
+  return run
+    .ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')
+    .filter((a) => a.inputs.role === `${role}-x1y2z3`)
+    .map((a) => a.inputs.policyArn.replace('arn:aws:iam::aws:policy/', ''))
+    .sort();
+}
+
+describe('eks target', () => {
+  describe('with the default node group', () => {
+    let run: ProgramRun;
+    before(async () => {
+      run = await runProgram({ ...eks, loadBalancerIngress: { hostname: elbHostname } });
+    });
+
+    it('builds a VPC with a public and a private subnet in each of two zones EKS supports', () => {
+      assert.equal(run.ofType('aws:ec2/vpc:Vpc').length, 1);
+      const subnets = run.ofType(subnetType).map((s) => ({
+        name: s.name,
+        zone: s.inputs.availabilityZone,
+        elb: s.inputs.tags['kubernetes.io/role/elb'],
+        internalElb: s.inputs.tags['kubernetes.io/role/internal-elb'],
+      }));
+      assert.deepEqual(subnets, [
+        { name: 'books-gateway-public-0', zone: 'eu-west-1a', elb: '1', internalElb: undefined },
+        { name: 'books-gateway-public-1', zone: 'eu-west-1b', elb: '1', internalElb: undefined },
+        { name: 'books-gateway-private-0', zone: 'eu-west-1a', elb: undefined, internalElb: '1' },
+        { name: 'books-gateway-private-1', zone: 'eu-west-1b', elb: undefined, internalElb: '1' },
+      ]);
+    });
+
+    it('routes the private subnets to the internet (and ECR) through a NAT gateway in a public subnet', () => {
+      const nat = run.named('aws:ec2/natGateway:NatGateway', 'books-gateway-nat');
+      assert.equal(nat.inputs.subnetId, 'books-gateway-public-0-id');
+      assert.equal(nat.inputs.allocationId, 'books-gateway-nat-ip-id');
+      const privateRoutes = run.named('aws:ec2/routeTable:RouteTable', 'books-gateway-private');
+      assert.deepEqual(privateRoutes.inputs.routes, [{ cidrBlock: '0.0.0.0/0', natGatewayId: 'books-gateway-nat-id' }]);
+      const associations = run
+        .ofType('aws:ec2/routeTableAssociation:RouteTableAssociation')
+        .filter((a) => a.inputs.routeTableId === 'books-gateway-private-id')
+        .map((a) => a.inputs.subnetId)
+        .sort();
+      assert.deepEqual(associations, ['books-gateway-private-0-id', 'books-gateway-private-1-id']);
+    });
+
+    it('gives the cluster and the nodes roles with the managed policies EKS needs, ECR read-only included', () => {
+      assert.deepEqual(policiesOf(run, 'books-gateway-cluster-role'), ['AmazonEKSClusterPolicy']);
+      assert.deepEqual(policiesOf(run, 'books-gateway-node-role'), [
+        'AmazonEC2ContainerRegistryReadOnly',
+        'AmazonEKSWorkerNodePolicy',
+        'AmazonEKS_CNI_Policy',
+      ]);
+    });
+
+    it('creates the cluster with API authentication, in all four subnets, on the default version', () => {
+      const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
+      assert.equal(cluster.accessConfig.authenticationMode, 'API');
+      assert.equal(cluster.roleArn, 'arn:aws:iam::123456789012:role/books-gateway-cluster-role-x1y2z3');
+      assert.equal(cluster.vpcConfig.subnetIds.length, 4);
+      assert.equal(cluster.version, undefined);
+    });
+
+    it('turns on the VPC CNI network policy agent, so that the NetworkPolicies are enforced', () => {
+      const addon = run.named('aws:eks/addon:Addon', 'books-gateway-vpc-cni').inputs;
+      assert.equal(addon.addonName, 'vpc-cni');
+      assert.deepEqual(JSON.parse(addon.configurationValues), { enableNetworkPolicy: 'true' });
+    });
+
+    it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
+      const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
+      assert.deepEqual(nodes.scalingConfig, { desiredSize: 2, minSize: 2, maxSize: 2 });
+      assert.deepEqual(nodes.instanceTypes, ['t3.medium']);
+      assert.equal(nodes.amiType, 'AL2023_x86_64_STANDARD');
+      assert.deepEqual(nodes.subnetIds, ['books-gateway-private-0-id', 'books-gateway-private-1-id']);
+      assert.equal(nodes.nodeRoleArn, 'arn:aws:iam::123456789012:role/books-gateway-node-role-x1y2z3');
+      assertWaitsFor(nodeGroupType, 'books-gateway-nodes', [
+        'books-gateway-private-0-routes',
+        'books-gateway-private-1-routes',
+        'books-gateway-node-role-AmazonEC2ContainerRegistryReadOnly',
+      ]);
+    });
+
+    it('deploys every Kubernetes object through a provider on the new cluster, once the nodes are up', () => {
+      assertDeploysThroughClusterProvider(run, {
+        kubeconfig: run.outputs.kubeconfig,
+        clusterIdentifier: eksClusterArn,
+        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni'],
+      });
+      const kubeconfig = JSON.parse(run.outputs.kubeconfig);
+      assert.equal(kubeconfig.clusters[0].cluster.server, eksEndpoint);
+      assert.equal(kubeconfig.clusters[0].cluster['certificate-authority-data'], eksCertificateAuthority);
+      const { exec } = kubeconfig.users[0].user;
+      assert.equal(exec.command, 'aws');
+      assert.deepEqual(exec.args, [
+        'eks', 'get-token', '--cluster-name', 'books-gateway-cluster-x1y2z3', '--region', 'eu-west-1', '--output', 'json',
+      ]);
+      assert.equal(exec.env, null);
+    });
+
+    it("asks for an NLB for the gateway, which keeps the client's address where the default Classic ELB would not", () => {
+      assertGatewayServiceKeepsClientAddress(run, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+      // Only the gateway's Service is a load balancer; the backends' carry no cloud annotations.
+      for (const backend of ['books', 'books-react']) {
+        assert.equal(run.named('kubernetes:core/v1:Service', backend).inputs.metadata.annotations, undefined);
+      }
+    });
+
+    it('pushes linux/amd64 images to one ECR repository each, with an ECR authorization token', () => {
+      const repositories = run.ofType('aws:ecr/repository:Repository').map((r) => r.name).sort();
+      assert.deepEqual(repositories, ['books-gateway-books', 'books-gateway-books-react', 'books-gateway-gateway']);
+      assertImagesPushedTo(run, {
+        repository: (image) => `${awsAccountHost}/books-gateway-${image}-x1y2z3`,
+        credentials: { address: awsAccountHost, username: 'AWS', password: ecrPassword },
+      });
+    });
+
+    it('exports the kubeconfig as a secret, the cluster, the VPC and the registry, and the gateway URL by hostname', () => {
+      assert.ok(run.secretOutputs.includes('kubeconfig'));
+      assert.equal(run.outputs.clusterName, 'books-gateway-cluster-x1y2z3');
+      assert.equal(run.outputs.vpcId, 'books-gateway-vpc-id');
+      assert.equal(run.outputs.registry, awsAccountHost);
+      assert.equal(run.outputs.gatewayUrl, `http://${elbHostname}`);
+    });
+  });
+
+  it('creates the node group with the configured count, size and version, and signs tokens with aws:profile', async () => {
+    const run = await runProgram(
+      withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.33', 'aws:profile': 'books' }),
+    );
+    const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
+    assert.deepEqual(nodes.scalingConfig, { desiredSize: 3, minSize: 3, maxSize: 3 });
+    assert.deepEqual(nodes.instanceTypes, ['t3.large']);
+    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.33');
+    const { exec } = JSON.parse(run.outputs.kubeconfig).users[0].user;
+    assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'books' }]);
+  });
+
+  describe('config errors, before any resource', () => {
+    it('names aws:region and the command to set it when it is missing', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:region': undefined }),
+        /aws:region.*pulumi config set aws:region eu-west-1/s,
+      );
+    });
+
+    it('rejects a node count that is not a whole number', async () => {
+      await assertFailsBeforeAnyResource(withConfig(eks, { nodeCount: 'two' }), /books-gateway:nodeCount must be a whole number/);
+    });
+
+    it('rejects a Kubernetes version with a patch level, which EKS does not take', async () => {
+      await assertFailsBeforeAnyResource(withConfig(eks, { kubernetesVersion: '1.33.1' }), /books-gateway:kubernetesVersion "1\.33\.1"/);
+    });
+  });
+});

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { artifactRepositoryId } from '../../../stacks/gke/index.js';
+import { runProgram, stackName, type ProgramRun } from '../../support/program-harness.js';
+import {
+  assertDeploysThroughClusterProvider,
+  assertFailsBeforeAnyResource,
+  assertGatewayServiceKeepsClientAddress,
+  assertImagesPushedTo,
+} from '../shared/cloud-assertions.js';
+import {
+  gcpAccessToken,
+  gke,
+  gkeCertificateAuthority,
+  gkeEndpoint,
+  nodeAccountEmail,
+  withConfig,
+} from '../shared/cloud-scenarios.js';
+
+const clusterType = 'gcp:container/cluster:Cluster';
+const nodePoolType = 'gcp:container/nodePool:NodePool';
+const registryHost = 'europe-west1-docker.pkg.dev';
+const repositoryId = `books-gateway-${stackName}`;
+
+describe('gke target', () => {
+  describe('with the default node pool', () => {
+    let run: ProgramRun;
+    before(async () => {
+      run = await runProgram(gke);
+    });
+
+    it('creates a custom-mode network and a subnetwork with pod and service ranges and Private Google Access', () => {
+      assert.equal(run.named('gcp:compute/network:Network', 'books-gateway-network').inputs.autoCreateSubnetworks, false);
+      const subnet = run.named('gcp:compute/subnetwork:Subnetwork', 'books-gateway-subnet').inputs;
+      assert.equal(subnet.network, 'books-gateway-network-id');
+      assert.equal(subnet.region, 'europe-west1');
+      assert.equal(subnet.privateIpGoogleAccess, true);
+      assert.deepEqual(subnet.secondaryIpRanges.map((r: { rangeName: string }) => r.rangeName), ['pods', 'services']);
+    });
+
+    it('gives the private nodes a Cloud NAT in the region, for images outside Google (the metrics exporter, from Docker Hub)', () => {
+      const router = run.named('gcp:compute/router:Router', 'books-gateway-router').inputs;
+      assert.deepEqual(router, { project: 'my-project', region: 'europe-west1', network: 'books-gateway-network-id' });
+      const nat = run.named('gcp:compute/routerNat:RouterNat', 'books-gateway-nat').inputs;
+      assert.equal(nat.router, 'books-gateway-router-x1y2z3');
+      assert.equal(nat.region, 'europe-west1');
+      assert.equal(nat.natIpAllocateOption, 'AUTO_ONLY');
+      assert.equal(nat.sourceSubnetworkIpRangesToNat, 'LIST_OF_SUBNETWORKS');
+      assert.deepEqual(nat.subnetworks, [{ name: 'books-gateway-subnet-id', sourceIpRangesToNats: ['ALL_IP_RANGES'] }]);
+    });
+
+    it("creates a zonal cluster in the region's first zone, without its default node pool, deletable by pulumi destroy", () => {
+      const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
+      assert.equal(cluster.location, 'europe-west1-b');
+      assert.equal(cluster.project, 'my-project');
+      assert.equal(cluster.removeDefaultNodePool, true);
+      assert.equal(cluster.deletionProtection, false);
+      assert.equal(cluster.subnetwork, 'books-gateway-subnet-id');
+      assert.equal(cluster.minMasterVersion, undefined);
+      assert.deepEqual(cluster.ipAllocationPolicy, { clusterSecondaryRangeName: 'pods', servicesSecondaryRangeName: 'services' });
+    });
+
+    it('runs Dataplane V2, so that the NetworkPolicies are enforced', () => {
+      assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.datapathProvider, 'ADVANCED_DATAPATH');
+    });
+
+    it('runs 2 private e2-standard-2 nodes in a separate pool, as their own service account', () => {
+      const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
+      assert.equal(pool.cluster, 'books-gateway-cluster-id');
+      assert.equal(pool.location, 'europe-west1-b');
+      assert.equal(pool.nodeCount, 2);
+      assert.equal(pool.nodeConfig.machineType, 'e2-standard-2');
+      assert.equal(pool.nodeConfig.serviceAccount, nodeAccountEmail);
+      assert.equal(pool.networkConfig.enablePrivateNodes, true);
+      const role = run.named('gcp:projects/iAMMember:IAMMember', 'books-gateway-nodes-role').inputs;
+      assert.deepEqual(role, {
+        project: 'my-project',
+        role: 'roles/container.defaultNodeServiceAccount',
+        member: `serviceAccount:${nodeAccountEmail}`,
+      });
+    });
+
+    it('creates a Docker repository in Artifact Registry that the node service account may read', () => {
+      const repository = run.named('gcp:artifactregistry/repository:Repository', 'books-gateway-images').inputs;
+      assert.deepEqual(
+        { format: repository.format, location: repository.location, repositoryId: repository.repositoryId },
+        { format: 'DOCKER', location: 'europe-west1', repositoryId },
+      );
+      const grants = run.ofType('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').map((g) => g.inputs);
+      assert.deepEqual(grants, [
+        {
+          project: 'my-project',
+          location: 'europe-west1',
+          repository: repositoryId,
+          role: 'roles/artifactregistry.reader',
+          member: `serviceAccount:${nodeAccountEmail}`,
+        },
+      ]);
+    });
+
+    it('deploys every Kubernetes object through a provider using gke-gcloud-auth-plugin, once the nodes can pull', () => {
+      assertDeploysThroughClusterProvider(run, {
+        kubeconfig: run.outputs.kubeconfig,
+        clusterIdentifier: 'books-gateway-cluster-id',
+        readyWhen: ['books-gateway-nodes', 'books-gateway-nodes-read', 'books-gateway-nat'],
+      });
+      const kubeconfig = JSON.parse(run.outputs.kubeconfig);
+      assert.equal(kubeconfig.clusters[0].cluster.server, `https://${gkeEndpoint}`);
+      assert.equal(kubeconfig.clusters[0].cluster['certificate-authority-data'], gkeCertificateAuthority);
+      const { exec } = kubeconfig.users[0].user;
+      assert.equal(exec.command, 'gke-gcloud-auth-plugin');
+      assert.equal(exec.provideClusterInfo, true);
+    });
+
+    it("keeps GKE's default passthrough load balancer for the gateway, which passes the client's address through", () => {
+      assertGatewayServiceKeepsClientAddress(run, undefined);
+    });
+
+    it('pushes linux/amd64 images to the repository with an OAuth access token', () => {
+      assertImagesPushedTo(run, {
+        repository: (image) => `${registryHost}/my-project/${repositoryId}/${image}`,
+        credentials: { address: registryHost, username: 'oauth2accesstoken', password: gcpAccessToken },
+      });
+    });
+
+    it('exports the kubeconfig as a secret, the cluster and the registry, and the gateway URL by IP', () => {
+      assert.ok(run.secretOutputs.includes('kubeconfig'));
+      assert.equal(run.outputs.clusterName, 'books-gateway-cluster-x1y2z3');
+      assert.equal(run.outputs.registry, registryHost);
+      assert.equal(run.outputs.gatewayUrl, 'http://203.0.113.10');
+    });
+  });
+
+  it('uses the configured zone, node count, machine type, version and deletion protection', async () => {
+    const run = await runProgram(
+      withConfig(gke, {
+        'gcp:zone': 'europe-west1-c',
+        nodeCount: '1',
+        nodeSize: 'e2-standard-4',
+        kubernetesVersion: '1.33.2-gke.1200',
+        gkeDeletionProtection: 'true',
+      }),
+    );
+    const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
+    assert.equal(cluster.location, 'europe-west1-c');
+    assert.equal(cluster.minMasterVersion, '1.33.2-gke.1200');
+    assert.equal(cluster.deletionProtection, true);
+    const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
+    assert.equal(pool.location, 'europe-west1-c');
+    assert.equal(pool.nodeCount, 1);
+    assert.equal(pool.nodeConfig.machineType, 'e2-standard-4');
+  });
+
+  it('derives a valid Artifact Registry repository id from any stack name', () => {
+    assert.equal(artifactRepositoryId('Prod_EU.1'), 'books-gateway-prod-eu-1');
+    // Cut to 63 characters, which must not leave the id ending in a hyphen.
+    assert.equal(artifactRepositoryId(`a${'-'.repeat(60)}b`), 'books-gateway-a');
+    assert.equal(artifactRepositoryId('x'.repeat(80)), `books-gateway-${'x'.repeat(49)}`);
+  });
+
+  describe('config errors, before any resource', () => {
+    for (const [key, example] of [
+      ['gcp:project', 'my-project-id'],
+      ['gcp:region', 'europe-west1'],
+    ]) {
+      it(`names ${key} and the command to set it when it is missing`, async () => {
+        await assertFailsBeforeAnyResource(
+          withConfig(gke, { [key]: undefined }),
+          new RegExp(`${key}.*pulumi config set ${key} ${example}`, 's'),
+        );
+      });
+    }
+
+    it('rejects a gcp:zone outside gcp:region', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(gke, { 'gcp:zone': 'us-central1-a' }),
+        /gcp:zone us-central1-a is not in gcp:region europe-west1.*pulumi config set gcp:zone europe-west1-b/s,
+      );
+    });
+
+    it('rejects a deletion protection that is not true or false', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(gke, { gkeDeletionProtection: 'yes' }),
+        /books-gateway:gkeDeletionProtection must be true or false, got "yes"/,
+      );
+    });
+  });
+});

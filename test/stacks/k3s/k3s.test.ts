@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
+import { imageNames, k3s, k3sKubeconfig } from '../../support/scenarios.js';
+
+const imageType = 'docker-build:index:Image';
+const secretType = 'kubernetes:core/v1:Secret';
+
+describe('k3s target', () => {
+  let run: ProgramRun;
+
+  before(async () => {
+    run = await runProgram(k3s);
+  });
+
+  it('connects with the kubeconfig from the stack, kept secret, identified by its API server', () => {
+    const provider = run.named('pulumi:providers:kubernetes', 'k3s').inputs;
+    assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), k3sKubeconfig.trim());
+    assert.equal(provider.context, undefined);
+    assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443');
+  });
+
+  it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {
+    assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
+    for (const name of imageNames) {
+      const { inputs } = run.named(imageType, name);
+      assert.equal(inputs.push, true, name);
+      assert.equal(inputs.load, false, name);
+      assert.deepEqual(inputs.platforms, ['linux/arm64'], name);
+      assert.match(inputs.tags[0], new RegExp(`^ghcr\\.io/acme/${name}:[0-9a-f]{16}$`));
+      assert.deepEqual(secretValue(inputs.registries, `${name}'s push credentials`), [
+        { address: 'ghcr.io', username: 'acme-bot', password: 'ghp_registrytoken' },
+      ]);
+    }
+  });
+
+  it('deploys the pushed images by digest', () => {
+    for (const name of imageNames) {
+      const tag = run.named(imageType, name).inputs.tags[0];
+      assert.equal(run.outputs.images[name], `${tag}@${mockDigest}`);
+    }
+  });
+
+  it('gives the pods an image pull Secret for the private registry', () => {
+    const [secret] = run.ofType(secretType);
+    assert.equal(run.ofType(secretType).length, 1);
+    assert.equal(secret.inputs.type, 'kubernetes.io/dockerconfigjson');
+    const stringData = secretValue(secret.inputs.stringData, "the pull Secret's data") as Record<string, string>;
+    const dockerConfig = JSON.parse(stringData['.dockerconfigjson']);
+    assert.deepEqual(dockerConfig.auths['ghcr.io'], {
+      username: 'acme-bot',
+      password: 'ghp_registrytoken',
+      auth: Buffer.from('acme-bot:ghp_registrytoken').toString('base64'),
+    });
+    for (const deployment of run.ofType('kubernetes:apps/v1:Deployment')) {
+      assert.deepEqual(deployment.inputs.spec.template.spec.imagePullSecrets, [{ name: secret.inputs.metadata.name }]);
+    }
+  });
+
+  it('publishes the gateway on the configured Service port, clear of Traefik on 80', () => {
+    assert.equal(run.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports[0].port, 8080);
+    assert.equal(run.outputs.gatewayUrl, 'http://192.168.1.21:8080');
+  });
+
+  it('outputs the namespace, the image refs and the registry, and keeps the kubeconfig out of them', () => {
+    assert.equal(run.outputs.target, 'k3s');
+    assert.equal(run.outputs.namespace, 'books-gateway');
+    assert.equal(run.outputs.imageRegistry, 'ghcr.io/acme');
+    assert.doesNotMatch(JSON.stringify(run.outputs), /s3cr3t-token|ghp_registrytoken/);
+  });
+
+  it('pushes without credentials and creates no pull Secret for a registry the nodes can already read', async () => {
+    const { registryUsername: _user, registryPassword: _password, ...config } = k3s.config;
+    const open = await runProgram({ ...k3s, config: { ...config, imageRegistry: 'registry.local:5000/pi', kubeContext: 'pi' } });
+    assert.deepEqual(open.ofType(secretType), []);
+    for (const name of imageNames) {
+      const { inputs } = open.named(imageType, name);
+      assert.equal(inputs.registries, undefined);
+      assert.match(inputs.tags[0], new RegExp(`^registry\\.local:5000/pi/${name}:`));
+    }
+    for (const deployment of open.ofType('kubernetes:apps/v1:Deployment')) {
+      assert.equal(deployment.inputs.spec.template.spec.imagePullSecrets, undefined);
+    }
+    const provider = open.named('pulumi:providers:kubernetes', 'k3s').inputs;
+    assert.equal(provider.context, 'pi');
+    assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443|pi');
+  });
+});

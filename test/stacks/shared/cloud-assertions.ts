@@ -1,0 +1,83 @@
+/** Checks every cloud target must pass, on a run of the program under mocks. */
+import assert from 'node:assert/strict';
+import type { ImageName } from '../../../components/images.js';
+import { runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../support/program-harness.js';
+import { imageNames } from '../../support/scenarios.js';
+import { dependencyNames } from './cloud-scenarios.js';
+
+export interface ClusterProviderExpectation {
+  /** The new cluster's kubeconfig, exactly. */
+  kubeconfig: string;
+  clusterIdentifier: string;
+  /** Logical names of resources the provider must wait for (the nodes, the pull permission). */
+  readyWhen: string[];
+}
+
+/**
+ * One Kubernetes provider, built from the new cluster's kubeconfig, keyed by the cluster's id,
+ * waiting for its nodes; every Kubernetes object goes through it; GatewayStack's three
+ * Deployments are among them (the one smoke check of GatewayStack per cloud).
+ */
+export function assertDeploysThroughClusterProvider(run: ProgramRun, expected: ClusterProviderExpectation): void {
+  const providers = run.ofType('pulumi:providers:kubernetes');
+  assert.deepEqual(providers.map((p) => p.name), ['books-gateway']);
+  const [provider] = providers;
+  assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), expected.kubeconfig);
+  assert.equal(provider.inputs.clusterIdentifier, expected.clusterIdentifier);
+  assertWaitsFor(provider.type, provider.name, expected.readyWhen);
+
+  const objects = run.kubernetesObjects();
+  const elsewhere = objects.filter((o) => !o.provider?.startsWith(`${provider.urn}::`));
+  assert.deepEqual(elsewhere.map((o) => `${o.type} ${o.name} via ${o.provider}`), []);
+  const deployments = run.ofType('kubernetes:apps/v1:Deployment').map((d) => d.name).sort();
+  assert.deepEqual(deployments, ['books', 'books-react', 'gateway']);
+}
+
+/** The resource was registered depending on each of `names` (logical names). */
+export function assertWaitsFor(type: string, name: string, names: string[]): void {
+  const dependencies = dependencyNames(type, name);
+  const missing = names.filter((n) => !dependencies.includes(n));
+  assert.deepEqual(missing, [], `${name} does not wait for ${missing.join(', ')} (it waits for ${dependencies.join(', ')})`);
+}
+
+/**
+ * The gateway's LoadBalancer Service keeps the client's address (which its per-client limits and
+ * logs need): `Local` traffic policy, and exactly the annotations the cloud needs for a load
+ * balancer that passes the address through; undefined: none, the cloud's default does.
+ */
+export function assertGatewayServiceKeepsClientAddress(run: ProgramRun, annotations: Record<string, string> | undefined): void {
+  const { metadata, spec } = run.named('kubernetes:core/v1:Service', 'gateway').inputs;
+  assert.equal(spec.type, 'LoadBalancer');
+  assert.equal(spec.externalTrafficPolicy, 'Local');
+  assert.deepEqual(metadata.annotations, annotations);
+}
+
+export interface PushExpectation {
+  repository: (image: ImageName) => string;
+  credentials: { address: string; username: string; password: string };
+}
+
+/** The three images built for linux/amd64, pushed to the cloud's registry, pulled without a Secret. */
+export function assertImagesPushedTo(run: ProgramRun, expected: PushExpectation): void {
+  const builds = run.ofType('docker-build:index:Image');
+  assert.deepEqual(builds.map((b) => b.name).sort(), [...imageNames].sort());
+  for (const image of imageNames) {
+    const { inputs } = run.named('docker-build:index:Image', image);
+    const repository = expected.repository(image);
+    assert.equal(inputs.push, true, `${image} is not pushed`);
+    assert.deepEqual(inputs.platforms, ['linux/amd64']);
+    assert.ok(inputs.tags[0].startsWith(`${repository}:`), `${image} is tagged ${inputs.tags[0]}, not in ${repository}`);
+    // A secret as a whole, because the password inside it is one.
+    assert.deepEqual(secretValue(inputs.registries, `${image}'s push credentials`), [expected.credentials]);
+    assert.ok(run.outputs.images[image].startsWith(`${repository}:`), `${image} is deployed as ${run.outputs.images[image]}`);
+  }
+  // The nodes pull by their cloud identity: no image pull Secret with the push credentials.
+  assert.deepEqual(run.ofType('kubernetes:core/v1:Secret'), []);
+}
+
+/** The program fails with a message matching `pattern`, having registered nothing. */
+export async function assertFailsBeforeAnyResource(options: RunOptions, pattern: RegExp): Promise<void> {
+  const failure = await runProgramExpectingError(options);
+  assert.match(failure.error.message, pattern);
+  assert.deepEqual(failure.resources.map((r) => `${r.type} ${r.name}`), []);
+}

@@ -1,0 +1,56 @@
+/**
+ * Which files a source file imports, statically or with a dynamic `import()`, found by
+ * TypeScript's own pre-processor (the same scan the compiler starts from), so the layering tests
+ * check real imports rather than a text search.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+
+/** A relative import and the repository path (folder-relative, POSIX) it resolves to. */
+export interface ResolvedImport {
+  file: string;
+  specifier: string;
+  resolved: string;
+}
+
+/** Every `.ts`/`.tsx` file below `dir` (relative to `root`), sorted. */
+export function sourceFiles(root: string, dir: string): string[] {
+  const found: string[] = [];
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
+      const child = path.posix.join(relative, entry.name);
+      if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') walk(child);
+      else if (entry.isFile() && /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) found.push(child);
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+/** The relative imports of one file; package imports (`@pulumi/…`, `node:…`) are not layers. */
+export function relativeImports(root: string, file: string): ResolvedImport[] {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  const { importedFiles } = ts.preProcessFile(text, true, true);
+  return importedFiles
+    .map(({ fileName }) => fileName)
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => ({
+      file,
+      specifier,
+      resolved: path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)),
+    }));
+}
+
+/** The imports of the files below `dir` that resolve outside every folder in `allowed`. */
+export function importsOutside(root: string, dir: string, allowed: readonly string[]): ResolvedImport[] {
+  const inside = (resolved: string) => allowed.some((folder) => resolved === folder || resolved.startsWith(`${folder}/`));
+  return sourceFiles(root, dir)
+    .flatMap((file) => relativeImports(root, file))
+    .filter(({ resolved }) => !inside(resolved));
+}
+
+/** One line per import, for an assertion message a newcomer can act on. */
+export function describeImports(imports: readonly ResolvedImport[]): string {
+  return imports.map(({ file, specifier, resolved }) => `${file} imports '${specifier}' (${resolved})`).join('\n');
+}

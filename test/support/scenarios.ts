@@ -1,0 +1,69 @@
+/** Stack configs of the two targets that bring their own cluster, as the tests run them. */
+import type { GatewayTestKeys } from './gateway-keys.js';
+import type { RunOptions } from './program-harness.js';
+
+export const k3sKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+  - name: pi
+    cluster:
+      certificate-authority-data: Y2E=
+      server: https://192.168.1.10:6443
+contexts:
+  - name: pi
+    context: { cluster: pi, user: admin }
+current-context: pi
+users:
+  - name: admin
+    user: { token: s3cr3t-token }
+`;
+
+export const dockerDesktop: RunOptions = {
+  config: { target: 'docker-desktop' },
+  // Docker Desktop publishes LoadBalancer Services on localhost.
+  loadBalancerIngress: { hostname: 'localhost' },
+};
+
+export const k3s: RunOptions = {
+  config: {
+    target: 'k3s',
+    kubeconfig: k3sKubeconfig,
+    imageRegistry: 'ghcr.io/acme',
+    registryUsername: 'acme-bot',
+    registryPassword: 'ghp_registrytoken',
+    gatewayServicePort: '8080',
+  },
+  secretKeys: ['kubeconfig', 'registryPassword'],
+  // ServiceLB reports the addresses of the nodes.
+  loadBalancerIngress: { ip: '192.168.1.21' },
+};
+
+export const imageNames = ['gateway', 'books', 'books-react'] as const;
+
+/** API keys of the secured scenario: client name to key. */
+export const testApiKeys = { 'inventory-sync': 'inv-sync-4f9c2a7e1b3d5f60a8c9e2d1' };
+
+/**
+ * docker-desktop with every gateway setting: JWT (RS256 and ES256 keys), API keys, tighter
+ * limits, CORS origins, a smaller body limit and TLS; the credentials set as secrets.
+ */
+export function securedDockerDesktop(keys: GatewayTestKeys): RunOptions {
+  return {
+    ...dockerDesktop,
+    config: {
+      target: 'docker-desktop',
+      jwtJwks: keys.jwks,
+      jwtIssuer: 'https://auth.example.com/',
+      jwtAudience: 'books-api',
+      apiKeys: JSON.stringify(testApiKeys),
+      rateLimitPerSecond: '5',
+      rateLimitBurst: '10',
+      connectionsPerClient: '4',
+      corsOrigins: 'https://books.example.com, http://localhost:5173',
+      maxBodySize: '256k',
+      tlsCertificate: keys.tlsCertificate,
+      tlsKey: keys.tlsKey,
+    },
+    secretKeys: ['jwtJwks', 'apiKeys', 'tlsCertificate', 'tlsKey'],
+  };
+}
