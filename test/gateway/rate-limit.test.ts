@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { defaultRateLimit, renderGateway } from '../../apps/gateway/src/index.js';
+import { eventually } from '../support/eventually.js';
+import { jsonLogRecords } from './support/access-log.js';
 import { useEchoGateway } from './support/echo-gateway.js';
-import { type Reply, request } from './support/http.js';
+import { type Reply, pipelined, request } from './support/http.js';
 
 /** A 429 of the gateway: JSON in the usual error shape, and when to try again. */
 function assertTooMany(reply: Reply): void {
@@ -30,6 +32,59 @@ describe('rate limiting per client address, on a real nginx', function () {
       for (const reply of refused) assertTooMany(reply);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       assert.equal((await request(`${gateway().url}/`)).status, 200, 'the page too is served again');
+    });
+  });
+
+  describe('whatever the answer', () => {
+    // 10 per second: after a pause of 0.7 s the burst is whole again.
+    const gateway = useEchoGateway({ rateLimit: { requestsPerSecond: 10, burst: 4, connectionsPerClient: 50 } });
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 700));
+
+    it('counts preflights, refused methods and unknown internal paths like any request', async () => {
+      const cases: Array<[what: string, raw: string, status: number]> = [
+        ['OPTIONS', 'OPTIONS /books HTTP/1.1\r\nHost: x\r\n\r\n', 204],
+        ['POST on the page', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n', 405],
+        ['PROPFIND', 'PROPFIND /books HTTP/1.1\r\nHost: x\r\n\r\n', 405],
+        ['a write without credentials', 'DELETE /books/1 HTTP/1.1\r\nHost: x\r\n\r\n', 401],
+        ['an internal path', 'GET /_gateway/errors/404 HTTP/1.1\r\nHost: x\r\n\r\n', 404],
+      ];
+      for (const [what, raw, status] of cases) {
+        const statuses = await pipelined(gateway().port, raw, 30);
+        const answered = statuses.filter((answer) => answer === status).length;
+        // The rate's own request plus the burst of 4, and what the rate added meanwhile.
+        assert.ok(answered >= 5 && answered <= 8, `${what}: ${answered} answered ${status} (${statuses.join(' ')})`);
+        assert.deepEqual(new Set(statuses.slice(answered)), new Set([429]), `${what}: the rest are 429 (${statuses.join(' ')})`);
+        await pause();
+      }
+      assert.ok(!gateway().seen.some(({ method }) => method !== 'GET'), 'none of them reached the backend');
+    });
+
+    it('counts refusals in the access log, not as a line each in the error log', async () => {
+      const id = `limited-${Date.now()}`;
+      const statuses = await pipelined(gateway().port, `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\n\r\n`, 20);
+      const refused = statuses.filter((status) => status === 429).length;
+      assert.ok(refused >= 10, `${refused} refused`);
+      const entries = async () => (await jsonLogRecords(gateway().platform.accessLog ?? '')).filter((entry) => entry['requestId'] === id);
+      await eventually('all 20 are logged', async () => (await entries()).length === 20);
+      const limited = (await entries()).filter((entry) => entry['limitReq'] === 'REJECTED');
+      assert.equal(limited.length, refused);
+      assert.ok(limited.every((entry) => entry['status'] === 429));
+      assert.deepEqual(gateway().nginxOutput.filter((line) => line.includes('limiting')), [], 'no "limiting requests" lines');
+      await pause();
+    });
+
+    it('keeps at most 512 bytes of the URI and User-Agent a client sends in the access log', async () => {
+      const id = `long-fields-${Date.now()}`;
+      const reply = await request(`${gateway().url}/books?q=${'u'.repeat(6000)}`, { method: 'OPTIONS', headers: { 'user-agent': 'a'.repeat(6000), 'x-request-id': id } });
+      assert.equal(reply.status, 204);
+      let entry: Record<string, unknown> | undefined;
+      await eventually('the request is logged', async () => {
+        entry = (await jsonLogRecords(gateway().platform.accessLog ?? '')).find((record) => record['requestId'] === id);
+        return entry !== undefined;
+      });
+      assert.equal(entry?.['userAgent'], 'a'.repeat(512));
+      assert.equal(entry?.['uri'], `/books?q=${'u'.repeat(512 - '/books?q='.length)}`);
+      await pause();
     });
   });
 

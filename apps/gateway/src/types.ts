@@ -84,6 +84,11 @@ export interface GatewayRenderInput {
   corsOrigins?: string[];
   /** Serve HTTPS (with HSTS) using the certificate and key in the secrets folder. Default false. */
   tls?: boolean;
+  /**
+   * Pass the client's `Authorization` and `X-API-Key` headers on to the backends. Default false:
+   * the gateway verifies them and passes only the identity (`X-Auth-Subject`, `X-Auth-Method`).
+   */
+  forwardCredentials?: boolean;
 }
 
 export interface GatewayAuth {

@@ -32,6 +32,8 @@ export interface EchoGateway {
   readonly backendUrl: string;
   /** Requests the backend received, oldest first. */
   readonly seen: SeenRequest[];
+  /** Every line nginx wrote (its error log is stderr), oldest first. */
+  readonly nginxOutput: string[];
 }
 
 /**
@@ -44,6 +46,7 @@ export function useEchoGateway(options: GatewayOptions = {}, secrets: () => Gate
   let gateway: EchoGateway | undefined;
   let nginx: ManagedProcess | undefined;
   let folder: string | undefined;
+  const nginxOutput: string[] = [];
   const backend = createServer((request, response) => {
     gateway?.seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
     request.resume();
@@ -72,7 +75,7 @@ export function useEchoGateway(options: GatewayOptions = {}, secrets: () => Gate
     await writeNginxFiles(folder, platform.runDir, renderGateway(input).files);
     const binary = locateNginx();
     await testNginxConfig(binary, folder);
-    nginx = nginxProcess('gateway', binary, folder, () => undefined, () => undefined);
+    nginx = nginxProcess('gateway', binary, folder, (_component, line) => nginxOutput.push(line), () => undefined);
     nginx.start();
     await waitUntilListening(nginx, '127.0.0.1', port);
     gateway = {
@@ -82,6 +85,7 @@ export function useEchoGateway(options: GatewayOptions = {}, secrets: () => Gate
       platform,
       backendUrl: `http://127.0.0.1:${address.port}`,
       seen: [],
+      nginxOutput,
     };
   });
   after(async () => {

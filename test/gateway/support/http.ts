@@ -74,3 +74,24 @@ function parseReply(received: Buffer): RawReply | undefined {
   return { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') };
 }
 
+
+/**
+ * Sends `count` copies of one request on one connection at once (HTTP/1.1 pipelining) and
+ * returns the status of each answer, in order, once all arrived or the server closed.
+ */
+export function pipelined(port: number, text: string, count: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let received = '';
+    // Each answer's body ends where the next status line begins, often without a newline.
+    const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+    socket.setTimeout(10000, () => socket.destroy(new Error(`${statuses().length} of ${count} answers within 10 s`)));
+    socket.once('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (statuses().length >= count) socket.destroy();
+    });
+    socket.once('close', () => resolve(statuses()));
+    socket.write(text.repeat(count));
+  });
+}

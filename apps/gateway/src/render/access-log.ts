@@ -13,6 +13,15 @@ const accessLogFormatName = 'gateway_json';
  */
 const clientMethodVariable = '$gateway_client_method';
 
+/** Bytes kept of each field a client chooses freely (URI, User-Agent) before JSON escaping. */
+const clientFieldMaxBytes = 512;
+
+/** Client-chosen fields, logged through a truncated copy. */
+const truncatedFields: ReadonlyArray<[source: string, copy: string]> = [
+  ['$request_uri', '$gateway_log_uri'],
+  ['$http_user_agent', '$gateway_log_user_agent'],
+];
+
 /**
  * One JSON object per request, the input of per-route latency metrics. Times are seconds;
  * upstream fields stay strings because nginx lists one value per try (`"0.002, 0.001"`) or `-`.
@@ -22,7 +31,7 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['requestId', requestIdVariable],
   ['remoteAddr', '$remote_addr'],
   ['method', clientMethodVariable],
-  ['uri', '$request_uri'],
+  ['uri', '$gateway_log_uri'],
   ['route', routeVariable],
   // How a write was authenticated (`jwt`, `api-key`), or why it was refused; empty for reads.
   ['auth', authVariables.method],
@@ -34,7 +43,10 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['upstreamStatus', '$upstream_status'],
   ['upstreamConnectTime', '$upstream_connect_time'],
   ['upstreamResponseTime', '$upstream_response_time'],
-  ['userAgent', '$http_user_agent'],
+  ['userAgent', '$gateway_log_user_agent'],
+  // `REJECTED` on a request refused by a limit (the error log no longer has a line for it).
+  ['limitReq', '$limit_req_status'],
+  ['limitConn', '$limit_conn_status'],
 ];
 
 export function accessLogDirectives(destination: string): string[] {
@@ -43,6 +55,11 @@ export function accessLogDirectives(destination: string): string[] {
   return [
     // Nothing for a request line nginx could not read (garbage would only pollute the field).
     ...block(`map $request ${clientMethodVariable}`, ['"~^([A-Z]{1,20}) " $1;', 'default "";']),
+    // A 6 kB User-Agent would otherwise cost 6 kB of log per request, refused or not.
+    ...truncatedFields.flatMap(([source, copy]) => {
+      const capture = `${copy}_head`;
+      return block(`map ${source} ${copy}`, [`"~(?s)^(?<${capture.slice(1)}>.{0,${clientFieldMaxBytes}})" ${capture};`]);
+    }),
     `log_format ${accessLogFormatName} escape=json '{${json}}';`,
     `access_log ${destination} ${accessLogFormatName};`,
   ];

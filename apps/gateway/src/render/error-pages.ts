@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { authVariables } from './auth.js';
-import { block, quoted } from './nginx-text.js';
+import { answerLines, errorUri } from './answers.js';
+import { block } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
 import { allowVariable } from './methods.js';
 import { responseHeadersFile } from './response-headers.js';
@@ -57,13 +58,6 @@ const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
 ];
 
 /**
- * Internal URIs rather than named locations: a request whose request line nginx could not parse
- * has no URI, and nginx cannot redirect it to a named location (it answers a 500 HTML page).
- * `internal` makes them unreachable from outside (a client asking gets the JSON 404).
- */
-const errorUri = (status: number): string => `/_gateway/errors/${status}`;
-
-/**
  * The body has the books API's error shape (`error`: the reason phrase in snake case, `message`)
  * plus the request id, so a client parses one format whoever failed.
  */
@@ -78,12 +72,12 @@ function errorBody({ status, message, reasonVariable }: GatewayError): string {
 /** File (next to nginx.conf) holding the error pages; both servers include it. */
 export const errorPagesFile = 'json-errors.conf';
 
-/** `error_page` lines and the named locations answering them, included in each server block. */
+/** `error_page` lines and the internal locations answering them, included in each server block. */
 export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptions): string {
   const errors = gatewayErrors(retryAfterSeconds);
   const lines = [
     // An error while answering an error (a malformed chunked body discarded after a 401) gets
-    // its JSON page too, not nginx's HTML. No loop: the pages below only `return` a body.
+    // its JSON page too, not nginx's HTML. No loop: the pages below only answer with a body.
     'recursive_error_pages on;',
     ...errors.flatMap(({ status, nginxStatuses = [] }) => [
       `error_page ${status} ${errorUri(status)};`,
@@ -97,7 +91,7 @@ export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptio
         ...(gatewayError.headers
           ? [`include ${configDir}/${responseHeadersFile};`, ...gatewayError.headers.map(([name, value]) => `add_header ${name} "${value}" always;`)]
           : []),
-        `return ${gatewayError.status} ${quoted(errorBody(gatewayError))};`,
+        ...answerLines(gatewayError.status, errorBody(gatewayError)),
       ]),
     ),
   ];

@@ -1,4 +1,5 @@
 import { routeVariable } from './access-log.js';
+import { errorUri, preflightLine, redirectTo } from './answers.js';
 import { block } from './nginx-text.js';
 
 /** Methods the gateway lets through to the books API; anything else (TRACE, PROPFIND, ...) gets a JSON 405. */
@@ -52,8 +53,19 @@ export function methodMaps(routes: readonly RouteMethods[]): string[] {
 /** The first lines of a route location after it set its route: a 405 or the answer to OPTIONS. */
 export function methodCheckLines(): string[] {
   return [
-    `if (${methodActionVariable} = refuse) { return 405; }`,
-    // CORS preflights (and any OPTIONS) are answered here; the CORS headers come from the maps.
-    `if (${methodActionVariable} = preflight) { return 204; }`,
+    `if (${methodActionVariable} = refuse) { ${redirectTo(errorUri(405))} }`,
+    // CORS preflights (and any OPTIONS) are answered by the gateway; the CORS headers come from the maps.
+    `if (${methodActionVariable} = preflight) { ${preflightLine()} }`,
   ];
+}
+
+/** The status port's route: it is only read (GET and HEAD). */
+export const statusRoute: RouteMethods = { route: 'status', methods: ['GET', 'HEAD'] };
+
+/**
+ * A location of the status port: anything but GET and HEAD gets the JSON 405. No limits apply
+ * there, so `return` is enough.
+ */
+export function statusMethodCheckLines(): string[] {
+  return [`if (${methodActionVariable} != pass) { return 405; }`];
 }

@@ -26,6 +26,10 @@ export function rateLimitServerLines(limit: GatewayRateLimit): string[] {
     'limit_req_status 429;',
     `limit_conn ${connectionZone} ${limit.connectionsPerClient};`,
     'limit_conn_status 429;',
+    // One line per refusal at `error` would flood the console under load: the access log counts
+    // them (`limitReq`, `limitConn`: REJECTED), the error log does not show them at its `warn`.
+    'limit_req_log_level info;',
+    'limit_conn_log_level info;',
   ];
 }
 

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
+import { answerServerLines, answersHttpLines, answersScriptFile, answersScriptSource, requestCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { block } from './nginx-text.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
-import { allowedMethods, methodCheckLines, methodMaps, pageMethods } from './methods.js';
+import { allowedMethods, methodCheckLines, methodMaps, pageMethods, statusMethodCheckLines, statusRoute } from './methods.js';
 import { corsMaps, hiddenUpstreamHeaders, responseHeadersConf, responseHeadersFile } from './response-headers.js';
 import { secretFiles } from './secrets.js';
 import { tempPathDirectives } from './run-paths.js';
@@ -52,6 +53,7 @@ interface PublicServerSettings {
   rateLimit: GatewayRateLimit;
   auth: GatewayAuth;
   tls: boolean;
+  forwardCredentials: boolean;
 }
 
 /**
@@ -82,13 +84,17 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const http = block('http', [
     'server_tokens off;',
     'default_type application/octet-stream;',
-    'keepalive_timeout 60s;',
-    // Slow clients (slowloris) are cut off instead of holding connections open.
+    // What a client can hold open without sending a request is bounded in time, not per address
+    // (limit_conn counts requests): an idle keep-alive connection, one that sends nothing, or
+    // headers dripped slowly (slowloris) all end after clientTimeout; README "Rate limits".
+    `keepalive_timeout ${clientTimeout}s;`,
     `client_header_timeout ${clientTimeout}s;`,
+    `lingering_time ${clientTimeout}s;`,
     `client_body_timeout ${clientTimeout}s;`,
     `send_timeout ${clientTimeout}s;`,
     'reset_timedout_connection on;',
-    // nginx's defaults, stated: larger headers get 431, a longer request line 414.
+    // Each header line and the request line fit in 8 kB (else 431, 414); the total of the
+    // headers is limited to 8 kB by the njs check of the route locations (answers.ts).
     'client_header_buffer_size 1k;',
     'large_client_header_buffers 4 8k;',
     // The route is set by the location that serves a request; one refused before (malformed,
@@ -98,11 +104,12 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout'),
     ...requestIdMap(),
-    ...methodMaps(routes),
+    ...methodMaps([...routes, statusRoute]),
     ...upstreamHostMap(),
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
     ...authHttpLines(platform.configDir),
+    ...answersHttpLines(platform.configDir),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
     '',
     ...upstreamBlock('books', input.books),
@@ -113,6 +120,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
       rateLimit,
       auth: input.auth ?? defaultAuth,
       tls,
+      forwardCredentials: input.forwardCredentials ?? false,
     }),
     '',
     ...statusServer(`listen ${address(statusPort)};`, platform.configDir),
@@ -136,6 +144,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
     [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
     [authScriptFile]: authScriptSource(),
+    [answersScriptFile]: answersScriptSource(),
   });
 }
 
@@ -156,7 +165,7 @@ function withVersion(files: Record<string, string>): RenderedGateway {
 
 /** Lines both servers share: the response headers (request id, security) and JSON error bodies. */
 function commonServerLines(configDir: string): string[] {
-  return [`include ${configDir}/${responseHeadersFile};`, `include ${configDir}/${errorPagesFile};`];
+  return [`include ${configDir}/${responseHeadersFile};`, `include ${configDir}/${errorPagesFile};`, ...answerServerLines()];
 }
 
 /** HTTPS with the certificate of the secrets folder; only TLS 1.2 and 1.3. */
@@ -192,6 +201,9 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     // Set only by the gateway's auth check: whatever a client sends under these names is dropped.
     `proxy_set_header X-Auth-Subject ${authVariables.subject};`,
     `proxy_set_header X-Auth-Method ${authVariables.method};`,
+    // The credential stays at the gateway that verified it (as Envoy's jwt_authn does), on every
+    // route, verified or not; `forwardCredentials` passes it on for an API that needs it.
+    ...(settings.forwardCredentials ? [] : ['proxy_set_header Authorization "";', 'proxy_set_header X-API-Key "";']),
     ...hiddenUpstreamHeaders.map((header) => `proxy_hide_header ${header};`),
     // The gateway's id is the one the client gets, once.
     'proxy_hide_header X-Request-Id;',
@@ -206,6 +218,7 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
       locations.flatMap((location) =>
         block(`location ${location}`, [
           ...routeLines(route),
+          ...requestCheckLines(),
           ...methodCheckLines(),
           ...(writesNeedAuth ? requireAuthForWrites() : []),
           ...(interceptErrors ? ['proxy_intercept_errors on;'] : []),
@@ -234,9 +247,12 @@ function statusServer(listen: string, configDir: string): string[] {
     listen,
     'access_log off;',
     ...commonServerLines(configDir),
-    ...block(`location = ${healthPath}`, ['default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
+    // Read-only: GET and HEAD, a JSON 405 otherwise (checked per location, not on the server,
+    // where the error page's own internal redirect would be refused again).
+    `set ${routeVariable} ${statusRoute.route};`,
+    ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // Connections and requests for the Prometheus exporter sidecar; this port is never public.
-    ...block(`location = ${stubStatusPath}`, ['stub_status;']),
-    ...block('location /', ['return 404;']),
+    ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
+    ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
   ]);
 }
