@@ -58,15 +58,57 @@ function apiKeyClient(r, key) {
   return Object.prototype.hasOwnProperty.call(clients, digest) ? clients[digest] : null;
 }
 
-function decodeJsonPart(part) {
+/**
+ * The bytes of a base64url part, refusing any other spelling of them: unused trailing bits set
+ * (`QR` for `QQ`) or padding would give a second token string for the same token.
+ */
+function decodeBase64url(part) {
   if (!/^[A-Za-z0-9_-]+$/.test(part)) refuse('malformed token');
+  var bytes = Buffer.from(part, 'base64url');
+  if (bytes.toString('base64url') !== part) refuse('malformed token');
+  return bytes;
+}
+
+/** JSON tokens: strings (escapes included), the structural characters, anything else. */
+var jsonToken = /"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+/g;
+
+/**
+ * Whether any object in this JSON text has the same key twice. JSON.parse keeps the last
+ * (`"sub":"alice","sub":"admin"` is admin), where another parser would keep the first: a token
+ * must mean one thing. A reviver cannot tell, as it sees the parsed object. A string is a key
+ * when it follows `{` or `,` inside an object; keys are compared unescaped (`"\u0073ub"` is sub).
+ */
+function hasDuplicateKeys(text) {
+  var open = [];
+  var previous = '';
+  var match;
+  jsonToken.lastIndex = 0;
+  while ((match = jsonToken.exec(text)) !== null) {
+    var token = match[0];
+    var top = open[open.length - 1];
+    if (token === '{') open.push({ keys: {} });
+    else if (token === '[') open.push(null);
+    else if (token === '}' || token === ']') open.pop();
+    else if (top && token[0] === '"' && (previous === '{' || previous === ',')) {
+      var key = '#' + JSON.parse(token);
+      if (top.keys[key]) return true;
+      top.keys[key] = true;
+    }
+    previous = token;
+  }
+  return false;
+}
+
+function decodeJsonPart(part) {
+  var text = decodeBase64url(part).toString();
   var value;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString());
+    value = JSON.parse(text);
   } catch (error) {
     refuse('malformed token');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) refuse('malformed token');
+  if (hasDuplicateKeys(text)) refuse('malformed token');
   return value;
 }
 
@@ -84,13 +126,22 @@ function verificationKey(r, header) {
   return Buffer.from(candidates[0].spki, 'base64');
 }
 
+/** A NumericDate claim (RFC 7519 §2): absent, or a finite number (`1e400` parses to Infinity). */
+function numericDate(claims, name) {
+  var value = claims[name];
+  if (value !== undefined && (typeof value !== 'number' || !isFinite(value))) refuse('malformed token');
+  return value;
+}
+
 function checkClaims(claims, settings) {
   var now = Math.floor(Date.now() / 1000);
-  if (typeof claims.exp !== 'number') refuse('token has no expiry');
-  if (now > claims.exp + clockLeewaySeconds) refuse('token expired');
-  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now + clockLeewaySeconds < claims.nbf)) {
-    refuse('token not yet valid');
-  }
+  var exp = numericDate(claims, 'exp');
+  var nbf = numericDate(claims, 'nbf');
+  var iat = numericDate(claims, 'iat');
+  if (exp === undefined) refuse('token has no expiry');
+  if (now > exp + clockLeewaySeconds) refuse('token expired');
+  if (nbf !== undefined && now + clockLeewaySeconds < nbf) refuse('token not yet valid');
+  if (iat !== undefined && now + clockLeewaySeconds < iat) refuse('token issued in the future');
   if (claims.iss !== settings.issuer) refuse('wrong issuer');
   var audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (audiences.indexOf(settings.audience) < 0) refuse('wrong audience');
@@ -109,17 +160,19 @@ async function verifyToken(r, token) {
   if (parts.length !== 3) refuse('malformed token');
   var header = decodeJsonPart(parts[0]);
   var claims = decodeJsonPart(parts[1]);
+  // RFC 7515 §4.1.11: a `crit` extension must be understood, and this verifier knows none.
+  if (header.crit !== undefined) refuse('unsupported critical header');
   // Pinned: `none` and anything not configured is refused before any key is touched.
   if (typeof header.alg !== 'string' || settings.algorithms.indexOf(header.alg) < 0 || !algorithms[header.alg]) {
     refuse('algorithm not accepted');
   }
-  if (!/^[A-Za-z0-9_-]+$/.test(parts[2])) refuse('malformed token');
+  var signature = decodeBase64url(parts[2]);
   var algorithm = algorithms[header.alg];
   var key = await crypto.subtle.importKey(algorithm.format, verificationKey(r, header), algorithm.importParams, false, ['verify']);
   var valid = await crypto.subtle.verify(
     algorithm.verifyParams,
     key,
-    Buffer.from(parts[2], 'base64url'),
+    signature,
     Buffer.from(parts[0] + '.' + parts[1])
   );
   if (!valid) refuse('bad signature');
