@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayAuth, NginxPlatform } from '../types.js';
+import { redirectTo } from './answers.js';
 import { block, quoted } from './nginx-text.js';
 import { defaultJwtAlgorithms } from './secrets.js';
 
 /**
  * Authentication of writes on /books: a location that needs it redirects internally to
- * `/_gateway/protected/<uri>`, whose auth_request asks the njs script in `/_gateway/auth`.
+ * `/_gateway/protected`, whose auth_request asks the njs script in `/_gateway/auth`.
  * Reads never pay for the subrequest.
  */
 export const authScriptFile = 'gateway-auth.js';
@@ -24,7 +25,7 @@ export const authVariables = {
   error: '$gateway_auth_error',
 } as const;
 
-const protectedPrefix = '/_gateway/protected';
+const protectedUri = '/_gateway/protected';
 const authUri = '/_gateway/auth';
 
 /** http-level lines: the script, and which methods need credentials. */
@@ -37,7 +38,7 @@ export function authHttpLines(configDir: string): string[] {
 
 /** The first lines of a route location whose writes need credentials. */
 export function requireAuthForWrites(): string[] {
-  return block('if ($gateway_needs_auth)', [`rewrite ^ ${protectedPrefix}$uri last;`]);
+  return block('if ($gateway_needs_auth)', [redirectTo(protectedUri)]);
 }
 
 /**
@@ -47,7 +48,7 @@ export function requireAuthForWrites(): string[] {
 export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], upstream: string): string[] {
   const jwt = auth.jwt;
   return [
-    ...block(`location ^~ ${protectedPrefix}/`, [
+    ...block(`location = ${protectedUri}`, [
       'internal;',
       ...routeLines,
       `auth_request ${authUri};`,
@@ -55,8 +56,9 @@ export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeL
       `auth_request_set ${authVariables.subject} $sent_http_x_auth_subject;`,
       `auth_request_set ${authVariables.challenge} $sent_http_www_authenticate;`,
       `auth_request_set ${authVariables.error} $sent_http_x_auth_error;`,
-      `rewrite ^${protectedPrefix}(/.*)$ $1 break;`,
-      `proxy_pass http://${upstream};`,
+      // The URI exactly as the client sent it (percent-encoding, %0A, %2F and all), as reads get
+      // it: nginx would otherwise send this location's own URI, or a decoded form of the original.
+      `proxy_pass http://${upstream}$request_uri;`,
     ]),
     ...block(`location = ${authUri}`, [
       'internal;',
