@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { useEchoGateway } from './support/echo-gateway.js';
-import { type Reply, request } from './support/http.js';
+import { type Reply, rawRequest, request } from './support/http.js';
 import { eventually } from '../support/eventually.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
-import { jwtSettings, signToken, testIssuer, validClaims } from './support/tokens.js';
+import { jwtSettings, signJson, signToken, testIssuer, validClaims } from './support/tokens.js';
 
 const issuer = testIssuer();
 const robotKey = 'robot-key-0123456789-abcdefghij';
@@ -143,10 +143,79 @@ describe('the verified identity passed to the backend', function () {
     }
   });
 
+  it('refuses validly signed tokens that a strict reader would read differently', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const header = '{"alg":"ES256","typ":"JWT","kid":"ec-1"}';
+    const claims = (extra: string) => `{"iss":"${jwtSettings.issuer}","aud":"${jwtSettings.audience}",${extra}}`;
+    const valid = signToken(issuer, 'ES256', validClaims());
+    // The last character of a 64-byte signature carries 4 unused bits; setting one spells the
+    // same bytes differently.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(valid.slice(-1));
+    const cases: Array<[what: string, token: string, reason: string]> = [
+      ['a crit header', signToken(issuer, 'ES256', validClaims(), { crit: ['exp'] }), 'unsupported critical header'],
+      ['exp 1e400 (Infinity)', signJson(issuer, 'ES256', header, claims(`"sub":"alice","exp":1e400`)), 'malformed token'],
+      ['nbf -1e400', signJson(issuer, 'ES256', header, claims(`"sub":"alice","exp":${now + 60},"nbf":-1e400`)), 'malformed token'],
+      ['sub twice', signJson(issuer, 'ES256', header, claims(`"sub":"alice","sub":"admin","exp":${now + 60}`)), 'malformed token'],
+      ['sub twice, once escaped', signJson(issuer, 'ES256', header, claims(`"sub":"alice","\\u0073ub":"admin","exp":${now + 60}`)), 'malformed token'],
+      ['alg twice in the header', signJson(issuer, 'ES256', '{"alg":"none","alg":"ES256","kid":"ec-1"}', claims(`"sub":"alice","exp":${now + 60}`)), 'malformed token'],
+      ['unused signature bits set', `${valid.slice(0, -1)}${alphabet[last ^ 1]}`, 'malformed token'],
+      ['payload with padding', `${valid.split('.')[0]}.${Buffer.from(JSON.stringify(validClaims())).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}.${valid.split('.')[2]}`, 'malformed token'],
+      ['iat an hour ahead', signToken(issuer, 'ES256', validClaims({ iat: now + 3600 })), 'token issued in the future'],
+    ];
+    for (const [what, token, reason] of cases) {
+      assertRefused(await post(`${gateway().url}/books`, bearer(token)), reason, what);
+    }
+    // Within the 30 s leeway, and a key that only looks like another inside a value, still pass.
+    const accepted = [signToken(issuer, 'ES256', validClaims({ iat: now + 20 })), signToken(issuer, 'ES256', validClaims({ note: '"sub":"admin"', nested: { sub: 'x' } }))];
+    for (const token of accepted) assert.equal((await post(`${gateway().url}/books`, bearer(token))).status, 200);
+    assert.equal(lastSeen()?.headers['x-auth-subject'], 'alice');
+  });
+
+  it('passes authenticated writes on with exactly the URI the client sent', async () => {
+    for (const path of ['/books/%0A/x', '/books/%0a', '/books/a%2Fb', '/books/a%2fb/../c?q=%0A&r=%2F', '/books?x=1#']) {
+      const sent = path.replace(/#$/, '');
+      const reply = await rawRequest(gateway().port, `POST ${sent} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${robotKey}\r\nContent-Length: 0\r\n\r\n`);
+      assert.equal(reply.status, 200, `${sent}: ${reply.body}`);
+      assert.equal(lastSeen()?.url, sent, 'the backend got the URI as sent');
+      assert.match(reply.body, /"echo":/);
+      assert.doesNotMatch(reply.body, /_gateway/);
+    }
+  });
+
+  it('keeps the credentials at the gateway: the backend gets the identity only', async () => {
+    assert.equal((await post(`${gateway().url}/books`, { 'x-api-key': robotKey, authorization: 'Basic cm9ib3Q6c2VjcmV0' })).status, 200);
+    assert.equal(lastSeen()?.headers['x-auth-subject'], 'robot');
+    assert.equal(lastSeen()?.headers['x-api-key'], undefined);
+    assert.equal(lastSeen()?.headers['authorization'], undefined);
+    assert.equal((await post(`${gateway().url}/books`, bearer(signToken(issuer, 'ES256', validClaims())))).status, 200);
+    assert.equal(lastSeen()?.headers['authorization'], undefined, 'no bearer token after verification');
+    for (const path of ['/books', '/']) {
+      assert.equal((await request(`${gateway().url}${path}`, { headers: { authorization: 'Bearer unverified', 'x-api-key': 'unverified' } })).status, 200);
+      assert.equal(lastSeen()?.headers['authorization'], undefined, `${path}: unverified Authorization of a read`);
+      assert.equal(lastSeen()?.headers['x-api-key'], undefined, path);
+    }
+  });
+
   it('accepts only the pinned algorithms', async () => {
     assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'RS256', validClaims()))), 'algorithm not accepted', 'RS256 when only ES256 is pinned');
     assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'HS256', validClaims()))), 'algorithm not accepted', 'HS256 when only ES256 is pinned');
     assert.equal((await request(`${gateway().url}/_gateway/auth`)).status, 404, 'the auth check is internal');
-    assert.equal((await request(`${gateway().url}/_gateway/protected/books`, { method: 'POST' })).status, 404);
+    assert.equal((await request(`${gateway().url}/_gateway/protected`, { method: 'POST' })).status, 404);
+    // Not a location of the gateway: the page's, which takes no writes.
+    assert.equal((await request(`${gateway().url}/_gateway/protected/books`, { method: 'POST', headers: { 'x-api-key': robotKey } })).status, 405);
+  });
+});
+
+describe('forwardCredentials', function () {
+  this.timeout(30000);
+  const gateway = useEchoGateway({ auth: { apiKeys: true }, forwardCredentials: true }, () => ({ apiKeys: { robot: robotKey } }));
+
+  it('passes the verified credential on to the backend when set', async () => {
+    assert.equal((await post(`${gateway().url}/books`, { 'x-api-key': robotKey })).status, 200);
+    assert.equal(gateway().seen.at(-1)?.headers['x-api-key'], robotKey);
+    assert.equal(gateway().seen.at(-1)?.headers['x-auth-subject'], 'robot');
+    assert.equal((await request(`${gateway().url}/books`, { headers: { authorization: 'Bearer for-the-api' } })).status, 200);
+    assert.equal(gateway().seen.at(-1)?.headers['authorization'], 'Bearer for-the-api');
   });
 });

@@ -33,7 +33,15 @@ export function signToken(
   header: Record<string, unknown> = {},
 ): string {
   const kid = alg === 'RS256' ? 'rsa-1' : alg === 'ES256' ? 'ec-1' : undefined;
-  const signingInput = `${base64url(JSON.stringify({ alg, typ: 'JWT', ...(kid ? { kid } : {}), ...header }))}.${base64url(JSON.stringify(claims))}`;
+  return signJson(issuer, alg, JSON.stringify({ alg, typ: 'JWT', ...(kid ? { kid } : {}), ...header }), JSON.stringify(claims));
+}
+
+/**
+ * A compact JWS of header and claims exactly as written, validly signed with `alg`: for JSON
+ * that JSON.stringify would never make (a key twice, `1e400`).
+ */
+export function signJson(issuer: TestIssuer, alg: Algorithm, headerJson: string, claimsJson: string): string {
+  const signingInput = `${base64url(headerJson)}.${base64url(claimsJson)}`;
   const signature =
     alg === 'RS256'
       ? sign('sha256', Buffer.from(signingInput), issuer.rsa)
