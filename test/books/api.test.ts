@@ -160,6 +160,26 @@ describe('books API over HTTP', function () {
     await eventually('logged', () => books.logs.some((line) => line.reqId === generated), 2000);
   });
 
+  it('puts the X-Request-Id it was sent in the bodies of requests it cannot read', async function () {
+    const id = 'gateway-chose-this-one';
+    const cases: Array<[what: string, raw: string, status: number]> = [
+      ['control byte in a header value', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Bad: a\x01b\r\n\r\n`, 400],
+      ['headers over the limit', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`, 431],
+    ];
+    for (const [what, raw, status] of cases) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(books.port, '127.0.0.1', () => socket.end(raw));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(text) : reject(error)));
+      });
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), what);
+      assert.equal(JSON.parse(body).requestId, id, what);
+    }
+  });
+
   it('a request that is not HTTP is 400 in the same JSON error shape', async function () {
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = connect(books.port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));

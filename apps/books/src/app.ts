@@ -56,6 +56,9 @@ function sendError(reply: FastifyReply, statusCode: number, message: string): Fa
 const rejectMethod: RouteHandlerMethod = (request, reply) =>
   sendError(reply.header('allow', ALLOW), 405, `${request.method} is not allowed here; use ${ALLOW}`);
 
+/** A well-formed X-Request-Id (the gateway's pattern) among the bytes received so far. */
+const rawRequestId = /\r\nx-request-id: ?([A-Za-z0-9][A-Za-z0-9._:-]{7,127})\r\n/i;
+
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (malformed request line,
  * oversized headers, slow clients), answered in the API's error shape instead of Fastify's.
@@ -64,8 +67,11 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const statusCode =
     error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  // No request was parsed, so none has an id yet: this one appears in no log line.
-  const body = JSON.stringify(errorBody(statusCode, 'The request could not be read as HTTP/1.1', randomUUID()));
+  // No request was parsed, but the gateway sends its X-Request-Id first among the headers: the
+  // client then reads the id it was given. Otherwise a new one, which appears in no log line.
+  const rawPacket = (error as ConnectionError & { rawPacket?: Buffer }).rawPacket;
+  const requestId = rawRequestId.exec(rawPacket?.toString('latin1') ?? '')?.[1] ?? randomUUID();
+  const body = JSON.stringify(errorBody(statusCode, 'The request could not be read as HTTP/1.1', requestId));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
@@ -101,6 +107,10 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: answerClientError,
+    // Above what the gateway passes on (request line and each header line 8 kB, 8 kB of headers
+    // in total, plus its own few), so behind the gateway it is the gateway that refuses, and
+    // Node's default of 16 kB never answers a request the gateway let through.
+    http: { maxHeaderSize: 32 * 1024 },
     frameworkErrors: (error, _request, reply) => sendFrameworkError(error, reply),
   });
 
