@@ -26,7 +26,13 @@ function assertJsonError(reply: RawReply | Reply, status: number, error: string,
 
 describe('hardening of the gateway, on a real nginx', function () {
   this.timeout(20000);
-  const gateway = useEchoGateway({ corsOrigins: [allowedOrigin], clientTimeout: 2, clientMaxBodySize: '1k' });
+  // Limits far above what these tests send (every request counts, refused ones too).
+  const gateway = useEchoGateway({
+    corsOrigins: [allowedOrigin],
+    clientTimeout: 2,
+    clientMaxBodySize: '1k',
+    rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
+  });
   const url = (path: string) => `${gateway().url}${path}`;
 
   it('adds the security headers to proxied answers, its own errors and the status port', async () => {
@@ -116,15 +122,66 @@ describe('hardening of the gateway, on a real nginx', function () {
     }
   });
 
-  it('passes HTTP/1.0 and HTTP/0.9 requests without Host on with a Host the backend accepts', async () => {
+  it('limits the headers to 8 kB in total and refuses control bytes and raw non-ASCII in the path, before the backend', async () => {
+    const seenBefore = gateway().seen.length;
+    const head = 'GET /books HTTP/1.1\r\nHost: x\r\n';
+    const cases: Array<[what: string, raw: string, status: number, error: string]> = [
+      ['two 7,000-byte headers', `${head}X-A: ${'a'.repeat(7000)}\r\nX-B: ${'b'.repeat(7000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+      ['8,193 bytes of headers', `${head}X-A: ${'a'.repeat(8193 - 'Host: x\r\n'.length - 'X-A: \r\n'.length)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+      ['\\x01 in a value', `${head}X-A: a\x01b\r\n\r\n`, 400, 'bad_request'],
+      ['\\x1b in a value', `${head}User-Agent: \x1b[31mred\r\n\r\n`, 400, 'bad_request'],
+      ['\\x7f in a value', `${head}X-A: a\x7f\r\n\r\n`, 400, 'bad_request'],
+      ['raw 0xff in the path', 'GET /books/\xff HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+      ['raw UTF-8 in the query', 'GET /?q=\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+    ];
+    for (const [what, raw, status, error] of cases) {
+      const reply = await rawRequest(gateway().port, Buffer.from(raw, 'latin1'));
+      assertJsonError(reply, status, error, what);
+      assert.equal((JSON.parse(reply.body) as { requestId: string }).requestId, reply.headers['x-request-id'], `${what}: the id the client sees`);
+    }
+    assert.equal(gateway().seen.length, seenBefore, 'none reached the backend');
+    // Exactly 8 kB of headers, a tab in a value and percent-encoded bytes pass.
+    const passing = [
+      `${head}X-A: ${'a'.repeat(8192 - 'Host: x\r\n'.length - 'X-A: \r\n'.length)}\r\n\r\n`,
+      `${head}X-A: a\tb\r\n\r\n`,
+      'GET /books/%FF?q=%C3%A9 HTTP/1.1\r\nHost: x\r\n\r\n',
+    ];
+    for (const raw of passing) assert.equal((await rawRequest(gateway().port, raw)).status, 200, raw.slice(0, 60));
+  });
+
+  it('passes HTTP/1.0 requests without Host on with a Host the backend accepts', async () => {
     for (const path of ['/books', '/']) {
       const reply = await rawRequest(gateway().port, `GET ${path} HTTP/1.0\r\n\r\n`);
       assert.equal(reply.status, 200, `HTTP/1.0 ${path}: ${reply.body}`);
       assert.deepEqual(JSON.parse(reply.body), { echo: path });
       assert.ok(gateway().seen.at(-1)?.headers.host, 'the backend got a Host');
     }
-    // HTTP/0.9 has no status line or headers: the answer is the body alone.
-    assert.deepEqual(JSON.parse(await rawExchange(gateway().port, 'GET /books\r\n')), { echo: '/books' });
+  });
+
+  it('closes HTTP/0.9 requests without an answer, which could carry no header', async () => {
+    const seenBefore = gateway().seen.length;
+    for (const line of ['GET /\r\n', 'GET /books\r\n', 'GET /_gateway/errors/404\r\n', 'GET /\n']) {
+      assert.equal(await rawExchange(gateway().port, line), '', JSON.stringify(line));
+    }
+    assert.equal(await rawExchange(gateway().statusPort, 'GET /healthz\r\n'), '', 'the status port too');
+    assert.equal(gateway().seen.length, seenBefore, 'none reached the backend');
+    // A request line nginx refused has no protocol either, and still gets its JSON answer.
+    assertJsonError(await rawRequest(gateway().port, `GET /${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414, 'uri_too_long', '10 kB URI');
+  });
+
+  it('answers only GET and HEAD on the status port', async () => {
+    const status = `http://127.0.0.1:${gateway().statusPort}`;
+    for (const path of ['/healthz', '/stub_status']) {
+      assert.equal((await request(`${status}${path}`)).status, 200, path);
+      assert.equal((await request(`${status}${path}`, { method: 'HEAD' })).status, 200, `HEAD ${path}`);
+      for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
+        const reply = await request(`${status}${path}`, { method, body: method === 'POST' ? '{}' : undefined });
+        assertJsonError(reply, 405, 'method_not_allowed', `${method} ${path}`);
+        assert.equal(reply.headers.get('allow'), 'GET, HEAD', `${method} ${path}`);
+      }
+    }
+    assertJsonError(await request(`${status}/nothing`, { method: 'POST' }), 405, 'method_not_allowed', 'POST elsewhere');
+    assertJsonError(await request(`${status}/nothing`), 404, 'not_found', 'GET elsewhere');
   });
 
   it('disconnects a client that sends its headers too slowly', async () => {

@@ -24,7 +24,7 @@ export interface RawReply {
  * requests a well-behaved client would refuse to send, such as a body announced larger than the
  * gateway accepts.
  */
-export function rawRequest(port: number, text: string): Promise<RawReply> {
+export function rawRequest(port: number, text: string | Buffer): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let received = Buffer.alloc(0);
@@ -43,17 +43,17 @@ export function rawRequest(port: number, text: string): Promise<RawReply> {
 }
 
 /**
- * Sends bytes exactly as given and returns everything the server sends until it closes the
- * connection: for answers without a status line or length (HTTP/0.9).
+ * Sends bytes exactly as given and returns everything the server sends until it closes (or
+ * resets) the connection: for answers without a status line or length, or none at all.
  */
 export function rawExchange(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
     socket.setTimeout(10000, () => socket.destroy(new Error('the connection was still open after 10 s')));
-    socket.once('error', reject);
+    socket.once('error', (error: NodeJS.ErrnoException) => error.code === 'ECONNRESET' || reject(error));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.once('close', (hadError) => hadError || resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
     socket.write(text);
   });
 }
