@@ -65,9 +65,10 @@ export interface GatewayRenderInput {
   platform: NginxPlatform;
   timeouts?: UpstreamTimeouts;
   /**
-   * Seconds a client may take to send its request headers, or between two reads of its body,
-   * and nginx waits between two writes of the answer; slower clients are disconnected.
-   * Default 10.
+   * Seconds a client may take to send its request headers (from its connection on), or wait
+   * between two reads of its body, or stay idle on a keep-alive connection, and nginx waits
+   * between two writes of the answer; slower or idle clients are disconnected. There is no
+   * total deadline for a body: one that keeps arriving is read to its end. Default 10.
    */
   clientTimeout?: number;
   /** Largest request body accepted, in nginx size syntax (`1m`); larger gets 413. Default `1m`. */
