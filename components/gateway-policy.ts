@@ -53,6 +53,11 @@ export interface GatewayPolicyArgs {
   tlsCertificate?: string;
   /** PEM private key of `tlsCertificate`. A secret in the stack. */
   tlsKey?: string;
+  /**
+   * Pass `Authorization` and `X-API-Key` on to the backends after verifying them. Default false:
+   * they get only the verified identity (`X-Auth-Subject`, `X-Auth-Method`).
+   */
+  forwardCredentials?: boolean;
 }
 
 export type GatewayPolicySetting = keyof GatewayPolicyArgs;
@@ -67,11 +72,12 @@ export const gatewayPolicyDefaults = {
   rateLimitBurst: defaultRateLimit.burst,
   connectionsPerClient: defaultRateLimit.connectionsPerClient,
   maxBodySize: '1m',
+  forwardCredentials: false,
 } as const;
 
 /** The renderer's view of the settings: what nginx.conf says, never a secret. */
 export type GatewayPolicyRender = Required<
-  Pick<GatewayRenderInput, 'auth' | 'rateLimit' | 'corsOrigins' | 'clientMaxBodySize' | 'tls'>
+  Pick<GatewayRenderInput, 'auth' | 'rateLimit' | 'corsOrigins' | 'clientMaxBodySize' | 'tls' | 'forwardCredentials'>
 >;
 
 type NameOf = (setting: GatewayPolicySetting) => string;
@@ -127,6 +133,7 @@ export function resolveGatewayPolicy(args: GatewayPolicyArgs, nameOf: NameOf): G
     corsOrigins: [...new Set(args.corsOrigins ?? [])].map((origin) => assertOrigin(nameOf('corsOrigins'), origin)),
     clientMaxBodySize: assertBodySize(nameOf('maxBodySize'), args.maxBodySize ?? gatewayPolicyDefaults.maxBodySize),
     tls: args.tlsCertificate !== undefined,
+    forwardCredentials: args.forwardCredentials ?? gatewayPolicyDefaults.forwardCredentials,
   };
   const needsSecrets = render.auth.jwt !== undefined || render.auth.apiKeys === true || render.tls;
   if (!needsSecrets) return { render };

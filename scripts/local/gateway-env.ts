@@ -35,6 +35,7 @@ const settingKeys: Record<GatewayPolicySetting, true> = {
   maxBodySize: true,
   tlsCertificate: true,
   tlsKey: true,
+  forwardCredentials: true,
 };
 
 /** The secrets, which may also be read from the file that `<VARIABLE>_FILE` names (keys stay out of shell history). */
@@ -134,6 +135,7 @@ function describeSettings(render: GatewayPolicyRender, apiKeyClients: number): s
     render.corsOrigins.length > 0 && `CORS for ${render.corsOrigins.join(' ')}`,
     render.clientMaxBodySize !== gatewayPolicyDefaults.maxBodySize && `bodies up to ${render.clientMaxBodySize}`,
     render.tls && 'HTTPS with HSTS',
+    render.forwardCredentials && 'credentials forwarded to the backends',
   ].filter((part): part is string => typeof part === 'string');
   if (described.length === 0) {
     return 'Gateway settings: the defaults (no JWT key or API key, so writes on /books get 401; see GATEWAY_* in the README)';

@@ -11,6 +11,7 @@ import {
   fullKey,
   optionalSecret,
   optionalString,
+  readBoolean,
   readCount,
   readList,
   readPort,
@@ -85,6 +86,7 @@ function readGatewayPolicyArgs(source: SettingSource): GatewayPolicyArgs {
     maxBodySize: optionalString(source, 'maxBodySize'),
     tlsCertificate: optionalSecret(source, 'tlsCertificate'),
     tlsKey: optionalSecret(source, 'tlsKey'),
+    forwardCredentials: readBoolean(source, 'forwardCredentials', gatewayPolicyDefaults.forwardCredentials),
   };
 }
 

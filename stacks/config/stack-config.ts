@@ -96,6 +96,16 @@ export function readWholeNumber(settings: Settings, key: string, fallback: numbe
   return number;
 }
 
+/** `true` or `false`, `fallback` when unset. */
+export function readBoolean(settings: Settings, key: string, fallback: boolean): boolean {
+  const value = optionalString(settings, key);
+  if (value === undefined) return fallback;
+  if (value !== 'true' && value !== 'false') {
+    throw new pulumi.RunError(`${settingSource(settings).nameOf(key)} must be true or false, got "${value}"`);
+  }
+  return value === 'true';
+}
+
 /** A comma-separated list (`RS256,ES256`), blanks dropped; undefined when unset. */
 export function readList(settings: Settings, key: string): string[] | undefined {
   const value = optionalString(settings, key);

@@ -54,6 +54,7 @@ describe('gateway security, limits and metrics', () => {
       assert.match(conf, /client_max_body_size 1m;/);
       assert.match(conf, /set \$gateway_jwt_enabled 0;/);
       assert.match(conf, /set \$gateway_api_keys_enabled 0;/);
+      assert.match(conf, /proxy_set_header Authorization "";\n\s*proxy_set_header X-API-Key "";/, 'credentials stay at the gateway');
       assert.doesNotMatch(conf, /\bssl\b/);
       assert.deepEqual(plain.ofType(secretType), [], 'no credential configured, nothing secret to mount');
       assert.equal(gatewayPod(plain).volumes.some((v: PropertyBag) => v.secret), false);
@@ -73,6 +74,7 @@ describe('gateway security, limits and metrics', () => {
       assert.match(conf, /set \$gateway_jwt_audience 'books-api';/);
       assert.match(conf, /set \$gateway_jwt_algorithms 'RS256 ES256';/);
       assert.match(conf, /set \$gateway_api_keys_enabled 1;/);
+      assert.doesNotMatch(conf, /proxy_set_header (Authorization|X-API-Key)/, 'forwardCredentials passes them on');
       assert.match(conf, /listen 8080 ssl;/);
       assert.match(conf, new RegExp(`ssl_certificate ${clusterPlatform.secretsDir}/tls\\.crt;`));
     });
@@ -143,7 +145,7 @@ describe('gateway security, limits and metrics', () => {
         assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 9113, protocol: 'TCP' }]);
         // The URL it scrapes is served by the configuration nginx runs, on the status server only.
         const conf = nginxConf(run());
-        assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\s*stub_status;/);
+        assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\n(\s*if .*\n)?\s*stub_status;/);
       });
 
       it('hardens the exporter like every container, as its own non-root user, with probes and resources', () => {

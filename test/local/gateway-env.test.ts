@@ -54,6 +54,7 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
       GATEWAY_CONNECTIONS_PER_CLIENT: '3',
       GATEWAY_CORS_ORIGINS: 'http://localhost:5173, https://books.example.com',
       GATEWAY_MAX_BODY_SIZE: '512k',
+      GATEWAY_FORWARD_CREDENTIALS: 'true',
     });
     assert.deepEqual(settings.gateway, {
       auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256', 'HS256'] }, apiKeys: true },
@@ -61,6 +62,7 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
       corsOrigins: ['http://localhost:5173', 'https://books.example.com'],
       clientMaxBodySize: '512k',
       tls: false,
+      forwardCredentials: true,
     });
     assert.equal(settings.gatewaySecrets.jwks, issuer.jwks);
     assert.equal(settings.gatewaySecrets.hmacSecret, issuer.hmacSecret);
@@ -68,13 +70,15 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
     assert.equal(
       settings.summary,
       'Gateway settings: JWT RS256/ES256/HS256 (issuer https://issuer.test, audience books-gateway), API keys (2 clients), ' +
-        'rate limit 5/s burst 0, 3 connections per client, CORS for http://localhost:5173 https://books.example.com, bodies up to 512k',
+        'rate limit 5/s burst 0, 3 connections per client, CORS for http://localhost:5173 https://books.example.com, bodies up to 512k, ' +
+        'credentials forwarded to the backends',
     );
   });
 
   it('refuses each mistake naming the variable, as the stack config names the key', async () => {
     const notJson = join(folder, 'not-json.json');
     await writeFile(notJson, '{"keys": [');
+    assertRefused({ GATEWAY_FORWARD_CREDENTIALS: 'yes' }, 'GATEWAY_FORWARD_CREDENTIALS must be true or false, got "yes"');
     assertRefused({ GATEWAY_RATE_LIMIT_PER_SECOND: '0' }, 'GATEWAY_RATE_LIMIT_PER_SECOND must be a whole number of at least 1, got 0');
     assertRefused({ GATEWAY_RATE_LIMIT_BURST: 'lots' }, 'GATEWAY_RATE_LIMIT_BURST must be a whole number of at least 0, got "lots"');
     assertRefused({ GATEWAY_CONNECTIONS_PER_CLIENT: '70000' }, 'GATEWAY_CONNECTIONS_PER_CLIENT must be a whole number from 1 to 65535, got 70000');

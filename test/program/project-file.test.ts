@@ -77,6 +77,7 @@ describe('Pulumi project file', () => {
       jwtIssuer: ['string', ''],
       jwtAudience: ['string', ''],
       corsOrigins: ['string', ''],
+      forwardCredentials: ['boolean', String(gatewayPolicyDefaults.forwardCredentials)],
     };
     for (const [key, [type, value]] of Object.entries(expected)) {
       assert.deepEqual([declared.get(key)?.type, declared.get(key)?.default], [type, value], key);

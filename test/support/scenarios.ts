@@ -61,6 +61,7 @@ export function securedDockerDesktop(keys: GatewayTestKeys): RunOptions {
       connectionsPerClient: '4',
       corsOrigins: 'https://books.example.com, http://localhost:5173',
       maxBodySize: '256k',
+      forwardCredentials: 'true',
       tlsCertificate: keys.tlsCertificate,
       tlsKey: keys.tlsKey,
     },

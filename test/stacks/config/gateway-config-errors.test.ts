@@ -129,6 +129,11 @@ const cases: Array<{ what: string; config: (base: Config, keys: GatewayTestKeys)
     message: [/books-gateway:maxBodySize must be an nginx size/],
   },
   {
+    what: 'forwardCredentials that is not a boolean',
+    config: (base) => ({ ...base, forwardCredentials: 'yes' }),
+    message: [/books-gateway:forwardCredentials must be true or false, got "yes"/],
+  },
+  {
     what: 'a TLS certificate without its key',
     config: (base) => without(base, 'tlsKey'),
     message: [/books-gateway:tlsCertificate is set but books-gateway:tlsKey is not/],
