@@ -29,12 +29,17 @@ export interface DeploymentOptions {
   sidecars?: Container[];
 }
 
-/** Pod-level security: the restricted Pod Security Standard, with the image's numeric user. */
+/**
+ * Pod-level security: the restricted Pod Security Standard, with the image's numeric user. The
+ * volumes' files belong to its group too (`fsGroup`), so a Secret can be readable by that group
+ * alone (mode 0440) rather than by every user.
+ */
 export function podSecurityContext(workload: Workload): k8s.types.input.core.v1.PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: workload.user,
     runAsGroup: workload.user,
+    fsGroup: workload.user,
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
@@ -89,8 +94,13 @@ function container(workload: Workload, options: DeploymentOptions): Container {
   };
 }
 
+/** Secret files: readable by the owner and the pod's fsGroup only (Kubernetes' default is 0644). */
+const secretFileMode = 0o440;
+
 function readOnlyVolumeSource({ name, source }: ReadOnlyVolume): k8s.types.input.core.v1.Volume {
-  return source.kind === 'secret' ? { name, secret: { secretName: source.name } } : { name, configMap: { name: source.name } };
+  return source.kind === 'secret'
+    ? { name, secret: { secretName: source.name, defaultMode: secretFileMode } }
+    : { name, configMap: { name: source.name } };
 }
 
 function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {

@@ -114,7 +114,9 @@ describe('gateway security, limits and metrics', () => {
     it('mounts the Secret read-only into the nginx container alone, at the secrets folder', () => {
       const pod = gatewayPod(secured);
       const volume = pod.volumes.find((v: PropertyBag) => v.secret);
-      assert.deepEqual(volume, { name: volume.name, secret: { secretName: autoName('gateway-secrets') } });
+      // 0440 and the pod's group: nginx (uid and group 101) reads the keys, no other user does.
+      assert.deepEqual(volume, { name: volume.name, secret: { secretName: autoName('gateway-secrets'), defaultMode: 0o440 } });
+      assert.equal(pod.securityContext.fsGroup, 101);
       const mounts = (name: string) => (container(secured, name).volumeMounts ?? []).filter((m: PropertyBag) => m.name === volume.name);
       assert.deepEqual(mounts('gateway'), [{ name: volume.name, mountPath: clusterPlatform.secretsDir, readOnly: true }]);
       assert.deepEqual(mounts(metricsExporter.name), [], 'the exporter never sees the keys');
