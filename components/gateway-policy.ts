@@ -43,7 +43,7 @@ export interface GatewayPolicyArgs {
   rateLimitPerSecond?: number;
   /** Requests a client may send at once above the rate before getting 429, at least 0. Default 40. */
   rateLimitBurst?: number;
-  /** Open connections per client address, at least 1. Default 20. */
+  /** Requests in progress at once per client address (nginx counts requests, not idle connections), at least 1. Default 20. */
   connectionsPerClient?: number;
   /** Origins allowed by CORS, exactly as browsers send them (`https://books.example.com`). Default: none. */
   corsOrigins?: readonly string[];

@@ -109,7 +109,7 @@ export interface GatewayRateLimit {
   requestsPerSecond: number;
   /** Requests above the rate a client may send at once before getting 429. */
   burst: number;
-  /** Open connections per client address. */
+  /** Requests in progress at once per client address: nginx's limit_conn counts requests, not idle connections. */
   connectionsPerClient: number;
 }
 
