@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
+import { cp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tempPathDirectives } from '../../apps/gateway/src/index.js';
+import { LocalRunError } from './local-run-error.js';
 
 /**
  * nginx serving the built books-react page on a laptop. The page's own serving rules (caching,
@@ -8,7 +13,7 @@ import { tempPathDirectives } from '../../apps/gateway/src/index.js';
 export interface BooksReactSiteInput {
   host: string;
   port: number;
-  /** Absolute path of the built page (apps/books-react/dist). */
+  /** Absolute path of the built page (a copy of apps/books-react/dist: copyBuiltPage). */
   root: string;
   /** Absolute path of apps/books-react/nginx/site.conf. */
   siteConf: string;
@@ -40,4 +45,29 @@ export function renderBooksReactSite(input: BooksReactSiteInput): string {
     '}',
     '',
   ].join('\n');
+}
+
+/** Files index.html loads from its own origin (`/assets/index-1a2b.js`), as paths relative to the page's root. */
+function localReferences(indexHtml: string): string[] {
+  return [...indexHtml.matchAll(/\b(?:src|href)="\/([^"?#]+)"/g)].flatMap(([, path]) => (path ? [path] : []));
+}
+
+/**
+ * Copies the built page into `target`, the run's own folder, so that a rebuild of `source`
+ * (a second `npm run local`, `npm test`, `npm run bench`: Vite empties the folder first) never
+ * changes what a running system serves. A copy taken in the middle of a rebuild lacks
+ * index.html or a file it loads: it is taken again until it is whole.
+ */
+export async function copyBuiltPage(source: string, target: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await rm(target, { recursive: true, force: true });
+    await cp(source, target, { recursive: true }).catch(() => undefined);
+    const indexHtml = await readFile(join(target, 'index.html'), 'utf8').catch(() => undefined);
+    if (indexHtml !== undefined && localReferences(indexHtml).every((path) => existsSync(join(target, path)))) return;
+    if (Date.now() > deadline) {
+      throw new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build -w apps/books-react`);
+    }
+    await sleep(500);
+  }
 }

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -16,11 +15,13 @@ import {
   renderGateway,
   renderGatewaySecrets,
 } from '../../apps/gateway/src/index.js';
-import { renderBooksReactSite } from './books-react-site.js';
+import { copyBuiltPage, renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
 import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
 import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
+import { type ProcessGuard, startWatchdog } from './process-guard.js';
+import { type RunFolder, createRunFolder, nginxWorkerUid } from './run-folder.js';
 
 /** Everything the gateway renderer takes besides what the local run decides itself. */
 export type GatewayOptions = Omit<
@@ -127,10 +128,11 @@ function ensureBuilt(): void {
   }
 }
 
-/** Where a component's output and unexpected end go. */
+/** Where a component's output and unexpected end go, and who makes sure it ends with the run. */
 interface Listeners {
   onOutput: OutputListener;
   onUnexpectedExit: UnexpectedExitListener;
+  guard: ProcessGuard;
 }
 
 /**
@@ -153,30 +155,27 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   }
 
   let up = false;
-  const listeners: Listeners = {
-    onOutput: options.onOutput ?? (() => undefined),
+  const onUnexpectedExit: UnexpectedExitListener = (name, description) => {
     // While starting, an early exit is reported by the start itself, with the process's words.
-    onUnexpectedExit: (name, description) => {
-      if (up) options.onUnexpectedExit?.(name, description);
-    },
+    if (up) options.onUnexpectedExit?.(name, description);
   };
-
-  const workDir = await mkdtemp(join(tmpdir(), 'books-gateway-local-'));
-  // Readable by nginx's workers, which run as `nobody` when the master runs as root.
-  await chmod(workDir, 0o755);
+  const runFolder = await createRunFolder(nginxWorkerUid(nginxBinary));
+  const watchdog = startWatchdog(runFolder.path, (description) => onUnexpectedExit('watchdog', description));
+  const listeners: Listeners = { onOutput: options.onOutput ?? (() => undefined), onUnexpectedExit, guard: watchdog };
   const processes: ManagedProcess[] = [];
   const stopAll = async (): Promise<void> => {
     up = false;
     const [gatewayProcess, ...others] = processes;
     await gatewayProcess?.stop();
     await Promise.all(others.map((managed) => managed.stop()));
-    await rm(workDir, { recursive: true, force: true });
+    await runFolder.remove();
+    await watchdog.close();
   };
 
   try {
     const books = booksPorts.map((port, index) => booksProcess(`books-${index + 1}`, port, options.booksEnv, listeners));
-    const booksReact = await prepareBooksReact(join(workDir, 'books-react'), booksReactPort, nginxBinary, listeners);
-    const gateway = await prepareGateway(join(workDir, 'gateway'), nginxBinary, listeners, options, {
+    const booksReact = await prepareBooksReact(join(runFolder.path, 'books-react'), booksReactPort, nginxBinary, listeners);
+    const gateway = await prepareGateway(runFolder, nginxBinary, listeners, options, {
       gatewayPort,
       statusPort,
       booksPorts,
@@ -226,6 +225,7 @@ function booksProcess(
     },
     listeners.onOutput,
     listeners.onUnexpectedExit,
+    listeners.guard,
   );
   const handle: BooksProcess = {
     name,
@@ -243,13 +243,15 @@ function booksProcess(
   return { managed, handle };
 }
 
-/** The page's nginx, configured in `folder` (not started). */
+/** The page's nginx, configured in `folder` and serving its own copy of the built page (not started). */
 async function prepareBooksReact(folder: string, port: number, nginxBinary: string, listeners: Listeners): Promise<ManagedProcess> {
   const runDir = join(folder, 'run');
+  const root = join(folder, 'site');
   await mkdir(folder);
-  const conf = renderBooksReactSite({ host, port, root: paths.booksReactDist, siteConf: paths.booksReactSiteConf, runDir });
+  await copyBuiltPage(paths.booksReactDist, root);
+  const conf = renderBooksReactSite({ host, port, root, siteConf: paths.booksReactSiteConf, runDir });
   await writeNginxFiles(folder, runDir, { 'nginx.conf': conf });
-  return nginxProcess('books-react', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
+  return nginxProcess('books-react', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard);
 }
 
 /** The ports of the local run's components. */
@@ -325,14 +327,26 @@ function reportedConfigVersion(healthUrl: string): Promise<string> {
   });
 }
 
-/** The gateway's nginx, rendered into `folder` and checked with `nginx -t` (not started). */
+/**
+ * Creates the access log before nginx does: nginx would make it readable by everyone, and it
+ * names every client and path. nginx's master opens it (root, when started as root) and its
+ * workers write through the descriptor they inherit, so the owner alone may read it.
+ */
+async function createPrivateLog(path: string | undefined): Promise<void> {
+  if (path === undefined || path === 'off' || path.startsWith('/dev/')) return;
+  await writeFile(path, '', { flag: 'a', mode: 0o600 });
+  await chmod(path, 0o600);
+}
+
+/** The gateway's nginx, rendered into the run folder's `gateway` and checked with `nginx -t` (not started). */
 async function prepareGateway(
-  folder: string,
+  runFolder: RunFolder,
   nginxBinary: string,
   listeners: Listeners,
   options: LocalSystemOptions,
   ports: LocalPorts,
 ): Promise<{ managed: ManagedProcess; handle: LocalGateway }> {
+  const folder = join(runFolder.path, 'gateway');
   await mkdir(folder);
   const platform = debianPlatform(folder, options.gatewayPlatform);
   const render = (gatewayOptions: GatewayOptions) =>
@@ -345,17 +359,17 @@ async function prepareGateway(
       booksReact: { kind: 'static', addresses: [`${host}:${ports.booksReactPort}`] },
       platform,
     });
-  // The secrets folder as the cluster mounts it from a Kubernetes Secret, apart from the config.
-  const writeSecrets = async (gatewayOptions: GatewayOptions, secrets: GatewaySecretsInput) => {
-    await mkdir(platform.secretsDir, { recursive: true, mode: 0o755 });
-    await writeNginxFiles(platform.secretsDir, platform.runDir, renderGatewaySecrets(secrets, gatewayOptions));
-  };
+  // The secrets folder as the cluster mounts it from a Kubernetes Secret, apart from the config,
+  // readable by nginx's workers only: whoever reads the HMAC secret can mint tokens.
+  const writeSecrets = (gatewayOptions: GatewayOptions, secrets: GatewaySecretsInput) =>
+    runFolder.writeSecretFiles(platform.secretsDir, renderGatewaySecrets(secrets, gatewayOptions));
   let applied = { options: options.gateway ?? {}, secrets: options.gatewaySecrets ?? {} };
   let { files, version } = render(applied.options);
   await writeSecrets(applied.options, applied.secrets);
   await writeNginxFiles(folder, platform.runDir, files);
+  await createPrivateLog(platform.accessLog);
   await testNginxConfig(nginxBinary, folder);
-  const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit);
+  const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard);
 
   const handle: LocalGateway = {
     url: `${options.gateway?.tls ? 'https' : 'http'}://${host}:${ports.gatewayPort}`,

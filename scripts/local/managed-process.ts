@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { ProcessGuard } from './process-guard.js';
 
 export interface ProcessSpec {
   /** Component name used in logs and messages, e.g. `books-1`. */
@@ -36,6 +37,8 @@ export class ManagedProcess {
     readonly spec: ProcessSpec,
     private readonly onOutput: OutputListener,
     private readonly onUnexpectedExit: UnexpectedExitListener,
+    /** Told when the process starts and ends, so it does not outlive whoever started it. */
+    private readonly guard?: ProcessGuard,
   ) {}
 
   get name(): string {
@@ -65,6 +68,8 @@ export class ManagedProcess {
     });
     this.child = child;
     this.recent.length = 0;
+    const { pid } = child;
+    if (pid !== undefined) this.guard?.watch(pid);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.record(line));
     }
@@ -76,6 +81,7 @@ export class ManagedProcess {
         resolve();
       });
       child.once('close', (code, signal) => {
+        if (pid !== undefined) this.guard?.release(pid);
         const wasCurrent = this.child === child;
         this.child = undefined;
         resolve();

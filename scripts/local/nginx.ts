@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
 import { LocalRunError } from './local-run-error.js';
 import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
+import type { ProcessGuard } from './process-guard.js';
 
 const installHint = "install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)";
 
@@ -58,7 +59,8 @@ export function nginxProcess(
   configDir: string,
   onOutput: OutputListener,
   onUnexpectedExit: UnexpectedExitListener,
+  guard?: ProcessGuard,
 ): ManagedProcess {
   const [, ...args] = nginxCommandLine({ configDir });
-  return new ManagedProcess({ name, command: nginxBinary, args }, onOutput, onUnexpectedExit);
+  return new ManagedProcess({ name, command: nginxBinary, args }, onOutput, onUnexpectedExit, guard);
 }
