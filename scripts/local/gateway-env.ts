@@ -38,7 +38,10 @@ const settingKeys: Record<GatewayPolicySetting, true> = {
   forwardCredentials: true,
 };
 
-/** The secrets, which may also be read from the file that `<VARIABLE>_FILE` names (keys stay out of shell history). */
+/**
+ * The secrets, which may also be read from the file that `<VARIABLE>_FILE` names (keys stay out
+ * of shell history); one trailing newline (`\n` or `\r\n`) of the file is not part of the value.
+ */
 const fileSettings: ReadonlySet<string> = new Set<GatewayPolicySetting>(['jwtJwks', 'jwtHmacSecret', 'apiKeys', 'tlsCertificate', 'tlsKey']);
 
 /** The variable that is read apart from these: the gateway's port. */
@@ -62,6 +65,19 @@ function knownVariables(): string[] {
   return [portVariable, ...settingVariables];
 }
 
+/** The lines of `--help` that list the variables, each with the stack config key it stands for. */
+export function variablesUsage(): string[] {
+  const rows: Array<[string, string]> = [
+    [portVariable, "the gateway's port (default 8080)"],
+    ...Object.keys(settingKeys).map((key): [string, string] => {
+      const file = fileVariable(key);
+      return [file === undefined ? gatewayVariable(key) : `${gatewayVariable(key)}, ${file}`, `stack config key ${key}`];
+    }),
+  ];
+  const width = Math.max(...rows.map(([names]) => names.length));
+  return rows.map(([names, meaning]) => `  ${names.padEnd(width)}  ${meaning}`);
+}
+
 /** The settings as environment variables; an empty variable counts as unset, as a blank config key does. */
 export function environmentSource(env: NodeJS.ProcessEnv): SettingSource {
   const fileOf = (key: string): { variable: string; path: string } | undefined => {
@@ -76,7 +92,8 @@ export function environmentSource(env: NodeJS.ProcessEnv): SettingSource {
       if (file === undefined) return env[variable];
       if (env[variable]) throw new LocalRunError(`set ${variable} or ${file.variable}, not both`);
       try {
-        return readFileSync(file.path, 'utf8');
+        // `echo "$SECRET" > file` adds a newline that is no part of the secret: one is dropped.
+        return readFileSync(file.path, 'utf8').replace(/\r?\n$/, '');
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? String(error);
         throw new LocalRunError(`${file.variable} names ${file.path}, which cannot be read (${reason})`);

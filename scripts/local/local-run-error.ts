@@ -5,3 +5,9 @@
 export class LocalRunError extends Error {
   override name = 'LocalRunError';
 }
+
+/** What to print for a failure: a LocalRunError's one line, anything else with its stack (a bug). */
+export function failureMessage(error: unknown): string {
+  if (error instanceof LocalRunError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

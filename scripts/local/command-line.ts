@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+
+/** The flags a command takes (besides `--help`), each a boolean or a string option. */
+export type Flags = Record<string, { type: 'boolean' | 'string' }>;
+
+/** What was given: `true` for a boolean flag, the text for a string option, undefined when absent. */
+export type FlagValues = Partial<Record<string, string | boolean>>;
+
+/**
+ * Parses a command's arguments. `--help` (`-h`) prints the usage on stdout and exits 0; an
+ * unknown or malformed argument prints the problem and the usage on stderr and exits 2, before
+ * the command does anything.
+ */
+export function parseCommandLine(argv: string[], flags: Flags, usage: string): FlagValues {
+  let values: FlagValues;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+    process.exit(2);
+  }
+  if (values['help'] === true) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  return values;
+}
