@@ -1,11 +1,13 @@
+import { strict as assert } from 'node:assert';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { request } from '../gateway/support/http.js';
 import { eventually } from '../support/eventually.js';
 
-const repoRoot = join(__dirname, '../..');
+export const repoRoot = join(__dirname, '../..');
 
 /** A component line `npm run local` prints: `books-1      http://127.0.0.1:40123  (pid 4242)`. */
 const componentLine = /^(gateway|books-\d+|books-react)\s+(http:\/\/127\.0\.0\.1:\d+)\s+\(pid (\d+)\)$/;
@@ -17,8 +19,15 @@ export interface PrintedComponent {
 }
 
 /**
- * `npx tsx scripts/local.ts` as a user starts it (in its own process group, as a terminal
- * would), with what it prints collected.
+ * How the command is started: `node`: `node --import tsx scripts/local.ts ARGS`, the process
+ * that runs the system (what `npm run local` execs); `npm`: `npm run local -- ARGS` as the
+ * README gives it, which builds first; `shell`: ARGS is a shell command line (pipes).
+ */
+export type Launch = 'node' | 'npm' | 'shell';
+
+/**
+ * The local run as a user starts it (in its own process group, as a terminal would), with
+ * what it prints collected.
  */
 export class LocalCommand {
   readonly stdout: string[] = [];
@@ -26,8 +35,14 @@ export class LocalCommand {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn('npx', ['tsx', 'scripts/local.ts'], {
+  constructor(env: NodeJS.ProcessEnv, args: string[] = [], launch: Launch = 'node') {
+    const [command, commandArgs] =
+      launch === 'node'
+        ? [process.execPath, ['--import', 'tsx', 'scripts/local.ts', ...args]]
+        : launch === 'npm'
+          ? ['npm', ['run', 'local', '--', ...args]]
+          : ['bash', ['-c', args.join(' ')]];
+    this.child = spawn(command, commandArgs, {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,21 +58,30 @@ export class LocalCommand {
     }));
   }
 
+  /** The process started: the system's supervisor with `node`, npm or bash otherwise. */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('not started');
+    return this.child.pid;
+  }
+
   /** The component lines, once the command says the system is up. */
   async components(timeoutMs = 60000): Promise<PrintedComponent[]> {
-    await eventually('npm run local reports the system up', async () => {
+    await this.printed(/^Open http:\/\//, timeoutMs);
+    return printedComponents(this.stdout);
+  }
+
+  /** Waits for a line on stdout matching `pattern`; returns it. */
+  async printed(pattern: RegExp, timeoutMs = 60000): Promise<string> {
+    await eventually(`npm run local prints ${pattern}`, async () => {
       if (this.child.exitCode !== null) throw new Error(`npm run local exited: ${this.stderr.join(' | ')}`);
-      return this.stdout.some((line) => line.startsWith('Open http://'));
+      return this.stdout.some((line) => pattern.test(line));
     }, timeoutMs);
-    return this.stdout.flatMap((line) => {
-      const match = componentLine.exec(line);
-      return match ? [{ name: match[1] ?? '', url: match[2] ?? '', pid: Number(match[3]) }] : [];
-    });
+    return this.stdout.find((line) => pattern.test(line)) ?? '';
   }
 
   /** A signal to the command's whole process group, as a terminal sends Ctrl-C. */
   signal(signal: NodeJS.Signals): void {
-    if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+    process.kill(-this.pid, signal);
   }
 
   /** Test clean-up: whatever happened, nothing it started may survive the test. */
@@ -72,6 +96,22 @@ export class LocalCommand {
   }
 }
 
+/** The components of the lines the run printed. */
+export function printedComponents(lines: readonly string[]): PrintedComponent[] {
+  return lines.flatMap((line) => {
+    const match = componentLine.exec(line);
+    return match ? [{ name: match[1] ?? '', url: match[2] ?? '', pid: Number(match[3]) }] : [];
+  });
+}
+
+/** The status URL and run folder of the "Open ..." line the run printed. */
+function runInfo(lines: readonly string[]): { statusUrl: string; runFolder: string } {
+  const open = lines.find((line) => line.startsWith('Open ')) ?? '';
+  const statusUrl = /Gateway health: (\S+),/.exec(open)?.[1] ?? '';
+  const accessLog = /access log: (\S+)\./.exec(open)?.[1] ?? '';
+  return { statusUrl, runFolder: dirname(dirname(dirname(accessLog))) };
+}
+
 /** Whether a process still runs; a zombie (ended, not yet reaped) has stopped. */
 export function isAlive(pid: number): boolean {
   try {
@@ -80,4 +120,20 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Asserts that a run, given the lines it printed, left nothing behind within `timeoutMs`: no component process, no port
+ * answering (each component's and the gateway's status port), no run folder.
+ */
+export async function assertNothingLeft(printed: readonly string[], timeoutMs = 10000): Promise<void> {
+  const components = printedComponents(printed);
+  assert.equal(components.length, 4, `the components were printed: ${printed.join(' | ')}`);
+  const { statusUrl, runFolder } = runInfo(printed);
+  assert.match(runFolder, /books-gateway-local-/);
+  await eventually('every component has stopped', () => components.every(({ pid }) => !isAlive(pid)), timeoutMs);
+  for (const url of [...components.map(({ url }) => url), statusUrl]) {
+    await assert.rejects(request(url), TypeError, `${url} no longer answers`);
+  }
+  await eventually('the run folder is removed', () => !existsSync(runFolder), timeoutMs);
 }
