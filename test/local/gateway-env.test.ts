@@ -75,6 +75,21 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
     );
   });
 
+  it('drops one trailing newline of a _FILE secret (echo "$SECRET" > file), and nothing else', async () => {
+    const secret = 'an HS256 secret of more than thirty-two characters';
+    const read = async (contents: string) => {
+      const file = join(folder, 'hmac-secret');
+      await writeFile(file, contents);
+      const env = { GATEWAY_JWT_HMAC_SECRET_FILE: file, GATEWAY_JWT_ALGORITHMS: 'HS256', GATEWAY_JWT_ISSUER: 'i', GATEWAY_JWT_AUDIENCE: 'a' };
+      return gatewaySettingsFromEnv(env).gatewaySecrets.hmacSecret;
+    };
+    assert.equal(await read(`${secret}\n`), secret);
+    assert.equal(await read(`${secret}\r\n`), secret);
+    assert.equal(await read(secret), secret);
+    assert.equal(await read(`${secret}\n\n`), `${secret}\n`, 'only one newline is dropped');
+    assert.equal(await read(` ${secret} \n`), ` ${secret} `, 'spaces are part of the secret');
+  });
+
   it('refuses each mistake naming the variable, as the stack config names the key', async () => {
     const notJson = join(folder, 'not-json.json');
     await writeFile(notJson, '{"keys": [');
