@@ -1,31 +1,20 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:net';
 import { request } from '../gateway/support/http.js';
-import { ensureServicesBuilt } from '../gateway/support/system.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
-import { assertNothingLeft, isAlive, LocalCommand, type PrintedComponent } from './local-command.js';
+import { assertNothingLeft, isAlive, useLocalCommands } from './local-command.js';
 
 describe('npm run local', function () {
   this.timeout(90000);
-  let command: LocalCommand | undefined;
-  let components: PrintedComponent[] = [];
+  const startCommand = useLocalCommands();
 
-  before(function () {
-    this.timeout(150000);
-    ensureServicesBuilt();
-  });
-  afterEach(async () => {
-    await command?.forceStop(components);
-    command = undefined;
-    components = [];
-  });
 
   it('prints one line per component, serves the system with the GATEWAY_* settings, and stops everything on SIGTERM', async () => {
     const port = await freePort();
     const apiKey = 'local-dev-key-0123456789abcdef';
-    command = new LocalCommand({ GATEWAY_PORT: String(port), GATEWAY_API_KEYS: JSON.stringify({ dev: apiKey }) });
-    components = await command.components();
+    const command = startCommand({ GATEWAY_PORT: String(port), GATEWAY_API_KEYS: JSON.stringify({ dev: apiKey }) });
+    const components = await command.components();
     assert.deepEqual(
       components.map(({ name }) => name),
       ['gateway', 'books-1', 'books-2', 'books-react'],
@@ -56,8 +45,8 @@ describe('npm run local', function () {
   });
 
   it('stops the rest and fails when one component dies', async () => {
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) });
-    components = await command.components();
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
+    const components = await command.components();
     const victim = components.find(({ name }) => name === 'books-2');
     assert.ok(victim);
     process.kill(victim.pid, 'SIGKILL');
@@ -68,7 +57,7 @@ describe('npm run local', function () {
   });
 
   it('refuses a bad GATEWAY_* setting with a one-line message naming the variable, starting nothing', async () => {
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()), GATEWAY_RATE_LIMIT_PER_SECOND: '0' });
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()), GATEWAY_RATE_LIMIT_PER_SECOND: '0' });
     const { code } = await command.exit;
     assert.equal(code, 1);
     assert.deepEqual(command.stderr, ['npm run local: GATEWAY_RATE_LIMIT_PER_SECOND must be a whole number of at least 1, got 0']);
@@ -76,7 +65,7 @@ describe('npm run local', function () {
   });
 
   it('--help prints the usage with every GATEWAY_* variable and starts nothing', async () => {
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) }, ['--help']);
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) }, ['--help']);
     assert.equal((await command.exit).code, 0);
     const usage = command.stdout.join('\n');
     assert.match(usage, /^Usage: npm run local/);
@@ -87,7 +76,7 @@ describe('npm run local', function () {
   });
 
   it('exits 2 with the usage on an unknown argument, starting nothing', async () => {
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) }, ['--port', '9090']);
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) }, ['--port', '9090']);
     assert.equal((await command.exit).code, 2);
     assert.match(command.stderr[0] ?? '', /^Unknown option '--port'/);
     assert.ok(command.stderr.some((line) => line.startsWith('Usage: npm run local')));
@@ -105,7 +94,7 @@ describe('npm run local', function () {
     after(() => new Promise<void>((resolve) => occupant.close(() => resolve())));
 
     it('`npm run local` exits non-zero with a one-line message naming the port before it builds anything', async () => {
-      command = new LocalCommand({ GATEWAY_PORT: String(port) }, [], 'npm');
+      const command = startCommand({ GATEWAY_PORT: String(port) }, [], 'npm');
       const { code } = await command.exit;
       assert.equal(code, 1);
       // npm's own lines (`> books-gateway@0.1.0 local`) are on stdout; a build would print its own.

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from '../gateway/support/http.js';
+import { ensureServicesBuilt } from '../gateway/support/system.js';
 import { eventually } from '../support/eventually.js';
 
 export const repoRoot = join(__dirname, '../..');
@@ -85,15 +86,35 @@ export class LocalCommand {
   }
 
   /** Test clean-up: whatever happened, nothing it started may survive the test. */
-  async forceStop(components: readonly PrintedComponent[]): Promise<void> {
+  async forceStop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.signal('SIGTERM');
       await Promise.race([this.exit, new Promise((resolve) => setTimeout(resolve, 10000))]);
     }
-    for (const pid of [this.child.pid, ...components.map(({ pid }) => pid)]) {
+    for (const pid of [this.child.pid, ...printedComponents(this.stdout).map(({ pid }) => pid)]) {
       if (pid !== undefined && isAlive(pid)) process.kill(-pid, 'SIGKILL');
     }
   }
+}
+
+/**
+ * For a describe block that runs the command: builds the services once before its tests, and
+ * after each test stops whatever the commands it started left running. Returns the way to start one.
+ */
+export function useLocalCommands(): (env: NodeJS.ProcessEnv, args?: string[], launch?: Launch) => LocalCommand {
+  const started: LocalCommand[] = [];
+  before(function () {
+    this.timeout(150000);
+    ensureServicesBuilt();
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((command) => command.forceStop()));
+  });
+  return (env, args, launch) => {
+    const command = new LocalCommand(env, args, launch);
+    started.push(command);
+    return command;
+  };
 }
 
 /** The components of the lines the run printed. */

@@ -8,30 +8,19 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../gateway/support/http.js';
-import { ensureServicesBuilt } from '../gateway/support/system.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
-import { assertNothingLeft, LocalCommand, printedComponents, type PrintedComponent } from './local-command.js';
+import { assertNothingLeft, useLocalCommands } from './local-command.js';
 
 describe('npm run local, however it ends', function () {
   this.timeout(90000);
-  let command: LocalCommand | undefined;
-  let components: PrintedComponent[] = [];
+  const startCommand = useLocalCommands();
 
-  before(function () {
-    this.timeout(150000);
-    ensureServicesBuilt();
-  });
-  afterEach(async () => {
-    await command?.forceStop(components);
-    command = undefined;
-    components = [];
-  });
 
   for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
     it(`stops everything on ${signal} to its process group`, async () => {
-      command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) });
-      components = await command.components();
+      const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
+      await command.components();
       command.signal(signal);
       assert.equal((await command.exit).code, 0);
       await assertNothingLeft(command.stdout);
@@ -41,8 +30,8 @@ describe('npm run local, however it ends', function () {
   it('stops everything when SIGTERM reaches `npm run local` itself, as a process manager sends it', async function () {
     // The README's command, build included: npm passes SIGTERM on to the process it execs.
     this.timeout(240000);
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) }, [], 'npm');
-    components = await command.components(200000);
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) }, [], 'npm');
+    await command.components(200000);
     process.kill(command.pid, 'SIGTERM');
     await command.exit;
     await assertNothingLeft(command.stdout);
@@ -53,7 +42,7 @@ describe('npm run local, however it ends', function () {
     const printed = join(tmpdir(), `local-shutdown-${process.pid}-${port}.txt`);
     const lines = () => readFile(printed, 'utf8').then((text) => text.split('\n'), () => []);
     // sed keeps the lines up to the "Open" line, then exits: the next line the run writes has no reader.
-    command = new LocalCommand(
+    const command = startCommand(
       { GATEWAY_PORT: String(port) },
       [`'${process.execPath}' --import tsx scripts/local.ts | sed -u '/^Open /q' > '${printed}'`],
       'shell',
@@ -61,8 +50,7 @@ describe('npm run local, however it ends', function () {
     try {
       await eventually('the run is up', async () => (await lines()).some((line) => line.startsWith('Open ')), 60000);
       const output = await lines();
-      components = printedComponents(output);
-      // A request makes the books API log a line, which the run passes on to its closed stdout.
+            // A request makes the books API log a line, which the run passes on to its closed stdout.
       await request(`http://127.0.0.1:${port}/books`);
       await command.exit;
       await assertNothingLeft(output);
@@ -76,8 +64,8 @@ describe('npm run local, however it ends', function () {
     const thrower = join(tmpdir(), `local-shutdown-thrower-${process.pid}.mjs`);
     await writeFile(thrower, "process.on('SIGUSR2', () => { throw new Error('injected failure'); });\n");
     try {
-      command = new LocalCommand({ GATEWAY_PORT: String(await freePort()), NODE_OPTIONS: `--import ${thrower}` });
-      components = await command.components();
+      const command = startCommand({ GATEWAY_PORT: String(await freePort()), NODE_OPTIONS: `--import ${thrower}` });
+      await command.components();
       process.kill(command.pid, 'SIGUSR2');
       assert.equal((await command.exit).code, 1);
       assert.ok(command.stderr.some((line) => line.startsWith('npm run local: Error: injected failure')), command.stderr.join('\n'));
@@ -88,8 +76,8 @@ describe('npm run local, however it ends', function () {
   });
 
   it('when SIGKILLed, its components end within 2 s and free their ports, and its folder goes', async () => {
-    command = new LocalCommand({ GATEWAY_PORT: String(await freePort()) });
-    components = await command.components();
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
+    await command.components();
     process.kill(command.pid, 'SIGKILL');
     await assertNothingLeft(command.stdout, 2000);
   });

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from '../gateway/support/http.js';
-import { ensureServicesBuilt } from '../gateway/support/system.js';
 import { testIssuer } from '../gateway/support/tokens.js';
 import { devKeyFile } from '../../scripts/local/dev-jwt-key.js';
 import { freePort } from '../../scripts/local/ports.js';
-import { LocalCommand, type PrintedComponent, repoRoot } from './local-command.js';
+import { repoRoot, useLocalCommands } from './local-command.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,21 +35,13 @@ function claimsOf(jwt: string): Record<string, unknown> {
 describe('npm run token', function () {
   this.timeout(90000);
   let folder: string;
-  let command: LocalCommand | undefined;
-  let components: PrintedComponent[] = [];
+  const startCommand = useLocalCommands();
   let port: number;
   const write = (bearer: string) =>
     request(`http://127.0.0.1:${port}/books`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
 
-  before(async function () {
-    this.timeout(150000);
-    ensureServicesBuilt();
+  before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'token-test-'));
-  });
-  afterEach(async () => {
-    await command?.forceStop(components);
-    command = undefined;
-    components = [];
   });
   after(() => rm(folder, { recursive: true, force: true }));
 
@@ -65,8 +56,8 @@ describe('npm run token', function () {
       GATEWAY_JWT_ISSUER: 'https://issuer.local',
       GATEWAY_JWT_AUDIENCE: 'books-gateway',
     };
-    command = new LocalCommand(env);
-    components = await command.components();
+    const command = startCommand(env);
+    await command.components();
 
     const made = await token(env, ['--sub', 'alice', '--ttl', '5m']);
     assert.equal(made.code, 0, made.stderr);
@@ -89,8 +80,8 @@ describe('npm run token', function () {
 
   it('signs with the development key that npm run local -- --dev-jwt loads, kept private', async () => {
     port = await freePort();
-    command = new LocalCommand({ GATEWAY_PORT: String(port) }, ['--dev-jwt']);
-    components = await command.components();
+    const command = startCommand({ GATEWAY_PORT: String(port) }, ['--dev-jwt']);
+    await command.components();
     assert.ok(command.stdout.some((line) => line.startsWith('Gateway settings: JWT RS256/ES256 (issuer books-gateway-local, audience books-gateway)')), command.stdout.join('\n'));
     assert.equal(statSync(devKeyFile).mode & 0o777, 0o600);
 
