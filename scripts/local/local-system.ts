@@ -137,8 +137,10 @@ interface Listeners {
 
 /**
  * Starts the books API processes, the books-react page and the real nginx gateway on 127.0.0.1,
- * the gateway rendered by `renderGateway` with static upstreams. Resolves once every component
- * listens; on any failure stops what it started and rejects with a LocalRunError.
+ * the gateway rendered by `renderGateway` with static upstreams, all in a private run folder.
+ * Resolves once every component listens; on any failure stops what it started and rejects with
+ * a LocalRunError. A watchdog started first ends the components if this process dies without
+ * stopping them (SIGKILL).
  */
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const nginxBinary = locateNginx(options.nginxBinary);
