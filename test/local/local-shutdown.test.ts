@@ -4,13 +4,28 @@
  * left.
  */
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../gateway/support/http.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
-import { assertNothingLeft, useLocalCommands } from './local-command.js';
+import { assertNothingLeft, repoRoot, useLocalCommands } from './local-command.js';
+
+/** The processes running this checkout's compilers (`node_modules/.bin/tsc`, `vite`). */
+function buildProcesses(): string[] {
+  const tools = join(repoRoot, 'node_modules');
+  return readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    try {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      return commandLine.includes(tools) && /\b(tsc|vite)\b/.test(commandLine) ? [`${pid} ${commandLine}`] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 describe('npm run local, however it ends', function () {
   this.timeout(90000);
@@ -35,6 +50,17 @@ describe('npm run local, however it ends', function () {
     process.kill(command.pid, 'SIGTERM');
     await command.exit;
     await assertNothingLeft(command.stdout);
+  });
+
+  it('stops the build when SIGTERM reaches `npm run local` while it builds', async function () {
+    this.timeout(120000);
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) }, [], 'npm');
+    // The build's output goes to stderr; npm announces each workspace's build script there.
+    await eventually('the build has started', () => command.stderr.some((line) => /^> books(-react)?@[\d.]+ build$/.test(line)), 60000);
+    process.kill(command.pid, 'SIGTERM');
+    await command.exit;
+    await eventually('no compiler of this checkout runs any more', () => buildProcesses().length === 0, 5000);
+    assert.ok(!command.stdout.some((line) => line.startsWith('Open ')), 'the system was not started');
   });
 
   it('stops everything when the command reading its output exits (EPIPE on stdout)', async () => {
