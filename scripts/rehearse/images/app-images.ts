@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { contentTag, imageSource } from '../../../components/images.js';
-import type { ImageName } from '../../../stacks/target.js';
+import { contentTag, imageSource, type ImageName } from '../../../components/images.js';
 import { repoRoot } from './base-images.js';
 import { imageExists, outputTail, runDocker } from './docker-cli.js';
 

@@ -1,6 +1,5 @@
-import { contentTag, imageNames, localRepositoryPrefix } from '../../../components/images.js';
-import { metricsExporter } from '../../../components/metricsExporter.js';
-import type { ImageName } from '../../../stacks/target.js';
+import { contentTag, imageNames, localRepositoryPrefix, type ImageName } from '../../../components/images.js';
+import { metricsExporter } from '../../../components/metrics-exporter.js';
 import { appImage, type BaseImageArgs } from './app-images.js';
 import { repoRoot } from './base-images.js';
 import { ensureEngine, imageExists, runDocker } from './docker-cli.js';
