@@ -35,6 +35,10 @@ export const standInLabel = 'books-gateway.rehearse.stand-in-recipe';
 const mmdebstrapArgs = [
   '--variant=essential',
   '--aptopt=Acquire::Check-Valid-Until "false"',
+  // Like the official alpine images: no documentation, manual pages or translations.
+  '--dpkgopt=path-exclude=/usr/share/doc/*',
+  '--dpkgopt=path-exclude=/usr/share/man/*',
+  '--dpkgopt=path-exclude=/usr/share/locale/*',
   '--include=nginx,libnginx-mod-http-js,prometheus-nginx-exporter,ca-certificates,libstdc++6',
   'sid',
 ];
@@ -125,16 +129,21 @@ async function buildStandIns(log: (line: string) => void): Promise<StandInImages
   }
   const started = Date.now();
   const rootfs = `${repository}/debian-sid-rootfs:${hash}`;
-  if (!(await imageExists(rootfs))) await makeRootfs(rootfs, hash, log);
-  const context = await standInContext(missing.includes('node'));
+  // Node.js and npm download while mmdebstrap runs; the stand-ins then build side by side.
+  const [context] = await Promise.all([
+    standInContext(missing.includes('node')),
+    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, log))),
+  ]);
   try {
-    for (const name of missing) {
-      log(`stand-ins: building ${images[name]}`);
-      const args = ['build', '--progress=plain', '-f', path.join(context, dockerfiles[name])];
-      args.push('--build-arg', `ROOTFS=${rootfs}`, '--label', `${standInLabel}=${hash}`, '-t', images[name], context);
-      const run = await runDocker(args);
-      if (run.code !== 0) throw new Error(`Building the stand-in ${images[name]} failed\n${outputTail(run.stderr)}`);
-    }
+    await Promise.all(
+      missing.map(async (name) => {
+        log(`stand-ins: building ${images[name]}`);
+        const args = ['build', '--progress=plain', '-f', path.join(context, dockerfiles[name])];
+        args.push('--build-arg', `ROOTFS=${rootfs}`, '--label', `${standInLabel}=${hash}`, '-t', images[name], context);
+        const run = await runDocker(args);
+        if (run.code !== 0) throw new Error(`Building the stand-in ${images[name]} failed\n${outputTail(run.stderr)}`);
+      }),
+    );
   } finally {
     fs.rmSync(context, { recursive: true, force: true });
   }
