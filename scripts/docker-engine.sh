@@ -19,10 +19,14 @@ command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 if [ ${#missing[@]} -eq 0 ] && engine_answers; then exit 0; fi
 
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "The Docker engine does not answer (${docker_cli} info). Run, as root:" >&2
+  [ ${#missing[@]} -eq 0 ] || echo "Missing system packages: ${missing[*]}." >&2
+  engine_answers || echo "The Docker engine does not answer (${docker_cli} info)." >&2
+  echo "Run, as root:" >&2
   [ ${#missing[@]} -eq 0 ] || echo "  sudo sh -c 'apt-get update && apt-get install -y ${missing[*]}'" >&2
-  echo "  sudo sh -c 'nohup dockerd >${log_file} 2>&1 &'" >&2
-  echo "  and give yourself the engine's socket: sudo usermod -aG docker \"\$USER\" (then log in again)" >&2
+  if ! engine_answers; then
+    pgrep -x dockerd >/dev/null 2>&1 || echo "  sudo sh -c 'nohup dockerd >>${log_file} 2>&1 &'" >&2
+    echo "  sudo usermod -aG docker \"\$USER\"   # the engine's socket is the docker group's; log in again after" >&2
+  fi
   exit 1
 fi
 
