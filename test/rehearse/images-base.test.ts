@@ -38,6 +38,7 @@ describe('base images', () => {
     for (const [name, pin] of Object.entries(pins)) {
       assert.match(pin.reference, /^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${name}: name:tag@sha256:<digest>`);
       assert.ok(pin.platforms.length > 0 && pin.platforms.every((platform) => /^linux\/[a-z0-9]+(\/v\d)?$/.test(platform)), `${name}: os/arch[/variant] platforms`);
+      assert.ok(!pin.platforms.includes('linux/arm64/v8'), `${name}: platforms in Docker's normalized form (linux/arm64)`);
       assert.ok(pin.platforms.includes('linux/amd64'), `${name}: offers linux/amd64`);
       assert.match(pin.platformsSource, /commit [0-9a-f]{40}/, `${name}: cites the commit its platforms come from`);
       assert.match(pin.recorded, /^\d{4}-\d{2}-\d{2}$/);
