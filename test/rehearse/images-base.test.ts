@@ -42,6 +42,7 @@ describe('base images', () => {
       assert.ok(pin.platforms.includes('linux/amd64'), `${name}: offers linux/amd64`);
       assert.match(pin.platformsSource, /commit [0-9a-f]{40}/, `${name}: cites the commit its platforms come from`);
       assert.match(pin.recorded, /^\d{4}-\d{2}-\d{2}$/);
+      for (const file of pin.usedBy) assert.ok(fs.existsSync(path.join(repoRoot, file)), `${name}: used by ${file}, which exists`);
     }
   });
 
