@@ -53,7 +53,11 @@ export async function prepareImages(podImages: readonly string[], options: Prepa
   if (references.includes(metricsExporter.image)) {
     local.set(metricsExporter.image, standIns ? standIns.exporter : await officialExporter(metricsExporter.image));
   }
-  const built = await Promise.all([...builtNames].map(async ([reference, name]) => [reference, await appImage(name, baseArgs, log)] as const));
-  for (const [reference, image] of built) local.set(reference, image);
+  // Every build runs to its end before a failure is thrown: no build goes on behind the caller.
+  const builds = await Promise.allSettled([...builtNames].map(async ([reference, name]) => [reference, await appImage(name, baseArgs, log)] as const));
+  for (const build of builds) {
+    if (build.status === 'rejected') throw build.reason;
+    local.set(...build.value);
+  }
   return local;
 }
