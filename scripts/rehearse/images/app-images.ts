@@ -12,7 +12,7 @@ import { imageExists, outputTail, runDocker } from './docker-cli.js';
  */
 
 const repository = 'books-gateway-rehearse';
-export const builtFromLabel = 'books-gateway.rehearse.built-from';
+const builtFromLabel = 'books-gateway.rehearse.built-from';
 
 /** The Dockerfiles' base-image build arguments; none builds on the pinned official images. */
 export type BaseImageArgs = Partial<Record<'NODE_IMAGE' | 'NGINX_IMAGE', string>>;

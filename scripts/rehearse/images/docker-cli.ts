@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
  * (`DOCKER_BUILDKIT=1`). The 28.x client that may come first on PATH has no buildx plugin and
  * refuses BuildKit builds, so it is never looked up on PATH.
  */
-export const dockerCli = '/usr/bin/docker';
+const dockerCli = '/usr/bin/docker';
 
 export interface DockerRun {
   code: number;
@@ -14,8 +14,8 @@ export interface DockerRun {
   stderr: string;
 }
 
-/** Runs the Docker client to its end; `onLine` sees each line it writes to stderr as it comes. */
-export function runDocker(args: readonly string[], onLine?: (line: string) => void): Promise<DockerRun> {
+/** Runs the Docker client to its end. */
+export function runDocker(args: readonly string[]): Promise<DockerRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(dockerCli, args, {
       env: { ...process.env, DOCKER_BUILDKIT: '1', BUILDKIT_PROGRESS: 'plain' },
@@ -23,20 +23,10 @@ export function runDocker(args: readonly string[], onLine?: (line: string) => vo
     });
     let stdout = '';
     let stderr = '';
-    let partial = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      if (!onLine) return;
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error) => reject(new Error(`${dockerCli} could not be started (${error.message}): run bash scripts/docker-engine.sh`)));
-    child.on('close', (code) => {
-      if (onLine && partial) onLine(partial);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 

@@ -29,7 +29,7 @@ export interface StandInImages {
 
 const recipeDir = path.join(__dirname, 'stand-ins');
 const repository = 'books-gateway-stand-in';
-export const standInLabel = 'books-gateway.rehearse.stand-in-recipe';
+const standInLabel = 'books-gateway.rehearse.stand-in-recipe';
 
 /** sid: nginx 1.27.3 or newer (`server ... resolve`) with njs; its Release file is past Valid-Until. */
 const mmdebstrapArgs = [
