@@ -44,7 +44,7 @@ const pageSiteConf = join(repoRoot, 'apps/books-react/nginx/site.conf');
 async function bundlePathOfPage(): Promise<string> {
   const html = await readFile(join(pageDist, 'index.html'), 'utf8');
   const match = /src="(\/assets\/[^"]+\.js)"/.exec(html);
-  if (!match?.[1]) throw new Error('apps/books-react/dist/index.html names no /assets/*.js bundle: npm run build -w apps/books-react');
+  if (!match?.[1]) throw new Error('apps/books-react/dist/index.html names no /assets/*.js bundle: npm run build --prefix apps/books-react');
   return match[1];
 }
 

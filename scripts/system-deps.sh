@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
 # present; with --tests also what the tests drive for real (chromium for the page, the
-# Prometheus nginx exporter for the metrics); with --bench the load generator (wrk). Installs them when it can (root with apt-get);
-# otherwise stops with the exact command to run, so nobody guesses.
+# Prometheus nginx exporter for the metrics) and a Docker engine with mmdebstrap (the images and
+# their stand-in base images, scripts/docker-engine.sh); with --docker only that engine; with
+# --bench the load generator (wrk). Installs them when it can (root with apt-get); otherwise stops
+# with the exact command to run, so nobody guesses.
 set -euo pipefail
+
+if [ "${1:-}" = "--docker" ]; then
+  exec bash "$(dirname "$0")/docker-engine.sh"
+fi
 
 missing=()
 # /usr/sbin is often missing from a normal user's PATH.
@@ -16,15 +22,20 @@ fi
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-install_cmd="apt-get update && apt-get install -y ${missing[*]}"
-if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing ${missing[*]} with apt-get ..." >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-else
-  echo "Missing system packages: ${missing[*]}. Install them with:" >&2
-  echo "  sudo sh -c '$install_cmd'" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  install_cmd="apt-get update && apt-get install -y ${missing[*]}"
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get ..." >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    echo "Missing system packages: ${missing[*]}. Install them with:" >&2
+    echo "  sudo sh -c '$install_cmd'" >&2
+    exit 1
+  fi
+fi
+
+if [ "${1:-}" = "--tests" ]; then
+  bash "$(dirname "$0")/docker-engine.sh"
 fi

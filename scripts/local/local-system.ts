@@ -119,8 +119,8 @@ const paths = {
 /** Fails early, with the command that fixes it, when a build the local run needs is missing. */
 function ensureBuilt(): void {
   const needs: Array<[file: string, fix: string]> = [
-    [paths.booksEntry, 'npm run build -w apps/books'],
-    [join(paths.booksReactDist, 'index.html'), 'npm run build -w apps/books-react'],
+    [paths.booksEntry, 'npm run build --prefix apps/books'],
+    [join(paths.booksReactDist, 'index.html'), 'npm run build --prefix apps/books-react'],
     [paths.booksReactSiteConf, 'restore it from git'],
   ];
   for (const [file, fix] of needs) {

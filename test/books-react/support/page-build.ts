@@ -19,7 +19,7 @@ export function builtPage(): Promise<string> {
     process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
     // nginx workers run as an unprivileged user when the tests run as root.
     chmodSync(outDir, 0o755);
-    const args = ['run', 'build', '-w', 'apps/books-react', '--', '--outDir', outDir, '--emptyOutDir'];
+    const args = ['run', 'build', '--prefix', 'apps/books-react', '--', '--outDir', outDir, '--emptyOutDir'];
     await promisify(execFile)('npm', args, { cwd: REPO_ROOT, timeout: 120_000 });
     return outDir;
   })();

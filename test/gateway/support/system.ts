@@ -10,13 +10,13 @@ const repoRoot = join(__dirname, '../../..');
  * builds them first.
  */
 export function ensureServicesBuilt(): void {
-  const builds: Array<[output: string, workspace: string]> = [
+  const builds: Array<[output: string, app: string]> = [
     ['apps/books/dist/server.js', 'apps/books'],
     ['apps/books-react/dist/index.html', 'apps/books-react'],
   ];
-  for (const [output, workspace] of builds) {
+  for (const [output, app] of builds) {
     if (!existsSync(join(repoRoot, output))) {
-      execFileSync('npm', ['run', 'build', '-w', workspace], { cwd: repoRoot, stdio: 'ignore', timeout: 120000 });
+      execFileSync('npm', ['run', 'build', '--prefix', app], { cwd: repoRoot, stdio: 'ignore', timeout: 120000 });
     }
   }
 }
