@@ -66,7 +66,7 @@ export async function copyBuiltPage(source: string, target: string, timeoutMs = 
     const indexHtml = await readFile(join(target, 'index.html'), 'utf8').catch(() => undefined);
     if (indexHtml !== undefined && localReferences(indexHtml).every((path) => existsSync(join(target, path)))) return;
     if (Date.now() > deadline) {
-      throw new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build -w apps/books-react`);
+      throw new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`);
     }
     await sleep(500);
   }

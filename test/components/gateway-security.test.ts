@@ -128,8 +128,8 @@ describe('gateway security, limits and metrics', () => {
       assert.equal(secured.outputs.gatewayUrl, 'https://localhost');
     });
 
-    it('registers only objects the Kubernetes API accepts', () => {
-      for (const object of secured.kubernetesObjects()) validateKubernetesObject(object);
+    it('registers only objects the Kubernetes API accepts', async () => {
+      for (const object of secured.kubernetesObjects()) await validateKubernetesObject(object);
     });
   });
 

@@ -16,11 +16,11 @@ describe('Kubernetes schemas', () => {
     ]);
   });
 
-  it('accepts every object the program registers', () => {
+  it('accepts every object the program registers', async () => {
     for (const [name, run] of runs) {
       const objects = run.kubernetesObjects();
       assert.ok(objects.length >= 14, `${name} registered ${objects.length} objects`);
-      for (const object of objects) validateKubernetesObject(object);
+      for (const object of objects) await validateKubernetesObject(object);
     }
   });
 
@@ -30,7 +30,7 @@ describe('Kubernetes schemas', () => {
     assert.ok(kinds.has('kubernetes:policy/v1:PodDisruptionBudget gateway'));
   });
 
-  it('rejects a broken object: the validation can fail', () => {
+  it('rejects a broken object: the validation can fail', async () => {
     const [, run] = runs[0];
     const books = run.named('kubernetes:apps/v1:Deployment', 'books');
     const broken = (change: (inputs: typeof books.inputs) => void) => {
@@ -38,11 +38,11 @@ describe('Kubernetes schemas', () => {
       change(inputs);
       return { ...books, inputs };
     };
-    assert.throws(() => validateKubernetesObject(broken((d) => (d.spec.replicas = 'two'))), /books is not a valid/);
-    assert.throws(() => validateKubernetesObject(broken((d) => delete d.spec.template.spec.containers[0].name)), /name/);
-    assert.throws(() => validateKubernetesObject(broken((d) => (d.spec.strategy.type = 'BlueGreen'))), /Deployment books/);
-    assert.throws(
-      () => validateKubernetesObject({ type: 'kubernetes:batch/v1:CronJob', name: 'nightly', inputs: {} }),
+    await assert.rejects(validateKubernetesObject(broken((d) => (d.spec.replicas = 'two'))), /books is not a valid/);
+    await assert.rejects(validateKubernetesObject(broken((d) => delete d.spec.template.spec.containers[0].name)), /name/);
+    await assert.rejects(validateKubernetesObject(broken((d) => (d.spec.strategy.type = 'BlueGreen'))), /Deployment books/);
+    await assert.rejects(
+      validateKubernetesObject({ type: 'kubernetes:batch/v1:CronJob', name: 'nightly', inputs: {} }),
       /no Kubernetes schema registered for kubernetes:batch\/v1:CronJob/,
     );
   });

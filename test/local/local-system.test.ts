@@ -88,7 +88,7 @@ describe('the local system', () => {
       const page = await request(`${gateway.url}/`);
       const bundle = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)?.[1];
       assert.ok(bundle, page.body);
-      const build = spawn('npm', ['run', 'build', '-w', 'apps/books-react'], { cwd: repoRoot, stdio: 'ignore' });
+      const build = spawn('npm', ['run', 'build', '--prefix', 'apps/books-react'], { cwd: repoRoot, stdio: 'ignore' });
       const built = once(build, 'close');
       let finished = false;
       void built.then(() => (finished = true));

@@ -4,10 +4,6 @@
  * fails a test instead of a `pulumi up`. Unknown fields pass these schemas; the program's object
  * literals are typed with the Kubernetes SDK's input types so that tsc rejects a misspelt field.
  */
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import * as pulumi from '@pulumi/pulumi';
 import type { PropertyBag, RegisteredResource } from './program-harness.js';
 
@@ -15,16 +11,33 @@ interface Validatable {
   validate(): void;
 }
 
-/** The schema model per Pulumi type token; a kind the program starts using must be added here. */
-const models: Record<string, new (data: PropertyBag) => Validatable> = {
-  'kubernetes:core/v1:Namespace': Namespace,
-  'kubernetes:core/v1:ConfigMap': ConfigMap,
-  'kubernetes:core/v1:Secret': Secret,
-  'kubernetes:core/v1:Service': Service,
-  'kubernetes:apps/v1:Deployment': Deployment,
-  'kubernetes:policy/v1:PodDisruptionBudget': PodDisruptionBudget,
-  'kubernetes:networking.k8s.io/v1:NetworkPolicy': NetworkPolicy,
-};
+type Models = Record<string, new (data: PropertyBag) => Validatable>;
+let models: Promise<Models> | undefined;
+
+/**
+ * The schema model per Pulumi type token; a kind the program starts using must be added here.
+ * kubernetes-models is an ES module only, so it is loaded with import() (once).
+ */
+function loadModels(): Promise<Models> {
+  models ??= (async () => {
+    const [apps, networking, policy, core] = await Promise.all([
+      import('kubernetes-models/apps/v1'),
+      import('kubernetes-models/networking.k8s.io/v1'),
+      import('kubernetes-models/policy/v1'),
+      import('kubernetes-models/v1'),
+    ]);
+    return {
+      'kubernetes:core/v1:Namespace': core.Namespace,
+      'kubernetes:core/v1:ConfigMap': core.ConfigMap,
+      'kubernetes:core/v1:Secret': core.Secret,
+      'kubernetes:core/v1:Service': core.Service,
+      'kubernetes:apps/v1:Deployment': apps.Deployment,
+      'kubernetes:policy/v1:PodDisruptionBudget': policy.PodDisruptionBudget,
+      'kubernetes:networking.k8s.io/v1:NetworkPolicy': networking.NetworkPolicy,
+    };
+  })();
+  return models;
+}
 
 /** The object as the cluster will receive it: the engine's secret markers replaced by their values. */
 function revealSecrets(value: unknown): unknown {
@@ -36,8 +49,8 @@ function revealSecrets(value: unknown): unknown {
 }
 
 /** Throws, naming the object and the schema's complaint, unless it is a valid Kubernetes object. */
-export function validateKubernetesObject(resource: Pick<RegisteredResource, 'type' | 'name' | 'inputs'>): void {
-  const Model = models[resource.type];
+export async function validateKubernetesObject(resource: Pick<RegisteredResource, 'type' | 'name' | 'inputs'>): Promise<void> {
+  const Model = (await loadModels())[resource.type];
   if (Model === undefined) throw new Error(`no Kubernetes schema registered for ${resource.type} (${resource.name})`);
   try {
     new Model(revealSecrets(resource.inputs) as PropertyBag).validate();
