@@ -92,9 +92,11 @@ describe('gateway configuration renderer', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
     assert.deepEqual(JSON.parse(cmd ?? 'null'), gatewayImageCommand);
     assert.match(dockerfile, new RegExp(`^EXPOSE ${gatewayPorts.public} ${gatewayPorts.status}$`, 'm'));
-    // An exact tag of the unprivileged alpine image, new enough for `server ... resolve`.
-    const tag = /^FROM nginxinc\/nginx-unprivileged:(\d+)\.(\d+)\.(\d+)-alpine[\d.]*(@sha256:[0-9a-f]{64})?$/m.exec(dockerfile);
-    assert.ok(tag, 'FROM must pin an exact nginxinc/nginx-unprivileged alpine tag');
+    // The base image is a build argument (a rehearsal passes a stand-in); its default is an
+    // exact tag of the unprivileged alpine image, pinned by digest, new enough for `server ... resolve`.
+    assert.match(dockerfile, /^FROM \$\{NGINX_IMAGE\}$/m);
+    const tag = /^ARG NGINX_IMAGE=nginxinc\/nginx-unprivileged:(\d+)\.(\d+)\.(\d+)-alpine[\d.]*@sha256:[0-9a-f]{64}$/m.exec(dockerfile);
+    assert.ok(tag, 'NGINX_IMAGE must default to an exact nginxinc/nginx-unprivileged alpine tag, pinned by digest');
     const [major, minor, patch] = tag.slice(1).map(Number);
     assert.ok(
       (major ?? 0) * 1e6 + (minor ?? 0) * 1e3 + (patch ?? 0) >= 1_027_003,
