@@ -25,7 +25,7 @@ export function contentTag(sourceRoot: string, image: ImageName): string {
 export interface ImageBuildOptions {
   sourceRoot: string;
   /** Undefined builds for the building machine. */
-  platform?: Target['platform'];
+  platforms?: Target['platforms'];
   /** Undefined loads the image into the local Docker instead of pushing it. */
   registry?: ImageRegistry;
   /** The content tag (contentTag). */
@@ -48,7 +48,9 @@ export function imageBuildArgs(image: ImageName, options: ImageBuildOptions): do
   return {
     context: { location: context },
     dockerfile: { location: dockerfile },
-    platforms: options.platform ? [options.platform] : undefined,
+    // The SDK's Platform enum lists no variants (`linux/arm/v7`), but the provider parses each
+    // value with buildx's own platform parser, which takes them.
+    platforms: options.platforms?.map((platform) => platform as dockerBuild.Platform),
     tags: [imageTag(image, options)],
     push: options.registry !== undefined,
     load: options.registry === undefined,

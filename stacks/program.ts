@@ -16,7 +16,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
 
   const stack = new GatewayStack('books-gateway', {
     provider: target.provider,
-    platform: target.platform,
+    platforms: target.platforms,
     registry: target.registry,
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     ...gatewayConfig,

@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
+import { readImagePlatforms } from '../shared/image-platforms-config.js';
 import { kubeconfigServers } from '../shared/kubeconfig-servers.js';
 import { parseImageRegistry } from '../shared/registry-address.js';
 import type { ImageName } from '../../components/images.js';
@@ -8,7 +9,7 @@ import type { ImageRegistry, RegistryCredentials, Target } from '../../component
 
 /**
  * A K3s cluster (a Raspberry Pi cluster): reached with the kubeconfig stored as a secret in the
- * stack, images built for linux/arm64 and pushed to `imageRegistry`, from which the nodes pull,
+ * stack, images built for `imagePlatform` (default linux/arm64, 64-bit Raspberry Pi OS) and pushed to `imageRegistry`, from which the nodes pull,
  * with an image pull Secret when the registry needs credentials. K3s's ServiceLB serves the
  * gateway's LoadBalancer Service on the nodes' addresses.
  */
@@ -16,9 +17,10 @@ export function createK3sTarget(): Target {
   const config = new pulumi.Config();
   const kubeconfig = requiredString(config, 'kubeconfig', "the K3s cluster's kubeconfig", '"$(cat k3s.yaml)"', true);
   const context = optionalString(config, 'kubeContext');
+  const platforms = readImagePlatforms(config, 'linux/arm64');
   const registryAddress = parseImageRegistry(
     fullKey(config, 'imageRegistry'),
-    requiredString(config, 'imageRegistry', 'where the arm64 images are pushed', 'ghcr.io/acme'),
+    requiredString(config, 'imageRegistry', 'where the images are pushed, for the nodes to pull', 'ghcr.io/acme'),
   );
   const credentials = readCredentials(config, registryAddress.host);
 
@@ -39,7 +41,7 @@ export function createK3sTarget(): Target {
 
   return {
     provider,
-    platform: 'linux/arm64',
+    platforms,
     registry,
     outputs: { imageRegistry: registryAddress.repositoryPrefix },
   };

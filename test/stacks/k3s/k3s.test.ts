@@ -33,6 +33,18 @@ describe('k3s target', () => {
     }
   });
 
+  it('builds for another imagePlatform, or for several as one multi-platform image that is pushed', async () => {
+    const amd64 = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/amd64' } });
+    const mixed = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64' } });
+    for (const name of imageNames) {
+      assert.deepEqual(amd64.named(imageType, name).inputs.platforms, ['linux/amd64'], name);
+      const { inputs } = mixed.named(imageType, name);
+      assert.deepEqual(inputs.platforms, ['linux/arm64', 'linux/arm/v7'], name);
+      assert.deepEqual([inputs.push, inputs.load], [true, false], name);
+      assert.equal(mixed.outputs.images[name], `${inputs.tags[0]}@${mockDigest}`, 'one image (an index) per name, by digest');
+    }
+  });
+
   it('deploys the pushed images by digest', () => {
     for (const name of imageNames) {
       const tag = run.named(imageType, name).inputs.tags[0];
