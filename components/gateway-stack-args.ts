@@ -26,15 +26,13 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
   /** Pods of the nginx gateway, at least 1. Default 1. */
   gatewayReplicas?: number;
   /**
-   * Port of the gateway's LoadBalancer Service, the system's only public port. Default 80.
-   * K3s's bundled Traefik also binds port 80 on every node, so a K3s stack either picks another
-   * port here (e.g. 8080) or runs K3s with `--disable traefik`.
+   * Port of the gateway's LoadBalancer Service, the system's only public port. Default 80 (the
+   * k3s target passes 8080: K3s's bundled Traefik binds 80 on every node).
    */
   gatewayServicePort?: number;
   /**
    * Port of the gateway's LoadBalancer Service when it serves HTTPS (`tlsCertificate` set): the
-   * Service then offers this port instead of `gatewayServicePort`. Default 443 (K3s's Traefik
-   * binds it too).
+   * Service then offers this port instead of `gatewayServicePort`. Default 443 (k3s: 8443).
    */
   gatewayTlsServicePort?: number;
   /**

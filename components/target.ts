@@ -57,4 +57,10 @@ export interface Target {
    * Default: none, the cluster's default load balancer.
    */
   gatewayServiceAnnotations?: Record<string, string>;
+  /**
+   * The gateway Service's ports where the stack chooses none: plain HTTP, and HTTPS with TLS.
+   * Default 80 and 443; a cluster whose nodes already bind those (K3s's bundled Traefik, through
+   * ServiceLB) gives others, so that a stock install works with the stack's defaults.
+   */
+  gatewayServicePorts?: { http: number; https: number };
 }

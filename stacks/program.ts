@@ -20,6 +20,8 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     registry: target.registry,
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     ...gatewayConfig,
+    gatewayServicePort: gatewayConfig.gatewayServicePort ?? target.gatewayServicePorts?.http,
+    gatewayTlsServicePort: gatewayConfig.gatewayTlsServicePort ?? target.gatewayServicePorts?.https,
   });
 
   return {

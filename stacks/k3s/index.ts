@@ -43,6 +43,9 @@ export function createK3sTarget(): Target {
     provider,
     platforms,
     registry,
+    // K3s's bundled Traefik holds 80 and 443 on every node through ServiceLB, where a second
+    // LoadBalancer on the same port would never get an address.
+    gatewayServicePorts: { http: 8080, https: 8443 },
     outputs: { imageRegistry: registryAddress.repositoryPrefix },
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { gatewayTestKeys } from '../../support/gateway-keys.js';
 import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
 import { imageNames, k3s, k3sKubeconfig } from '../../support/scenarios.js';
 
@@ -68,9 +69,23 @@ describe('k3s target', () => {
     }
   });
 
-  it('publishes the gateway on the configured Service port, clear of Traefik on 80', () => {
+  it("publishes the gateway on 8080 by default, clear of Traefik's 80 on a stock K3s", () => {
     assert.equal(run.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports[0].port, 8080);
     assert.equal(run.outputs.gatewayUrl, 'http://192.168.1.21:8080');
+  });
+
+  it("serves HTTPS on 8443 by default, clear of Traefik's 443, and on the ports the stack chooses", async () => {
+    const keys = gatewayTestKeys();
+    const tls = { tlsCertificate: keys.tlsCertificate, tlsKey: keys.tlsKey };
+    const secretKeys = [...(k3s.secretKeys ?? []), 'tlsCertificate', 'tlsKey'];
+    const https = await runProgram({ ...k3s, config: { ...k3s.config, ...tls }, secretKeys });
+    assert.deepEqual(https.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports[0].port, 8443);
+    assert.equal(https.outputs.gatewayUrl, 'https://192.168.1.21:8443');
+    // Traefik disabled (`--disable traefik`): the operator takes the usual ports back.
+    const chosen = await runProgram({ ...k3s, config: { ...k3s.config, ...tls, gatewayTlsServicePort: '443' }, secretKeys });
+    assert.equal(chosen.outputs.gatewayUrl, 'https://192.168.1.21');
+    const plain = await runProgram({ ...k3s, config: { ...k3s.config, gatewayServicePort: '80' } });
+    assert.equal(plain.outputs.gatewayUrl, 'http://192.168.1.21');
   });
 
   it('outputs the namespace, the image refs and the registry, and keeps the kubeconfig out of them', () => {
