@@ -30,6 +30,9 @@ export function createK3sTarget(): Target {
     // Same API server, same cluster: rotating the kubeconfig's credentials must update the
     // provider, not replace every object deployed through it.
     clusterIdentifier: ['k3s', ...kubeconfigServers(kubeconfig), ...(context ? [context] : [])].join('|'),
+    // A reinstalled or unreachable cluster: `up` and `destroy` drop its objects from the state
+    // instead of failing until the state is edited by hand.
+    deleteUnreachable: true,
   });
 
   const registry: ImageRegistry = {

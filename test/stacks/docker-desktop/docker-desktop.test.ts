@@ -20,6 +20,11 @@ describe('docker-desktop target', () => {
     assert.equal(provider.clusterIdentifier, 'docker-desktop/docker-desktop');
   });
 
+  it('drops the objects of a reset cluster from the state, so that up and destroy still work', () => {
+    const provider = run.named('pulumi:providers:kubernetes', 'docker-desktop').inputs;
+    assert.equal(String(provider.deleteUnreachable), 'true');
+  });
+
   it('builds the three images from this repository for the local platform and loads them, never pushing', () => {
     assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
     for (const name of imageNames) {

@@ -18,6 +18,8 @@ describe('k3s target', () => {
     assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), k3sKubeconfig.trim());
     assert.equal(provider.context, undefined);
     assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443');
+    // A reinstalled cluster: up and destroy drop its objects from the state instead of failing.
+    assert.equal(String(provider.deleteUnreachable), 'true');
   });
 
   it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {
