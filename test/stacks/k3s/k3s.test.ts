@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { gatewayTestKeys } from '../../support/gateway-keys.js';
 import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
 import { imageNames, k3s, k3sKubeconfig } from '../../support/scenarios.js';
+import { assertRegistryBuildCache } from '../shared/cloud-assertions.js';
 
 const imageType = 'docker-build:index:Image';
 const secretType = 'kubernetes:core/v1:Secret';
@@ -30,6 +31,7 @@ describe('k3s target', () => {
       assert.equal(inputs.load, false, name);
       assert.deepEqual(inputs.platforms, ['linux/arm64'], name);
       assert.match(inputs.tags[0], new RegExp(`^ghcr\\.io/acme/${name}:[0-9a-f]{16}$`));
+      assertRegistryBuildCache(inputs, `ghcr.io/acme/${name}`);
       assert.deepEqual(secretValue(inputs.registries, `${name}'s push credentials`), [
         { address: 'ghcr.io', username: 'acme-bot', password: 'ghp_registrytoken' },
       ]);

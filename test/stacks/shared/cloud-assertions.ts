@@ -70,9 +70,21 @@ export function assertImagesPushedTo(run: ProgramRun, expected: PushExpectation)
     // A secret as a whole, because the password inside it is one.
     assert.deepEqual(secretValue(inputs.registries, `${image}'s push credentials`), [expected.credentials]);
     assert.ok(run.outputs.images[image].startsWith(`${repository}:`), `${image} is deployed as ${run.outputs.images[image]}`);
+    assertRegistryBuildCache(inputs, repository);
   }
   // The nodes pull by their cloud identity: no image pull Secret with the push credentials.
   assert.deepEqual(run.ofType('kubernetes:core/v1:Secret'), []);
+}
+
+/**
+ * A pushed image builds on up only (not on preview), and keeps every stage's layer cache in its
+ * own repository under the `buildcache` tag, as an OCI image manifest (which ECR requires).
+ */
+export function assertRegistryBuildCache(inputs: Record<string, unknown>, repository: string): void {
+  const ref = `${repository}:buildcache`;
+  assert.equal(inputs.buildOnPreview, false);
+  assert.deepEqual(inputs.cacheFrom, [{ registry: { ref } }]);
+  assert.deepEqual(inputs.cacheTo, [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }]);
 }
 
 /** The program fails with a message matching `pattern`, having registered nothing. */
