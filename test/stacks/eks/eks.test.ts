@@ -16,6 +16,7 @@ import {
   eksEndpoint,
   withConfig,
 } from '../shared/cloud-scenarios.js';
+import { pathFixture } from '../shared/commands-on-path.js';
 
 const clusterType = 'aws:eks/cluster:Cluster';
 const nodeGroupType = 'aws:eks/nodeGroup:NodeGroup';
@@ -32,6 +33,11 @@ function policiesOf(run: ProgramRun, role: string): string[] {
 }
 
 describe('eks target', () => {
+  // The kubeconfig runs `aws eks get-token`: on up, the target checks that it is there.
+  const path = pathFixture();
+  before(() => path.use(['aws']));
+  after(() => path.restore());
+
   describe('with the default node group', () => {
     let run: ProgramRun;
     before(async () => {
@@ -158,6 +164,54 @@ describe('eks target', () => {
     assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.33');
     const { exec } = JSON.parse(run.outputs.kubeconfig).users[0].user;
     assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'books' }]);
+  });
+
+  describe('signs its tokens as the identity that created the cluster, its only admin', () => {
+    const tokenCall = async (config: Record<string, string>, secretKeys: string[] = []) => {
+      const run = await runProgram({ ...withConfig(eks, config), secretKeys });
+      assert.ok(run.secretOutputs.includes('kubeconfig'));
+      return { exec: JSON.parse(run.outputs.kubeconfig).users[0].user.exec, run };
+    };
+
+    it('assumes the last role of aws:assumeRoles, as the provider does', async () => {
+      const roles = [{ roleArn: 'arn:aws:iam::111111111111:role/hop' }, { roleArn: 'arn:aws:iam::123456789012:role/deployer', sessionName: 'ci' }];
+      const { exec } = await tokenCall({ 'aws:assumeRoles': JSON.stringify(roles), 'aws:profile': 'base' });
+      assert.deepEqual(exec.args.slice(-2), ['--role-arn', 'arn:aws:iam::123456789012:role/deployer']);
+      assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'base' }]);
+    });
+
+    it('passes keys set in the stack on to get-token, inside the secret kubeconfig only', async () => {
+      const { exec, run } = await tokenCall(
+        { 'aws:accessKey': 'AKIAEXAMPLE', 'aws:secretKey': 'secret-key-value', 'aws:token': 'session-token-value' },
+        ['aws:secretKey', 'aws:token'],
+      );
+      assert.deepEqual(exec.env, [
+        { name: 'AWS_ACCESS_KEY_ID', value: 'AKIAEXAMPLE' },
+        { name: 'AWS_SECRET_ACCESS_KEY', value: 'secret-key-value' },
+        { name: 'AWS_SESSION_TOKEN', value: 'session-token-value' },
+      ]);
+      assert.doesNotMatch(JSON.stringify({ ...run.outputs, kubeconfig: undefined }), /secret-key-value|session-token-value/);
+    });
+
+    it('fails before any resource for a role that needs an external ID, which get-token cannot pass', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:assumeRoles': JSON.stringify([{ roleArn: 'arn:aws:iam::123456789012:role/x', externalId: 'e' }]) }),
+        /aws:assumeRoles asks for an external ID, which the kubeconfig's aws eks get-token cannot pass/,
+      );
+    });
+
+    it('fails before any resource when only one of aws:accessKey and aws:secretKey is set', async () => {
+      await assertFailsBeforeAnyResource(withConfig(eks, { 'aws:accessKey': 'AKIAEXAMPLE' }), /Missing config aws:secretKey/);
+    });
+
+    it('fails on up before the cluster is created when the aws CLI is missing', async () => {
+      path.use([]);
+      try {
+        await assertFailsBeforeAnyResource(eks, /aws is not on the PATH.*https:\/\/aws\.amazon\.com\/cli\//s);
+      } finally {
+        path.use(['aws']);
+      }
+    });
   });
 
   describe('config errors, before any resource', () => {
