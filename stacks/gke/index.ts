@@ -4,6 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
+import { requireCommandForUp } from '../shared/command-on-path.js';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
@@ -187,7 +188,11 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
       certificateAuthorityData: cluster.masterAuth.clusterCaCertificate,
       exec: {
         command: 'gke-gcloud-auth-plugin',
-        installHint: 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin',
+        // The credentials the Google provider uses (application-default credentials, including
+        // GOOGLE_APPLICATION_CREDENTIALS on CI), not gcloud's own CLI login, which the plugin
+        // would use otherwise and which such a machine does not have.
+        args: ['--use_application_default_credentials'],
+        installHint: gkeAuthPluginInstallHint,
         provideClusterInfo: true,
       },
     });
@@ -226,6 +231,8 @@ export function artifactRepositoryId(stack: string): string {
   return `books-gateway-${slug}`.slice(0, 63).replace(/-+$/, '');
 }
 
+const gkeAuthPluginInstallHint = 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin';
+
 /** The `gke` target: reads and checks the stack config, then creates the cluster and its registry. */
 export function createGkeTarget(): Target {
   const gcpConfig = new pulumi.Config('gcp');
@@ -251,6 +258,7 @@ export function createGkeTarget(): Target {
   }
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, example: '1.33' });
   const deletionProtection = readDeletionProtection(new pulumi.Config());
+  requireCommandForUp('gke-gcloud-auth-plugin', gkeAuthPluginInstallHint);
 
   const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, ...nodePool });
   return cloudTarget(gke);

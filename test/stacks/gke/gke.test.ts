@@ -7,6 +7,7 @@ import {
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
 } from '../shared/cloud-assertions.js';
+import { pathFixture } from '../shared/commands-on-path.js';
 import {
   gcpAccessToken,
   gke,
@@ -22,6 +23,11 @@ const registryHost = 'europe-west1-docker.pkg.dev';
 const repositoryId = `books-gateway-${stackName}`;
 
 describe('gke target', () => {
+  // The kubeconfig runs gke-gcloud-auth-plugin: on up, the target checks that it is there.
+  const path = pathFixture();
+  before(() => path.use(['gke-gcloud-auth-plugin']));
+  after(() => path.restore());
+
   describe('with the default node pool', () => {
     let run: ProgramRun;
     before(async () => {
@@ -109,6 +115,9 @@ describe('gke target', () => {
       const { exec } = kubeconfig.users[0].user;
       assert.equal(exec.command, 'gke-gcloud-auth-plugin');
       assert.equal(exec.provideClusterInfo, true);
+      // The application-default credentials the README asks for (GOOGLE_APPLICATION_CREDENTIALS
+      // on CI), not a gcloud CLI login.
+      assert.deepEqual(exec.args, ['--use_application_default_credentials']);
     });
 
     it("keeps GKE's default passthrough load balancer for the gateway, which passes the client's address through", () => {
@@ -175,6 +184,15 @@ describe('gke target', () => {
         withConfig(gke, { 'gcp:zone': 'us-central1-a' }),
         /gcp:zone us-central1-a is not in gcp:region europe-west1.*pulumi config set gcp:zone europe-west1-b/s,
       );
+    });
+
+    it('fails on up before the cluster is created when gke-gcloud-auth-plugin is missing', async () => {
+      path.use([]);
+      try {
+        await assertFailsBeforeAnyResource(gke, /gke-gcloud-auth-plugin is not on the PATH.*gcloud components install gke-gcloud-auth-plugin/s);
+      } finally {
+        path.use(['gke-gcloud-auth-plugin']);
+      }
     });
 
     it('rejects a deletion protection that is not true or false', async () => {
