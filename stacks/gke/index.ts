@@ -131,6 +131,10 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         // removed at once in favour of the node pool below, whose settings stay under our control.
         removeDefaultNodePool: true,
         initialNodeCount: 1,
+        // That short-lived default pool runs as the nodes' account too: by default it would run as
+        // the project's default compute account, which many organisations disable (cluster
+        // creation then fails) and which has Editor on the whole project.
+        nodeConfig: { serviceAccount: nodeAccount.email, oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'] },
         deletionProtection: args.deletionProtection ?? false,
         minMasterVersion: args.kubernetesVersion,
         networkingMode: 'VPC_NATIVE',
@@ -142,7 +146,8 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         datapathProvider: 'ADVANCED_DATAPATH',
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
       },
-      parent,
+      // Its default pool's nodes register with the account's role in place.
+      { parent: this, dependsOn: [nodeRole] },
     );
 
     const nodePool = new gcp.container.NodePool(

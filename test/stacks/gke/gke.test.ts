@@ -6,6 +6,7 @@ import {
   assertFailsBeforeAnyResource,
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
+  assertWaitsFor,
 } from '../shared/cloud-assertions.js';
 import { pathFixture } from '../shared/commands-on-path.js';
 import {
@@ -59,6 +60,10 @@ describe('gke target', () => {
       assert.equal(cluster.location, 'europe-west1-b');
       assert.equal(cluster.project, 'my-project');
       assert.equal(cluster.removeDefaultNodePool, true);
+      // The default pool GKE makes and removes runs as the node account, not as the project's
+      // default compute account (disabled in many organisations).
+      assert.equal(cluster.nodeConfig.serviceAccount, nodeAccountEmail);
+      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-nodes-role']);
       assert.equal(cluster.deletionProtection, false);
       assert.equal(cluster.subnetwork, 'books-gateway-subnet-id');
       assert.equal(cluster.minMasterVersion, undefined);
