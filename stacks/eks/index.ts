@@ -121,19 +121,29 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       { parent: this, dependsOn: clusterRole.attachments },
     );
 
+    /*
+     * The cluster's networking add-ons as EKS managed add-ons, each at EKS's default version for
+     * the cluster's Kubernetes version: raising `kubernetesVersion` upgrades the control plane,
+     * then each add-on (which EKS would otherwise leave at the versions it first installed, as
+     * self-managed ones). Creating them takes over the self-managed ones EKS installs.
+     */
+    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: cluster.name,
+          addonName,
+          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cluster.version }, parent).version,
+          resolveConflictsOnCreate: 'OVERWRITE',
+          resolveConflictsOnUpdate: 'OVERWRITE',
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      );
     // GatewayStack's NetworkPolicies are only enforced when the VPC CNI's policy agent is on; the
     // CNI EKS installs by default has it off and would silently ignore them.
-    const vpcCni = new aws.eks.Addon(
-      `${name}-vpc-cni`,
-      {
-        clusterName: cluster.name,
-        addonName: 'vpc-cni',
-        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
-        resolveConflictsOnCreate: 'OVERWRITE',
-        resolveConflictsOnUpdate: 'OVERWRITE',
-      },
-      parent,
-    );
+    const vpcCni = addon('vpc-cni', { configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }) });
+    const kubeProxy = addon('kube-proxy');
 
     const nodeGroup = new aws.eks.NodeGroup(
       `${name}-nodes`,
@@ -141,6 +151,9 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
         clusterName: cluster.name,
         nodeRoleArn: nodeRole.role.arn,
         subnetIds: network.privateSubnetIds,
+        // The control plane's version (the one set, or EKS's default): raising kubernetesVersion
+        // upgrades the nodes after the control plane, a node at a time (maxUnavailable below).
+        version: cluster.version,
         instanceTypes: [args.nodeSize ?? 't3.medium'],
         amiType: 'AL2023_x86_64_STANDARD',
         scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeCount },
@@ -149,6 +162,8 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       // Nodes bootstrap by pulling from ECR: they need their policies and the NAT route first.
       { parent: this, dependsOn: [...nodeRole.attachments, ...network.privateEgress, vpcCni] },
     );
+    // CoreDNS runs on the nodes: as an add-on it becomes active only once they are there.
+    const coreDns = addon('coredns', {}, [nodeGroup]);
 
     const repository = (image: ImageName) =>
       new aws.ecr.Repository(
@@ -184,7 +199,8 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
 
     this.provider = clusterProvider(
       name,
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni] },
+      // The gateway resolves its backends through cluster DNS.
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns] },
       this,
     );
     this.clusterName = cluster.name;

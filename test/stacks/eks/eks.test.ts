@@ -13,6 +13,8 @@ import {
   eks,
   eksCertificateAuthority,
   eksClusterArn,
+  eksAddonVersion,
+  eksDefaultVersion,
   eksEndpoint,
   withConfig,
 } from '../shared/cloud-scenarios.js';
@@ -97,6 +99,17 @@ describe('eks target', () => {
       assert.deepEqual(JSON.parse(addon.configurationValues), { enableNetworkPolicy: 'true' });
     });
 
+    it("runs the nodes and the networking add-ons at the control plane's version, CoreDNS once the nodes are up", () => {
+      assert.equal(run.named(nodeGroupType, 'books-gateway-nodes').inputs.version, eksDefaultVersion);
+      const addons = run.ofType('aws:eks/addon:Addon').map((a) => [a.inputs.addonName, a.inputs.addonVersion, a.inputs.resolveConflictsOnCreate]);
+      assert.deepEqual(addons.sort(), [
+        ['coredns', eksAddonVersion('coredns', eksDefaultVersion), 'OVERWRITE'],
+        ['kube-proxy', eksAddonVersion('kube-proxy', eksDefaultVersion), 'OVERWRITE'],
+        ['vpc-cni', eksAddonVersion('vpc-cni', eksDefaultVersion), 'OVERWRITE'],
+      ]);
+      assertWaitsFor('aws:eks/addon:Addon', 'books-gateway-coredns', ['books-gateway-nodes']);
+    });
+
     it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
       const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
       assert.deepEqual(nodes.scalingConfig, { desiredSize: 2, minSize: 2, maxSize: 2 });
@@ -115,7 +128,7 @@ describe('eks target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: run.outputs.kubeconfig,
         clusterIdentifier: eksClusterArn,
-        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni'],
+        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni', 'books-gateway-kube-proxy', 'books-gateway-coredns'],
       });
       const kubeconfig = JSON.parse(run.outputs.kubeconfig);
       assert.equal(kubeconfig.clusters[0].cluster.server, eksEndpoint);
@@ -156,12 +169,17 @@ describe('eks target', () => {
 
   it('creates the node group with the configured count, size and version, and signs tokens with aws:profile', async () => {
     const run = await runProgram(
-      withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.33', 'aws:profile': 'books' }),
+      withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.34', 'aws:profile': 'books' }),
     );
     const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
     assert.deepEqual(nodes.scalingConfig, { desiredSize: 3, minSize: 3, maxSize: 3 });
     assert.deepEqual(nodes.instanceTypes, ['t3.large']);
-    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.33');
+    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.34');
+    // An upgrade moves the nodes and every managed add-on along with the control plane.
+    assert.equal(nodes.version, '1.34');
+    for (const addon of run.ofType('aws:eks/addon:Addon')) {
+      assert.equal(addon.inputs.addonVersion, eksAddonVersion(addon.inputs.addonName, '1.34'), addon.name);
+    }
     const { exec } = JSON.parse(run.outputs.kubeconfig).users[0].user;
     assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'books' }]);
   });

@@ -64,14 +64,19 @@ export const eksClusterArn = 'arn:aws:eks:eu-west-1:123456789012:cluster/books-g
 export const eksEndpoint = 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com';
 export const eksCertificateAuthority = Buffer.from('eks-ca').toString('base64');
 export const ecrPassword = 'ecr-token';
+/** The version EKS gives a cluster created without one. */
+export const eksDefaultVersion = '1.33';
+/** The default version EKS reports for an add-on on a Kubernetes version. */
+export const eksAddonVersion = (addon: string, kubernetesVersion: string) => `v-${addon}-for-${kubernetesVersion}-eksbuild.1`;
 
 export const eks: RunOptions = {
   config: { target: 'eks', 'aws:region': 'eu-west-1' },
-  resourceState: ({ type, name }: MockResourceArgs) => {
+  resourceState: ({ type, name, inputs }: MockResourceArgs) => {
     switch (type) {
       case 'aws:eks/cluster:Cluster':
         return {
           name: `${name}-x1y2z3`,
+          version: inputs.version ?? eksDefaultVersion,
           arn: eksClusterArn,
           endpoint: eksEndpoint,
           certificateAuthority: { data: eksCertificateAuthority },
@@ -84,8 +89,10 @@ export const eks: RunOptions = {
         return undefined;
     }
   },
-  call: ({ token }: MockCallArgs) => {
+  call: ({ token, inputs }: MockCallArgs) => {
     switch (token) {
+      case 'aws:eks/getAddonVersion:getAddonVersion':
+        return { version: eksAddonVersion(inputs.addonName, inputs.kubernetesVersion) };
       case 'aws:index/getAvailabilityZones:getAvailabilityZones':
         return { names: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'] };
       case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
