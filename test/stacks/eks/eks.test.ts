@@ -62,6 +62,21 @@ describe('eks target', () => {
       ]);
     });
 
+    it('keeps the same zones when one degrades: it lists every zone, whatever its state', async () => {
+      const asked: Record<string, unknown>[] = [];
+      const listed = await runProgram({
+        ...eks,
+        call: (args) => {
+          if (args.token === 'aws:index/getAvailabilityZones:getAvailabilityZones') asked.push(args.inputs);
+          return eks.call?.(args);
+        },
+      });
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0].state, undefined, 'a zone filtered out while degraded would shift the others and replace the subnets');
+      const zones = listed.ofType(subnetType).map((s) => s.inputs.availabilityZone);
+      assert.deepEqual(zones, ['eu-west-1a', 'eu-west-1b', 'eu-west-1a', 'eu-west-1b']);
+    });
+
     it('routes the private subnets to the internet (and ECR) through a NAT gateway in a public subnet', () => {
       const nat = run.named('aws:ec2/natGateway:NatGateway', 'books-gateway-nat');
       assert.equal(nat.inputs.subnetId, 'books-gateway-public-0-id');

@@ -94,7 +94,8 @@ export const eks: RunOptions = {
       case 'aws:eks/getAddonVersion:getAddonVersion':
         return { version: eksAddonVersion(inputs.addonName, inputs.kubernetesVersion) };
       case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-        return { names: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'] };
+        // Listed out of order, as an API may: the target must still pick eu-west-1a and eu-west-1b.
+        return { names: ['eu-west-1c', 'eu-west-1b', 'eu-west-1a'], zoneIds: ['euw1-az3', 'euw1-az2', 'euw1-az1'] };
       case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
         return { userName: 'AWS', password: ecrPassword, proxyEndpoint: `https://${awsAccountHost}`, expiresAt: '' };
       default:
