@@ -1,6 +1,7 @@
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as containerregistry from '@pulumi/azure-native/containerregistry';
 import * as containerservice from '@pulumi/azure-native/containerservice';
+import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as resources from '@pulumi/azure-native/resources';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -12,6 +13,8 @@ import type { ImageRegistry, Target } from '../../components/target.js';
 
 /** Built-in Azure role that lets a principal pull images from a registry, and nothing more. */
 const acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
+/** Built-in Azure role that lets a principal assign a user-assigned identity (to the nodes). */
+const managedIdentityOperatorRoleId = 'f1a07417-d97a-45cb-824c-7a7467783830';
 
 export interface AksClusterArgs {
   /** Azure region of every resource (`azure-native:location`), e.g. `westeurope`. */
@@ -28,9 +31,10 @@ export interface AksClusterArgs {
 }
 
 /**
- * An AKS cluster ready for GatewayStack: a resource group holding the cluster (system-assigned
- * identity, one node pool, Cilium enforcing NetworkPolicies) and an Azure Container Registry its
- * nodes pull from by identity, plus the Kubernetes provider for the new cluster.
+ * An AKS cluster ready for GatewayStack: a resource group holding the cluster (user-assigned
+ * control plane and kubelet identities, one node pool, Cilium enforcing NetworkPolicies) and an
+ * Azure Container Registry its nodes pull from by identity, plus the Kubernetes provider for the
+ * new cluster.
  */
 export class AksCluster extends pulumi.ComponentResource implements CloudCluster {
   readonly provider: k8s.Provider;
@@ -48,6 +52,57 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     const resourceGroup = new resources.ResourceGroup(`${name}-rg`, { location: args.location }, parent);
     const resourceGroupName = resourceGroup.name;
 
+    const registry = new containerregistry.Registry(
+      // Registry names are global and alphanumeric only: the provider appends a random suffix.
+      'booksgateway',
+      {
+        resourceGroupName,
+        location: resourceGroup.location,
+        sku: { name: containerregistry.SkuName.Basic },
+        // The admin user exists only for the image push (docker-build needs a user name and a
+        // password); the nodes never use it, they pull with the AcrPull role below.
+        adminUserEnabled: true,
+      },
+      parent,
+    );
+
+    // The nodes' (kubelet's) identity, made here rather than by AKS, so that its AcrPull right is
+    // granted before the cluster exists: role assignments need Owner, User Access Administrator or
+    // Role Based Access Control Administrator, and an identity without that right now fails within
+    // seconds, before the cluster's ten minutes and its cost, rather than after them. The cluster's
+    // own (control plane) identity must be user-assigned too, and may assign the kubelet identity.
+    const controlPlaneIdentity = new managedidentity.UserAssignedIdentity(
+      `${name}-control-plane`,
+      { resourceGroupName, location: resourceGroup.location },
+      parent,
+    );
+    const kubeletIdentity = new managedidentity.UserAssignedIdentity(
+      `${name}-kubelet`,
+      { resourceGroupName, location: resourceGroup.location },
+      parent,
+    );
+    const clientConfig = authorization.getClientConfigOutput(parent);
+    const roleAssignment = (assignment: string, principalId: pulumi.Input<string>, roleId: string, scope: pulumi.Input<string>) =>
+      new authorization.RoleAssignment(
+        `${name}-${assignment}`,
+        {
+          principalId,
+          // Names the principal's kind so that Azure does not look the just-created identity up in
+          // Entra ID, where it may not have replicated yet.
+          principalType: authorization.PrincipalType.ServicePrincipal,
+          roleDefinitionId: pulumi.interpolate`/subscriptions/${clientConfig.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+          scope,
+        },
+        parent,
+      );
+    const acrPull = roleAssignment('acr-pull', kubeletIdentity.principalId, acrPullRoleId, registry.id);
+    const kubeletOperator = roleAssignment(
+      'kubelet-operator',
+      controlPlaneIdentity.principalId,
+      managedIdentityOperatorRoleId,
+      kubeletIdentity.id,
+    );
+
     const cluster = new containerservice.ManagedCluster(
       `${name}-cluster`,
       {
@@ -55,7 +110,10 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
         location: resourceGroup.location,
         dnsPrefix: 'books-gateway',
         kubernetesVersion: args.kubernetesVersion,
-        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlaneIdentity.id] },
+        identityProfile: {
+          kubeletidentity: { resourceId: kubeletIdentity.id, clientId: kubeletIdentity.clientId, objectId: kubeletIdentity.principalId },
+        },
         sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Free },
         agentPoolProfiles: [
           {
@@ -78,40 +136,8 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
           networkPolicy: containerservice.NetworkPolicy.Cilium,
         },
       },
-      parent,
-    );
-
-    const registry = new containerregistry.Registry(
-      // Registry names are global and alphanumeric only: the provider appends a random suffix.
-      'booksgateway',
-      {
-        resourceGroupName,
-        location: resourceGroup.location,
-        sku: { name: containerregistry.SkuName.Basic },
-        // The admin user exists only for the image push (docker-build needs a user name and a
-        // password); the nodes never use it, they pull with the AcrPull role below.
-        adminUserEnabled: true,
-      },
-      parent,
-    );
-
-    const clientConfig = authorization.getClientConfigOutput(parent);
-    const kubeletObjectId = cluster.identityProfile.apply((profile) => {
-      const objectId = profile?.['kubeletidentity']?.objectId;
-      if (!objectId) throw new Error(`AKS cluster ${name} reports no kubelet identity to grant AcrPull to`);
-      return objectId;
-    });
-    const acrPull = new authorization.RoleAssignment(
-      `${name}-acr-pull`,
-      {
-        principalId: kubeletObjectId,
-        // Names the principal's kind so that Azure does not look the just-created identity up in
-        // Entra ID, where it may not have replicated yet.
-        principalType: authorization.PrincipalType.ServicePrincipal,
-        roleDefinitionId: pulumi.interpolate`/subscriptions/${clientConfig.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${acrPullRoleId}`,
-        scope: registry.id,
-      },
-      parent,
+      // The nodes pull with their identity's AcrPull right from their first pod on.
+      { parent: this, dependsOn: [acrPull, kubeletOperator] },
     );
 
     const credentials = containerregistry.listRegistryCredentialsOutput(

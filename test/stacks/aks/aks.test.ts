@@ -6,7 +6,7 @@ import {
   aks,
   aksKubeconfig,
   azureSubscriptionId,
-  kubeletObjectId,
+  principalIdOf,
   withConfig,
 } from '../shared/cloud-scenarios.js';
 import {
@@ -14,6 +14,7 @@ import {
   assertFailsBeforeAnyResource,
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
+  assertWaitsFor,
 } from '../shared/cloud-assertions.js';
 
 const clusterType = 'azure-native:containerservice:ManagedCluster';
@@ -34,9 +35,16 @@ describe('aks target', () => {
       assert.equal(run.named(registryType, 'booksgateway').inputs.location, 'westeurope');
     });
 
-    it('gives the cluster a system-assigned identity and one pool of 2 Standard_B2s nodes on the default version', () => {
+    it('gives the cluster and its nodes user-assigned identities, and one pool of 2 Standard_B2s nodes on the default version', () => {
       const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
-      assert.deepEqual(cluster.identity, { type: 'SystemAssigned' });
+      assert.deepEqual(cluster.identity, { type: 'UserAssigned', userAssignedIdentities: ['books-gateway-control-plane-id'] });
+      assert.deepEqual(cluster.identityProfile, {
+        kubeletidentity: {
+          resourceId: 'books-gateway-kubelet-id',
+          clientId: 'books-gateway-kubelet-client-id',
+          objectId: principalIdOf('books-gateway-kubelet'),
+        },
+      });
       assert.equal(cluster.kubernetesVersion, undefined);
       assert.equal(cluster.agentPoolProfiles.length, 1);
       assert.deepEqual(
@@ -52,15 +60,26 @@ describe('aks target', () => {
     });
 
     it('lets the kubelet identity pull from the registry with the AcrPull role, and nothing more', () => {
-      const [assignment] = run.ofType(roleAssignmentType);
-      assert.equal(run.ofType(roleAssignmentType).length, 1);
-      assert.equal(assignment.inputs.principalId, kubeletObjectId);
+      const assignment = run.named(roleAssignmentType, 'books-gateway-acr-pull');
+      assert.equal(assignment.inputs.principalId, principalIdOf('books-gateway-kubelet'));
       assert.equal(assignment.inputs.principalType, 'ServicePrincipal');
       assert.equal(
         assignment.inputs.roleDefinitionId,
         `/subscriptions/${azureSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d`,
       );
       assert.equal(assignment.inputs.scope, 'booksgateway-id');
+    });
+
+    it('grants every role before the cluster exists, so that a deployer without the right to grant fails in seconds', () => {
+      const operator = run.named(roleAssignmentType, 'books-gateway-kubelet-operator').inputs;
+      assert.equal(operator.principalId, principalIdOf('books-gateway-control-plane'));
+      assert.equal(
+        operator.roleDefinitionId,
+        `/subscriptions/${azureSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/f1a07417-d97a-45cb-824c-7a7467783830`,
+      );
+      assert.equal(operator.scope, 'books-gateway-kubelet-id');
+      assert.deepEqual(run.ofType(roleAssignmentType).map((a) => a.name).sort(), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
+      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
     });
 
     it('deploys every Kubernetes object through a provider on the new cluster, once its nodes can pull', () => {

@@ -11,7 +11,8 @@ import type { RunOptions } from '../../support/program-harness.js';
 // ---- AKS ----
 
 export const azureSubscriptionId = '00000000-1111-2222-3333-444444444444';
-export const kubeletObjectId = 'kubelet-object-id';
+/** The principal (object) id Entra ID gives a new user-assigned identity. */
+export const principalIdOf = (identity: string) => `${identity}-principal-id`;
 export const acrLoginServer = 'booksgatewayx1y2z3.azurecr.io';
 export const acrPassword = 'acr-admin-password';
 /** The kubeconfig AKS returns (base64-encoded in the invoke result). */
@@ -33,10 +34,9 @@ export const aks: RunOptions = {
       case 'azure-native:resources:ResourceGroup':
         return { name: `${name}x1y2z3` };
       case 'azure-native:containerservice:ManagedCluster':
-        return {
-          name: `${name}x1y2z3`,
-          identityProfile: { kubeletidentity: { objectId: kubeletObjectId, clientId: 'kubelet-client-id' } },
-        };
+        return { name: `${name}x1y2z3` };
+      case 'azure-native:managedidentity:UserAssignedIdentity':
+        return { principalId: principalIdOf(name), clientId: `${name}-client-id` };
       case 'azure-native:containerregistry:Registry':
         return { name: 'booksgatewayx1y2z3', loginServer: acrLoginServer };
       default:
