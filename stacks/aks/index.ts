@@ -5,11 +5,16 @@ import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as resources from '@pulumi/azure-native/resources';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { requiredString } from '../config/stack-config.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
+
+/** The system pool's one node: the smallest size AKS accepts for a system pool (2 vCPU, 4 GiB). */
+const systemNodeSize = 'Standard_B2s';
+const defaultNodeSize = 'Standard_B2s';
 
 /** Built-in Azure role that lets a principal pull images from a registry, and nothing more. */
 const acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
@@ -19,12 +24,9 @@ const managedIdentityOperatorRoleId = 'f1a07417-d97a-45cb-824c-7a7467783830';
 export interface AksClusterArgs {
   /** Azure region of every resource (`azure-native:location`), e.g. `westeurope`. */
   location: string;
-  /** Nodes in the cluster's node pool, at least 1. */
+  /** Nodes in the cluster's node pool, at least 1 (beside the system pool's one node). */
   nodeCount: number;
-  /**
-   * VM size of the nodes. Default `Standard_B2s` (2 vCPU, 4 GiB): the smallest size AKS accepts
-   * for the system node pool, which also runs the workloads here.
-   */
+  /** VM size of the nodes. Default `Standard_B2s` (2 vCPU, 4 GiB). */
   nodeSize?: string;
   /** Kubernetes version, `1.33` or `1.33.2`. Default: AKS's current default version. */
   kubernetesVersion?: string;
@@ -32,7 +34,7 @@ export interface AksClusterArgs {
 
 /**
  * An AKS cluster ready for GatewayStack: a resource group holding the cluster (user-assigned
- * control plane and kubelet identities, one node pool, Cilium enforcing NetworkPolicies) and an
+ * control plane and kubelet identities, a one-node system pool and a node pool, Cilium enforcing NetworkPolicies) and an
  * Azure Container Registry its nodes pull from by identity, plus the Kubernetes provider for the
  * new cluster.
  */
@@ -115,14 +117,15 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
           kubeletidentity: { resourceId: kubeletIdentity.id, clientId: kubeletIdentity.clientId, objectId: kubeletIdentity.principalId },
         },
         sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Free },
+        // AKS creates a cluster only together with a first (system) pool, and refuses changes to
+        // a pool given inline here: this one stays as it is made (one small node for AKS's own
+        // pods), and the nodes the stack sizes are the separate pool below.
         agentPoolProfiles: [
           {
-            // AKS creates a cluster only together with its first (system) pool, so the node pool is
-            // part of the cluster resource: "cluster ready" here already means "nodes ready".
             name: 'system',
             mode: containerservice.AgentPoolMode.System,
-            count: args.nodeCount,
-            vmSize: args.nodeSize ?? 'Standard_B2s',
+            count: 1,
+            vmSize: systemNodeSize,
             osType: containerservice.OSType.Linux,
             type: containerservice.AgentPoolType.VirtualMachineScaleSets,
           },
@@ -136,8 +139,34 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
           networkPolicy: containerservice.NetworkPolicy.Cilium,
         },
       },
-      // The nodes pull with their identity's AcrPull right from their first pod on.
-      { parent: this, dependsOn: [acrPull, kubeletOperator] },
+      {
+        parent: this,
+        // The nodes pull with their identity's AcrPull right from their first pod on.
+        dependsOn: [acrPull, kubeletOperator],
+        // Azure lists every pool of the cluster here, the separate one too: a diff on it would
+        // try to remove that pool, or change the system one, which Azure refuses.
+        ignoreChanges: ['agentPoolProfiles'],
+      },
+    );
+
+    const vmSize = args.nodeSize ?? defaultNodeSize;
+    const nodePool = new containerservice.AgentPool(
+      `${name}-nodes`,
+      {
+        resourceGroupName,
+        resourceName: cluster.name,
+        // A new size is a new pool (Azure cannot resize one): named after its size, it is created
+        // before the old one is drained and removed. A count or version change updates it.
+        agentPoolName: agentPoolName(vmSize),
+        mode: containerservice.AgentPoolMode.User,
+        count: args.nodeCount,
+        vmSize,
+        orchestratorVersion: args.kubernetesVersion,
+        osType: containerservice.OSType.Linux,
+        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+        upgradeSettings: { maxSurge: '1' },
+      },
+      parent,
     );
 
     const credentials = containerregistry.listRegistryCredentialsOutput(
@@ -173,13 +202,21 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     this.provider = clusterProvider(
       name,
       // Nodes pull by identity: without the role assignment the first pods would fail ImagePull.
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [cluster, acrPull] },
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [cluster, nodePool, acrPull] },
       this,
     );
     this.clusterName = cluster.name;
     this.resourceGroupName = resourceGroupName;
     this.registerOutputs({ clusterName: this.clusterName, registry: loginServer });
   }
+}
+
+/**
+ * Name of the node pool of a VM size: Linux pool names are at most 12 lower-case letters and
+ * digits, starting with a letter.
+ */
+export function agentPoolName(vmSize: string): string {
+  return `nodes${createHash('sha256').update(vmSize.toLowerCase()).digest('hex').slice(0, 7)}`;
 }
 
 function requireValue<T>(value: T | undefined, what: string): T {

@@ -6,6 +6,7 @@ import {
   aks,
   aksKubeconfig,
   azureSubscriptionId,
+  ignoredChanges,
   principalIdOf,
   withConfig,
 } from '../shared/cloud-scenarios.js';
@@ -19,6 +20,7 @@ import {
 
 const clusterType = 'azure-native:containerservice:ManagedCluster';
 const registryType = 'azure-native:containerregistry:Registry';
+const nodePoolType = 'azure-native:containerservice:AgentPool';
 const roleAssignmentType = 'azure-native:authorization:RoleAssignment';
 
 describe('aks target', () => {
@@ -35,7 +37,7 @@ describe('aks target', () => {
       assert.equal(run.named(registryType, 'booksgateway').inputs.location, 'westeurope');
     });
 
-    it('gives the cluster and its nodes user-assigned identities, and one pool of 2 Standard_B2s nodes on the default version', () => {
+    it('gives the cluster and its nodes user-assigned identities, on the default version', () => {
       const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
       assert.deepEqual(cluster.identity, { type: 'UserAssigned', userAssignedIdentities: ['books-gateway-control-plane-id'] });
       assert.deepEqual(cluster.identityProfile, {
@@ -46,11 +48,20 @@ describe('aks target', () => {
         },
       });
       assert.equal(cluster.kubernetesVersion, undefined);
-      assert.equal(cluster.agentPoolProfiles.length, 1);
+    });
+
+    it('runs a fixed one-node system pool inline, and the 2 Standard_B2s nodes the stack sizes in a pool of their own', () => {
+      const [system, ...others] = run.named(clusterType, 'books-gateway-cluster').inputs.agentPoolProfiles;
+      assert.deepEqual(others, []);
+      assert.deepEqual([system.name, system.mode, system.count, system.vmSize], ['system', 'System', 1, 'Standard_B2s']);
+      const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
       assert.deepEqual(
-        { count: cluster.agentPoolProfiles[0].count, vmSize: cluster.agentPoolProfiles[0].vmSize, mode: cluster.agentPoolProfiles[0].mode },
-        { count: 2, vmSize: 'Standard_B2s', mode: 'System' },
+        [pool.resourceName, pool.mode, pool.count, pool.vmSize, pool.orchestratorVersion],
+        ['books-gateway-clusterx1y2z3', 'User', 2, 'Standard_B2s', undefined],
       );
+      assert.match(pool.agentPoolName, /^[a-z][a-z0-9]{1,11}$/, 'a valid Linux pool name');
+      // Azure reports the separate pool among the cluster's: no diff there may touch it.
+      assert.deepEqual(ignoredChanges(clusterType, 'books-gateway-cluster'), ['agentPoolProfiles']);
     });
 
     it('runs a network policy engine, so that the NetworkPolicies are enforced', () => {
@@ -86,7 +97,7 @@ describe('aks target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: aksKubeconfig,
         clusterIdentifier: 'books-gateway-cluster-id',
-        readyWhen: ['books-gateway-cluster', 'books-gateway-acr-pull'],
+        readyWhen: ['books-gateway-cluster', 'books-gateway-nodes', 'books-gateway-acr-pull'],
       });
     });
 
@@ -112,14 +123,22 @@ describe('aks target', () => {
     });
   });
 
-  it('creates the node pool with the configured count, size and Kubernetes version', async () => {
+  it('creates the node pool with the configured count, size and Kubernetes version, a new size as a new pool', async () => {
+    const defaults = await runProgram(aks);
     const run = await runProgram(
       withConfig(aks, { nodeCount: '3', nodeSize: 'Standard_D2s_v5', kubernetesVersion: '1.33.2' }),
     );
     const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
     assert.equal(cluster.kubernetesVersion, '1.33.2');
-    assert.equal(cluster.agentPoolProfiles[0].count, 3);
-    assert.equal(cluster.agentPoolProfiles[0].vmSize, 'Standard_D2s_v5');
+    // The inline pool, which Azure refuses to change, is the same whatever the stack sets.
+    assert.deepEqual(cluster.agentPoolProfiles, defaults.named(clusterType, 'books-gateway-cluster').inputs.agentPoolProfiles);
+    const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
+    assert.deepEqual([pool.count, pool.vmSize, pool.orchestratorVersion], [3, 'Standard_D2s_v5', '1.33.2']);
+    // Azure cannot resize a pool: another size is another pool name, so Pulumi makes the new pool
+    // before it removes the old one.
+    assert.notEqual(pool.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+    const recount = await runProgram(withConfig(aks, { nodeCount: '3' }));
+    assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
   });
 
   describe('config errors, before any resource', () => {

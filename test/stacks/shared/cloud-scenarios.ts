@@ -157,6 +157,7 @@ interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 
 /**
@@ -166,10 +167,13 @@ interface RegisterResourceRequest {
  * visible here.
  */
 const registeredDependencies = new Map<string, string[]>();
+/** The `ignoreChanges` each resource was registered with, keyed like registeredDependencies. */
+const registeredIgnoreChanges = new Map<string, string[]>();
 
 const registerResource = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req: RegisterResourceRequest, callback) {
   registeredDependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+  registeredIgnoreChanges.set(`${req.getType()}::${req.getName()}`, req.getIgnorechangesList());
   return registerResource.call(this, req, callback);
 };
 
@@ -178,4 +182,11 @@ export function dependencyNames(type: string, name: string): string[] {
   const urns = registeredDependencies.get(`${type}::${name}`);
   if (urns === undefined) throw new Error(`no ${type} named ${name} was registered`);
   return urns.map((urn) => urn.slice(urn.lastIndexOf('::') + 2));
+}
+
+/** The properties whose changes Pulumi was told to ignore on a resource. */
+export function ignoredChanges(type: string, name: string): string[] {
+  const ignored = registeredIgnoreChanges.get(`${type}::${name}`);
+  if (ignored === undefined) throw new Error(`no ${type} named ${name} was registered`);
+  return ignored;
 }
