@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { requiredString } from '../config/stack-config.js';
+import { acrRefreshToken, acrTokenUserName } from './acr-push-token.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
 
@@ -61,9 +62,8 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
         resourceGroupName,
         location: resourceGroup.location,
         sku: { name: containerregistry.SkuName.Basic },
-        // The admin user exists only for the image push (docker-build needs a user name and a
-        // password); the nodes never use it, they pull with the AcrPull role below.
-        adminUserEnabled: true,
+        // No shared password: images are pushed as the deploying identity, pulled as the nodes'.
+        adminUserEnabled: false,
       },
       parent,
     );
@@ -169,19 +169,16 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
       parent,
     );
 
-    const credentials = containerregistry.listRegistryCredentialsOutput(
-      { resourceGroupName, registryName: registry.name },
-      parent,
-    );
     const loginServer = registry.loginServer;
+    // Fetched on every `pulumi up`, for the identity running it.
+    const accessToken = authorization.getClientTokenOutput({}, parent).token;
+    const pushToken = pulumi
+      .all([loginServer, clientConfig.tenantId, accessToken])
+      .apply(([server, tenantId, token]) => acrRefreshToken({ loginServer: server, tenantId, accessToken: token }));
     this.registryHost = loginServer;
     this.registry = {
       repository: (image: ImageName) => pulumi.interpolate`${loginServer}/${image}`,
-      credentials: {
-        address: loginServer,
-        username: credentials.apply((c) => requireValue(c.username, 'ACR admin user name')),
-        password: pulumi.secret(credentials.apply((c) => requireValue(c.passwords?.[0]?.value, 'ACR admin password'))),
-      },
+      credentials: { address: loginServer, username: acrTokenUserName, password: pulumi.secret(pushToken) },
       needsPullSecret: false,
     };
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { acrRefreshToken as exchangeForPushToken } from '../../../stacks/aks/acr-push-token.js';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import {
   acrLoginServer,
-  acrPassword,
   aks,
   aksKubeconfig,
   azureSubscriptionId,
+  azureTenantId,
+  entraAccessToken,
   ignoredChanges,
   principalIdOf,
   withConfig,
@@ -23,7 +25,27 @@ const registryType = 'azure-native:containerregistry:Registry';
 const nodePoolType = 'azure-native:containerservice:AgentPool';
 const roleAssignmentType = 'azure-native:authorization:RoleAssignment';
 
+/** What ACR's token exchange answers: a refresh token for the identity whose Entra ID token it was given. */
+const acrRefreshToken = 'acr-refresh-token-for-the-deployer';
+
 describe('aks target', () => {
+  // No ACR answers here: its token exchange (POST /oauth2/exchange) is played by this stand-in,
+  // which records what the target sends.
+  const exchanges: { url: string; form: Record<string, string> }[] = [];
+  let realFetch: typeof fetch;
+  let exchangeStatus = 200;
+  before(() => {
+    realFetch = globalThis.fetch;
+    globalThis.fetch = async (url, init) => {
+      exchanges.push({ url: String(url), form: Object.fromEntries(new URLSearchParams(String(init?.body))) });
+      const body = exchangeStatus === 200 ? { refresh_token: acrRefreshToken } : { errors: [{ code: 'UNAUTHORIZED' }] };
+      return new Response(JSON.stringify(body), { status: exchangeStatus, headers: { 'content-type': 'application/json' } });
+    };
+  });
+  after(() => {
+    globalThis.fetch = realFetch;
+  });
+
   describe('with the default node pool', () => {
     let run: ProgramRun;
     before(async () => {
@@ -105,12 +127,18 @@ describe('aks target', () => {
       assertGatewayServiceKeepsClientAddress(run, undefined);
     });
 
-    it('pushes linux/amd64 images to the ACR with its admin credentials, and needs no pull secret', () => {
+    it("pushes linux/amd64 images to the ACR with the deploying identity's token, no admin user, no pull secret", () => {
       assertImagesPushedTo(run, {
         repository: (image) => `${acrLoginServer}/${image}`,
-        credentials: { address: acrLoginServer, username: 'booksgatewayx1y2z3', password: acrPassword },
+        credentials: { address: acrLoginServer, username: '00000000-0000-0000-0000-000000000000', password: acrRefreshToken },
       });
-      assert.equal(run.named(registryType, 'booksgateway').inputs.sku.name, 'Basic');
+      const registry = run.named(registryType, 'booksgateway').inputs;
+      assert.equal(registry.sku.name, 'Basic');
+      assert.equal(registry.adminUserEnabled, false);
+      assert.deepEqual(exchanges.at(-1), {
+        url: `https://${acrLoginServer}/oauth2/exchange`,
+        form: { grant_type: 'access_token', service: acrLoginServer, tenant: azureTenantId, access_token: entraAccessToken },
+      });
     });
 
     it('exports the kubeconfig as a secret, the cluster, its resource group and the registry, and the gateway URL by IP', () => {
@@ -139,6 +167,16 @@ describe('aks target', () => {
     assert.notEqual(pool.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
     const recount = await runProgram(withConfig(aks, { nodeCount: '3' }));
     assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+  });
+
+  it('fails clearly when ACR refuses the deploying identity a push token', async () => {
+    exchangeStatus = 401;
+    try {
+      const request = { loginServer: acrLoginServer, tenantId: azureTenantId, accessToken: entraAccessToken };
+      await assert.rejects(exchangeForPushToken(request), /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s);
+    } finally {
+      exchangeStatus = 200;
+    }
   });
 
   describe('config errors, before any resource', () => {

@@ -14,7 +14,9 @@ export const azureSubscriptionId = '00000000-1111-2222-3333-444444444444';
 /** The principal (object) id Entra ID gives a new user-assigned identity. */
 export const principalIdOf = (identity: string) => `${identity}-principal-id`;
 export const acrLoginServer = 'booksgatewayx1y2z3.azurecr.io';
-export const acrPassword = 'acr-admin-password';
+/** The deploying identity's Entra ID access token, which the aks target exchanges for an ACR push token. */
+export const entraAccessToken = 'entra-access-token';
+export const azureTenantId = 'tenant';
 /** The kubeconfig AKS returns (base64-encoded in the invoke result). */
 export const aksKubeconfig = [
   'apiVersion: v1',
@@ -46,9 +48,9 @@ export const aks: RunOptions = {
   call: ({ token }: MockCallArgs) => {
     switch (token) {
       case 'azure-native:authorization:getClientConfig':
-        return { subscriptionId: azureSubscriptionId, tenantId: 'tenant', clientId: 'client', objectId: 'operator' };
-      case 'azure-native:containerregistry:listRegistryCredentials':
-        return { username: 'booksgatewayx1y2z3', passwords: [{ name: 'password', value: acrPassword }] };
+        return { subscriptionId: azureSubscriptionId, tenantId: azureTenantId, clientId: 'client', objectId: 'operator' };
+      case 'azure-native:authorization:getClientToken':
+        return { token: entraAccessToken };
       case 'azure-native:containerservice:listManagedClusterUserCredentials':
         return { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(aksKubeconfig).toString('base64') }] };
       default:
