@@ -18,6 +18,7 @@ import {
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
   assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 
 const clusterType = 'azure-native:containerservice:ManagedCluster';
@@ -121,6 +122,10 @@ describe('aks target', () => {
         clusterIdentifier: 'books-gateway-cluster-id',
         readyWhen: ['books-gateway-cluster', 'books-gateway-nodes', 'books-gateway-acr-pull'],
       });
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(aks, { gatewayReplicas: '2' })));
     });
 
     it("keeps Azure's default load balancer for the gateway, which passes the client's address through", () => {

@@ -6,6 +6,7 @@ import {
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
   assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 import {
   awsAccountHost,
@@ -154,6 +155,10 @@ describe('eks target', () => {
         'eks', 'get-token', '--cluster-name', 'books-gateway-cluster-x1y2z3', '--region', 'eu-west-1', '--output', 'json',
       ]);
       assert.equal(exec.env, null);
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(eks, { gatewayReplicas: '2' })));
     });
 
     it("asks for an NLB for the gateway, which keeps the client's address where the default Classic ELB would not", () => {

@@ -7,6 +7,7 @@ import {
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
   assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 import { pathFixture } from '../shared/commands-on-path.js';
 import {
@@ -123,6 +124,10 @@ describe('gke target', () => {
       // The application-default credentials the README asks for (GOOGLE_APPLICATION_CREDENTIALS
       // on CI), not a gcloud CLI login.
       assert.deepEqual(exec.args, ['--use_application_default_credentials']);
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(gke, { gatewayReplicas: '2' })));
     });
 
     it("keeps GKE's default passthrough load balancer for the gateway, which passes the client's address through", () => {

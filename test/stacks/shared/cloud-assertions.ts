@@ -87,6 +87,26 @@ export function assertRegistryBuildCache(inputs: Record<string, unknown>, reposi
   assert.deepEqual(inputs.cacheTo, [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }]);
 }
 
+/**
+ * With `gatewayReplicas` 2, a node upgrade (GKE auto-upgrade, an AKS node image, an EKS node
+ * group roll) is no outage: the two gateway pods prefer different nodes, and a drain may evict
+ * only one of them at a time. With the default one, there is no budget, which would block drains.
+ */
+export function assertTwoGatewaysSurviveANodeUpgrade(single: ProgramRun, two: ProgramRun): void {
+  assert.deepEqual(single.ofType('kubernetes:policy/v1:PodDisruptionBudget').filter((b) => b.name === 'gateway'), []);
+  const deployment = two.named('kubernetes:apps/v1:Deployment', 'gateway').inputs;
+  assert.equal(deployment.spec.replicas, 2);
+  const podLabels = deployment.spec.template.metadata.labels;
+  const matches = (selector: { matchLabels: Record<string, string> }) =>
+    Object.entries(selector.matchLabels).every(([key, value]) => podLabels[key] === value);
+  const budget = two.named('kubernetes:policy/v1:PodDisruptionBudget', 'gateway').inputs.spec;
+  assert.equal(budget.maxUnavailable, 1);
+  assert.ok(matches(budget.selector), 'the budget covers the gateway pods');
+  const [spread] = deployment.spec.template.spec.topologySpreadConstraints;
+  assert.deepEqual([spread.topologyKey, spread.maxSkew], ['kubernetes.io/hostname', 1]);
+  assert.ok(matches(spread.labelSelector), 'the spread counts the gateway pods');
+}
+
 /** The program fails with a message matching `pattern`, having registered nothing. */
 export async function assertFailsBeforeAnyResource(options: RunOptions, pattern: RegExp): Promise<void> {
   const failure = await runProgramExpectingError(options);
