@@ -46,7 +46,7 @@ export interface AwsIdentity {
 }
 
 /** The `aws eks get-token` call of the kubeconfig: its arguments and environment, as the provider authenticates. */
-export function getTokenExec(clusterName: string, region: string, identity: AwsIdentity) {
+function getTokenExec(clusterName: string, region: string, identity: AwsIdentity) {
   const env: { name: string; value: pulumi.Input<string> }[] = [];
   if (identity.profile) env.push({ name: 'AWS_PROFILE', value: identity.profile });
   if (identity.keys) {
