@@ -137,8 +137,9 @@ export const workloads: Record<WorkloadName, Workload> = {
     user: nginxUser,
     writableDirs: ['/tmp'],
     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: pageCpuLimit, memory: '64Mi' } },
-    // The image's own command (nginx-unprivileged's), with the workers its CPU limit allows; the
-    // image's nginx.conf leaves worker_processes to this.
+    // nginx in the foreground with the workers its CPU limit allows (the image's nginx.conf leaves
+    // worker_processes to this), bypassing the base image's entrypoint scripts, which would edit
+    // files on the read-only root filesystem.
     command: ['nginx', '-g', `daemon off; worker_processes ${nginxWorkerProcesses(pageCpuLimit)};`],
     rollout: backendRollout,
   },
