@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { clusterPlatform, headlessServiceUpstream, renderGateway } from '../apps/gateway/src/index.js';
 import type { GatewayPolicyRender } from './gateway-policy.js';
 import { workloadLabels } from './labels.js';
-import { gatewayTimeouts, workloads } from './workloads.js';
+import { gatewayCpuLimit, gatewayTimeouts, nginxWorkerProcesses, workloads } from './workloads.js';
 
 /** Pod annotation carrying the configuration's checksum: a new configuration rolls the pods. */
 export const configChecksumAnnotation = 'books-gateway/config-checksum';
@@ -19,7 +19,7 @@ export function renderClusterGateway(namespace: string, policy: GatewayPolicyRen
     statusPort: gateway.otherPorts?.status,
     books: headlessServiceUpstream(books.name, namespace, books.port),
     booksReact: headlessServiceUpstream(booksReact.name, namespace, booksReact.port),
-    platform: clusterPlatform,
+    platform: { ...clusterPlatform, workerProcesses: nginxWorkerProcesses(gatewayCpuLimit) },
     timeouts: gatewayTimeouts,
     ...policy,
   }).files;

@@ -1,9 +1,10 @@
 import type * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
 import type { ImageRegistry, Target } from './target.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import type { PublicEndpoint } from './services.js';
-import { assertCount, assertDnsLabel, assertPort } from './validation.js';
+import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort } from './validation.js';
 
 /**
  * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
@@ -14,8 +15,8 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
   provider: k8s.Provider;
   /** Where the images are pushed. Default: none, the images are loaded into the local Docker that the cluster runs on. */
   registry?: ImageRegistry;
-  /** Platform the images are built for. Default: the building machine's own. */
-  platform?: Target['platform'];
+  /** Platforms the images are built for (several: one multi-platform image). Default: the building machine's own. */
+  platforms?: Target['platforms'];
   /** Namespace created for every object of the system. Default `books-gateway`. */
   namespace?: string;
   /** Pods of the books REST API, at least 1. Default 2. */
@@ -25,15 +26,13 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
   /** Pods of the nginx gateway, at least 1. Default 1. */
   gatewayReplicas?: number;
   /**
-   * Port of the gateway's LoadBalancer Service, the system's only public port. Default 80.
-   * K3s's bundled Traefik also binds port 80 on every node, so a K3s stack either picks another
-   * port here (e.g. 8080) or runs K3s with `--disable traefik`.
+   * Port of the gateway's LoadBalancer Service, the system's only public port. Default 80 (the
+   * k3s target passes 8080: K3s's bundled Traefik binds 80 on every node).
    */
   gatewayServicePort?: number;
   /**
    * Port of the gateway's LoadBalancer Service when it serves HTTPS (`tlsCertificate` set): the
-   * Service then offers this port instead of `gatewayServicePort`. Default 443 (K3s's Traefik
-   * binds it too).
+   * Service then offers this port instead of `gatewayServicePort`. Default 443 (k3s: 8443).
    */
   gatewayTlsServicePort?: number;
   /**
@@ -60,8 +59,8 @@ export const gatewayDefaults = {
 } as const;
 
 /** GatewayStackArgs with every default applied and every value checked. */
-export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platform' | GatewayPolicySetting>> &
-  Pick<GatewayStackArgs, 'registry' | 'platform'> & { policy: GatewayPolicy };
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy };
 
 /** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
 export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
@@ -69,12 +68,25 @@ export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
   return { port: tls ? settings.gatewayTlsServicePort : settings.gatewayServicePort, tls };
 }
 
+/**
+ * The platforms checked: several make one multi-platform image, which Docker cannot load into its
+ * local image store, so it needs a registry to be pushed to.
+ */
+function assertPlatforms(platforms: GatewayStackArgs['platforms'], registry: ImageRegistry | undefined): GatewaySettings['platforms'] {
+  if (platforms === undefined) return undefined;
+  const checked = assertImagePlatforms('platforms', platforms);
+  if (checked.length > 1 && registry === undefined) {
+    throw new pulumi.RunError(`platforms ${checked.join(', ')} make a multi-platform image, which needs a registry to be pushed to`);
+  }
+  return checked;
+}
+
 /** Applies the defaults and validates; the messages name the argument to fix. */
 export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings {
   return {
     provider: args.provider,
     registry: args.registry,
-    platform: args.platform,
+    platforms: assertPlatforms(args.platforms, args.registry),
     namespace: assertDnsLabel('namespace', args.namespace ?? gatewayDefaults.namespace),
     booksReplicas: assertCount('booksReplicas', args.booksReplicas ?? gatewayDefaults.booksReplicas),
     booksReactReplicas: assertCount('booksReactReplicas', args.booksReactReplicas ?? gatewayDefaults.booksReactReplicas),

@@ -25,7 +25,7 @@ export function contentTag(sourceRoot: string, image: ImageName): string {
 export interface ImageBuildOptions {
   sourceRoot: string;
   /** Undefined builds for the building machine. */
-  platform?: Target['platform'];
+  platforms?: Target['platforms'];
   /** Undefined loads the image into the local Docker instead of pushing it. */
   registry?: ImageRegistry;
   /** The content tag (contentTag). */
@@ -38,6 +38,32 @@ export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'reg
   return pulumi.interpolate`${repository}:${options.tag}`;
 }
 
+/** Folder of the local build caches (git-ignored), one subfolder per image. */
+export const localBuildCacheDir = '.build-cache';
+
+/** The tag of an image's build cache, beside the image in its registry repository. */
+export const registryCacheTag = 'buildcache';
+
+/**
+ * Where a build reads and writes its layer cache, so that an `up` on a fresh builder (a CI runner,
+ * a pruned Docker, the other machine of the team) reuses the last build's `npm ci` instead of
+ * running it cold. Pushed images keep it in their registry, beside the image; loaded ones in a
+ * local folder. Every stage is cached (`max`), not only the final one: the dependency installs
+ * are in the build stages. An OCI image manifest, which every registry takes (ECR refuses the
+ * default manifest list for caches).
+ */
+function buildCache(image: ImageName, options: ImageBuildOptions): Pick<dockerBuild.ImageArgs, 'cacheFrom' | 'cacheTo'> {
+  if (options.registry) {
+    const ref = pulumi.interpolate`${options.registry.repository(image)}:${registryCacheTag}`;
+    return {
+      cacheFrom: [{ registry: { ref } }],
+      cacheTo: [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }],
+    };
+  }
+  const folder = path.join(options.sourceRoot, localBuildCacheDir, image);
+  return { cacheFrom: [{ local: { src: folder } }], cacheTo: [{ local: { dest: folder, mode: 'max' } }] };
+}
+
 /**
  * The build of one image. Pushed when there is a registry (with its credentials, in memory only),
  * otherwise loaded into the local Docker, which is where Docker Desktop's kubelet finds it.
@@ -48,8 +74,13 @@ export function imageBuildArgs(image: ImageName, options: ImageBuildOptions): do
   return {
     context: { location: context },
     dockerfile: { location: dockerfile },
-    platforms: options.platform ? [options.platform] : undefined,
+    // The SDK's Platform enum lists no variants (`linux/arm/v7`), but the provider parses each
+    // value with buildx's own platform parser, which takes them.
+    platforms: options.platforms?.map((platform) => platform as dockerBuild.Platform),
     tags: [imageTag(image, options)],
+    // A preview shows what would be built; building every image for it took minutes.
+    buildOnPreview: false,
+    ...buildCache(image, options),
     push: options.registry !== undefined,
     load: options.registry === undefined,
     registries: credentials ? [{ ...credentials }] : undefined,

@@ -2,6 +2,13 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { ImageName } from './images.js';
 
+/**
+ * The platforms the images can be built for: those every pinned base image publishes
+ * (apps/base-images.json records each one's manifest list), and that Kubernetes nodes run.
+ */
+export const imagePlatforms = ['linux/arm64', 'linux/amd64', 'linux/arm/v7'] as const;
+export type ImagePlatform = (typeof imagePlatforms)[number];
+
 /** Credentials the image build pushes with (and, where nodes cannot pull by identity, pods pull with). */
 export interface RegistryCredentials {
   /** Registry host, e.g. `ghcr.io`, `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
@@ -33,8 +40,12 @@ export interface ImageRegistry {
 export interface Target {
   /** The provider every Kubernetes object goes through; never the ambient default. */
   provider: k8s.Provider;
-  /** Image platform; undefined builds for the machine's own platform (Docker Desktop). */
-  platform?: 'linux/amd64' | 'linux/arm64';
+  /**
+   * Platforms the images are built for, one or more; several build one multi-platform image
+   * (a cluster of mixed nodes), which must be pushed. Undefined builds for the machine's own
+   * platform (Docker Desktop).
+   */
+  platforms?: readonly ImagePlatform[];
   /** Where images are pushed; undefined loads them into the local Docker that the cluster runs on. */
   registry?: ImageRegistry;
   /** Extra stack outputs the target creates (cluster name, kubeconfig as a secret, registry URL). */
@@ -46,4 +57,10 @@ export interface Target {
    * Default: none, the cluster's default load balancer.
    */
   gatewayServiceAnnotations?: Record<string, string>;
+  /**
+   * The gateway Service's ports where the stack chooses none: plain HTTP, and HTTPS with TLS.
+   * Default 80 and 443; a cluster whose nodes already bind those (K3s's bundled Traefik, through
+   * ServiceLB) gives others, so that a stock install works with the stack's defaults.
+   */
+  gatewayServicePorts?: { http: number; https: number };
 }

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { imagePlatforms, type ImagePlatform } from './target.js';
 
 /*
  * Checks shared by GatewayStack's arguments and the stack config that feeds them. Each takes the
@@ -37,4 +38,21 @@ export function assertDnsLabel(name: string, value: string): string {
     );
   }
   return value;
+}
+
+/**
+ * Image platforms: at least one, each one the images can be built for; duplicates dropped. The
+ * message names the valid values.
+ */
+export function assertImagePlatforms(name: string, values: readonly string[]): ImagePlatform[] {
+  const valid = imagePlatforms.join(', ');
+  if (values.length === 0) throw new pulumi.RunError(`${name} must name at least one platform of ${valid}`);
+  const unknown = values.filter((value) => !(imagePlatforms as readonly string[]).includes(value));
+  if (unknown.length > 0) {
+    throw new pulumi.RunError(
+      `${name} has unknown platform${unknown.length > 1 ? 's' : ''} ${unknown.map((value) => `"${value}"`).join(', ')}: ` +
+        `use one, or a comma-separated list, of ${valid}`,
+    );
+  }
+  return [...new Set(values as readonly ImagePlatform[])];
 }

@@ -94,6 +94,22 @@ export function terminationGraceSeconds(workload: Workload): number {
   return workload.rollout.preStopPauseSeconds + longestRequestSeconds + 3;
 }
 
+/**
+ * nginx workers for a container's CPU limit (`250m`, `1`, `1.5`): one per whole CPU it may use,
+ * at least one. nginx's `auto` counts the node's CPUs instead: 16 workers, each with its own
+ * upstream connection pools and memory, throttled inside one CPU on a 16-core node.
+ */
+export function nginxWorkerProcesses(cpuLimit: string): number {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(cpuLimit);
+  if (!match) throw new Error(`not a CPU quantity nginx workers can be derived from: "${cpuLimit}"`);
+  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
+  return Math.max(1, Math.ceil(cores));
+}
+
+const pageCpuLimit = '250m';
+/** Every request of the system passes the gateway: a generous limit keeps throttling from adding latency. */
+export const gatewayCpuLimit = '1';
+
 const nginxUser = 101; // nginxinc/nginx-unprivileged
 const nodeUser = 1000; // the `node` user of the official Node.js images
 
@@ -120,7 +136,11 @@ export const workloads: Record<WorkloadName, Workload> = {
     probes: { readiness: { path: '/', port: 'http' }, liveness: { path: '/', port: 'http' } },
     user: nginxUser,
     writableDirs: ['/tmp'],
-    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '250m', memory: '64Mi' } },
+    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: pageCpuLimit, memory: '64Mi' } },
+    // nginx in the foreground with the workers its CPU limit allows (the image's nginx.conf leaves
+    // worker_processes to this), bypassing the base image's entrypoint scripts, which would edit
+    // files on the read-only root filesystem.
+    command: ['nginx', '-g', `daemon off; worker_processes ${nginxWorkerProcesses(pageCpuLimit)};`],
     rollout: backendRollout,
   },
   gateway: {
@@ -134,8 +154,7 @@ export const workloads: Record<WorkloadName, Workload> = {
     // nginx on the rendered configuration, bypassing the base image's entrypoint scripts (which
     // would try to edit files on the read-only root filesystem).
     command: gatewayImageCommand,
-    // Every request of the system passes here: a generous CPU limit keeps throttling from adding latency.
-    resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '128Mi' } },
+    resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: gatewayCpuLimit, memory: '128Mi' } },
     rollout: gatewayRollout,
   },
 };

@@ -16,10 +16,12 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
 
   const stack = new GatewayStack('books-gateway', {
     provider: target.provider,
-    platform: target.platform,
+    platforms: target.platforms,
     registry: target.registry,
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     ...gatewayConfig,
+    gatewayServicePort: gatewayConfig.gatewayServicePort ?? target.gatewayServicePorts?.http,
+    gatewayTlsServicePort: gatewayConfig.gatewayTlsServicePort ?? target.gatewayServicePorts?.https,
   });
 
   return {

@@ -3,7 +3,7 @@ import { fullKey, setCommand } from './config/stack-config.js';
 import type { Target } from '../components/target.js';
 
 /** The targets a stack may choose with `books-gateway:target`, each a folder stacks/<target>/. */
-export const targetNames = ['docker-desktop', 'k3s', 'aks', 'eks', 'gke'] as const;
+export const targetNames = ['docker-desktop', 'k3s', 'aks', 'eks', 'gke', 'kubeconfig'] as const;
 export type TargetName = (typeof targetNames)[number];
 
 /**
@@ -16,6 +16,7 @@ const targetFactories: Record<TargetName, () => Promise<() => Target>> = {
   aks: async () => (await import('./aks/index.js')).createAksTarget,
   eks: async () => (await import('./eks/index.js')).createEksTarget,
   gke: async () => (await import('./gke/index.js')).createGkeTarget,
+  kubeconfig: async () => (await import('./kubeconfig/index.js')).createKubeconfigTarget,
 };
 
 function isTargetName(value: string): value is TargetName {

@@ -1,36 +1,43 @@
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as containerregistry from '@pulumi/azure-native/containerregistry';
 import * as containerservice from '@pulumi/azure-native/containerservice';
+import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import * as resources from '@pulumi/azure-native/resources';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { requiredString } from '../config/stack-config.js';
+import { acrRefreshToken, acrTokenUserName } from './acr-push-token.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
 
+/** The system pool's one node: the smallest size AKS accepts for a system pool (2 vCPU, 4 GiB). */
+const systemNodeSize = 'Standard_B2s';
+const defaultNodeSize = 'Standard_B2s';
+
 /** Built-in Azure role that lets a principal pull images from a registry, and nothing more. */
 const acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
+/** Built-in Azure role that lets a principal assign a user-assigned identity (to the nodes). */
+const managedIdentityOperatorRoleId = 'f1a07417-d97a-45cb-824c-7a7467783830';
 
 export interface AksClusterArgs {
   /** Azure region of every resource (`azure-native:location`), e.g. `westeurope`. */
   location: string;
-  /** Nodes in the cluster's node pool, at least 1. */
+  /** Nodes in the cluster's node pool, at least 1 (beside the system pool's one node). */
   nodeCount: number;
-  /**
-   * VM size of the nodes. Default `Standard_B2s` (2 vCPU, 4 GiB): the smallest size AKS accepts
-   * for the system node pool, which also runs the workloads here.
-   */
+  /** VM size of the nodes. Default `Standard_B2s` (2 vCPU, 4 GiB). */
   nodeSize?: string;
   /** Kubernetes version, `1.33` or `1.33.2`. Default: AKS's current default version. */
   kubernetesVersion?: string;
 }
 
 /**
- * An AKS cluster ready for GatewayStack: a resource group holding the cluster (system-assigned
- * identity, one node pool, Cilium enforcing NetworkPolicies) and an Azure Container Registry its
- * nodes pull from by identity, plus the Kubernetes provider for the new cluster.
+ * An AKS cluster ready for GatewayStack: a resource group holding the cluster (user-assigned
+ * control plane and kubelet identities, a one-node system pool and a node pool, Cilium enforcing NetworkPolicies) and an
+ * Azure Container Registry its nodes pull from by identity, plus the Kubernetes provider for the
+ * new cluster.
  */
 export class AksCluster extends pulumi.ComponentResource implements CloudCluster {
   readonly provider: k8s.Provider;
@@ -48,6 +55,56 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     const resourceGroup = new resources.ResourceGroup(`${name}-rg`, { location: args.location }, parent);
     const resourceGroupName = resourceGroup.name;
 
+    const registry = new containerregistry.Registry(
+      // Registry names are global and alphanumeric only: the provider appends a random suffix.
+      'booksgateway',
+      {
+        resourceGroupName,
+        location: resourceGroup.location,
+        sku: { name: containerregistry.SkuName.Basic },
+        // No shared password: images are pushed as the deploying identity, pulled as the nodes'.
+        adminUserEnabled: false,
+      },
+      parent,
+    );
+
+    // The nodes' (kubelet's) identity, made here rather than by AKS, so that its AcrPull right is
+    // granted before the cluster exists: role assignments need Owner, User Access Administrator or
+    // Role Based Access Control Administrator, and an identity without that right now fails within
+    // seconds, before the cluster's ten minutes and its cost, rather than after them. The cluster's
+    // own (control plane) identity must be user-assigned too, and may assign the kubelet identity.
+    const controlPlaneIdentity = new managedidentity.UserAssignedIdentity(
+      `${name}-control-plane`,
+      { resourceGroupName, location: resourceGroup.location },
+      parent,
+    );
+    const kubeletIdentity = new managedidentity.UserAssignedIdentity(
+      `${name}-kubelet`,
+      { resourceGroupName, location: resourceGroup.location },
+      parent,
+    );
+    const clientConfig = authorization.getClientConfigOutput(parent);
+    const roleAssignment = (assignment: string, principalId: pulumi.Input<string>, roleId: string, scope: pulumi.Input<string>) =>
+      new authorization.RoleAssignment(
+        `${name}-${assignment}`,
+        {
+          principalId,
+          // Names the principal's kind so that Azure does not look the just-created identity up in
+          // Entra ID, where it may not have replicated yet.
+          principalType: authorization.PrincipalType.ServicePrincipal,
+          roleDefinitionId: pulumi.interpolate`/subscriptions/${clientConfig.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+          scope,
+        },
+        parent,
+      );
+    const acrPull = roleAssignment('acr-pull', kubeletIdentity.principalId, acrPullRoleId, registry.id);
+    const kubeletOperator = roleAssignment(
+      'kubelet-operator',
+      controlPlaneIdentity.principalId,
+      managedIdentityOperatorRoleId,
+      kubeletIdentity.id,
+    );
+
     const cluster = new containerservice.ManagedCluster(
       `${name}-cluster`,
       {
@@ -55,16 +112,20 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
         location: resourceGroup.location,
         dnsPrefix: 'books-gateway',
         kubernetesVersion: args.kubernetesVersion,
-        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlaneIdentity.id] },
+        identityProfile: {
+          kubeletidentity: { resourceId: kubeletIdentity.id, clientId: kubeletIdentity.clientId, objectId: kubeletIdentity.principalId },
+        },
         sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Free },
+        // AKS creates a cluster only together with a first (system) pool, and refuses changes to
+        // a pool given inline here: this one stays as it is made (one small node for AKS's own
+        // pods), and the nodes the stack sizes are the separate pool below.
         agentPoolProfiles: [
           {
-            // AKS creates a cluster only together with its first (system) pool, so the node pool is
-            // part of the cluster resource: "cluster ready" here already means "nodes ready".
             name: 'system',
             mode: containerservice.AgentPoolMode.System,
-            count: args.nodeCount,
-            vmSize: args.nodeSize ?? 'Standard_B2s',
+            count: 1,
+            vmSize: systemNodeSize,
             osType: containerservice.OSType.Linux,
             type: containerservice.AgentPoolType.VirtualMachineScaleSets,
           },
@@ -78,55 +139,46 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
           networkPolicy: containerservice.NetworkPolicy.Cilium,
         },
       },
-      parent,
+      {
+        parent: this,
+        // The nodes pull with their identity's AcrPull right from their first pod on.
+        dependsOn: [acrPull, kubeletOperator],
+        // Azure lists every pool of the cluster here, the separate one too: a diff on it would
+        // try to remove that pool, or change the system one, which Azure refuses.
+        ignoreChanges: ['agentPoolProfiles'],
+      },
     );
 
-    const registry = new containerregistry.Registry(
-      // Registry names are global and alphanumeric only: the provider appends a random suffix.
-      'booksgateway',
+    const vmSize = args.nodeSize ?? defaultNodeSize;
+    const nodePool = new containerservice.AgentPool(
+      `${name}-nodes`,
       {
         resourceGroupName,
-        location: resourceGroup.location,
-        sku: { name: containerregistry.SkuName.Basic },
-        // The admin user exists only for the image push (docker-build needs a user name and a
-        // password); the nodes never use it, they pull with the AcrPull role below.
-        adminUserEnabled: true,
+        resourceName: cluster.name,
+        // A new size is a new pool (Azure cannot resize one): named after its size, it is created
+        // before the old one is drained and removed. A count or version change updates it.
+        agentPoolName: agentPoolName(vmSize),
+        mode: containerservice.AgentPoolMode.User,
+        count: args.nodeCount,
+        vmSize,
+        orchestratorVersion: args.kubernetesVersion,
+        osType: containerservice.OSType.Linux,
+        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+        upgradeSettings: { maxSurge: '1' },
       },
       parent,
     );
 
-    const clientConfig = authorization.getClientConfigOutput(parent);
-    const kubeletObjectId = cluster.identityProfile.apply((profile) => {
-      const objectId = profile?.['kubeletidentity']?.objectId;
-      if (!objectId) throw new Error(`AKS cluster ${name} reports no kubelet identity to grant AcrPull to`);
-      return objectId;
-    });
-    const acrPull = new authorization.RoleAssignment(
-      `${name}-acr-pull`,
-      {
-        principalId: kubeletObjectId,
-        // Names the principal's kind so that Azure does not look the just-created identity up in
-        // Entra ID, where it may not have replicated yet.
-        principalType: authorization.PrincipalType.ServicePrincipal,
-        roleDefinitionId: pulumi.interpolate`/subscriptions/${clientConfig.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${acrPullRoleId}`,
-        scope: registry.id,
-      },
-      parent,
-    );
-
-    const credentials = containerregistry.listRegistryCredentialsOutput(
-      { resourceGroupName, registryName: registry.name },
-      parent,
-    );
     const loginServer = registry.loginServer;
+    // Fetched on every `pulumi up`, for the identity running it.
+    const accessToken = authorization.getClientTokenOutput({}, parent).token;
+    const pushToken = pulumi
+      .all([loginServer, clientConfig.tenantId, accessToken])
+      .apply(([server, tenantId, token]) => acrRefreshToken({ loginServer: server, tenantId, accessToken: token }));
     this.registryHost = loginServer;
     this.registry = {
       repository: (image: ImageName) => pulumi.interpolate`${loginServer}/${image}`,
-      credentials: {
-        address: loginServer,
-        username: credentials.apply((c) => requireValue(c.username, 'ACR admin user name')),
-        password: pulumi.secret(credentials.apply((c) => requireValue(c.passwords?.[0]?.value, 'ACR admin password'))),
-      },
+      credentials: { address: loginServer, username: acrTokenUserName, password: pulumi.secret(pushToken) },
       needsPullSecret: false,
     };
 
@@ -147,13 +199,21 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     this.provider = clusterProvider(
       name,
       // Nodes pull by identity: without the role assignment the first pods would fail ImagePull.
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [cluster, acrPull] },
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [cluster, nodePool, acrPull] },
       this,
     );
     this.clusterName = cluster.name;
     this.resourceGroupName = resourceGroupName;
     this.registerOutputs({ clusterName: this.clusterName, registry: loginServer });
   }
+}
+
+/**
+ * Name of the node pool of a VM size: Linux pool names are at most 12 lower-case letters and
+ * digits, starting with a letter.
+ */
+export function agentPoolName(vmSize: string): string {
+  return `nodes${createHash('sha256').update(vmSize.toLowerCase()).digest('hex').slice(0, 7)}`;
 }
 
 function requireValue<T>(value: T | undefined, what: string): T {

@@ -21,13 +21,12 @@ import {
   type SettingSource,
 } from './stack-config.js';
 
-/** The GatewayStack arguments that come from stack config rather than from the target. */
-export type GatewayConfig = Required<
-  Pick<
-    GatewayStackArgs,
-    'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'gatewayServicePort' | 'gatewayTlsServicePort'
-  >
-> &
+/**
+ * The GatewayStack arguments that come from stack config rather than from the target. The
+ * Service ports are undefined when the stack leaves them empty: the target's own then apply.
+ */
+export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas'>> &
+  Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort'> &
   GatewayPolicyArgs;
 
 /** Reads and validates the project's GatewayStack keys; errors name the key. */
@@ -37,8 +36,8 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     booksReplicas: readCount(config, 'booksReplicas', gatewayDefaults.booksReplicas),
     booksReactReplicas: readCount(config, 'booksReactReplicas', gatewayDefaults.booksReactReplicas),
     gatewayReplicas: readCount(config, 'gatewayReplicas', gatewayDefaults.gatewayReplicas),
-    gatewayServicePort: readPort(config, 'gatewayServicePort', gatewayDefaults.gatewayServicePort),
-    gatewayTlsServicePort: readPort(config, 'gatewayTlsServicePort', gatewayDefaults.gatewayTlsServicePort),
+    gatewayServicePort: readPort(config, 'gatewayServicePort'),
+    gatewayTlsServicePort: readPort(config, 'gatewayTlsServicePort'),
     ...readGatewayPolicy(config).args,
   };
 }

@@ -123,9 +123,9 @@ export function optionalSecret(settings: Settings, key: string): string | undefi
   return value?.trim() ? value : undefined;
 }
 
-/** A TCP port, `fallback` when unset. */
-export function readPort(settings: Settings, key: string, fallback: number): number {
+/** A TCP port, undefined when unset (the caller's default then applies). */
+export function readPort(settings: Settings, key: string): number | undefined {
   const value = optionalString(settings, key);
-  if (value === undefined) return fallback;
+  if (value === undefined) return undefined;
   return assertPort(settingSource(settings).nameOf(key), parseWholeNumber(settings, key, value, 'a port number from 1 to 65535'));
 }

@@ -19,6 +19,9 @@ export function createDockerDesktopTarget(): Target {
     context,
     // The context names the cluster: a refreshed kubeconfig file must not replace every object.
     clusterIdentifier: `docker-desktop/${context}`,
+    // "Reset Kubernetes Cluster" wipes every object: `up` and `destroy` then drop them from the
+    // state instead of failing on a cluster that no longer has them.
+    deleteUnreachable: true,
   });
 
   return { provider, outputs: { kubeContext: context } };

@@ -4,7 +4,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
-import { optionalString, requiredString } from '../config/stack-config.js';
+import { fullKey, optionalSecret, optionalString, requiredString } from '../config/stack-config.js';
+import { requireCommandForUp } from '../shared/command-on-path.js';
 import { EksNetwork } from './network.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
@@ -30,11 +31,46 @@ const eksNodePolicies = [
   'AmazonEC2ContainerRegistryReadOnly',
 ];
 
+/**
+ * Whom the AWS provider authenticates as, from the stack's `aws:` keys: the identity that creates
+ * the cluster, and so its only administrator. The kubeconfig's `aws eks get-token` must sign its
+ * tokens as that same identity, or every Kubernetes call is Unauthorized.
+ */
+export interface AwsIdentity {
+  /** `aws:profile`: the CLI profile, passed on as `AWS_PROFILE`. */
+  profile?: string;
+  /** `aws:accessKey`, `aws:secretKey`, `aws:token`: keys set in the stack, passed on as their environment variables. */
+  keys?: { accessKey: string; secretKey: pulumi.Input<string>; sessionToken?: pulumi.Input<string> };
+  /** The last role of `aws:assumeRoles`, which the provider ends up as: get-token assumes it too (`--role-arn`). */
+  roleArn?: string;
+}
+
+/** The `aws eks get-token` call of the kubeconfig: its arguments and environment, as the provider authenticates. */
+function getTokenExec(clusterName: string, region: string, identity: AwsIdentity) {
+  const env: { name: string; value: pulumi.Input<string> }[] = [];
+  if (identity.profile) env.push({ name: 'AWS_PROFILE', value: identity.profile });
+  if (identity.keys) {
+    env.push({ name: 'AWS_ACCESS_KEY_ID', value: identity.keys.accessKey }, { name: 'AWS_SECRET_ACCESS_KEY', value: identity.keys.secretKey });
+    if (identity.keys.sessionToken !== undefined) env.push({ name: 'AWS_SESSION_TOKEN', value: identity.keys.sessionToken });
+  }
+  return {
+    command: 'aws',
+    args: [
+      'eks', 'get-token', '--cluster-name', clusterName, '--region', region, '--output', 'json',
+      ...(identity.roleArn ? ['--role-arn', identity.roleArn] : []),
+    ],
+    env: env.length ? env : undefined,
+    installHint: awsCliInstallHint,
+  };
+}
+
+const awsCliInstallHint = 'The aws CLI (v2) signs the tokens for this cluster: https://aws.amazon.com/cli/';
+
 export interface EksClusterArgs {
   /** AWS region (`aws:region`), e.g. `eu-west-1`; the kubeconfig asks for tokens there. */
   region: string;
-  /** AWS CLI profile the kubeconfig's `aws eks get-token` uses (`aws:profile`). Default: the CLI's default. */
-  profile?: string;
+  /** Whom the kubeconfig's `aws eks get-token` signs as: the provider's own identity. Default: the CLI's default. */
+  identity?: AwsIdentity;
   /** Nodes in the managed node group, at least 1. */
   nodeCount: number;
   /** EC2 instance type of the nodes. Default `t3.medium` (2 vCPU, 4 GiB, up to 17 pods). */
@@ -85,19 +121,29 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       { parent: this, dependsOn: clusterRole.attachments },
     );
 
+    /*
+     * The cluster's networking add-ons as EKS managed add-ons, each at EKS's default version for
+     * the cluster's Kubernetes version: raising `kubernetesVersion` upgrades the control plane,
+     * then each add-on (which EKS would otherwise leave at the versions it first installed, as
+     * self-managed ones). Creating them takes over the self-managed ones EKS installs.
+     */
+    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: cluster.name,
+          addonName,
+          addonVersion: aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: cluster.version }, parent).version,
+          resolveConflictsOnCreate: 'OVERWRITE',
+          resolveConflictsOnUpdate: 'OVERWRITE',
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      );
     // GatewayStack's NetworkPolicies are only enforced when the VPC CNI's policy agent is on; the
     // CNI EKS installs by default has it off and would silently ignore them.
-    const vpcCni = new aws.eks.Addon(
-      `${name}-vpc-cni`,
-      {
-        clusterName: cluster.name,
-        addonName: 'vpc-cni',
-        configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }),
-        resolveConflictsOnCreate: 'OVERWRITE',
-        resolveConflictsOnUpdate: 'OVERWRITE',
-      },
-      parent,
-    );
+    const vpcCni = addon('vpc-cni', { configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }) });
+    const kubeProxy = addon('kube-proxy');
 
     const nodeGroup = new aws.eks.NodeGroup(
       `${name}-nodes`,
@@ -105,6 +151,9 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
         clusterName: cluster.name,
         nodeRoleArn: nodeRole.role.arn,
         subnetIds: network.privateSubnetIds,
+        // The control plane's version (the one set, or EKS's default): raising kubernetesVersion
+        // upgrades the nodes after the control plane, a node at a time (maxUnavailable below).
+        version: cluster.version,
         instanceTypes: [args.nodeSize ?? 't3.medium'],
         amiType: 'AL2023_x86_64_STANDARD',
         scalingConfig: { desiredSize: args.nodeCount, minSize: args.nodeCount, maxSize: args.nodeCount },
@@ -113,6 +162,8 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       // Nodes bootstrap by pulling from ECR: they need their policies and the NAT route first.
       { parent: this, dependsOn: [...nodeRole.attachments, ...network.privateEgress, vpcCni] },
     );
+    // CoreDNS runs on the nodes: as an add-on it becomes active only once they are there.
+    const coreDns = addon('coredns', {}, [nodeGroup]);
 
     const repository = (image: ImageName) =>
       new aws.ecr.Repository(
@@ -143,17 +194,13 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       name: cluster.name,
       server: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthority.data,
-      exec: cluster.name.apply((clusterName) => ({
-        command: 'aws',
-        args: ['eks', 'get-token', '--cluster-name', clusterName, '--region', args.region, '--output', 'json'],
-        env: args.profile ? [{ name: 'AWS_PROFILE', value: args.profile }] : undefined,
-        installHint: 'The aws CLI (v2) signs the tokens for this cluster: https://aws.amazon.com/cli/',
-      })),
+      exec: cluster.name.apply((clusterName) => pulumi.output(getTokenExec(clusterName, args.region, args.identity ?? {}))),
     });
 
     this.provider = clusterProvider(
       name,
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni] },
+      // The gateway resolves its backends through cluster DNS.
+      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns] },
       this,
     );
     this.clusterName = cluster.name;
@@ -194,9 +241,43 @@ export function createEksTarget(): Target {
     'the AWS region the eks target creates its VPC, cluster and ECR repositories in',
     'eu-west-1',
   );
-  const profile = optionalString(awsConfig, 'profile');
+  const identity = readAwsIdentity(awsConfig);
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+$/, example: '1.33' });
+  requireCommandForUp('aws', awsCliInstallHint);
 
-  const eks = new EksCluster('books-gateway', { region, profile, ...nodePool });
+  const eks = new EksCluster('books-gateway', { region, identity, ...nodePool });
   return { ...cloudTarget(eks, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
+}
+
+/** One entry of `aws:assumeRoles`, as far as the kubeconfig can follow it. */
+interface AssumeRoleConfig {
+  roleArn?: string;
+  externalId?: string;
+}
+
+/** The identity the AWS provider authenticates as, from `aws:profile`, `aws:accessKey`/`secretKey`/`token` and `aws:assumeRoles`. */
+function readAwsIdentity(awsConfig: pulumi.Config): AwsIdentity {
+  const accessKey = optionalString(awsConfig, 'accessKey');
+  const secretKey = optionalSecret(awsConfig, 'secretKey');
+  if ((accessKey === undefined) !== (secretKey === undefined)) {
+    const missing = accessKey === undefined ? 'accessKey' : 'secretKey';
+    throw new pulumi.RunError(`Missing config ${fullKey(awsConfig, missing)}: aws:accessKey and aws:secretKey go together`);
+  }
+  const sessionToken = optionalSecret(awsConfig, 'token');
+  const roles = awsConfig.getObject<AssumeRoleConfig[]>('assumeRoles') ?? [];
+  const lastRole = roles.at(-1);
+  if (lastRole?.externalId) {
+    throw new pulumi.RunError(
+      `${fullKey(awsConfig, 'assumeRoles')} asks for an external ID, which the kubeconfig's aws eks get-token cannot pass: ` +
+        'the cluster would be created by a role its kubeconfig cannot act as. Use a role without one, or an aws:profile that assumes it',
+    );
+  }
+  return {
+    profile: optionalString(awsConfig, 'profile'),
+    keys:
+      accessKey && secretKey
+        ? { accessKey, secretKey: pulumi.secret(secretKey), sessionToken: sessionToken === undefined ? undefined : pulumi.secret(sessionToken) }
+        : undefined,
+    roleArn: lastRole?.roleArn,
+  };
 }

@@ -37,9 +37,11 @@ export class EksNetwork extends pulumi.ComponentResource {
     super('books-gateway:cloud:EksNetwork', name, {}, opts);
     const parent = { parent: this };
 
+    // Every zone of the region whatever its state, in alphabetical order: the same two zones on
+    // every `pulumi up`. Filtered on `available`, a degraded zone would drop out of the list, shift
+    // the others, and replace the subnets, the node group and the cluster (as gke's firstZone).
     const zones = aws.getAvailabilityZonesOutput(
       {
-        state: 'available',
         // Local and Wavelength zones need an opt-in and do not host EKS control planes.
         filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
         excludeZoneIds: eksUnsupportedZoneIds,
@@ -51,7 +53,7 @@ export class EksNetwork extends pulumi.ComponentResource {
         if (names.length < zonePlans.length) {
           throw new Error(`EKS needs ${zonePlans.length} availability zones, this region offers ${names.join(', ') || 'none'}`);
         }
-        return names[index];
+        return [...names].sort()[index];
       });
 
     const vpc = new aws.ec2.Vpc(

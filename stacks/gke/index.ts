@@ -4,6 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
+import { requireCommandForUp } from '../shared/command-on-path.js';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
@@ -130,6 +131,10 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         // removed at once in favour of the node pool below, whose settings stay under our control.
         removeDefaultNodePool: true,
         initialNodeCount: 1,
+        // That short-lived default pool runs as the nodes' account too: by default it would run as
+        // the project's default compute account, which many organisations disable (cluster
+        // creation then fails) and which has Editor on the whole project.
+        nodeConfig: { serviceAccount: nodeAccount.email, oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'] },
         deletionProtection: args.deletionProtection ?? false,
         minMasterVersion: args.kubernetesVersion,
         networkingMode: 'VPC_NATIVE',
@@ -141,7 +146,8 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         datapathProvider: 'ADVANCED_DATAPATH',
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
       },
-      parent,
+      // Its default pool's nodes register with the account's role in place.
+      { parent: this, dependsOn: [nodeRole] },
     );
 
     const nodePool = new gcp.container.NodePool(
@@ -187,7 +193,11 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
       certificateAuthorityData: cluster.masterAuth.clusterCaCertificate,
       exec: {
         command: 'gke-gcloud-auth-plugin',
-        installHint: 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin',
+        // The credentials the Google provider uses (application-default credentials, including
+        // GOOGLE_APPLICATION_CREDENTIALS on CI), not gcloud's own CLI login, which the plugin
+        // would use otherwise and which such a machine does not have.
+        args: ['--use_application_default_credentials'],
+        installHint: gkeAuthPluginInstallHint,
         provideClusterInfo: true,
       },
     });
@@ -226,6 +236,8 @@ export function artifactRepositoryId(stack: string): string {
   return `books-gateway-${slug}`.slice(0, 63).replace(/-+$/, '');
 }
 
+const gkeAuthPluginInstallHint = 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin';
+
 /** The `gke` target: reads and checks the stack config, then creates the cluster and its registry. */
 export function createGkeTarget(): Target {
   const gcpConfig = new pulumi.Config('gcp');
@@ -251,6 +263,7 @@ export function createGkeTarget(): Target {
   }
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, example: '1.33' });
   const deletionProtection = readDeletionProtection(new pulumi.Config());
+  requireCommandForUp('gke-gcloud-auth-plugin', gkeAuthPluginInstallHint);
 
   const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, ...nodePool });
   return cloudTarget(gke);

@@ -25,7 +25,7 @@ export function cloudTarget(
 ): Target {
   return {
     provider: cluster.provider,
-    platform: 'linux/amd64',
+    platforms: ['linux/amd64'],
     registry: cluster.registry,
     outputs: {
       clusterName: cluster.clusterName,

@@ -48,4 +48,13 @@ describe('GatewayStack arguments', () => {
     assert.throws(() => resolveGatewaySettings({ provider, tlsKey: 'k' }), /^Error: tlsKey is set but tlsCertificate is not/);
     assert.throws(() => resolveGatewaySettings({ provider, jwtJwks: '[]', jwtIssuer: 'i', jwtAudience: 'a' }), /^Error: jwtJwks: no keys/);
   });
+
+  it('builds a multi-platform image only to push it: Docker cannot load one into its local store', () => {
+    const registry = { repository: (image: string) => `ghcr.io/acme/${image}`, needsPullSecret: false };
+    const platforms = ['linux/arm64', 'linux/arm/v7'] as const;
+    assert.throws(() => resolveGatewaySettings({ provider, platforms }), /platforms linux\/arm64, linux\/arm\/v7 make a multi-platform image, which needs a registry/);
+    assert.deepEqual(resolveGatewaySettings({ provider, platforms, registry }).platforms, platforms);
+    assert.deepEqual(resolveGatewaySettings({ provider, platforms: ['linux/amd64'] }).platforms, ['linux/amd64']);
+    assert.throws(() => resolveGatewaySettings({ provider, platforms: [] }), /platforms must name at least one platform of/);
+  });
 });

@@ -43,7 +43,7 @@ describe('Pulumi project file', () => {
 
   it('declares every key the local targets and GatewayStack read, with a type and a description', () => {
     const read = ['target', 'namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort'];
-    const local = ['kubeContext', 'kubeconfig', 'imageRegistry', 'registryUsername', 'registryPassword'];
+    const local = ['kubeContext', 'kubeconfig', 'imageRegistry', 'registryUsername', 'registryPassword', 'imagePlatform'];
     for (const key of [...read, ...local]) {
       const entry = declared.get(key);
       assert.ok(entry, `Pulumi.yaml declares books-gateway:${key}`);
@@ -58,17 +58,23 @@ describe('Pulumi project file', () => {
   });
 
   it("declares the program's own defaults", () => {
-    for (const key of ['namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort'] as const) {
+    for (const key of ['namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas'] as const) {
       assert.equal(declared.get(key)?.default, String(gatewayDefaults[key]), `default of books-gateway:${key}`);
     }
-    for (const key of ['booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort']) {
+    for (const key of ['booksReplicas', 'booksReactReplicas', 'gatewayReplicas']) {
       assert.equal(declared.get(key)?.type, 'integer', key);
+    }
+  });
+
+  it('leaves the Service ports empty, meaning the target\'s own: a declared number would hide the k3s ports behind 80 and 443', () => {
+    for (const key of ['gatewayServicePort', 'gatewayTlsServicePort']) {
+      assert.deepEqual([declared.get(key)?.type, declared.get(key)?.default], ['string', ''], key);
+      assert.match(declared.get(key)?.description ?? '', /empty means the target's own/, key);
     }
   });
 
   it("declares the gateway's security, limit and TLS keys with the program's defaults; credentials default to empty", () => {
     const expected: Record<string, [string, string]> = {
-      gatewayTlsServicePort: ['integer', String(gatewayDefaults.gatewayTlsServicePort)],
       jwtAlgorithms: ['string', gatewayPolicyDefaults.jwtAlgorithms.join(',')],
       rateLimitPerSecond: ['integer', String(gatewayPolicyDefaults.rateLimitPerSecond)],
       rateLimitBurst: ['integer', String(gatewayPolicyDefaults.rateLimitBurst)],

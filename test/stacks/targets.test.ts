@@ -51,6 +51,16 @@ const cases: Array<{ what: string; config: Record<string, string>; message: RegE
     message: [/Missing config books-gateway:registryUsername/],
   },
   {
+    what: 'k3s with an unknown imagePlatform',
+    config: { ...k3s.config, imagePlatform: 'linux/arm64,linux/arm/v6' },
+    message: [/books-gateway:imagePlatform has unknown platform "linux\/arm\/v6"/, /linux\/arm64, linux\/amd64, linux\/arm\/v7/],
+  },
+  {
+    what: 'k3s with an imagePlatform of only commas',
+    config: { ...k3s.config, imagePlatform: ' , ' },
+    message: [/books-gateway:imagePlatform must name at least one platform of linux\/arm64, linux\/amd64, linux\/arm\/v7/],
+  },
+  {
     what: 'booksReplicas 0',
     config: { ...dockerDesktop.config, booksReplicas: '0' },
     message: [/books-gateway:booksReplicas must be a whole number of at least 1, got 0/],

@@ -31,7 +31,6 @@ export const k3s: RunOptions = {
     imageRegistry: 'ghcr.io/acme',
     registryUsername: 'acme-bot',
     registryPassword: 'ghp_registrytoken',
-    gatewayServicePort: '8080',
   },
   secretKeys: ['kubeconfig', 'registryPassword'],
   // ServiceLB reports the addresses of the nodes.

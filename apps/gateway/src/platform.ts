@@ -33,7 +33,9 @@ export const clusterPlatform: NginxPlatform = {
   // nginx resolves this name once at start through the system resolver (which knows the search
   // domains), then asks kube-dns directly: works on every cluster without knowing its DNS IP.
   resolver: 'kube-dns.kube-system.svc.cluster.local',
-  workerProcesses: 'auto',
+  // Never `auto`, which counts the node's CPUs, not the pod's: GatewayStack renders the count its
+  // container's CPU limit allows.
+  workerProcesses: 1,
   accessLog: '/dev/stdout',
 };
 

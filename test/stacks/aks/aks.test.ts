@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { acrRefreshToken as exchangeForPushToken } from '../../../stacks/aks/acr-push-token.js';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import {
   acrLoginServer,
-  acrPassword,
   aks,
   aksKubeconfig,
   azureSubscriptionId,
-  kubeletObjectId,
+  azureTenantId,
+  entraAccessToken,
+  ignoredChanges,
+  principalIdOf,
   withConfig,
 } from '../shared/cloud-scenarios.js';
 import {
@@ -14,13 +17,36 @@ import {
   assertFailsBeforeAnyResource,
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
+  assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 
 const clusterType = 'azure-native:containerservice:ManagedCluster';
 const registryType = 'azure-native:containerregistry:Registry';
+const nodePoolType = 'azure-native:containerservice:AgentPool';
 const roleAssignmentType = 'azure-native:authorization:RoleAssignment';
 
+/** What ACR's token exchange answers: a refresh token for the identity whose Entra ID token it was given. */
+const acrRefreshToken = 'acr-refresh-token-for-the-deployer';
+
 describe('aks target', () => {
+  // No ACR answers here: its token exchange (POST /oauth2/exchange) is played by this stand-in,
+  // which records what the target sends.
+  const exchanges: { url: string; form: Record<string, string> }[] = [];
+  let realFetch: typeof fetch;
+  let exchangeStatus = 200;
+  before(() => {
+    realFetch = globalThis.fetch;
+    globalThis.fetch = async (url, init) => {
+      exchanges.push({ url: String(url), form: Object.fromEntries(new URLSearchParams(String(init?.body))) });
+      const body = exchangeStatus === 200 ? { refresh_token: acrRefreshToken } : { errors: [{ code: 'UNAUTHORIZED' }] };
+      return new Response(JSON.stringify(body), { status: exchangeStatus, headers: { 'content-type': 'application/json' } });
+    };
+  });
+  after(() => {
+    globalThis.fetch = realFetch;
+  });
+
   describe('with the default node pool', () => {
     let run: ProgramRun;
     before(async () => {
@@ -34,15 +60,31 @@ describe('aks target', () => {
       assert.equal(run.named(registryType, 'booksgateway').inputs.location, 'westeurope');
     });
 
-    it('gives the cluster a system-assigned identity and one pool of 2 Standard_B2s nodes on the default version', () => {
+    it('gives the cluster and its nodes user-assigned identities, on the default version', () => {
       const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
-      assert.deepEqual(cluster.identity, { type: 'SystemAssigned' });
+      assert.deepEqual(cluster.identity, { type: 'UserAssigned', userAssignedIdentities: ['books-gateway-control-plane-id'] });
+      assert.deepEqual(cluster.identityProfile, {
+        kubeletidentity: {
+          resourceId: 'books-gateway-kubelet-id',
+          clientId: 'books-gateway-kubelet-client-id',
+          objectId: principalIdOf('books-gateway-kubelet'),
+        },
+      });
       assert.equal(cluster.kubernetesVersion, undefined);
-      assert.equal(cluster.agentPoolProfiles.length, 1);
+    });
+
+    it('runs a fixed one-node system pool inline, and the 2 Standard_B2s nodes the stack sizes in a pool of their own', () => {
+      const [system, ...others] = run.named(clusterType, 'books-gateway-cluster').inputs.agentPoolProfiles;
+      assert.deepEqual(others, []);
+      assert.deepEqual([system.name, system.mode, system.count, system.vmSize], ['system', 'System', 1, 'Standard_B2s']);
+      const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
       assert.deepEqual(
-        { count: cluster.agentPoolProfiles[0].count, vmSize: cluster.agentPoolProfiles[0].vmSize, mode: cluster.agentPoolProfiles[0].mode },
-        { count: 2, vmSize: 'Standard_B2s', mode: 'System' },
+        [pool.resourceName, pool.mode, pool.count, pool.vmSize, pool.orchestratorVersion],
+        ['books-gateway-clusterx1y2z3', 'User', 2, 'Standard_B2s', undefined],
       );
+      assert.match(pool.agentPoolName, /^[a-z][a-z0-9]{1,11}$/, 'a valid Linux pool name');
+      // Azure reports the separate pool among the cluster's: no diff there may touch it.
+      assert.deepEqual(ignoredChanges(clusterType, 'books-gateway-cluster'), ['agentPoolProfiles']);
     });
 
     it('runs a network policy engine, so that the NetworkPolicies are enforced', () => {
@@ -52,9 +94,8 @@ describe('aks target', () => {
     });
 
     it('lets the kubelet identity pull from the registry with the AcrPull role, and nothing more', () => {
-      const [assignment] = run.ofType(roleAssignmentType);
-      assert.equal(run.ofType(roleAssignmentType).length, 1);
-      assert.equal(assignment.inputs.principalId, kubeletObjectId);
+      const assignment = run.named(roleAssignmentType, 'books-gateway-acr-pull');
+      assert.equal(assignment.inputs.principalId, principalIdOf('books-gateway-kubelet'));
       assert.equal(assignment.inputs.principalType, 'ServicePrincipal');
       assert.equal(
         assignment.inputs.roleDefinitionId,
@@ -63,24 +104,46 @@ describe('aks target', () => {
       assert.equal(assignment.inputs.scope, 'booksgateway-id');
     });
 
+    it('grants every role before the cluster exists, so that a deployer without the right to grant fails in seconds', () => {
+      const operator = run.named(roleAssignmentType, 'books-gateway-kubelet-operator').inputs;
+      assert.equal(operator.principalId, principalIdOf('books-gateway-control-plane'));
+      assert.equal(
+        operator.roleDefinitionId,
+        `/subscriptions/${azureSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/f1a07417-d97a-45cb-824c-7a7467783830`,
+      );
+      assert.equal(operator.scope, 'books-gateway-kubelet-id');
+      assert.deepEqual(run.ofType(roleAssignmentType).map((a) => a.name).sort(), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
+      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
+    });
+
     it('deploys every Kubernetes object through a provider on the new cluster, once its nodes can pull', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: aksKubeconfig,
         clusterIdentifier: 'books-gateway-cluster-id',
-        readyWhen: ['books-gateway-cluster', 'books-gateway-acr-pull'],
+        readyWhen: ['books-gateway-cluster', 'books-gateway-nodes', 'books-gateway-acr-pull'],
       });
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(aks, { gatewayReplicas: '2' })));
     });
 
     it("keeps Azure's default load balancer for the gateway, which passes the client's address through", () => {
       assertGatewayServiceKeepsClientAddress(run, undefined);
     });
 
-    it('pushes linux/amd64 images to the ACR with its admin credentials, and needs no pull secret', () => {
+    it("pushes linux/amd64 images to the ACR with the deploying identity's token, no admin user, no pull secret", () => {
       assertImagesPushedTo(run, {
         repository: (image) => `${acrLoginServer}/${image}`,
-        credentials: { address: acrLoginServer, username: 'booksgatewayx1y2z3', password: acrPassword },
+        credentials: { address: acrLoginServer, username: '00000000-0000-0000-0000-000000000000', password: acrRefreshToken },
       });
-      assert.equal(run.named(registryType, 'booksgateway').inputs.sku.name, 'Basic');
+      const registry = run.named(registryType, 'booksgateway').inputs;
+      assert.equal(registry.sku.name, 'Basic');
+      assert.equal(registry.adminUserEnabled, false);
+      assert.deepEqual(exchanges.at(-1), {
+        url: `https://${acrLoginServer}/oauth2/exchange`,
+        form: { grant_type: 'access_token', service: acrLoginServer, tenant: azureTenantId, access_token: entraAccessToken },
+      });
     });
 
     it('exports the kubeconfig as a secret, the cluster, its resource group and the registry, and the gateway URL by IP', () => {
@@ -93,14 +156,32 @@ describe('aks target', () => {
     });
   });
 
-  it('creates the node pool with the configured count, size and Kubernetes version', async () => {
+  it('creates the node pool with the configured count, size and Kubernetes version, a new size as a new pool', async () => {
+    const defaults = await runProgram(aks);
     const run = await runProgram(
       withConfig(aks, { nodeCount: '3', nodeSize: 'Standard_D2s_v5', kubernetesVersion: '1.33.2' }),
     );
     const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
     assert.equal(cluster.kubernetesVersion, '1.33.2');
-    assert.equal(cluster.agentPoolProfiles[0].count, 3);
-    assert.equal(cluster.agentPoolProfiles[0].vmSize, 'Standard_D2s_v5');
+    // The inline pool, which Azure refuses to change, is the same whatever the stack sets.
+    assert.deepEqual(cluster.agentPoolProfiles, defaults.named(clusterType, 'books-gateway-cluster').inputs.agentPoolProfiles);
+    const pool = run.named(nodePoolType, 'books-gateway-nodes').inputs;
+    assert.deepEqual([pool.count, pool.vmSize, pool.orchestratorVersion], [3, 'Standard_D2s_v5', '1.33.2']);
+    // Azure cannot resize a pool: another size is another pool name, so Pulumi makes the new pool
+    // before it removes the old one.
+    assert.notEqual(pool.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+    const recount = await runProgram(withConfig(aks, { nodeCount: '3' }));
+    assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+  });
+
+  it('fails clearly when ACR refuses the deploying identity a push token', async () => {
+    exchangeStatus = 401;
+    try {
+      const request = { loginServer: acrLoginServer, tenantId: azureTenantId, accessToken: entraAccessToken };
+      await assert.rejects(exchangeForPushToken(request), /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s);
+    } finally {
+      exchangeStatus = 200;
+    }
   });
 
   describe('config errors, before any resource', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import { dockerDesktop, imageNames } from '../../support/scenarios.js';
@@ -20,6 +21,11 @@ describe('docker-desktop target', () => {
     assert.equal(provider.clusterIdentifier, 'docker-desktop/docker-desktop');
   });
 
+  it('drops the objects of a reset cluster from the state, so that up and destroy still work', () => {
+    const provider = run.named('pulumi:providers:kubernetes', 'docker-desktop').inputs;
+    assert.equal(String(provider.deleteUnreachable), 'true');
+  });
+
   it('builds the three images from this repository for the local platform and loads them, never pushing', () => {
     assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
     for (const name of imageNames) {
@@ -32,6 +38,17 @@ describe('docker-desktop target', () => {
       assert.equal(inputs.dockerfile.location, path.join(repoRoot, 'apps', name, 'Dockerfile'));
       assert.match(inputs.tags[0], new RegExp(`^books-gateway/${name}:[0-9a-f]{16}$`));
     }
+  });
+
+  it('builds on up only, never on preview, reusing a layer cache kept in a local folder', () => {
+    for (const name of imageNames) {
+      const { inputs } = run.named(imageType, name);
+      assert.equal(inputs.buildOnPreview, false, name);
+      const folder = path.join(repoRoot, '.build-cache', name);
+      assert.deepEqual(inputs.cacheFrom, [{ local: { src: folder } }], name);
+      assert.deepEqual(inputs.cacheTo, [{ local: { dest: folder, mode: 'max' } }], name);
+    }
+    assert.match(fs.readFileSync(path.join(repoRoot, '.gitignore'), 'utf8'), /^\.build-cache\/$/m);
   });
 
   it('deploys the loaded images by their content tag, which has no digest for the kubelet to pull', () => {

@@ -6,6 +6,7 @@ import {
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
   assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 import {
   awsAccountHost,
@@ -13,9 +14,12 @@ import {
   eks,
   eksCertificateAuthority,
   eksClusterArn,
+  eksAddonVersion,
+  eksDefaultVersion,
   eksEndpoint,
   withConfig,
 } from '../shared/cloud-scenarios.js';
+import { pathFixture } from '../shared/commands-on-path.js';
 
 const clusterType = 'aws:eks/cluster:Cluster';
 const nodeGroupType = 'aws:eks/nodeGroup:NodeGroup';
@@ -32,6 +36,11 @@ function policiesOf(run: ProgramRun, role: string): string[] {
 }
 
 describe('eks target', () => {
+  // The kubeconfig runs `aws eks get-token`: on up, the target checks that it is there.
+  const path = pathFixture();
+  before(() => path.use(['aws']));
+  after(() => path.restore());
+
   describe('with the default node group', () => {
     let run: ProgramRun;
     before(async () => {
@@ -52,6 +61,21 @@ describe('eks target', () => {
         { name: 'books-gateway-private-0', zone: 'eu-west-1a', elb: undefined, internalElb: '1' },
         { name: 'books-gateway-private-1', zone: 'eu-west-1b', elb: undefined, internalElb: '1' },
       ]);
+    });
+
+    it('keeps the same zones when one degrades: it lists every zone, whatever its state', async () => {
+      const asked: Record<string, unknown>[] = [];
+      const listed = await runProgram({
+        ...eks,
+        call: (args) => {
+          if (args.token === 'aws:index/getAvailabilityZones:getAvailabilityZones') asked.push(args.inputs);
+          return eks.call?.(args);
+        },
+      });
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0].state, undefined, 'a zone filtered out while degraded would shift the others and replace the subnets');
+      const zones = listed.ofType(subnetType).map((s) => s.inputs.availabilityZone);
+      assert.deepEqual(zones, ['eu-west-1a', 'eu-west-1b', 'eu-west-1a', 'eu-west-1b']);
     });
 
     it('routes the private subnets to the internet (and ECR) through a NAT gateway in a public subnet', () => {
@@ -91,6 +115,17 @@ describe('eks target', () => {
       assert.deepEqual(JSON.parse(addon.configurationValues), { enableNetworkPolicy: 'true' });
     });
 
+    it("runs the nodes and the networking add-ons at the control plane's version, CoreDNS once the nodes are up", () => {
+      assert.equal(run.named(nodeGroupType, 'books-gateway-nodes').inputs.version, eksDefaultVersion);
+      const addons = run.ofType('aws:eks/addon:Addon').map((a) => [a.inputs.addonName, a.inputs.addonVersion, a.inputs.resolveConflictsOnCreate]);
+      assert.deepEqual(addons.sort(), [
+        ['coredns', eksAddonVersion('coredns', eksDefaultVersion), 'OVERWRITE'],
+        ['kube-proxy', eksAddonVersion('kube-proxy', eksDefaultVersion), 'OVERWRITE'],
+        ['vpc-cni', eksAddonVersion('vpc-cni', eksDefaultVersion), 'OVERWRITE'],
+      ]);
+      assertWaitsFor('aws:eks/addon:Addon', 'books-gateway-coredns', ['books-gateway-nodes']);
+    });
+
     it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
       const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
       assert.deepEqual(nodes.scalingConfig, { desiredSize: 2, minSize: 2, maxSize: 2 });
@@ -109,7 +144,7 @@ describe('eks target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: run.outputs.kubeconfig,
         clusterIdentifier: eksClusterArn,
-        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni'],
+        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni', 'books-gateway-kube-proxy', 'books-gateway-coredns'],
       });
       const kubeconfig = JSON.parse(run.outputs.kubeconfig);
       assert.equal(kubeconfig.clusters[0].cluster.server, eksEndpoint);
@@ -120,6 +155,10 @@ describe('eks target', () => {
         'eks', 'get-token', '--cluster-name', 'books-gateway-cluster-x1y2z3', '--region', 'eu-west-1', '--output', 'json',
       ]);
       assert.equal(exec.env, null);
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(eks, { gatewayReplicas: '2' })));
     });
 
     it("asks for an NLB for the gateway, which keeps the client's address where the default Classic ELB would not", () => {
@@ -150,14 +189,67 @@ describe('eks target', () => {
 
   it('creates the node group with the configured count, size and version, and signs tokens with aws:profile', async () => {
     const run = await runProgram(
-      withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.33', 'aws:profile': 'books' }),
+      withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.34', 'aws:profile': 'books' }),
     );
     const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
     assert.deepEqual(nodes.scalingConfig, { desiredSize: 3, minSize: 3, maxSize: 3 });
     assert.deepEqual(nodes.instanceTypes, ['t3.large']);
-    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.33');
+    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.34');
+    // An upgrade moves the nodes and every managed add-on along with the control plane.
+    assert.equal(nodes.version, '1.34');
+    for (const addon of run.ofType('aws:eks/addon:Addon')) {
+      assert.equal(addon.inputs.addonVersion, eksAddonVersion(addon.inputs.addonName, '1.34'), addon.name);
+    }
     const { exec } = JSON.parse(run.outputs.kubeconfig).users[0].user;
     assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'books' }]);
+  });
+
+  describe('signs its tokens as the identity that created the cluster, its only admin', () => {
+    const tokenCall = async (config: Record<string, string>, secretKeys: string[] = []) => {
+      const run = await runProgram({ ...withConfig(eks, config), secretKeys });
+      assert.ok(run.secretOutputs.includes('kubeconfig'));
+      return { exec: JSON.parse(run.outputs.kubeconfig).users[0].user.exec, run };
+    };
+
+    it('assumes the last role of aws:assumeRoles, as the provider does', async () => {
+      const roles = [{ roleArn: 'arn:aws:iam::111111111111:role/hop' }, { roleArn: 'arn:aws:iam::123456789012:role/deployer', sessionName: 'ci' }];
+      const { exec } = await tokenCall({ 'aws:assumeRoles': JSON.stringify(roles), 'aws:profile': 'base' });
+      assert.deepEqual(exec.args.slice(-2), ['--role-arn', 'arn:aws:iam::123456789012:role/deployer']);
+      assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'base' }]);
+    });
+
+    it('passes keys set in the stack on to get-token, inside the secret kubeconfig only', async () => {
+      const { exec, run } = await tokenCall(
+        { 'aws:accessKey': 'AKIAEXAMPLE', 'aws:secretKey': 'secret-key-value', 'aws:token': 'session-token-value' },
+        ['aws:secretKey', 'aws:token'],
+      );
+      assert.deepEqual(exec.env, [
+        { name: 'AWS_ACCESS_KEY_ID', value: 'AKIAEXAMPLE' },
+        { name: 'AWS_SECRET_ACCESS_KEY', value: 'secret-key-value' },
+        { name: 'AWS_SESSION_TOKEN', value: 'session-token-value' },
+      ]);
+      assert.doesNotMatch(JSON.stringify({ ...run.outputs, kubeconfig: undefined }), /secret-key-value|session-token-value/);
+    });
+
+    it('fails before any resource for a role that needs an external ID, which get-token cannot pass', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:assumeRoles': JSON.stringify([{ roleArn: 'arn:aws:iam::123456789012:role/x', externalId: 'e' }]) }),
+        /aws:assumeRoles asks for an external ID, which the kubeconfig's aws eks get-token cannot pass/,
+      );
+    });
+
+    it('fails before any resource when only one of aws:accessKey and aws:secretKey is set', async () => {
+      await assertFailsBeforeAnyResource(withConfig(eks, { 'aws:accessKey': 'AKIAEXAMPLE' }), /Missing config aws:secretKey/);
+    });
+
+    it('fails on up before the cluster is created when the aws CLI is missing', async () => {
+      path.use([]);
+      try {
+        await assertFailsBeforeAnyResource(eks, /aws is not on the PATH.*https:\/\/aws\.amazon\.com\/cli\//s);
+      } finally {
+        path.use(['aws']);
+      }
+    });
   });
 
   describe('config errors, before any resource', () => {

@@ -6,7 +6,10 @@ import {
   assertFailsBeforeAnyResource,
   assertGatewayServiceKeepsClientAddress,
   assertImagesPushedTo,
+  assertWaitsFor,
+  assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
+import { pathFixture } from '../shared/commands-on-path.js';
 import {
   gcpAccessToken,
   gke,
@@ -22,6 +25,11 @@ const registryHost = 'europe-west1-docker.pkg.dev';
 const repositoryId = `books-gateway-${stackName}`;
 
 describe('gke target', () => {
+  // The kubeconfig runs gke-gcloud-auth-plugin: on up, the target checks that it is there.
+  const path = pathFixture();
+  before(() => path.use(['gke-gcloud-auth-plugin']));
+  after(() => path.restore());
+
   describe('with the default node pool', () => {
     let run: ProgramRun;
     before(async () => {
@@ -53,6 +61,10 @@ describe('gke target', () => {
       assert.equal(cluster.location, 'europe-west1-b');
       assert.equal(cluster.project, 'my-project');
       assert.equal(cluster.removeDefaultNodePool, true);
+      // The default pool GKE makes and removes runs as the node account, not as the project's
+      // default compute account (disabled in many organisations).
+      assert.equal(cluster.nodeConfig.serviceAccount, nodeAccountEmail);
+      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-nodes-role']);
       assert.equal(cluster.deletionProtection, false);
       assert.equal(cluster.subnetwork, 'books-gateway-subnet-id');
       assert.equal(cluster.minMasterVersion, undefined);
@@ -109,6 +121,13 @@ describe('gke target', () => {
       const { exec } = kubeconfig.users[0].user;
       assert.equal(exec.command, 'gke-gcloud-auth-plugin');
       assert.equal(exec.provideClusterInfo, true);
+      // The application-default credentials the README asks for (GOOGLE_APPLICATION_CREDENTIALS
+      // on CI), not a gcloud CLI login.
+      assert.deepEqual(exec.args, ['--use_application_default_credentials']);
+    });
+
+    it('runs one gateway by default; with gatewayReplicas 2, two on different nodes, drained one at a time', async () => {
+      assertTwoGatewaysSurviveANodeUpgrade(run, await runProgram(withConfig(gke, { gatewayReplicas: '2' })));
     });
 
     it("keeps GKE's default passthrough load balancer for the gateway, which passes the client's address through", () => {
@@ -175,6 +194,15 @@ describe('gke target', () => {
         withConfig(gke, { 'gcp:zone': 'us-central1-a' }),
         /gcp:zone us-central1-a is not in gcp:region europe-west1.*pulumi config set gcp:zone europe-west1-b/s,
       );
+    });
+
+    it('fails on up before the cluster is created when gke-gcloud-auth-plugin is missing', async () => {
+      path.use([]);
+      try {
+        await assertFailsBeforeAnyResource(gke, /gke-gcloud-auth-plugin is not on the PATH.*gcloud components install gke-gcloud-auth-plugin/s);
+      } finally {
+        path.use(['gke-gcloud-auth-plugin']);
+      }
     });
 
     it('rejects a deletion protection that is not true or false', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { gatewayTestKeys } from '../../support/gateway-keys.js';
 import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
 import { imageNames, k3s, k3sKubeconfig } from '../../support/scenarios.js';
+import { assertRegistryBuildCache } from '../shared/cloud-assertions.js';
 
 const imageType = 'docker-build:index:Image';
 const secretType = 'kubernetes:core/v1:Secret';
@@ -17,6 +19,8 @@ describe('k3s target', () => {
     assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), k3sKubeconfig.trim());
     assert.equal(provider.context, undefined);
     assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443');
+    // A reinstalled cluster: up and destroy drop its objects from the state instead of failing.
+    assert.equal(String(provider.deleteUnreachable), 'true');
   });
 
   it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {
@@ -27,9 +31,22 @@ describe('k3s target', () => {
       assert.equal(inputs.load, false, name);
       assert.deepEqual(inputs.platforms, ['linux/arm64'], name);
       assert.match(inputs.tags[0], new RegExp(`^ghcr\\.io/acme/${name}:[0-9a-f]{16}$`));
+      assertRegistryBuildCache(inputs, `ghcr.io/acme/${name}`);
       assert.deepEqual(secretValue(inputs.registries, `${name}'s push credentials`), [
         { address: 'ghcr.io', username: 'acme-bot', password: 'ghp_registrytoken' },
       ]);
+    }
+  });
+
+  it('builds for another imagePlatform, or for several as one multi-platform image that is pushed', async () => {
+    const amd64 = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/amd64' } });
+    const mixed = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64' } });
+    for (const name of imageNames) {
+      assert.deepEqual(amd64.named(imageType, name).inputs.platforms, ['linux/amd64'], name);
+      const { inputs } = mixed.named(imageType, name);
+      assert.deepEqual(inputs.platforms, ['linux/arm64', 'linux/arm/v7'], name);
+      assert.deepEqual([inputs.push, inputs.load], [true, false], name);
+      assert.equal(mixed.outputs.images[name], `${inputs.tags[0]}@${mockDigest}`, 'one image (an index) per name, by digest');
     }
   });
 
@@ -56,9 +73,23 @@ describe('k3s target', () => {
     }
   });
 
-  it('publishes the gateway on the configured Service port, clear of Traefik on 80', () => {
+  it("publishes the gateway on 8080 by default, clear of Traefik's 80 on a stock K3s", () => {
     assert.equal(run.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports[0].port, 8080);
     assert.equal(run.outputs.gatewayUrl, 'http://192.168.1.21:8080');
+  });
+
+  it("serves HTTPS on 8443 by default, clear of Traefik's 443, and on the ports the stack chooses", async () => {
+    const keys = gatewayTestKeys();
+    const tls = { tlsCertificate: keys.tlsCertificate, tlsKey: keys.tlsKey };
+    const secretKeys = [...(k3s.secretKeys ?? []), 'tlsCertificate', 'tlsKey'];
+    const https = await runProgram({ ...k3s, config: { ...k3s.config, ...tls }, secretKeys });
+    assert.deepEqual(https.named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports[0].port, 8443);
+    assert.equal(https.outputs.gatewayUrl, 'https://192.168.1.21:8443');
+    // Traefik disabled (`--disable traefik`): the operator takes the usual ports back.
+    const chosen = await runProgram({ ...k3s, config: { ...k3s.config, ...tls, gatewayTlsServicePort: '443' }, secretKeys });
+    assert.equal(chosen.outputs.gatewayUrl, 'https://192.168.1.21');
+    const plain = await runProgram({ ...k3s, config: { ...k3s.config, gatewayServicePort: '80' } });
+    assert.equal(plain.outputs.gatewayUrl, 'http://192.168.1.21');
   });
 
   it('outputs the namespace, the image refs and the registry, and keeps the kubeconfig out of them', () => {

@@ -70,9 +70,41 @@ export function assertImagesPushedTo(run: ProgramRun, expected: PushExpectation)
     // A secret as a whole, because the password inside it is one.
     assert.deepEqual(secretValue(inputs.registries, `${image}'s push credentials`), [expected.credentials]);
     assert.ok(run.outputs.images[image].startsWith(`${repository}:`), `${image} is deployed as ${run.outputs.images[image]}`);
+    assertRegistryBuildCache(inputs, repository);
   }
   // The nodes pull by their cloud identity: no image pull Secret with the push credentials.
   assert.deepEqual(run.ofType('kubernetes:core/v1:Secret'), []);
+}
+
+/**
+ * A pushed image builds on up only (not on preview), and keeps every stage's layer cache in its
+ * own repository under the `buildcache` tag, as an OCI image manifest (which ECR requires).
+ */
+export function assertRegistryBuildCache(inputs: Record<string, unknown>, repository: string): void {
+  const ref = `${repository}:buildcache`;
+  assert.equal(inputs.buildOnPreview, false);
+  assert.deepEqual(inputs.cacheFrom, [{ registry: { ref } }]);
+  assert.deepEqual(inputs.cacheTo, [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }]);
+}
+
+/**
+ * With `gatewayReplicas` 2, a node upgrade (GKE auto-upgrade, an AKS node image, an EKS node
+ * group roll) is no outage: the two gateway pods prefer different nodes, and a drain may evict
+ * only one of them at a time. With the default one, there is no budget, which would block drains.
+ */
+export function assertTwoGatewaysSurviveANodeUpgrade(single: ProgramRun, two: ProgramRun): void {
+  assert.deepEqual(single.ofType('kubernetes:policy/v1:PodDisruptionBudget').filter((b) => b.name === 'gateway'), []);
+  const deployment = two.named('kubernetes:apps/v1:Deployment', 'gateway').inputs;
+  assert.equal(deployment.spec.replicas, 2);
+  const podLabels = deployment.spec.template.metadata.labels;
+  const matches = (selector: { matchLabels: Record<string, string> }) =>
+    Object.entries(selector.matchLabels).every(([key, value]) => podLabels[key] === value);
+  const budget = two.named('kubernetes:policy/v1:PodDisruptionBudget', 'gateway').inputs.spec;
+  assert.equal(budget.maxUnavailable, 1);
+  assert.ok(matches(budget.selector), 'the budget covers the gateway pods');
+  const [spread] = deployment.spec.template.spec.topologySpreadConstraints;
+  assert.deepEqual([spread.topologyKey, spread.maxSkew], ['kubernetes.io/hostname', 1]);
+  assert.ok(matches(spread.labelSelector), 'the spread counts the gateway pods');
 }
 
 /** The program fails with a message matching `pattern`, having registered nothing. */

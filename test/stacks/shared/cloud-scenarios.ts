@@ -11,9 +11,12 @@ import type { RunOptions } from '../../support/program-harness.js';
 // ---- AKS ----
 
 export const azureSubscriptionId = '00000000-1111-2222-3333-444444444444';
-export const kubeletObjectId = 'kubelet-object-id';
+/** The principal (object) id Entra ID gives a new user-assigned identity. */
+export const principalIdOf = (identity: string) => `${identity}-principal-id`;
 export const acrLoginServer = 'booksgatewayx1y2z3.azurecr.io';
-export const acrPassword = 'acr-admin-password';
+/** The deploying identity's Entra ID access token, which the aks target exchanges for an ACR push token. */
+export const entraAccessToken = 'entra-access-token';
+export const azureTenantId = 'tenant';
 /** The kubeconfig AKS returns (base64-encoded in the invoke result). */
 export const aksKubeconfig = [
   'apiVersion: v1',
@@ -33,10 +36,9 @@ export const aks: RunOptions = {
       case 'azure-native:resources:ResourceGroup':
         return { name: `${name}x1y2z3` };
       case 'azure-native:containerservice:ManagedCluster':
-        return {
-          name: `${name}x1y2z3`,
-          identityProfile: { kubeletidentity: { objectId: kubeletObjectId, clientId: 'kubelet-client-id' } },
-        };
+        return { name: `${name}x1y2z3` };
+      case 'azure-native:managedidentity:UserAssignedIdentity':
+        return { principalId: principalIdOf(name), clientId: `${name}-client-id` };
       case 'azure-native:containerregistry:Registry':
         return { name: 'booksgatewayx1y2z3', loginServer: acrLoginServer };
       default:
@@ -46,9 +48,9 @@ export const aks: RunOptions = {
   call: ({ token }: MockCallArgs) => {
     switch (token) {
       case 'azure-native:authorization:getClientConfig':
-        return { subscriptionId: azureSubscriptionId, tenantId: 'tenant', clientId: 'client', objectId: 'operator' };
-      case 'azure-native:containerregistry:listRegistryCredentials':
-        return { username: 'booksgatewayx1y2z3', passwords: [{ name: 'password', value: acrPassword }] };
+        return { subscriptionId: azureSubscriptionId, tenantId: azureTenantId, clientId: 'client', objectId: 'operator' };
+      case 'azure-native:authorization:getClientToken':
+        return { token: entraAccessToken };
       case 'azure-native:containerservice:listManagedClusterUserCredentials':
         return { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(aksKubeconfig).toString('base64') }] };
       default:
@@ -64,14 +66,19 @@ export const eksClusterArn = 'arn:aws:eks:eu-west-1:123456789012:cluster/books-g
 export const eksEndpoint = 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com';
 export const eksCertificateAuthority = Buffer.from('eks-ca').toString('base64');
 export const ecrPassword = 'ecr-token';
+/** The version EKS gives a cluster created without one. */
+export const eksDefaultVersion = '1.33';
+/** The default version EKS reports for an add-on on a Kubernetes version. */
+export const eksAddonVersion = (addon: string, kubernetesVersion: string) => `v-${addon}-for-${kubernetesVersion}-eksbuild.1`;
 
 export const eks: RunOptions = {
   config: { target: 'eks', 'aws:region': 'eu-west-1' },
-  resourceState: ({ type, name }: MockResourceArgs) => {
+  resourceState: ({ type, name, inputs }: MockResourceArgs) => {
     switch (type) {
       case 'aws:eks/cluster:Cluster':
         return {
           name: `${name}-x1y2z3`,
+          version: inputs.version ?? eksDefaultVersion,
           arn: eksClusterArn,
           endpoint: eksEndpoint,
           certificateAuthority: { data: eksCertificateAuthority },
@@ -84,10 +91,13 @@ export const eks: RunOptions = {
         return undefined;
     }
   },
-  call: ({ token }: MockCallArgs) => {
+  call: ({ token, inputs }: MockCallArgs) => {
     switch (token) {
+      case 'aws:eks/getAddonVersion:getAddonVersion':
+        return { version: eksAddonVersion(inputs.addonName, inputs.kubernetesVersion) };
       case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-        return { names: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'] };
+        // Listed out of order, as an API may: the target must still pick eu-west-1a and eu-west-1b.
+        return { names: ['eu-west-1c', 'eu-west-1b', 'eu-west-1a'], zoneIds: ['euw1-az3', 'euw1-az2', 'euw1-az1'] };
       case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
         return { userName: 'AWS', password: ecrPassword, proxyEndpoint: `https://${awsAccountHost}`, expiresAt: '' };
       default:
@@ -149,6 +159,7 @@ interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 
 /**
@@ -158,10 +169,13 @@ interface RegisterResourceRequest {
  * visible here.
  */
 const registeredDependencies = new Map<string, string[]>();
+/** The `ignoreChanges` each resource was registered with, keyed like registeredDependencies. */
+const registeredIgnoreChanges = new Map<string, string[]>();
 
 const registerResource = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req: RegisterResourceRequest, callback) {
   registeredDependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+  registeredIgnoreChanges.set(`${req.getType()}::${req.getName()}`, req.getIgnorechangesList());
   return registerResource.call(this, req, callback);
 };
 
@@ -170,4 +184,11 @@ export function dependencyNames(type: string, name: string): string[] {
   const urns = registeredDependencies.get(`${type}::${name}`);
   if (urns === undefined) throw new Error(`no ${type} named ${name} was registered`);
   return urns.map((urn) => urn.slice(urn.lastIndexOf('::') + 2));
+}
+
+/** The properties whose changes Pulumi was told to ignore on a resource. */
+export function ignoredChanges(type: string, name: string): string[] {
+  const ignored = registeredIgnoreChanges.get(`${type}::${name}`);
+  if (ignored === undefined) throw new Error(`no ${type} named ${name} was registered`);
+  return ignored;
 }

@@ -1,0 +1,77 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
+import { kubeconfigServers } from './kubeconfig-servers.js';
+import { parseImageRegistry } from './registry-address.js';
+import type { ImageName } from '../../components/images.js';
+import type { ImageRegistry, RegistryCredentials } from '../../components/target.js';
+
+/*
+ * What the targets whose cluster already exists and whose images go to the stack's own registry
+ * (k3s, kubeconfig) share: the Kubernetes provider for that cluster, and the registry, both read
+ * and checked before the first resource is registered.
+ */
+
+/** How the provider reaches the cluster: a kubeconfig from the stack, a context, or both. */
+export interface ClusterConnection {
+  /** Kubeconfig contents (a stack secret); undefined uses the machine's own (~/.kube/config, $KUBECONFIG). */
+  kubeconfig?: string;
+  /** Context inside that kubeconfig; undefined takes its current context. */
+  context?: string;
+}
+
+/**
+ * The provider for an existing cluster, identified by its API servers and context: rotating the
+ * kubeconfig's credentials updates the provider instead of replacing every object deployed
+ * through it. A reinstalled or unreachable cluster: `up` and `destroy` drop its objects from the
+ * state (`deleteUnreachable`) instead of failing until the state is edited by hand.
+ */
+export function existingClusterProvider(name: string, { kubeconfig, context }: ClusterConnection): k8s.Provider {
+  const servers = kubeconfig === undefined ? [] : kubeconfigServers(kubeconfig);
+  return new k8s.Provider(name, {
+    kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
+    context,
+    clusterIdentifier: [name, ...servers, ...(context ? [context] : [])].join('|'),
+    deleteUnreachable: true,
+  });
+}
+
+/** The stack's `imageRegistry` and its optional credentials. */
+export interface StackRegistry {
+  registry: ImageRegistry;
+  /** `imageRegistry` as set, without a trailing slash: a stack output. */
+  repositoryPrefix: string;
+}
+
+/**
+ * `imageRegistry` (required; `purpose` says what for), with `registryUsername` and
+ * `registryPassword`. The nodes of such a cluster have no identity a registry knows: a private
+ * registry needs an image pull Secret made from the same credentials.
+ */
+export function readStackRegistry(config: pulumi.Config, purpose: string): StackRegistry {
+  const address = parseImageRegistry(fullKey(config, 'imageRegistry'), requiredString(config, 'imageRegistry', purpose, 'ghcr.io/acme'));
+  const credentials = readCredentials(config, address.host);
+  return {
+    registry: {
+      repository: (image: ImageName) => `${address.repositoryPrefix}/${image}`,
+      credentials,
+      needsPullSecret: credentials !== undefined,
+    },
+    repositoryPrefix: address.repositoryPrefix,
+  };
+}
+
+/** `registryUsername` and `registryPassword`: both or neither (a public or already-trusted registry). */
+function readCredentials(config: pulumi.Config, address: string): RegistryCredentials | undefined {
+  const username = optionalString(config, 'registryUsername');
+  const password = optionalString(config, 'registryPassword');
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined || password === undefined) {
+    const missing = username === undefined ? 'registryUsername' : 'registryPassword';
+    throw new pulumi.RunError(
+      `Missing config ${fullKey(config, missing)}: registry credentials need both registryUsername and registryPassword. ` +
+        `Set it with: ${setCommand(config, missing, missing === 'registryPassword' ? '<token>' : '<user>', missing === 'registryPassword')}`,
+    );
+  }
+  return { address, username, password: pulumi.secret(password) };
+}
