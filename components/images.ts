@@ -38,30 +38,26 @@ export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'reg
   return pulumi.interpolate`${repository}:${options.tag}`;
 }
 
-/** Folder of the local build caches (git-ignored), one subfolder per image. */
-export const localBuildCacheDir = '.build-cache';
-
 /** The tag of an image's build cache, beside the image in its registry repository. */
 export const registryCacheTag = 'buildcache';
 
 /**
- * Where a build reads and writes its layer cache, so that an `up` on a fresh builder (a CI runner,
- * a pruned Docker, the other machine of the team) reuses the last build's `npm ci` instead of
- * running it cold. Pushed images keep it in their registry, beside the image; loaded ones in a
- * local folder. Every stage is cached (`max`), not only the final one: the dependency installs
- * are in the build stages. An OCI image manifest, which every registry takes (ECR refuses the
- * default manifest list for caches).
+ * Where a pushed image's build reads and writes its layer cache, so that an `up` on a fresh
+ * builder (a CI runner, a pruned Docker, the other machine of the team) reuses the last build's
+ * `npm ci` instead of running it cold: beside the image in its registry. Every stage is cached
+ * (`max`), not only the final one: the dependency installs are in the build stages. An OCI image
+ * manifest, which every registry takes (ECR refuses the default manifest list for caches).
+ * A loaded image (docker-desktop) exports none: the local engine keeps its own layer cache, and
+ * a cache export needs the containerd image store or a docker-container builder, which a
+ * Docker Desktop upgraded from before 4.34 does not have, so the dev stack's first `up` would fail.
  */
 function buildCache(image: ImageName, options: ImageBuildOptions): Pick<dockerBuild.ImageArgs, 'cacheFrom' | 'cacheTo'> {
-  if (options.registry) {
-    const ref = pulumi.interpolate`${options.registry.repository(image)}:${registryCacheTag}`;
-    return {
-      cacheFrom: [{ registry: { ref } }],
-      cacheTo: [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }],
-    };
-  }
-  const folder = path.join(options.sourceRoot, localBuildCacheDir, image);
-  return { cacheFrom: [{ local: { src: folder } }], cacheTo: [{ local: { dest: folder, mode: 'max' } }] };
+  if (!options.registry) return {};
+  const ref = pulumi.interpolate`${options.registry.repository(image)}:${registryCacheTag}`;
+  return {
+    cacheFrom: [{ registry: { ref } }],
+    cacheTo: [{ registry: { ref, mode: 'max', imageManifest: true, ociMediaTypes: true } }],
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import { dockerDesktop, imageNames } from '../../support/scenarios.js';
@@ -40,15 +39,15 @@ describe('docker-desktop target', () => {
     }
   });
 
-  it('builds on up only, never on preview, reusing a layer cache kept in a local folder', () => {
+  it('builds on up only, never on preview, exporting no cache a classic Docker image store would refuse', () => {
+    // The local engine keeps its own layer cache for loaded images; a cache export needs the
+    // containerd image store or a docker-container builder, which upgraded Docker Desktops lack.
     for (const name of imageNames) {
       const { inputs } = run.named(imageType, name);
       assert.equal(inputs.buildOnPreview, false, name);
-      const folder = path.join(repoRoot, '.build-cache', name);
-      assert.deepEqual(inputs.cacheFrom, [{ local: { src: folder } }], name);
-      assert.deepEqual(inputs.cacheTo, [{ local: { dest: folder, mode: 'max' } }], name);
+      assert.equal(inputs.cacheTo, undefined, name);
+      assert.equal(inputs.cacheFrom, undefined, name);
     }
-    assert.match(fs.readFileSync(path.join(repoRoot, '.gitignore'), 'utf8'), /^\.build-cache\/$/m);
   });
 
   it('deploys the loaded images by their content tag, which has no digest for the kubelet to pull', () => {
