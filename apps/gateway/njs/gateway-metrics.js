@@ -131,12 +131,12 @@ function histogramLines(lines, name, help, prefix, values) {
   });
 }
 
-function counterLines(lines, name, help, routes) {
-  var names = Object.keys(routes || {});
-  if (names.length === 0) return;
+/** One counter per route of `routes`; those missing from `counts` are 0, so rates exist. */
+function counterLines(lines, name, help, routes, counts) {
+  if (routes.length === 0) return;
   family(lines, name, 'counter', help);
-  names.forEach(function (route) {
-    lines.push(line(name, { route: route }, routes[route]));
+  routes.forEach(function (route) {
+    lines.push(line(name, { route: route }, counts[route] || 0));
   });
 }
 
@@ -171,11 +171,13 @@ function routeLines(dict) {
     });
   });
   // Every request is counted once, when it is answered: the total is the responses' sum.
-  counterLines(lines, 'gateway_requests_total', 'Requests by route, counted when answered.', requests);
+  counterLines(lines, 'gateway_requests_total', 'Requests by route, counted when answered.', Object.keys(requests), requests);
   histogramLines(lines, 'gateway_request_duration_seconds', 'Time from the first byte of the request to the last of the response.', 'req', values);
   histogramLines(lines, 'gateway_upstream_duration_seconds', 'Time spent waiting on backends, summed over the tries of a request.', 'up', values);
-  counterLines(lines, 'gateway_upstream_retries_total', 'Requests tried again on another backend.', values.retries);
-  counterLines(lines, 'gateway_upstream_connect_failures_total', 'Tries that never connected to a backend (refused, timed out, none alive).', values.connect_failures);
+  // Routes that reached a backend, each with a count even before its first retry or failure.
+  var proxied = Object.keys(values.up_ms || {});
+  counterLines(lines, 'gateway_upstream_retries_total', 'Tries beyond the first, on another backend.', proxied, values.retries || {});
+  counterLines(lines, 'gateway_upstream_connect_failures_total', 'Tries that never connected to a backend (refused, timed out, none alive).', proxied, values.connect_failures || {});
   return lines;
 }
 
