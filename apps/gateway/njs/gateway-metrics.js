@@ -19,12 +19,13 @@ var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 var zoneName = 'gateway_metrics';
 
 /*
- * Keys of the dictionary (numbers; durations in whole milliseconds, nginx's resolution):
- *   resp <route> <status_class> <code>    responses (code only on the gateway's own answers)
- *   req_b <route> <bucket index>          request durations, one count per bucket (not cumulative)
- *   req_ms <route>                        sum of request durations
- *   up_b <route> <bucket index>, up_ms <route>   the same for the time spent on upstreams
- *   retries <route>, connect_failures <route>
+ * Keys of the dictionary (numbers). Each request adds to three at most, since every increment
+ * takes the zone's lock: one count that carries all its labels and both its buckets, and the
+ * two duration sums (whole milliseconds, nginx's resolution):
+ *   n <route> <status_class> <code> <request bucket> <upstream bucket or ->
+ *                                       (code only on the gateway's own answers)
+ *   req_ms <route>, up_ms <route>
+ * and, only when they happen: retries <route>, connect_failures <route>.
  */
 
 function bucketIndex(seconds) {
@@ -34,9 +35,22 @@ function bucketIndex(seconds) {
   return bucketBounds.length;
 }
 
-function observe(dict, prefix, route, seconds) {
-  dict.incr(prefix + '_b ' + route + ' ' + bucketIndex(seconds), 1, 0);
-  dict.incr(prefix + '_ms ' + route, Math.round(seconds * 1000), 0);
+/** The summed time of a request's tries: `0.002`, or `5.001, 0.002` (` : ` between groups). */
+function totalSeconds(times) {
+  if (times.indexOf(',') < 0 && times.indexOf(':') < 0) return Number(times) || 0;
+  return times.split(/[,:]/).reduce(function (sum, time) {
+    return sum + (Number(time) || 0);
+  }, 0);
+}
+
+/** Retries and tries that never connected (refused, timed out, no live backend: no connect time). */
+function recordFailures(dict, r, route, upstreamStatus) {
+  var tries = upstreamStatus.split(/[,:]/).length;
+  if (tries > 1) dict.incr('retries ' + route, tries - 1, 0);
+  var failed = r.variables.upstream_connect_time.split(/[,:]/).filter(function (time) {
+    return time.trim() === '-';
+  }).length;
+  if (failed > 0) dict.incr('connect_failures ' + route, failed, 0);
 }
 
 /**
@@ -46,31 +60,23 @@ function observe(dict, prefix, route, seconds) {
 function record(r) {
   var dict = ngx.shared[zoneName];
   var v = r.variables;
-  var status = v.status;
+  var status = String(r.status);
   var upstreamStatus = v.upstream_status;
+  var requestSeconds = Number(v.request_time);
   // The gateway's own answer when no backend was asked (401, 405, 413, 429, a preflight's 204):
   // counted as route `gateway` with its code, whichever location refused it.
-  var own = !upstreamStatus;
-  var route = own ? 'gateway' : v.gateway_route;
-  dict.incr('resp ' + route + ' ' + status.charAt(0) + 'xx ' + (own ? status : ''), 1, 0);
-  observe(dict, 'req', route, Number(v.request_time));
-  if (own) return '';
-  // One entry per try: `200`, or `502, 200` after a retry (` : ` between upstream groups).
-  if (upstreamStatus.indexOf(',') < 0 && upstreamStatus.indexOf(':') < 0) {
-    observe(dict, 'up', route, Number(v.upstream_response_time) || 0);
-    if (v.upstream_connect_time === '-') dict.incr('connect_failures ' + route, 1, 0);
+  if (!upstreamStatus) {
+    dict.incr('n gateway ' + status.charAt(0) + 'xx ' + status + ' ' + bucketIndex(requestSeconds) + ' -', 1, 0);
+    dict.incr('req_ms gateway', Math.round(requestSeconds * 1000), 0);
     return '';
   }
-  var times = v.upstream_response_time.split(/[,:]/);
-  var total = 0;
-  for (var i = 0; i < times.length; i++) total += Number(times[i]) || 0;
-  observe(dict, 'up', route, total);
-  dict.incr('retries ' + route, times.length - 1, 0);
-  // A try that never connected (refused, timed out, no live backend) has no connect time.
-  var failed = v.upstream_connect_time.split(/[,:]/).filter(function (time) {
-    return time.trim() === '-';
-  }).length;
-  if (failed > 0) dict.incr('connect_failures ' + route, failed, 0);
+  var route = v.gateway_route;
+  var upstreamSeconds = totalSeconds(v.upstream_response_time);
+  dict.incr('n ' + route + ' ' + status.charAt(0) + 'xx  ' + bucketIndex(requestSeconds) + ' ' + bucketIndex(upstreamSeconds), 1, 0);
+  dict.incr('req_ms ' + route, Math.round(requestSeconds * 1000), 0);
+  dict.incr('up_ms ' + route, Math.round(upstreamSeconds * 1000), 0);
+  // Only a retried or failed request can hold a try that never connected: 200 needs no look.
+  if (upstreamStatus.length > 3 || upstreamStatus.charAt(0) === '5') recordFailures(dict, r, route, upstreamStatus);
   return '';
 }
 
@@ -115,18 +121,18 @@ function connectionLines(stubStatus) {
   return lines;
 }
 
-function histogramLines(lines, name, help, prefix, values) {
-  var routes = Object.keys(values[prefix + '_ms'] || {});
+/** Counts by route and bucket index, from the count keys' request or upstream bucket. */
+function histogramLines(lines, name, help, buckets, sums) {
+  var routes = Object.keys(buckets);
   if (routes.length === 0) return;
   family(lines, name, 'histogram', help);
   routes.forEach(function (route) {
-    var buckets = (values[prefix + '_b'] || {})[route] || {};
     var cumulative = 0;
     for (var i = 0; i <= bucketBounds.length; i++) {
-      cumulative += buckets[i] || 0;
+      cumulative += buckets[route][i] || 0;
       lines.push(line(name + '_bucket', { route: route, le: i < bucketBounds.length ? String(bucketBounds[i]) : '+Inf' }, cumulative));
     }
-    lines.push(line(name + '_sum', { route: route }, (values[prefix + '_ms'][route] / 1000).toFixed(3)));
+    lines.push(line(name + '_sum', { route: route }, ((sums[route] || 0) / 1000).toFixed(3)));
     lines.push(line(name + '_count', { route: route }, cumulative));
   });
 }
@@ -140,44 +146,47 @@ function counterLines(lines, name, help, routes, counts) {
   });
 }
 
-/** The dictionary's keys grouped: values[kind][route][rest] or values[kind][route]. */
-function groupedValues(dict) {
-  var values = {};
-  dict.items().forEach(function (item) {
-    var parts = item[0].split(' ');
-    var kind = parts[0];
-    var byRoute = values[kind] || (values[kind] = {});
-    if (parts.length === 2) byRoute[parts[1]] = item[1];
-    else {
-      var rest = byRoute[parts[1]] || (byRoute[parts[1]] = {});
-      rest[parts.slice(2).join(' ')] = item[1];
-    }
-  });
-  return values;
+function add(table, route, key, count) {
+  var byKey = table[route] || (table[route] = {});
+  byKey[key] = (byKey[key] || 0) + count;
 }
 
 function routeLines(dict) {
-  var values = groupedValues(dict);
-  var lines = [];
-  var responses = values.resp || {};
+  var responses = {};
+  var requestBuckets = {};
+  var upstreamBuckets = {};
   var requests = {};
+  var perRoute = { req_ms: {}, up_ms: {}, retries: {}, connect_failures: {} };
+  dict.items(4096).forEach(function (item) {
+    var parts = item[0].split(' ');
+    var count = item[1];
+    if (parts[0] !== 'n') {
+      perRoute[parts[0]][parts[1]] = count;
+      return;
+    }
+    // n <route> <status_class> <code> <request bucket> <upstream bucket>
+    var route = parts[1];
+    add(responses, route, parts[2] + ' ' + parts[3], count);
+    add(requestBuckets, route, parts[4], count);
+    if (parts[5] !== '-') add(upstreamBuckets, route, parts[5], count);
+    requests[route] = (requests[route] || 0) + count;
+  });
+  var lines = [];
   family(lines, 'gateway_responses_total', 'counter', 'Responses by route and status class; the gateway\'s own answers (route gateway) also by code.');
   Object.keys(responses).forEach(function (route) {
     Object.keys(responses[route]).forEach(function (classAndCode) {
       var parts = classAndCode.split(' ');
-      var count = responses[route][classAndCode];
-      requests[route] = (requests[route] || 0) + count;
-      lines.push(line('gateway_responses_total', { route: route, status_class: parts[0], code: parts[1] }, count));
+      lines.push(line('gateway_responses_total', { route: route, status_class: parts[0], code: parts[1] }, responses[route][classAndCode]));
     });
   });
   // Every request is counted once, when it is answered: the total is the responses' sum.
   counterLines(lines, 'gateway_requests_total', 'Requests by route, counted when answered.', Object.keys(requests), requests);
-  histogramLines(lines, 'gateway_request_duration_seconds', 'Time from the first byte of the request to the last of the response.', 'req', values);
-  histogramLines(lines, 'gateway_upstream_duration_seconds', 'Time spent waiting on backends, summed over the tries of a request.', 'up', values);
+  histogramLines(lines, 'gateway_request_duration_seconds', 'Time from the first byte of the request to the last of the response.', requestBuckets, perRoute.req_ms);
+  histogramLines(lines, 'gateway_upstream_duration_seconds', 'Time spent waiting on backends, summed over the tries of a request.', upstreamBuckets, perRoute.up_ms);
   // Routes that reached a backend, each with a count even before its first retry or failure.
-  var proxied = Object.keys(values.up_ms || {});
-  counterLines(lines, 'gateway_upstream_retries_total', 'Tries beyond the first, on another backend.', proxied, values.retries || {});
-  counterLines(lines, 'gateway_upstream_connect_failures_total', 'Tries that never connected to a backend (refused, timed out, none alive).', proxied, values.connect_failures || {});
+  var proxied = Object.keys(upstreamBuckets);
+  counterLines(lines, 'gateway_upstream_retries_total', 'Tries beyond the first, on another backend.', proxied, perRoute.retries);
+  counterLines(lines, 'gateway_upstream_connect_failures_total', 'Tries that never connected to a backend (refused, timed out, none alive).', proxied, perRoute.connect_failures);
   return lines;
 }
 

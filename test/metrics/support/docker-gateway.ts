@@ -20,7 +20,7 @@ export const standInImages = {
   node: process.env['METRICS_NODE_IMAGE'] ?? 'metrics-standin-node:sid',
 };
 
-const howToMakeImages =
+export const howToMakeImages =
   "make it from Debian sid (design.md, 'second round'): mmdebstrap --variant=essential " +
   "--include=nginx,libnginx-mod-http-js,ca-certificates sid out.tar (nodejs for the Node one), docker import, " +
   'and for nginx a layer linking /etc/nginx/modules to /usr/lib/nginx/modules; or name yours in METRICS_NGINX_IMAGE / METRICS_NODE_IMAGE';

@@ -39,11 +39,16 @@ export async function publishedPort(container: string, port: number): Promise<nu
   return Number(match[1]);
 }
 
-/** Removes the containers and the network, whatever state they are in. */
-export async function removeAll(containers: readonly string[], network: string): Promise<void> {
+/** Removes those of the containers that exist (and carry the label), whatever their state. */
+export async function removeContainers(containers: readonly string[]): Promise<void> {
   const existing = (await docker('ps', '-a', '--filter', `label=${testLabel}`, '--format', '{{.Names}}')).split('\n');
   const ours = containers.filter((name) => existing.includes(name));
   if (ours.length > 0) await docker('rm', '-f', ...ours);
+}
+
+/** Removes the containers and the network, whatever state they are in. */
+export async function removeAll(containers: readonly string[], network: string): Promise<void> {
+  await removeContainers(containers);
   const networks = (await docker('network', 'ls', '--filter', `label=${testLabel}`, '--format', '{{.Name}}')).split('\n');
   if (networks.includes(network)) await docker('network', 'rm', network);
 }
