@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
 import { docker } from './support/docker.js';
-import { useDockerGateway } from './support/docker-gateway.js';
+import { stopBooksProcess, useDockerGateway } from './support/docker-gateway.js';
 import { dashboardQueries } from './support/dashboard.js';
 import { usePrometheus } from './support/prometheus.js';
 
@@ -51,11 +51,11 @@ describe('metrics: a real Prometheus scraping the gateway on Docker', function (
       assert.equal(await status(reply), 401);
     }
     // The backend stops answering for a moment, from outside: the API knows nothing of it.
-    await docker('pause', gateway().containers.books);
+    await docker('pause', ...gateway().containers.books);
     const started = Date.now();
     const slow = Array.from({ length: slowReads }, () => status(fetch(`${url}/books`)));
     await sleep(pauseMs);
-    await docker('unpause', gateway().containers.books);
+    await docker('unpause', ...gateway().containers.books);
     assert.deepEqual(await Promise.all(slow), Array(slowReads).fill(200));
     assert.ok(Date.now() - started >= pauseMs);
 
@@ -101,5 +101,19 @@ describe('metrics: a real Prometheus scraping the gateway on Docker', function (
     }
     const status = await fetch(`http://${gateway().statusTarget}${metricsPath}`);
     assert.match(await status.text(), /^gateway_requests_total\{route="books"\} \d+$/m, 'while the status port does');
+  });
+
+  it('counts a refused connection to one books replica as a connect failure and a retry on the other', async () => {
+    const failures = 'gateway_upstream_connect_failures_total{route="books"}';
+    const retries = 'gateway_upstream_retries_total{route="books"}';
+    await prometheus().scrapedSinceNow();
+    const before = { failures: await value(failures), retries: await value(retries) };
+    await stopBooksProcess(gateway().containers.books[1]);
+    // Round robin sends one of two reads to the stopped replica; refused, nginx tries the other
+    // and leaves the refusing one out for the next 2 s (max_fails=1 fail_timeout=2s).
+    for (let i = 0; i < 2; i++) assert.equal((await fetch(`${gateway().url}/books`)).status, 200);
+    await prometheus().scrapedSinceNow();
+    assert.equal((await value(failures)) - before.failures, 1, 'one try never connected');
+    assert.equal((await value(retries)) - before.retries, 1, 'and was tried again');
   });
 });

@@ -31,7 +31,8 @@ export interface DockerGateway {
   /** The status port's address on the Docker network (never published), as Prometheus scrapes it. */
   readonly statusTarget: string;
   readonly network: string;
-  readonly containers: { gateway: string; books: string; page: string };
+  /** Two books containers, as the Deployment's two replicas, behind one headless name. */
+  readonly containers: { gateway: string; books: readonly [string, string]; page: string };
 }
 
 /** The upstream servers the rendered configuration asks DNS for: `upstream name` to host and port. */
@@ -59,7 +60,7 @@ function hostOf(hosts: Map<string, { host: string; port: number }>, upstream: st
 export function useDockerGateway(): () => DockerGateway {
   const prefix = `metrics-${randomBytes(3).toString('hex')}`;
   const network = `${prefix}-net`;
-  const containers = { gateway: `${prefix}-gateway`, books: `${prefix}-books`, page: `${prefix}-page` };
+  const containers = { gateway: `${prefix}-gateway`, books: [`${prefix}-books-1`, `${prefix}-books-2`] as const, page: `${prefix}-page` };
   let folder: string | undefined;
   let gateway: DockerGateway | undefined;
 
@@ -79,9 +80,13 @@ export function useDockerGateway(): () => DockerGateway {
     const hardened = ['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
     await docker('network', 'create', ...label, network);
     const books = hostOf(hosts, 'books');
-    await docker('run', '-d', ...label, '--name', containers.books, '--network', network, '--network-alias', books.host,
-      ...hardened, '--tmpfs', '/tmp', '--user', '1000:1000', '-e', `PORT=${books.port}`, '-e', 'LOG_LEVEL=warn',
-      '-v', `${repoRoot}:/app:ro`, '-w', '/app/apps/books', standInImages.node, 'node', '--import', 'tsx', 'src/server.ts');
+    for (const name of containers.books) {
+      // The container outlives the API (`stopBooksProcess`): its address stays, its port closes.
+      await docker('run', '-d', ...label, '--name', name, '--network', network, '--network-alias', books.host,
+        ...hardened, '--tmpfs', '/tmp', '--user', '1000:1000', '-e', `PORT=${books.port}`, '-e', 'LOG_LEVEL=warn',
+        '-v', `${repoRoot}:/app:ro`, '-w', '/app/apps/books', standInImages.node,
+        'sh', '-c', 'node --import tsx src/server.ts & echo $! > /tmp/books.pid; wait; exec sleep infinity');
+    }
     const pageHost = hostOf(hosts, 'books_react');
     const pageConfig = join(repoRoot, 'apps/books-react/nginx');
     await docker('run', '-d', ...label, '--name', containers.page, '--network', network, '--network-alias', pageHost.host,
@@ -108,7 +113,7 @@ export function useDockerGateway(): () => DockerGateway {
 
   after(async function () {
     this.timeout(60_000);
-    await removeAll(Object.values(containers), network);
+    await removeAll([containers.gateway, containers.page, ...containers.books], network);
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
@@ -116,4 +121,9 @@ export function useDockerGateway(): () => DockerGateway {
     if (!gateway) throw new Error('the Docker gateway is not running (its before hook failed)');
     return gateway;
   };
+}
+
+/** Stops the books API in one container (SIGTERM) and leaves the container up: connections to it are refused. */
+export async function stopBooksProcess(container: string): Promise<void> {
+  await docker('exec', container, 'sh', '-c', 'kill $(cat /tmp/books.pid)');
 }
