@@ -22,7 +22,7 @@ import { locateNginx } from '../scripts/local/nginx.js';
 import { startBenchSystem } from './bench-system.js';
 import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
 import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
-import { type MetricsCost, measureMetricsCost, metricsCases } from './metrics-cost.js';
+import { type MetricsCost, cpuTable, measureMetricsCost, metricsCases } from './metrics-cost.js';
 import { type MeasurePlan, type Summary, type Target, measureInterleaved } from './measure.js';
 import { type TargetCost, type TestSuiteCost, measureProgramCost, measureTestSuite } from './program-cost.js';
 import { type CaseLabels, type RatioSpec, loadTable, programTable, ratioTable, ratios, staticTable } from './report.js';
@@ -187,6 +187,8 @@ async function main(): Promise<void> {
           `Metrics, GET /books, ${metricsPlan.durationSeconds} s per case and round, ${metricsPlan.rounds} rounds, on ${metrics.nginx} in Docker (host network): the full set against nginx's counters only`,
           loadTable(metrics.summaries, metricsCases),
           ratioTable(metricsRatios),
+          "The gateway container's CPU per request (its cgroup's counter), median of the rounds:",
+          cpuTable(metrics.cpu),
           `The metrics counted ${metrics.counted} requests for the ${metrics.driven} measured (the difference: the warm-up).`,
         ]
       : []),

@@ -7,23 +7,10 @@ import { runProgram } from '../../support/program-harness.js';
 import { dockerDesktop } from '../../support/scenarios.js';
 import { builtPage } from '../../books-react/support/page-build.js';
 import { eventually } from '../../support/eventually.js';
-import { containerAddress, docker, publishedPort, removeAll, requireImage, testLabel } from './docker.js';
+import { standInBaseImages } from '../../../scripts/rehearse/images/stand-ins.js';
+import { containerAddress, docker, publishedPort, removeAll, testLabel } from './docker.js';
 
 const repoRoot = resolve(__dirname, '../../..');
-
-/**
- * Stand-ins for the production base images (no registry is reachable here): nginx 1.30 with
- * njs 1.0 (Debian sid, with the official image's /etc/nginx/modules link) and Node (sid's nodejs).
- */
-export const standInImages = {
-  nginx: process.env['METRICS_NGINX_IMAGE'] ?? 'metrics-standin-gateway:sid',
-  node: process.env['METRICS_NODE_IMAGE'] ?? 'metrics-standin-node:sid',
-};
-
-export const howToMakeImages =
-  "make it from Debian sid (design.md, 'second round'): mmdebstrap --variant=essential " +
-  "--include=nginx,libnginx-mod-http-js,ca-certificates sid out.tar (nodejs for the Node one), docker import, " +
-  'and for nginx a layer linking /etc/nginx/modules to /usr/lib/nginx/modules; or name yours in METRICS_NGINX_IMAGE / METRICS_NODE_IMAGE';
 
 export interface DockerGateway {
   /** The public port, published on 127.0.0.1: `http://127.0.0.1:<port>`. */
@@ -65,9 +52,9 @@ export function useDockerGateway(): () => DockerGateway {
   let gateway: DockerGateway | undefined;
 
   before(async function () {
-    this.timeout(180_000);
-    await requireImage(standInImages.nginx, howToMakeImages);
-    await requireImage(standInImages.node, howToMakeImages);
+    this.timeout(600_000);
+    // No registry is reachable here: the base images' stand-ins (Debian sid: nginx 1.30 with njs 1.0, the official Node), built once.
+    const standInImages = await standInBaseImages();
     const run = await runProgram(dockerDesktop);
     const files = run.named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs['data'] as Record<string, string>;
     const hosts = upstreamHosts(files['nginx.conf'] ?? '');

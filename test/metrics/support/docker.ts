@@ -17,15 +17,6 @@ export async function docker(...args: string[]): Promise<string> {
   }
 }
 
-/** Fails with what to do when an image the tests run is not in the local engine. */
-export async function requireImage(image: string, howToMake: string): Promise<void> {
-  try {
-    await docker('image', 'inspect', '--format', '{{.Id}}', image);
-  } catch {
-    throw new Error(`Docker image ${image} is missing: ${howToMake}`);
-  }
-}
-
 /** The container's address on a user-defined network (reachable from this host on Linux). */
 export async function containerAddress(container: string, network: string): Promise<string> {
   return docker('inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container);
