@@ -7,10 +7,11 @@
  *   (d) our gateway with authentication and rate limiting on (limit too high to trigger)
  *
  * at 1, 10 and 100 connections, interleaved, in rounds; then the static page through the gateway
- * (gzip), variants of the gateway's tunable settings, and the Pulumi program's own cost.
+ * (gzip), variants of the gateway's tunable settings, the full metrics on against off (nginx with
+ * njs >= 0.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
- *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,program --with-tests]
+ *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { locateNginx } from '../scripts/local/nginx.js';
 import { startBenchSystem } from './bench-system.js';
 import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
 import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
+import { type MetricsCost, cpuTable, measureMetricsCost, metricsCases } from './metrics-cost.js';
 import { type MeasurePlan, type Summary, type Target, measureInterleaved } from './measure.js';
 import { type TargetCost, type TestSuiteCost, measureProgramCost, measureTestSuite } from './program-cost.js';
 import { type CaseLabels, type RatioSpec, loadTable, programTable, ratioTable, ratios, staticTable } from './report.js';
@@ -29,12 +31,12 @@ const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '2' },
-    sections: { type: 'string', default: 'gateway,static,tuning,program' },
+    sections: { type: 'string', default: 'gateway,static,tuning,metrics,program' },
     'with-tests': { type: 'boolean', default: false },
   },
 });
 
-const allSections = ['gateway', 'static', 'tuning', 'program'];
+const allSections = ['gateway', 'static', 'tuning', 'metrics', 'program'];
 const sections = new Set(flags.sections.split(',').map((section) => section.trim()));
 for (const section of sections) {
   if (!allSections.includes(section)) throw new Error(`--sections: '${section}' is none of ${allSections.join(', ')}`);
@@ -52,6 +54,8 @@ const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, duration
 /** The static files and the tuning variants are measured at fewer points, so the run stays near 3 minutes. */
 const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
+/** At least 5 rounds: the metrics' cost is a few percent at most, below the noise of fewer. */
+const metricsPlan: MeasurePlan = { connectionCounts: [10, 100], rounds: Math.max(5, rounds), durationSeconds: duration };
 
 const caseLabels: CaseLabels = [
   ['a', '(a) books direct'],
@@ -135,6 +139,9 @@ async function main(): Promise<void> {
   const generator = chooseLoadGenerator();
   const variants = sections.has('tuning') ? tuningVariants : [];
   const { gateway, staticPage, tuning } = await measureLoad(generator, variants);
+  let metrics: MetricsCost | undefined;
+  if (sections.has('metrics')) metrics = await measureMetricsCost(generator, metricsPlan, log);
+  const metricsRatios = metrics ? ratios(metrics.summaries, [['metrics on / off', 'metrics-on', 'metrics-off']]) : [];
 
   let program: TargetCost[] = [];
   if (sections.has('program')) {
@@ -175,6 +182,16 @@ async function main(): Promise<void> {
           ratioTable(tuningRatios),
         ]
       : []),
+    ...(metrics
+      ? [
+          `Metrics, GET /books, ${metricsPlan.durationSeconds} s per case and round, ${metricsPlan.rounds} rounds, on ${metrics.nginx} in Docker (host network): the full set against nginx's counters only`,
+          loadTable(metrics.summaries, metricsCases),
+          ratioTable(metricsRatios),
+          "The gateway container's CPU per request (its cgroup's counter), median of the rounds:",
+          cpuTable(metrics.cpu),
+          `The metrics counted ${metrics.counted} requests for the ${metrics.driven} measured (the difference: the warm-up).`,
+        ]
+      : []),
     ...(program.length > 0 || tests ? ['The Pulumi program under mocks, a fresh process per target', programTable(program, tests)] : []),
   ];
   process.stdout.write(`\n${report.join('\n\n')}\n`);
@@ -191,6 +208,7 @@ async function main(): Promise<void> {
     ratios: gatewayRatios,
     static: staticPage,
     tuning: { variants: variants.map(({ name, change }) => ({ name, change })), results: tuning, ratios: tuningRatios },
+    metrics: metrics && { plan: metricsPlan, ...metrics, ratios: metricsRatios },
     program,
     tests,
   };

@@ -23,10 +23,8 @@ export interface DeploymentOptions {
   imagePullSecret?: pulumi.Input<string>;
   /** Pod annotations; a change rolls the pods (the gateway's configuration checksum). */
   podAnnotations?: Record<string, pulumi.Input<string>>;
-  /** Mounted into the workload's own container only, never into a sidecar. */
+  /** Mounted into the workload's container. */
   readOnlyVolumes?: ReadOnlyVolume[];
-  /** Further containers of the pod (the gateway's metrics exporter), hardened by their author. */
-  sidecars?: Container[];
 }
 
 /**
@@ -45,7 +43,7 @@ export function podSecurityContext(workload: Workload): k8s.types.input.core.v1.
 }
 
 /** Container-level security: no privilege, no capability, nothing written outside its emptyDirs. */
-export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
   return {
     runAsNonRoot: true,
     privileged: false,
@@ -120,7 +118,7 @@ function podSpec(workload: Workload, options: DeploymentOptions): PodSpec {
         labelSelector: { matchLabels: selectorLabels(workload.name, options.namespace) },
       },
     ],
-    containers: [container(workload, options), ...(options.sidecars ?? [])],
+    containers: [container(workload, options)],
     volumes: [
       ...workload.writableDirs.map((dir) => ({ name: writableVolumeName(dir), emptyDir: { sizeLimit: '64Mi' } })),
       ...(options.readOnlyVolumes ?? []).map(readOnlyVolumeSource),

@@ -9,9 +9,9 @@ import { configChecksum, configChecksumAnnotation, gatewayConfigMapArgs, renderC
 import { type GatewayStackArgs, publicEndpoint, resolveGatewaySettings } from './gateway-stack-args.js';
 import { gatewaySecretArgs, gatewaySecretOptions } from './gateway-secrets.js';
 import { contentTag, imageBuildArgs, imageNames, imageTag } from './images.js';
-import { metricsExporter, metricsExporterContainer, prometheusScrapeAnnotations } from './metrics-exporter.js';
 import { namespaceArgs } from './namespace.js';
 import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './network-policies.js';
+import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
 import { pullSecretArgs } from './pull-secret.js';
 import { backendServiceArgs, gatewayServiceArgs, gatewayUrl } from './services.js';
 import { workloads, type Workload } from './workloads.js';
@@ -21,7 +21,7 @@ export type { GatewayStackArgs } from './gateway-stack-args.js';
 /**
  * The whole system on one Kubernetes cluster: the three images built from this repository, the
  * books API and the books-react page behind headless Services, and the nginx gateway behind a
- * LoadBalancer Service (with its key material in a Secret and a Prometheus exporter beside it),
+ * LoadBalancer Service (with its key material in a Secret, serving Prometheus metrics on its status port),
  * in their own namespace with network policies, disruption budgets and hardened pods. Every child goes through the given provider; nothing here knows which cluster
  * or cloud that is.
  */
@@ -95,7 +95,6 @@ export class GatewayStack extends pulumi.ComponentResource {
     deploy(gateway, settings.gatewayReplicas, {
       podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations },
       readOnlyVolumes: gatewayVolumes,
-      sidecars: [metricsExporterContainer()],
     });
 
     for (const backend of [books, booksReact]) {
@@ -108,7 +107,7 @@ export class GatewayStack extends pulumi.ComponentResource {
     for (const backend of [books, booksReact]) {
       new k8s.networking.v1.NetworkPolicy(`${backend.name}-from-gateway`, backendPolicyArgs(backend, gateway, ns), inNamespace);
     }
-    const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsExporter.port);
+    const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsPort);
     new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicy, inNamespace);
 
     this.url = service.status.apply((status) => gatewayUrl(status?.loadBalancer?.ingress, endpoint));

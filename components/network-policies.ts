@@ -39,10 +39,9 @@ export function backendPolicyArgs(backend: Workload, gateway: Workload, namespac
 }
 
 /**
- * The gateway accepts clients from anywhere on its public port, and Prometheus on the metrics
- * exporter's port from pods of any namespace of the cluster (wherever Prometheus runs) but not
- * from outside it; its status port stays closed. It may reach only the backends' ports and
- * cluster DNS.
+ * The gateway accepts clients from anywhere on its public port, and Prometheus on its status
+ * port (metrics and health) from pods of any namespace of the cluster (wherever Prometheus runs)
+ * but not from outside it. It may reach only the backends' ports and cluster DNS.
  */
 export function gatewayPolicyArgs(
   gateway: Workload,

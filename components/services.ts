@@ -44,7 +44,7 @@ export interface PublicEndpoint {
  * The gateway's Service: a LoadBalancer, the system's only public entry, with one port. With TLS
  * the gateway's public port speaks HTTPS (the renderer adds `ssl` to its listen), so the Service
  * offers that port alone (443 by default) rather than a plain HTTP port no client could use.
- * Neither the status port nor the metrics exporter's are ever on it. `Local` traffic policy
+ * The status port (health, metrics) is never on it. `Local` traffic policy
  * keeps the client's address (the gateway's logs and per-client limits need it) and saves a hop
  * between nodes; load balancers send traffic only to nodes running a gateway pod. `annotations`
  * come from the target: where the cloud's default load balancer would replace the client's

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
 # present; with --tests also what the tests drive for real (chromium for the page, the
-# Prometheus nginx exporter for the metrics) and a Docker engine with mmdebstrap (the images and
+# Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
 # their stand-in base images, scripts/docker-engine.sh); with --docker only that engine; with
 # --bench the load generator (wrk). Installs them when it can (root with apt-get); otherwise stops
 # with the exact command to run, so nobody guesses.
@@ -17,7 +17,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  command -v prometheus-nginx-exporter >/dev/null 2>&1 || missing+=(prometheus-nginx-exporter)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 fi
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)

@@ -1,14 +1,13 @@
 /**
  * The gateway's promises in the manifests: the stack's security and limit keys reach the rendered
  * nginx configuration, the key material reaches the gateway pod only through a Secret that stays
- * a secret in Pulumi's state, and the metrics exporter sits beside nginx, scrapeable from the
- * cluster and never public.
+ * a secret in Pulumi's state, and nginx serves its metrics on its status port, scrapeable from
+ * the cluster and never public.
  */
 import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { clusterPlatform } from '../../apps/gateway/src/index.js';
-import { metricsExporter, stubStatusUrl } from '../../components/metrics-exporter.js';
 import { gatewayTestKeys, type GatewayTestKeys } from '../support/gateway-keys.js';
 import { autoName, runProgram, secretValue, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
 import { validateKubernetesObject } from '../support/kubernetes-schemas.js';
@@ -119,7 +118,7 @@ describe('gateway security, limits and metrics', () => {
       assert.equal(pod.securityContext.fsGroup, 101);
       const mounts = (name: string) => (container(secured, name).volumeMounts ?? []).filter((m: PropertyBag) => m.name === volume.name);
       assert.deepEqual(mounts('gateway'), [{ name: volume.name, mountPath: clusterPlatform.secretsDir, readOnly: true }]);
-      assert.deepEqual(mounts(metricsExporter.name), [], 'the exporter never sees the keys');
+      assert.deepEqual(pod.containers.map((c: PropertyBag) => c.name), ['gateway'], 'no other container sees the keys');
     });
 
     it('offers HTTPS alone on the Service, on 443, and outputs an https URL', () => {
@@ -138,50 +137,32 @@ describe('gateway security, limits and metrics', () => {
     ['every key set', () => secured],
   ] as const) {
     describe(`metrics (${what})`, () => {
-      it('runs the nginx Prometheus exporter beside nginx, scraping stub_status on the status port', () => {
-        const exporter = container(run(), metricsExporter.name);
-        assert.equal(exporter.image, metricsExporter.image);
-        assert.match(exporter.image, /^nginx\/nginx-prometheus-exporter:1\.5\.1@sha256:[0-9a-f]{64}$/);
-        assert.ok(exporter.args.includes('--nginx.scrape-uri=http://127.0.0.1:8081/stub_status'));
-        assert.equal(stubStatusUrl, 'http://127.0.0.1:8081/stub_status');
-        assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 9113, protocol: 'TCP' }]);
-        // The URL it scrapes is served by the configuration nginx runs, on the status server only.
+      it('serves the full set of metrics from nginx itself on the status port, with no exporter sidecar', () => {
+        assert.deepEqual(gatewayPod(run()).containers.map((c: PropertyBag) => c.name), ['gateway']);
         const conf = nginxConf(run());
         assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\n(\s*if .*\n)?\s*stub_status;/);
-      });
-
-      it('hardens the exporter like every container, as its own non-root user, with probes and resources', () => {
-        const exporter = container(run(), metricsExporter.name);
-        assert.deepEqual(exporter.securityContext, {
-          runAsNonRoot: true,
-          runAsUser: 1001,
-          runAsGroup: 1001,
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        });
-        assert.deepEqual(exporter.readinessProbe.tcpSocket, { port: 'metrics' });
-        assert.deepEqual(exporter.livenessProbe.tcpSocket, { port: 'metrics' });
-        assert.ok(exporter.resources.requests.cpu && exporter.resources.limits.memory);
+        // Per-route counters in a dictionary shared by the workers (the image's njs >= 0.8).
+        assert.match(conf, /js_shared_dict_zone zone=gateway_metrics:\d+m type=number;/);
+        assert.match(conf, /access_log \/dev\/null combined if=\$gateway_metrics_record;/);
+        assert.match(conf, /listen 8081;[\s\S]*location = \/metrics \{[\s\S]*?set \$gateway_metrics_set full;[\s\S]*?js_content gateway_metrics\.serve;/);
+        assert.ok(run().named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['gateway-metrics.js'], 'the script ships in the ConfigMap');
       });
 
       it('carries the Prometheus scrape annotations on the gateway pods', () => {
         const annotations = run().named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec.template.metadata.annotations;
         assert.equal(annotations['prometheus.io/scrape'], 'true');
-        assert.equal(annotations['prometheus.io/port'], '9113');
+        assert.equal(annotations['prometheus.io/port'], '8081');
         assert.equal(annotations['prometheus.io/path'], '/metrics');
       });
 
-      it('keeps the metrics port off the LoadBalancer Service, and admits it from the cluster only', () => {
+      it('keeps the status port off the LoadBalancer Service, and admits it from the cluster only', () => {
         for (const port of run().named('kubernetes:core/v1:Service', 'gateway').inputs.spec.ports) {
-          assert.notEqual(port.port, 9113);
+          assert.notEqual(port.port, 8081);
           assert.equal(port.targetPort, 'http');
         }
         const ingress = run().named('kubernetes:networking.k8s.io/v1:NetworkPolicy', 'gateway').inputs.spec.ingress;
-        const metrics = ingress.filter((rule: PropertyBag) => rule.ports.some((p: PropertyBag) => p.port === 9113));
-        assert.deepEqual(metrics, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 9113 }] }]);
+        const metrics = ingress.filter((rule: PropertyBag) => rule.ports.some((p: PropertyBag) => p.port === 8081));
+        assert.deepEqual(metrics, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 8081 }] }]);
       });
     });
   }

@@ -162,7 +162,7 @@ for (const [targetName, scenario, providerName] of [
       assert.match(nginxConf, /server books-react\.books-gateway\.svc\.cluster\.local:3000 resolve/);
     });
 
-    it('admits traffic to the backends only from gateway pods, to the gateway from anywhere on its public port, to its metrics from the cluster', () => {
+    it('admits traffic to the backends only from gateway pods, to the gateway from anywhere on its public port, to its status port (metrics) from the cluster', () => {
       const policy = (name: string) => run.named(policyType, name).inputs.spec;
       assert.deepEqual(policy('default-deny'), { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
       for (const [name, port] of [['books', 5000], ['books-react', 3000]] as const) {
@@ -177,7 +177,7 @@ for (const [targetName, scenario, providerName] of [
       assert.deepEqual(gateway.ingress, [
         { ports: [{ protocol: 'TCP', port: 8080 }] },
         // Pods of every namespace (wherever Prometheus runs), no address outside the cluster.
-        { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 9113 }] },
+        { from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 8081 }] },
       ]);
       const egressTo = gateway.egress.map((rule: PropertyBag) => ({
         to: rule.to[0].podSelector.matchLabels,

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { imageNames, imageSource } from '../../components/images.js';
-import { metricsExporter } from '../../components/metrics-exporter.js';
 import { baseImages, repoRoot } from '../../scripts/rehearse/images/base-images.js';
 
 interface Stage {
@@ -44,11 +43,6 @@ describe('base images', () => {
       assert.match(pin.recorded, /^\d{4}-\d{2}-\d{2}$/);
       for (const file of pin.usedBy) assert.ok(fs.existsSync(path.join(repoRoot, file)), `${name}: used by ${file}, which exists`);
     }
-  });
-
-  it("the exporter sidecar runs exactly the recorded pin, as the image's own user", () => {
-    assert.equal(metricsExporter.image, pins['nginx-prometheus-exporter'].reference);
-    assert.equal(metricsExporter.user, pins['nginx-prometheus-exporter'].user);
   });
 
   for (const { image, args, stages, text } of dockerfiles) {

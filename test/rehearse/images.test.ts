@@ -13,7 +13,6 @@ import { clusterPlatform } from '../../apps/gateway/src/index.js';
 import { renderClusterGateway } from '../../components/gateway-config.js';
 import { resolveGatewayPolicy } from '../../components/gateway-policy.js';
 import { contentTag, imageNames, localRepositoryPrefix, type ImageName } from '../../components/images.js';
-import { metricsExporter } from '../../components/metrics-exporter.js';
 import { workloads } from '../../components/workloads.js';
 import { baseImages, nodeVersionOf, repoRoot } from '../../scripts/rehearse/images/base-images.js';
 import { appImage } from '../../scripts/rehearse/images/app-images.js';
@@ -27,7 +26,7 @@ const testLabel = 'books-gateway.test=images';
 const namePrefix = 'images-test';
 
 const podReference = (image: ImageName) => `${localRepositoryPrefix}/${image}:${contentTag(repoRoot, image)}`;
-const podImages = [...imageNames.map(podReference), metricsExporter.image];
+const podImages = imageNames.map(podReference);
 
 /** The pod's restrictions, as `docker run` options: its user, a read-only root, its emptyDirs only. */
 function podRestrictions(image: ImageName): string[] {
@@ -111,7 +110,6 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
 
   it('builds every image the pods name and reuses them: a second call builds nothing', async () => {
     assert.deepEqual([...local.keys()].sort(), [...podImages].sort());
-    assert.equal(local.get(metricsExporter.image), standIns.exporter);
     const lines: string[] = [];
     const again = await prepareImages(podImages, { standInBaseImages: true, log: (line) => lines.push(line) });
     assert.deepEqual([...again], [...local]);
@@ -163,14 +161,6 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
     assert.equal(uid, String(baseImages().node.user));
     assert.equal(node, `v${nodeVersionOf(baseImages().node.reference)}`);
     assert.match(npm, /^\d+\.\d+\.\d+$/);
-  });
-
-  it("the exporter stand-in has the official image's entrypoint and user, and takes the pod's flags", async () => {
-    const config = await imageConfig(standIns.exporter);
-    assert.deepEqual(config.Entrypoint, ['/usr/bin/nginx-prometheus-exporter']);
-    assert.equal(config.User, `${metricsExporter.user}:${metricsExporter.user}`);
-    const help = await output(standIns.exporter, ['--help']);
-    for (const flag of ['--nginx.scrape-uri', '--web.listen-address', '--web.telemetry-path']) assert.ok(help.includes(flag), `${flag} in:\n${help}`);
   });
 
   it('the books image serves /books as uid 1000 with a read-only root, no capability, no privilege gain', async () => {

@@ -6,6 +6,8 @@ export { defaultRateLimit } from './render/rate-limit.js';
 export { allowedMethods } from './render/methods.js';
 export { contentSecurityPolicy } from './render/response-headers.js';
 export { tempPathDirectives } from './render/run-paths.js';
+export { metricsSet } from './render/metrics.js';
+export type { MetricsSet } from './render/metrics.js';
 export {
   clusterPlatform,
   debianPlatform,
@@ -14,6 +16,7 @@ export {
   headlessServiceUpstream,
   healthPath,
   mainConfigFile,
+  metricsPath,
   nginxCommandLine,
   stubStatusPath,
 } from './platform.js';

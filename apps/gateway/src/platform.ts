@@ -17,6 +17,9 @@ export const healthPath = '/healthz';
  */
 export const stubStatusPath = '/stub_status';
 
+/** Path of the Prometheus metrics on the status port (apps/gateway/njs/gateway-metrics.js). */
+export const metricsPath = '/metrics';
+
 /** The main configuration file among the rendered files; nginx is started on it. */
 export const mainConfigFile = 'nginx.conf';
 
@@ -37,6 +40,8 @@ export const clusterPlatform: NginxPlatform = {
   // container's CPU limit allows.
   workerProcesses: 1,
   accessLog: '/dev/stdout',
+  // The image's njs (0.8 or newer) has js_shared_dict_zone: the full set of metrics.
+  njsSharedDictionaries: true,
 };
 
 /**
@@ -53,6 +58,8 @@ export function debianPlatform(folder: string, overrides: Partial<NginxPlatform>
     secretsDir: `${folder}/secrets`,
     workerProcesses: 'auto',
     accessLog: `${folder}/run/access.log`,
+    // Debian 12's njs is 0.7.9: no shared dictionaries, so nginx's connection metrics only.
+    njsSharedDictionaries: false,
     ...overrides,
   };
 }

@@ -36,6 +36,12 @@ export interface NginxPlatform {
    * or `off`. Default `/dev/stdout`.
    */
   accessLog?: string;
+  /**
+   * Whether its njs has shared dictionaries (`js_shared_dict_zone`, njs >= 0.8): then the status
+   * port serves the full set of metrics (per route), otherwise nginx's connection counters only.
+   * Default false (Debian 12's njs 0.7.9).
+   */
+  njsSharedDictionaries?: boolean;
 }
 
 /** Seconds nginx waits on an upstream; each has a default suited to the books services. */

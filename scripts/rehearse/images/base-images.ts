@@ -4,7 +4,7 @@ import * as path from 'node:path';
 /** The repository root (this file is scripts/rehearse/images/base-images.ts). */
 export const repoRoot = path.resolve(__dirname, '../../..');
 
-export type BaseImageName = 'node' | 'nginx-unprivileged' | 'nginx-prometheus-exporter';
+export type BaseImageName = 'node' | 'nginx-unprivileged';
 
 /** One pinned official base image, as apps/base-images.json records it. */
 export interface BaseImage {

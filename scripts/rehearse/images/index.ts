@@ -1,21 +1,12 @@
 import { contentTag, imageNames, localRepositoryPrefix, type ImageName } from '../../../components/images.js';
-import { metricsExporter } from '../../../components/metrics-exporter.js';
 import { appImage, type BaseImageArgs } from './app-images.js';
 import { repoRoot } from './base-images.js';
-import { ensureEngine, imageExists, runDocker } from './docker-cli.js';
+import { ensureEngine } from './docker-cli.js';
 import { standInBaseImages } from './stand-ins.js';
 
 export interface PrepareImagesOptions {
   standInBaseImages: boolean;
   log?: (line: string) => void;
-}
-
-/** The pinned exporter image, which the rehearsal runs as it is: present locally, or pulled. */
-async function officialExporter(reference: string): Promise<string> {
-  if (await imageExists(reference)) return reference;
-  const pull = await runDocker(['pull', reference]);
-  if (pull.code !== 0) throw new Error(`The metrics exporter's image ${reference} could not be pulled (no container registry reachable?): rehearse with --stand-in-base-images\n${pull.stderr.trim()}`);
-  return reference;
 }
 
 /** `books-gateway/books:<contentTag>` → `books`, checking the tag against the sources as they are now. */
@@ -24,7 +15,7 @@ function builtImageName(reference: string): ImageName {
   const name = imageNames.find((image) => image === match?.[2]);
   if (!match || match[1] !== localRepositoryPrefix || !name) {
     throw new Error(
-      `No image is known for ${reference}: the rehearsal builds ${imageNames.map((image) => `${localRepositoryPrefix}/${image}:<tag>`).join(', ')} and runs ${metricsExporter.image}`,
+      `No image is known for ${reference}: the rehearsal builds ${imageNames.map((image) => `${localRepositoryPrefix}/${image}:<tag>`).join(', ')}`,
     );
   }
   const current = contentTag(repoRoot, name);
@@ -36,8 +27,7 @@ function builtImageName(reference: string): ImageName {
 
 /**
  * For every image reference the captured pod specs name (the three images as the program tags
- * them on docker-desktop, `books-gateway/<name>:<contentTag>`, and the exporter's pinned
- * reference), builds or reuses a local image and returns reference → local image to run. A failed
+ * them on docker-desktop, `books-gateway/<name>:<contentTag>`), builds or reuses a local image and returns reference → local image to run. A failed
  * build throws an Error whose message is one clear line followed by the build's own error output.
  */
 export async function prepareImages(podImages: readonly string[], options: PrepareImagesOptions): Promise<Map<string, string>> {
@@ -45,14 +35,10 @@ export async function prepareImages(podImages: readonly string[], options: Prepa
   await ensureEngine();
   const references = [...new Set(podImages)];
   // Every reference is checked before anything is built, so a wrong one fails at once.
-  const builtNames = new Map(references.filter((reference) => reference !== metricsExporter.image).map((reference) => [reference, builtImageName(reference)]));
+  const builtNames = new Map(references.map((reference) => [reference, builtImageName(reference)]));
   const standIns = options.standInBaseImages ? await standInBaseImages(log) : undefined;
   const baseArgs: BaseImageArgs = standIns ? { NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx } : {};
   const local = new Map<string, string>();
-  // The exporter first: it fails in a moment where a build would take a while.
-  if (references.includes(metricsExporter.image)) {
-    local.set(metricsExporter.image, standIns ? standIns.exporter : await officialExporter(metricsExporter.image));
-  }
   // Every build runs to its end before a failure is thrown: no build goes on behind the caller.
   const builds = await Promise.allSettled([...builtNames].map(async ([reference, name]) => [reference, await appImage(name, baseArgs, log)] as const));
   for (const build of builds) {

@@ -9,22 +9,20 @@ import { docker, ensureEngine, imageExists, outputTail, runDocker } from './dock
 
 /*
  * Stand-ins for the official base images, for machines that reach no container registry (this
- * one, and CI): one Debian sid root filesystem made by mmdebstrap (nginx >= 1.27.3 with njs, the
- * Prometheus nginx exporter, what Node.js needs), imported into Docker, and three small images on
+ * one, and CI): one Debian sid root filesystem made by mmdebstrap (nginx >= 1.27.3 with njs, what
+ * Node.js needs), imported into Docker, and two small images on
  * it, each laid out like the official image it stands in for (stand-ins/*.Dockerfile). Every image
  * is tagged with a hash of its whole recipe, so a later run (or test) reuses it.
  */
 
 const execFileAsync = promisify(execFile);
 
-/** Local references of the three stand-ins, to pass as the Dockerfiles' build arguments. */
+/** Local references of the two stand-ins, to pass as the Dockerfiles' build arguments. */
 export interface StandInImages {
   /** For NODE_IMAGE. */
   node: string;
   /** For NGINX_IMAGE. */
   nginx: string;
-  /** For the metrics exporter sidecar's image. */
-  exporter: string;
 }
 
 const recipeDir = path.join(__dirname, 'stand-ins');
@@ -39,7 +37,7 @@ const mmdebstrapArgs = [
   '--dpkgopt=path-exclude=/usr/share/doc/*',
   '--dpkgopt=path-exclude=/usr/share/man/*',
   '--dpkgopt=path-exclude=/usr/share/locale/*',
-  '--include=nginx,libnginx-mod-http-js,prometheus-nginx-exporter,ca-certificates,libstdc++6',
+  '--include=nginx,libnginx-mod-http-js,ca-certificates,libstdc++6',
   'sid',
 ];
 
@@ -70,7 +68,7 @@ async function makeRootfs(reference: string, hash: string, log: (line: string) =
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'books-gateway-rootfs-'));
   try {
     const tarball = path.join(folder, 'rootfs.tar');
-    log(`stand-ins: mmdebstrap ${mmdebstrapArgs.at(-1)} (nginx, njs, the exporter, Node.js's libraries) ...`);
+    log(`stand-ins: mmdebstrap ${mmdebstrapArgs.at(-1)} (nginx, njs, Node.js's libraries) ...`);
     try {
       await execFileAsync('mmdebstrap', ['--quiet', ...mmdebstrapArgs, tarball], { maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
@@ -114,12 +112,10 @@ async function buildStandIns(log: (line: string) => void): Promise<StandInImages
   const images: StandInImages = {
     node: `${repository}/node:${hash}`,
     nginx: `${repository}/nginx-unprivileged:${hash}`,
-    exporter: `${repository}/nginx-prometheus-exporter:${hash}`,
   };
   const dockerfiles: Record<keyof StandInImages, string> = {
     node: 'node.Dockerfile',
     nginx: 'nginx-unprivileged.Dockerfile',
-    exporter: 'nginx-prometheus-exporter.Dockerfile',
   };
   const missing: Array<keyof StandInImages> = [];
   for (const name of Object.keys(images) as Array<keyof StandInImages>) if (!(await imageExists(images[name]))) missing.push(name);

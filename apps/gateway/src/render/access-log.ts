@@ -49,8 +49,10 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['limitConn', '$limit_conn_status'],
 ];
 
-export function accessLogDirectives(destination: string): string[] {
-  if (destination === 'off') return ['access_log off;'];
+/** `otherLogs`: further access_log lines of the same level (the metrics hook). */
+export function accessLogDirectives(destination: string, otherLogs: readonly string[] = []): string[] {
+  // `access_log off` would silence every other access_log of its level too.
+  if (destination === 'off') return otherLogs.length > 0 ? [...otherLogs] : ['access_log off;'];
   const json = fields.map(([name, value, numeric]) => (numeric ? `"${name}":${value}` : `"${name}":"${value}"`)).join(',');
   return [
     // Nothing for a request line nginx could not read (garbage would only pollute the field).
@@ -62,5 +64,6 @@ export function accessLogDirectives(destination: string): string[] {
     }),
     `log_format ${accessLogFormatName} escape=json '{${json}}';`,
     `access_log ${destination} ${accessLogFormatName};`,
+    ...otherLogs,
   ];
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { gatewayPorts, healthPath, mainConfigFile, stubStatusPath } from '../platform.js';
+import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
 import { answerServerLines, answersHttpLines, answersScriptFile, answersScriptSource, requestCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
+import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScriptFile, metricsScriptSource, metricsSet } from './metrics.js';
 import { block } from './nginx-text.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
@@ -80,6 +81,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const rateLimit = input.rateLimit ?? defaultRateLimit;
   const tls = input.tls ?? false;
   const clientTimeout = input.clientTimeout ?? defaultClientTimeout;
+  const metrics = metricsSet(platform);
 
   const http = block('http', [
     'server_tokens off;',
@@ -102,7 +104,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     'uninitialized_variable_warn off;',
     `client_max_body_size ${input.clientMaxBodySize ?? '1m'};`,
     ...tempPathDirectives(runDir),
-    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout'),
+    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics)),
     ...requestIdMap(),
     ...methodMaps([...routes, statusRoute]),
     ...upstreamHostMap(),
@@ -110,6 +112,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...rateLimitZones(rateLimit),
     ...authHttpLines(platform.configDir),
     ...answersHttpLines(platform.configDir),
+    ...metricsHttpLines(platform.configDir, metrics),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
     '',
     ...upstreamBlock('books', input.books),
@@ -123,7 +126,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
       forwardCredentials: input.forwardCredentials ?? false,
     }),
     '',
-    ...statusServer(`listen ${address(statusPort)};`, platform.configDir),
+    ...statusServer(`listen ${address(statusPort)};`, platform.configDir, metrics),
   ]);
 
   const nginxConf = [
@@ -145,6 +148,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
     [authScriptFile]: authScriptSource(),
     [answersScriptFile]: answersScriptSource(),
+    [metricsScriptFile]: metricsScriptSource(),
   });
 }
 
@@ -242,7 +246,7 @@ function upstreamHostMap(): string[] {
   return block(`map $host ${upstreamHostVariable}`, ['"" $proxy_host;', 'default $host;']);
 }
 
-function statusServer(listen: string, configDir: string): string[] {
+function statusServer(listen: string, configDir: string, metrics: MetricsSet): string[] {
   return block('server', [
     listen,
     'access_log off;',
@@ -251,8 +255,9 @@ function statusServer(listen: string, configDir: string): string[] {
     // where the error page's own internal redirect would be refused again).
     `set ${routeVariable} ${statusRoute.route};`,
     ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
-    // Connections and requests for the Prometheus exporter sidecar; this port is never public.
+    // nginx's connection counters, which the metrics below include; this port is never public.
     ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
+    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines()),
     ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
   ]);
 }

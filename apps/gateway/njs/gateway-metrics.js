@@ -1,0 +1,202 @@
+/*
+ * Prometheus metrics of the gateway, served on its status port (`serve`, a js_content).
+ *
+ * Two sets, chosen when the configuration is rendered (by the platform's njs), never here:
+ * - connections: nginx's own stub_status counters, under the names of nginx-prometheus-exporter;
+ *   any njs serves these.
+ * - full (njs >= 0.8, `js_shared_dict_zone`): also per-route requests, responses and latency.
+ *   `record` runs once per request in the log phase, as the `if=` condition of an access_log
+ *   that never writes, and adds to counters in a dictionary shared by all workers.
+ *
+ * Written for njs 0.7.9 (Debian 12) as well as newer njs: the file is loaded by both, so no
+ * syntax that 0.7.9 refuses; the shared dictionary is touched only by the full set.
+ */
+
+/** Upper bounds (seconds) of the latency buckets: from a cached read to the retry budget. */
+var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The dictionary's name, as the renderer declares it with js_shared_dict_zone. */
+var zoneName = 'gateway_metrics';
+
+/*
+ * Keys of the dictionary (numbers). Each request adds to three at most, since every increment
+ * takes the zone's lock: one count that carries all its labels and both its buckets, and the
+ * two duration sums (whole milliseconds, nginx's resolution):
+ *   n <route> <status_class> <code> <request bucket> <upstream bucket or ->
+ *                                       (code only on the gateway's own answers)
+ *   req_ms <route>, up_ms <route>
+ * and, only when they happen: retries <route>, connect_failures <route>.
+ */
+
+function bucketIndex(seconds) {
+  for (var i = 0; i < bucketBounds.length; i++) {
+    if (seconds <= bucketBounds[i]) return i;
+  }
+  return bucketBounds.length;
+}
+
+/** The summed time of a request's tries: `0.002`, or `5.001, 0.002` (` : ` between groups). */
+function totalSeconds(times) {
+  if (times.indexOf(',') < 0 && times.indexOf(':') < 0) return Number(times) || 0;
+  return times.split(/[,:]/).reduce(function (sum, time) {
+    return sum + (Number(time) || 0);
+  }, 0);
+}
+
+/** Retries and tries that never connected (refused, timed out, no live backend: no connect time). */
+function recordFailures(dict, r, route, upstreamStatus) {
+  var tries = upstreamStatus.split(/[,:]/).length;
+  if (tries > 1) dict.incr('retries ' + route, tries - 1, 0);
+  var failed = r.variables.upstream_connect_time.split(/[,:]/).filter(function (time) {
+    return time.trim() === '-';
+  }).length;
+  if (failed > 0) dict.incr('connect_failures ' + route, failed, 0);
+}
+
+/**
+ * Log phase, once per request of the public server. Returns '' so that its access_log never
+ * writes a line: the metrics cost no I/O.
+ */
+function record(r) {
+  var dict = ngx.shared[zoneName];
+  var v = r.variables;
+  var status = String(r.status);
+  var upstreamStatus = v.upstream_status;
+  var requestSeconds = Number(v.request_time);
+  // The gateway's own answer when no backend was asked (401, 405, 413, 429, a preflight's 204):
+  // counted as route `gateway` with its code, whichever location refused it.
+  if (!upstreamStatus) {
+    dict.incr('n gateway ' + status.charAt(0) + 'xx ' + status + ' ' + bucketIndex(requestSeconds) + ' -', 1, 0);
+    dict.incr('req_ms gateway', Math.round(requestSeconds * 1000), 0);
+    return '';
+  }
+  var route = v.gateway_route;
+  var upstreamSeconds = totalSeconds(v.upstream_response_time);
+  dict.incr('n ' + route + ' ' + status.charAt(0) + 'xx  ' + bucketIndex(requestSeconds) + ' ' + bucketIndex(upstreamSeconds), 1, 0);
+  dict.incr('req_ms ' + route, Math.round(requestSeconds * 1000), 0);
+  dict.incr('up_ms ' + route, Math.round(upstreamSeconds * 1000), 0);
+  // Only a retried or failed request can hold a try that never connected: 200 needs no look.
+  if (upstreamStatus.length > 3 || upstreamStatus.charAt(0) === '5') recordFailures(dict, r, route, upstreamStatus);
+  return '';
+}
+
+function line(name, labels, value) {
+  var pairs = Object.keys(labels)
+    .filter(function (key) {
+      return labels[key] !== '';
+    })
+    .map(function (key) {
+      return key + '="' + labels[key] + '"';
+    });
+  return name + (pairs.length > 0 ? '{' + pairs.join(',') + '}' : '') + ' ' + value;
+}
+
+function family(lines, name, type, help) {
+  lines.push('# HELP ' + name + ' ' + help, '# TYPE ' + name + ' ' + type);
+}
+
+/** nginx's stub_status page, parsed into the exporter's metrics. */
+function connectionLines(stubStatus) {
+  var numbers = stubStatus.match(/\d+/g).map(Number);
+  // Active connections: A / accepts handled requests / A H R / Reading: x Writing: y Waiting: z
+  var lines = [];
+  family(lines, 'nginx_up', 'gauge', 'Whether nginx answered its status page.');
+  lines.push('nginx_up 1');
+  var gauges = [['active', numbers[0]], ['reading', numbers[4]], ['writing', numbers[5]], ['waiting', numbers[6]]];
+  var counters = [['accepted', numbers[1]], ['handled', numbers[2]]];
+  gauges.forEach(function (gauge) {
+    family(lines, 'nginx_connections_' + gauge[0], 'gauge', 'Client connections ' + gauge[0] + '.');
+    lines.push('nginx_connections_' + gauge[0] + ' ' + gauge[1]);
+  });
+  counters.forEach(function (counter) {
+    family(lines, 'nginx_connections_' + counter[0], 'counter', 'Client connections ' + counter[0] + '.');
+    lines.push('nginx_connections_' + counter[0] + ' ' + counter[1]);
+  });
+  family(lines, 'nginx_http_requests_total', 'counter', 'Requests nginx read, on both ports.');
+  lines.push('nginx_http_requests_total ' + numbers[3]);
+  // HTTP/1.x: one request at a time per connection, so writing connections are the requests
+  // being handled; minus this scrape itself.
+  family(lines, 'gateway_requests_in_flight', 'gauge', 'Requests the gateway is handling now (both ports, not this scrape).');
+  lines.push('gateway_requests_in_flight ' + Math.max(0, numbers[5] - 1));
+  return lines;
+}
+
+/** Counts by route and bucket index, from the count keys' request or upstream bucket. */
+function histogramLines(lines, name, help, buckets, sums) {
+  var routes = Object.keys(buckets);
+  if (routes.length === 0) return;
+  family(lines, name, 'histogram', help);
+  routes.forEach(function (route) {
+    var cumulative = 0;
+    for (var i = 0; i <= bucketBounds.length; i++) {
+      cumulative += buckets[route][i] || 0;
+      lines.push(line(name + '_bucket', { route: route, le: i < bucketBounds.length ? String(bucketBounds[i]) : '+Inf' }, cumulative));
+    }
+    lines.push(line(name + '_sum', { route: route }, ((sums[route] || 0) / 1000).toFixed(3)));
+    lines.push(line(name + '_count', { route: route }, cumulative));
+  });
+}
+
+/** One counter per route of `routes`; those missing from `counts` are 0, so rates exist. */
+function counterLines(lines, name, help, routes, counts) {
+  if (routes.length === 0) return;
+  family(lines, name, 'counter', help);
+  routes.forEach(function (route) {
+    lines.push(line(name, { route: route }, counts[route] || 0));
+  });
+}
+
+function add(table, route, key, count) {
+  var byKey = table[route] || (table[route] = {});
+  byKey[key] = (byKey[key] || 0) + count;
+}
+
+function routeLines(dict) {
+  var responses = {};
+  var requestBuckets = {};
+  var upstreamBuckets = {};
+  var requests = {};
+  var perRoute = { req_ms: {}, up_ms: {}, retries: {}, connect_failures: {} };
+  dict.items(4096).forEach(function (item) {
+    var parts = item[0].split(' ');
+    var count = item[1];
+    if (parts[0] !== 'n') {
+      perRoute[parts[0]][parts[1]] = count;
+      return;
+    }
+    // n <route> <status_class> <code> <request bucket> <upstream bucket>
+    var route = parts[1];
+    add(responses, route, parts[2] + ' ' + parts[3], count);
+    add(requestBuckets, route, parts[4], count);
+    if (parts[5] !== '-') add(upstreamBuckets, route, parts[5], count);
+    requests[route] = (requests[route] || 0) + count;
+  });
+  var lines = [];
+  family(lines, 'gateway_responses_total', 'counter', 'Responses by route and status class; the gateway\'s own answers (route gateway) also by code.');
+  Object.keys(responses).forEach(function (route) {
+    Object.keys(responses[route]).forEach(function (classAndCode) {
+      var parts = classAndCode.split(' ');
+      lines.push(line('gateway_responses_total', { route: route, status_class: parts[0], code: parts[1] }, responses[route][classAndCode]));
+    });
+  });
+  // Every request is counted once, when it is answered: the total is the responses' sum.
+  counterLines(lines, 'gateway_requests_total', 'Requests by route, counted when answered.', Object.keys(requests), requests);
+  histogramLines(lines, 'gateway_request_duration_seconds', 'Time from the first byte of the request to the last of the response.', requestBuckets, perRoute.req_ms);
+  histogramLines(lines, 'gateway_upstream_duration_seconds', 'Time spent waiting on backends, summed over the tries of a request.', upstreamBuckets, perRoute.up_ms);
+  // Routes that reached a backend, each with a count even before its first retry or failure.
+  var proxied = Object.keys(upstreamBuckets);
+  counterLines(lines, 'gateway_upstream_retries_total', 'Tries beyond the first, on another backend.', proxied, perRoute.retries);
+  counterLines(lines, 'gateway_upstream_connect_failures_total', 'Tries that never connected to a backend (refused, timed out, none alive).', proxied, perRoute.connect_failures);
+  return lines;
+}
+
+/** The metrics page: `$gateway_metrics_set` (set by the renderer) says which set this nginx serves. */
+async function serve(r) {
+  var status = await r.subrequest(r.variables.gateway_stub_status_uri);
+  var lines = connectionLines(status.responseText);
+  if (r.variables.gateway_metrics_set === 'full') lines = lines.concat(routeLines(ngx.shared[zoneName]));
+  r.headersOut['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
+  r.return(200, lines.join('\n') + '\n');
+}
+
+export default { record: record, serve: serve };

@@ -1,0 +1,178 @@
+/**
+ * What the full set of metrics costs: the same gateway rendering twice, on an nginx whose njs has
+ * shared dictionaries (the stand-in for the gateway image, in Docker), once with the per-route
+ * metrics (the cluster's set: one njs call and a few shared-dictionary increments per request)
+ * and once with nginx's connection counters only (the set of an njs without dictionaries, which
+ * costs nothing per request). Both in front of the same books process, interleaved.
+ *
+ * The containers share the host's network, listening on 127.0.0.1: a port published by Docker
+ * would put docker-proxy (a userland copy of every byte) in the path of both cases, which would
+ * dilute the difference this measures.
+ *
+ * Beside the requests per second it reports the CPU each gateway container spent per request
+ * (its cgroup's counter around every round): on a machine shared with other work, throughput
+ * swings with their load, while the nginx's own CPU per request shows its cost more steadily.
+ */
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NginxPlatform, clusterPlatform, metricsPath, nginxCommandLine, renderGateway } from '../apps/gateway/src/index.js';
+import { startLocalSystem } from '../scripts/local/local-system.js';
+import { freePorts } from '../scripts/local/ports.js';
+import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
+import { docker, removeContainers, testLabel } from '../test/metrics/support/docker.js';
+import { eventually } from '../test/support/eventually.js';
+import { loadGeneratorRateLimit } from './configurations.js';
+import type { LoadGenerator, LoadSpec } from './load-generator.js';
+import { type MeasurePlan, type Summary, measureInterleaved, median } from './measure.js';
+import { type CaseLabels, table } from './report.js';
+
+export const metricsCases: CaseLabels = [
+  ['metrics-on', 'full metrics (njs >= 0.8)'],
+  ['metrics-off', 'connection counters only'],
+];
+
+/** Median and range over the rounds of the CPU a gateway container spent per request. */
+export interface CpuPerRequest {
+  target: string;
+  connections: number;
+  medianUs: number;
+  rangeUs: [number, number];
+}
+
+export interface MetricsCost {
+  nginx: string;
+  summaries: Summary[];
+  cpu: CpuPerRequest[];
+  /** Requests the metrics counted during the run (warm-up included), to show they were on. */
+  counted: number;
+  /** Requests the load generator drove at the on-gateway in the measured rounds. */
+  driven: number;
+}
+
+/** One gateway container on the host's network; its files in `folder`. */
+async function startGateway(image: string, name: string, folder: string, platform: NginxPlatform, ports: { listen: number; status: number }, booksPort: number): Promise<void> {
+  const upstream = { kind: 'static' as const, addresses: [`127.0.0.1:${booksPort}`] };
+  const { files } = renderGateway({
+    listenPort: ports.listen,
+    listenAddress: '127.0.0.1',
+    statusPort: ports.status,
+    books: upstream,
+    booksReact: upstream,
+    platform,
+    rateLimit: loadGeneratorRateLimit,
+  });
+  await chmod(folder, 0o755);
+  for (const [file, text] of Object.entries(files)) await writeFile(join(folder, file), text, { mode: 0o644 });
+  await docker('run', '-d', '--label', testLabel, '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL',
+    '--tmpfs', `${platform.runDir}:uid=101,gid=101`, '--user', '101:101', '-v', `${folder}:${platform.configDir}:ro`,
+    image, ...nginxCommandLine(platform));
+  await eventually(`${name} answers`, async () => (await fetch(`http://127.0.0.1:${ports.status}/healthz`).catch(() => undefined))?.ok === true, 15_000);
+}
+
+/** Nanoseconds of CPU the container has used: cgroup v1 (cpuacct) or v2 (cpu.stat). */
+async function containerCpuNs(id: string): Promise<number> {
+  const v1 = await readFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8').catch(() => undefined);
+  if (v1 !== undefined) return Number(v1);
+  for (const folder of [`/sys/fs/cgroup/system.slice/docker-${id}.scope`, `/sys/fs/cgroup/docker/${id}`]) {
+    const stat = await readFile(`${folder}/cpu.stat`, 'utf8').catch(() => undefined);
+    const usec = stat && /^usage_usec (\d+)$/m.exec(stat)?.[1];
+    if (usec) return Number(usec) * 1000;
+  }
+  throw new Error(`no CPU counter found for container ${id} (cgroup v1 cpuacct or v2 cpu.stat)`);
+}
+
+/**
+ * The generator, also reading each target container's CPU counter around every run. The first
+ * run per target is measureInterleaved's warm-up and is left out.
+ */
+function cpuMeasuring(generator: LoadGenerator, containerOf: (url: string) => string, key: (spec: LoadSpec) => string) {
+  const samples = new Map<string, number[]>();
+  const warmedUp = new Set<string>();
+  const measuring: LoadGenerator = {
+    name: generator.name,
+    async drive(spec) {
+      const id = containerOf(spec.url);
+      const before = await containerCpuNs(id);
+      const result = await generator.drive(spec);
+      const perRequestUs = ((await containerCpuNs(id)) - before) / 1000 / Math.max(1, result.requests);
+      if (warmedUp.has(spec.url)) samples.set(key(spec), [...(samples.get(key(spec)) ?? []), perRequestUs]);
+      warmedUp.add(spec.url);
+      return result;
+    },
+  };
+  return { measuring, samples };
+}
+
+const countedRequests = async (statusPort: number): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${statusPort}${metricsPath}`)).text();
+  return [...text.matchAll(/^gateway_requests_total\{route="[^"]+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+};
+
+export async function measureMetricsCost(generator: LoadGenerator, plan: MeasurePlan, log: (line: string) => void): Promise<MetricsCost> {
+  // The stand-in for the gateway image's base (no registry is reachable here), built once.
+  const image = (await standInBaseImages(log)).nginx;
+  const nginx = (await docker('run', '--rm', '--label', testLabel, image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js'))
+    .replace(/\s+/g, ' ');
+  const system = await startLocalSystem({ gatewayPort: 0, booksProcesses: 1, booksEnv: { LOG_LEVEL: 'warn' }, gateway: { rateLimit: loadGeneratorRateLimit } });
+  const prefix = `metrics-bench-${randomBytes(3).toString('hex')}`;
+  const names = { on: `${prefix}-on`, off: `${prefix}-off` };
+  const folders: string[] = [];
+  try {
+    const [books] = system.books;
+    if (!books) throw new Error('the local system started no books process');
+    // All four chosen together, so no two can be the same.
+    const [onPort, onStatus, offPort, offStatus] = (await freePorts(4)) as [number, number, number, number];
+    // The image's layout and njs; the access log in the tmpfs, as the bench's other gateways log to a file.
+    const platform = (njsSharedDictionaries: boolean): NginxPlatform => ({
+      ...clusterPlatform,
+      accessLog: `${clusterPlatform.runDir}/access.log`,
+      njsSharedDictionaries,
+    });
+    for (const [name, shared, listen, status] of [
+      [names.on, true, onPort, onStatus],
+      [names.off, false, offPort, offStatus],
+    ] as const) {
+      const folder = await mkdtemp(join(tmpdir(), `${prefix}-`));
+      folders.push(folder);
+      await startGateway(image, name, folder, platform(shared), { listen, status }, books.port);
+    }
+    log(`metrics on against off, ${nginx}:`);
+    const targets = [
+      { key: 'metrics-on', url: `http://127.0.0.1:${onPort}/books`, container: await docker('inspect', '--format', '{{.Id}}', names.on) },
+      { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker('inspect', '--format', '{{.Id}}', names.off) },
+    ];
+    const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0]!;
+    const { measuring, samples } = cpuMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);
+    const before = await countedRequests(onStatus);
+    const summaries = await measureInterleaved(measuring, targets, plan, log);
+    const cpu = summaries.map(({ target, connections }): CpuPerRequest => {
+      const values = samples.get(`${target}@${connections}`) ?? [];
+      return { target, connections, medianUs: median(values), rangeUs: [Math.min(...values), Math.max(...values)] };
+    });
+    const counted = (await countedRequests(onStatus)) - before;
+    const driven = summaries.filter(({ target }) => target === 'metrics-on').reduce((sum, { requests }) => sum + requests, 0);
+    return { nginx, summaries, cpu, counted, driven };
+  } finally {
+    // Each step whatever the others do: a Docker engine gone away must not leave books and nginx running.
+    const cleanup = await Promise.allSettled([
+      removeContainers(Object.values(names)),
+      system.stop(),
+      ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
+    ]);
+    const failed = cleanup.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** CPU per request of each case, and what the full set adds over the connection set. */
+export function cpuTable(cpu: readonly CpuPerRequest[]): string {
+  const rows = cpu.map(({ target, connections, medianUs, rangeUs }) => {
+    const off = cpu.find((other) => other.target === 'metrics-off' && other.connections === connections);
+    const added = target === 'metrics-on' && off ? `+${(medianUs - off.medianUs).toFixed(1)} (${((medianUs / off.medianUs - 1) * 100).toFixed(0)}%)` : '';
+    return [metricsCases.find(([key]) => key === target)?.[1] ?? target, String(connections), medianUs.toFixed(1), `${rangeUs[0].toFixed(1)}-${rangeUs[1].toFixed(1)}`, added];
+  });
+  return table(['case', 'conns', 'nginx CPU us/req', 'rounds', 'added us'], rows);
+}
