@@ -180,7 +180,7 @@ export class Rehearsal {
     this.images = new Map([...this.images, ...images]);
     if (this.env) this.env.images = this.images;
     this.converge();
-    await this.settled();
+    await this.settled('converged');
   }
 
   set localImages(images: ReadonlyMap<string, string>) {
