@@ -52,7 +52,8 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
     apply: { type: 'boolean', default: false },
   });
   const config = stackConfigFrom(root, options);
-  const socket = socketPath(root, config.stack);
+  const port = gatewayPort();
+  const socket = socketPath(config.stack, port);
   const imageOptions = { standInBaseImages: options['stand-in-base-images'] === true, log: (line: string) => console.log(line) };
   const started = Date.now();
   await assertEngineAnswers();
@@ -64,7 +65,7 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
   const removed = await removeLeftovers();
   if (removed) console.log(`Removed ${removed} containers left by rehearsals that are no longer running`);
 
-  const rehearsal = new Rehearsal({ objects, gatewayPort: gatewayPort(), controlSocket: socket, log: (line) => console.log(line) });
+  const rehearsal = new Rehearsal({ objects, gatewayPort: port, controlSocket: socket, log: (line) => console.log(line) });
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.
   process.stdout.on('error', () => undefined);
   let stopping: Promise<void> | undefined;
@@ -88,5 +89,5 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
     throw error;
   }
   for (const line of containerTable(rehearsal.containers())) console.log(line);
-  console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. The gateway: http://127.0.0.1:${gatewayPort()}`);
+  console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. The gateway: http://127.0.0.1:${port}`);
 }

@@ -1,9 +1,9 @@
 /**
- * How `npm run rehearse -- --apply` reaches the running rehearsal of the same checkout and stack:
- * a Unix socket in the runs folder. The applying process captures and builds, then sends the
+ * How `npm run rehearse -- --apply` reaches the running rehearsal of the same stack and
+ * GATEWAY_PORT (which no two rehearsals share): a Unix socket in the runs folder. It may come from
+ * another checkout of the project (a changed copy of the sources, say). The applying process captures and builds, then sends the
  * objects and images; the rehearsal converges, sending its log lines back, then `ok` or the error.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import * as path from 'node:path';
@@ -17,9 +17,8 @@ export interface ApplyRequest {
 
 type Reply = { log: string } | { ok: true } | { error: string };
 
-export function socketPath(root: string, stack: string): string {
-  const checkout = createHash('sha256').update(root).digest('hex').slice(0, 8);
-  return path.join(runsFolder, `${checkout}-${stack}.sock`);
+export function socketPath(stack: string, gatewayPort: number): string {
+  return path.join(runsFolder, `${stack}-${gatewayPort}.sock`);
 }
 
 /** Serves apply requests one at a time; `handle` gets a log function for the requester. */
@@ -27,7 +26,8 @@ export function serveApply(socket: string, handle: (request: ApplyRequest, log: 
   mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
   rmSync(socket, { force: true });
   let queue = Promise.resolve();
-  const server = createServer((connection) => {
+  // Half-open: the request ends with the client's end, and the replies still flow back.
+  const server = createServer({ allowHalfOpen: true }, (connection) => {
     let text = '';
     connection.setEncoding('utf8');
     connection.on('data', (chunk: string) => (text += chunk));
@@ -73,7 +73,7 @@ export function requestApply(socket: string, request: ApplyRequest, log: (line: 
     connection.on('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
-          ? new Error('No rehearsal of this stack is running in this checkout: start one with npm run rehearse')
+          ? new Error('No rehearsal of this stack is running on this GATEWAY_PORT: start one with npm run rehearse')
           : error,
       ),
     );
