@@ -22,11 +22,14 @@ import { changedCopy } from './support/source-copy.js';
 
 const issuer = testIssuer();
 const apiKey = randomBytes(18).toString('base64url');
-/** The stack config of the suite's rehearsal: a rate limit well above the steady load's ~150 req/s. */
+/**
+ * The stack config of the suite's rehearsal. The rate limit is per gateway pod: 200/s each, well
+ * above the steady load's ~150 req/s spread over the two.
+ */
 const baseConfig = [
   'gatewayReplicas=2',
-  'rateLimitPerSecond=400',
-  'rateLimitBurst=100',
+  'rateLimitPerSecond=200',
+  'rateLimitBurst=50',
   `apiKeys=${JSON.stringify({ 'rehearsal-ci': apiKey })}`,
   `jwtJwks=${issuer.jwks}`,
   `jwtIssuer=${jwtSettings.issuer}`,
@@ -37,6 +40,7 @@ const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices 
 const ok = (status: number) => status >= 200 && status < 300;
 
 function assertNoneLost(report: LoadReport, what: string): void {
+  console.log(`        ${what}: ${report.exchanges.length} requests, ${report.failures.length} lost, ${report.retriedOnClosedConnection} resent after a close before any answer`);
   assert.ok(report.exchanges.length > 50, `${what}: only ${report.exchanges.length} requests were sent`);
   const failures = report.failures.slice(0, 5).map((failure) => failure.failure ?? `status ${failure.status}`);
   assert.equal(report.failures.length, 0, `${what}: ${report.failures.length} of ${report.exchanges.length} lost: ${failures.join('; ')}`);
@@ -56,7 +60,9 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
   before(async function () {
     this.timeout(1_200_000);
     rehearsal = await startRehearsal(baseConfig);
-    console.log(`      rehearsal ready in ${rehearsal.readySeconds.toFixed(1)} s (images built or reused, pods started)`);
+    console.log(
+      `      rehearsal: every pod ready ${rehearsal.readySeconds.toFixed(1)} s after the start, /books served after ${rehearsal.servingSeconds.toFixed(1)} s`,
+    );
   });
   after(async () => {
     if (rehearsal && (await rehearsalContainers(rehearsal.pid)).length) await rehearsal.stop();
@@ -189,15 +195,26 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
     });
 
     it('answers 429 above the rate limit, and serves again after a pause', async () => {
-      const replies = await Promise.all(Array.from({ length: 400 }, () => request(`${rehearsal.url}/books`)));
+      const replies = await Promise.all(Array.from({ length: 1000 }, () => request(`${rehearsal.url}/books`)));
       const refused = replies.filter((reply) => reply.status === 429);
-      assert.ok(refused.length > 100, `${refused.length} of 400 refused`);
+      assert.ok(refused.length > 200, `${refused.length} of 1000 refused`);
       assert.ok(replies.every((reply) => reply.status === 200 || reply.status === 429));
       assertJsonError(refused[0]!, 429, 'over the rate');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal((await request(`${rehearsal.url}/books`)).status, 200);
     });
   });
+
+  /** The rollout listed only new pods, and the old ones stop (preStop, SIGTERM) within their grace. */
+  async function assertReplaced(container: string, before: Set<string>, replicas: number): Promise<void> {
+    const listed = rehearsal.listed().filter((line) => line.container === container);
+    assert.equal(listed.length, replicas, rehearsal.output());
+    assert.ok(listed.every((line) => line.ready && !before.has(line.pod)), `every ${container} pod is new and ready`);
+    await eventually(`the old ${container} pods are gone`, async () => {
+      const running = await containersNamed(rehearsal.pid, container);
+      return running.length === replicas && running.every((c) => !before.has(podOf(c)));
+    }, 120_000);
+  }
 
   describe('faults under steady traffic (any non-2xx counts as lost)', () => {
     it('loses no request when a books pod is killed with docker kill, and restarts it', async () => {
@@ -245,9 +262,7 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
       } finally {
         copy.remove();
       }
-      const after = await containersNamed(rehearsal.pid, 'books');
-      assert.equal(after.length, 3);
-      assert.ok(after.every((container) => !before.has(podOf(container))), 'every books pod is new');
+      await assertReplaced('books', before, 3);
       assertNoneLost(await traffic.stop(), 'a rolling update of books');
     });
 
@@ -256,9 +271,7 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
       const before = new Set((await containersNamed(rehearsal.pid, 'gateway')).map(podOf));
       const traffic = load();
       await rehearsal.apply([...baseConfig, 'booksReplicas=3', 'maxBodySize=2m']);
-      const after = await containersNamed(rehearsal.pid, 'gateway');
-      assert.equal(after.length, 2);
-      assert.ok(after.every((container) => !before.has(podOf(container))), 'both gateway pods are new');
+      await assertReplaced('gateway', before, 2);
       assertNoneLost(await traffic.stop(), 'a gateway configuration change');
     });
 
@@ -281,12 +294,15 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
     });
   });
 
+  // Last: mocha runs a describe's own tests before its nested ones.
+  describe('stopping', () => {
   it('removes every container, its network and its DNS server on SIGTERM', async () => {
     const network = Object.keys((await rehearsalContainers(rehearsal.pid))[0]?.NetworkSettings.Networks ?? {})[0];
     assert.equal(await rehearsal.stop(), 0);
     assert.deepEqual(await rehearsalContainers(rehearsal.pid), []);
     assert.equal(await dockerText(['network', 'ls', '--quiet', '--filter', `name=^${network}$`]), '');
     assert.doesNotMatch(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }), new RegExp(`dnsmasq .*${network?.replace('rehearse-', '')}`));
+  });
   });
 });
 

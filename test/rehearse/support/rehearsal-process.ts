@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { freePort } from '../../../scripts/local/ports.js';
+import { eventually } from '../../support/eventually.js';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -23,6 +24,8 @@ export interface RunningRehearsal {
   pid: number;
   /** Seconds from the command's start to its gateway URL line. */
   readySeconds: number;
+  /** Seconds from the command's start to the first 200 from /books through the gateway. */
+  servingSeconds: number;
   /** Everything it printed so far. */
   output(): string;
   /** The container lines of the last listing (start or apply). */
@@ -75,11 +78,16 @@ export async function startRehearsal(config: readonly string[], timeoutMs = 900_
   });
   lastListing = parseListing(output);
   const readySeconds = (Date.now() - started) / 1000;
+  // A gateway that started before the books pods were ready has cached their name's NXDOMAIN
+  // for its resolver's `valid` time: it serves /books only once that has passed.
+  await eventually('the gateway serves /books', async () => (await fetch(`${url}/books`)).status === 200, 30_000);
+  const servingSeconds = (Date.now() - started) / 1000;
   return {
     url,
     port,
     pid: child.pid ?? 0,
     readySeconds,
+    servingSeconds,
     output: () => output,
     listed: () => lastListing,
     async apply(values, root = repoRoot) {
