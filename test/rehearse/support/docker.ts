@@ -27,8 +27,9 @@ export interface InspectedContainer {
 /** Every container of the rehearsal run by this pid (its pause containers included). */
 export async function rehearsalContainers(pid: number): Promise<InspectedContainer[]> {
   const ids = (await dockerText(['ps', '--all', '--quiet', '--filter', `label=${pidLabel}=${pid}`])).split('\n').filter(Boolean);
-  if (ids.length === 0) return [];
-  return JSON.parse(await dockerText(['inspect', ...ids])) as InspectedContainer[];
+  // One at a time: a pod that finishes stopping between the listing and its inspection is gone.
+  const inspected = await Promise.all(ids.map((id) => dockerText(['inspect', id]).then((text) => JSON.parse(text) as InspectedContainer[], () => [])));
+  return inspected.flat();
 }
 
 /** The running containers of one container name of the pod spec (`books`, `gateway`, `metrics-exporter`). */
