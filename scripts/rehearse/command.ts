@@ -65,7 +65,16 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
   const removed = await removeLeftovers();
   if (removed) console.log(`Removed ${removed} containers left by rehearsals that are no longer running`);
 
-  const rehearsal = new Rehearsal({ objects, gatewayPort: port, controlSocket: socket, log: (line) => console.log(line) });
+  const rehearsal: Rehearsal = new Rehearsal({
+    objects,
+    gatewayPort: port,
+    controlSocket: socket,
+    log: (line) => console.log(line),
+    onEngineLost: () => {
+      console.error("The Docker engine stopped answering (docker events ended): removing what is left of the rehearsal");
+      void stop().then(() => process.exit(1));
+    },
+  });
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.
   process.stdout.on('error', () => undefined);
   let stopping: Promise<void> | undefined;

@@ -33,6 +33,8 @@ export interface RehearsalOptions {
   gatewayPort: number;
   /** The --apply socket, removed with the rest. */
   controlSocket?: string;
+  /** The engine's event stream ended: the rehearsal can no longer see its containers exit. */
+  onEngineLost?: () => void;
   log: (line: string) => void;
 }
 
@@ -56,6 +58,7 @@ export class Rehearsal {
   private dns?: ClusterDns;
   private env?: PodEnvironment;
   private events?: ReturnType<typeof watchEvents>;
+  private stopping = false;
 
   constructor(private readonly options: RehearsalOptions) {
     this.objects = options.objects;
@@ -134,6 +137,9 @@ export class Rehearsal {
       const pod = this.pods().find((candidate) => candidate.name === event.Actor.Attributes[podLabel]);
       pod?.exited(event.id);
     });
+    this.events.once('exit', () => {
+      if (!this.stopping) this.options.onEngineLost?.();
+    });
     this.converge();
     await this.settled('ready');
   }
@@ -195,6 +201,7 @@ export class Rehearsal {
 
   /** Removes every container, the network, the DNS server and the run's files. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.events?.kill();
     await this.loadBalancer.close();
     await Promise.all([...this.deployments.values()].map((rollout) => rollout.remove()));
