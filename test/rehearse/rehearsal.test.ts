@@ -18,7 +18,7 @@ import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';
 import { eventually } from '../support/eventually.js';
 import { containersNamed, dockerOutput, dockerText, podOf, rehearsalContainers } from './support/docker.js';
-import { repoRoot, startRehearsal, type RunningRehearsal } from './support/rehearsal-process.js';
+import { rehearseOnce, repoRoot, startRehearsal, type RunningRehearsal } from './support/rehearsal-process.js';
 import { changedCopy } from './support/source-copy.js';
 
 const execFileAsync = promisify(execFile);
@@ -305,6 +305,18 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
       }, 8_000);
       assert.equal((await request(`${rehearsal.url}/`)).status, 200, 'the page is still served');
       await eventually('books serves again', async () => (await request(`${rehearsal.url}/books`)).status === 200, 60_000);
+    });
+  });
+
+  describe('failing cleanly', () => {
+    it('stops with one line when GATEWAY_PORT is taken, creating nothing and leaving the live rehearsal alone', async () => {
+      const before = (await rehearsalContainers(rehearsal.pid)).map((c) => c.Id).sort();
+      const result = await rehearseOnce(['--stand-in-base-images', ...baseConfig.flatMap((value) => ['--config', value])], rehearsal.port);
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr.trim(), `Port ${rehearsal.port} on 127.0.0.1 is taken: set GATEWAY_PORT to a free port`);
+      assert.deepEqual((await rehearsalContainers(rehearsal.pid)).map((c) => c.Id).sort(), before);
+      assert.deepEqual(await rehearsalContainers(result.pid), [], 'the failed run created no container');
+      assert.equal((await request(`${rehearsal.url}/books`)).status, 200);
     });
   });
 

@@ -53,6 +53,20 @@ function run(child: ChildProcess, onOutput: (text: string) => void): Promise<num
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/** One `npm run rehearse` run to its end, on the given GATEWAY_PORT. */
+export async function rehearseOnce(args: readonly string[], gatewayPort: number): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rehearse.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, GATEWAY_PORT: String(gatewayPort) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, pid: child.pid ?? 0, stdout, stderr };
+}
+
 export async function startRehearsal(config: readonly string[], timeoutMs = 900_000): Promise<RunningRehearsal> {
   const port = await freePort();
   const started = Date.now();
