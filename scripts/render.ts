@@ -19,7 +19,7 @@ import { StackConfigError } from './capture/stack-config.js';
 const root = path.resolve(__dirname, '..');
 
 /** What a redacted Secret value reads. */
-export const redacted = '<redacted: npm run render -- --include-secrets>';
+const redacted = '<redacted: npm run render -- --include-secrets>';
 
 function redactSecret(object: KubernetesObject): KubernetesObject {
   if (object.kind !== 'Secret') return object;

@@ -7,13 +7,11 @@ import { existsSync } from 'node:fs';
 
 export const dockerCli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
-export class DockerError extends Error {}
-
 /** Runs `docker ARGS`; resolves with its stdout, trimmed; rejects with its stderr. */
 export function docker(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(dockerCli, args, { maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000 }, (error, stdout, stderr) => {
-      if (error) reject(new DockerError(`docker ${args[0]} failed: ${(stderr || error.message).trim()}`));
+      if (error) reject(new Error(`docker ${args[0]} failed: ${(stderr || error.message).trim()}`));
       else resolve(stdout.trim());
     });
   });
@@ -30,7 +28,7 @@ export async function assertEngineAnswers(): Promise<void> {
   try {
     await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
   } catch (error) {
-    throw new DockerError(
+    throw new Error(
       `The Docker engine does not answer (${dockerCli} info: ${(error as Error).message.replace(/^docker info failed: /, '').split('\n')[0]}); ` +
         'as root, bash scripts/docker-engine.sh installs and starts it',
     );
