@@ -46,7 +46,8 @@ export async function removeLeftovers(): Promise<number> {
   if (networks.length) await docker(['network', 'rm', ...networks]).catch(() => undefined);
   let runs: string[] = [];
   try {
-    runs = readdirSync(runsFolder);
+    // Run folders only: the sockets beside them belong to live rehearsals (a dead one's is replaced by the next).
+    runs = readdirSync(runsFolder, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   } catch {
     runs = [];
   }
