@@ -26,6 +26,8 @@ export interface SteadyLoadOptions {
    * (RFC 9110 §9.2.2: GET is idempotent, and nothing was answered).
    */
   retryClosedBeforeAnswer: boolean;
+  /** How long each worker waits between its requests: keeps the load under a rate limit. Default none. */
+  pauseMs?: number;
 }
 
 export interface Exchange {
@@ -105,7 +107,10 @@ export class SteadyLoad {
   }
 
   private async work(): Promise<void> {
-    while (this.running) this.exchanges.push(await this.exchange());
+    while (this.running) {
+      this.exchanges.push(await this.exchange());
+      if (this.options.pauseMs) await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
+    }
   }
 
   private async exchange(): Promise<Exchange> {
