@@ -2,7 +2,7 @@
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
 # present; with --tests also what the tests drive for real (chromium for the page, the
 # Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
-# their stand-in base images, scripts/docker-engine.sh); with --docker only that engine; with
+# their stand-in base images, scripts/docker-engine.sh) and the rehearsal's host packages; with --docker only that engine; with
 # --bench the load generator (wrk). Installs them when it can (root with apt-get); otherwise stops
 # with the exact command to run, so nobody guesses.
 set -euo pipefail
@@ -38,4 +38,6 @@ fi
 
 if [ "${1:-}" = "--tests" ]; then
   bash "$(dirname "$0")/docker-engine.sh"
+  # The rehearsal suites run the deployment on Docker: its DNS (dnsmasq) and pause image (busybox).
+  bash "$(dirname "$0")/rehearse/host-deps.sh"
 fi
