@@ -18,7 +18,8 @@ import type { GatewayOptions } from '../scripts/local/local-system.js';
 
 /** Loopback ports of the services behind the proxies. */
 export interface BackendPorts {
-  books: number;
+  /** The books API processes, every proxy balancing over all of them. */
+  books: readonly number[];
   booksReact: number;
 }
 
@@ -28,7 +29,8 @@ const host = '127.0.0.1';
  * The tutorial's `my-server.conf` (two `location`s, nothing else) inside the official nginx
  * image's main nginx.conf (auto workers, `main` access log to a file, sendfile, keepalive 65 s),
  * which is what its container ran; only the paths move to a private folder so that nginx starts
- * without root.
+ * without root. Its `books-service:5000` was a ClusterIP Service spreading connections over the
+ * pods: here an upstream of the books processes without keepalive, as that was.
  */
 export function tutorialNginxConf(listenPort: number, backends: BackendPorts, runDir: string): string {
   return [
@@ -45,9 +47,12 @@ export function tutorialNginxConf(listenPort: number, backends: BackendPorts, ru
     '  sendfile on;',
     '  keepalive_timeout 65;',
     ...tempPathDirectives(runDir).map((line) => `  ${line}`),
+    '  upstream books-service {',
+    ...backends.books.map((port) => `    server ${host}:${port};`),
+    '  }',
     '  server {',
     `    listen ${host}:${listenPort};`,
-    `    location /books { proxy_pass http://${host}:${backends.books}; }`,
+    '    location /books { proxy_pass http://books-service; }',
     `    location / { proxy_pass http://${host}:${backends.booksReact}; }`,
     '  }',
     '}',
@@ -119,7 +124,7 @@ export interface GatewayPorts {
   status: number;
 }
 
-/** The rendered gateway files for one variant, in front of one books process and the page. */
+/** The rendered gateway files for one variant, in front of the books processes and the page. */
 export function gatewayFiles(variant: GatewayVariant, folder: string, ports: GatewayPorts, backends: BackendPorts): Record<string, string> {
   const platform = debianPlatform(folder, variant.platform);
   const options: GatewayOptions = { rateLimit: loadGeneratorRateLimit, ...variant.options };
@@ -128,7 +133,7 @@ export function gatewayFiles(variant: GatewayVariant, folder: string, ports: Gat
     listenPort: ports.listen,
     listenAddress: host,
     statusPort: ports.status,
-    books: { kind: 'static', addresses: [`${host}:${backends.books}`] },
+    books: { kind: 'static', addresses: backends.books.map((port) => `${host}:${port}`) },
     booksReact: { kind: 'static', addresses: [`${host}:${backends.booksReact}`] },
     platform,
   });
