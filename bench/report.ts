@@ -73,6 +73,8 @@ export interface Ratio {
   /** Median latency added by the first case over the second, in microseconds. */
   addedP50Us: number;
   addedP99Us: number;
+  /** The proxy's CPU time per request, first case minus second; undefined unless both have a proxy. */
+  addedCpuUs?: number;
 }
 
 /** `[name, numerator case, denominator case]`: e.g. `['(c)/(a)', 'c', 'a']`. */
@@ -92,6 +94,10 @@ export function ratios(summaries: readonly Summary[], specs: readonly RatioSpec[
           throughput: top.requestsPerSecond / bottom.requestsPerSecond,
           addedP50Us: (top.p50Ms - bottom.p50Ms) * 1000,
           addedP99Us: (top.p99Ms - bottom.p99Ms) * 1000,
+          addedCpuUs:
+            top.proxyCpuUsPerRequest === undefined || bottom.proxyCpuUsPerRequest === undefined
+              ? undefined
+              : top.proxyCpuUsPerRequest - bottom.proxyCpuUsPerRequest,
         },
       ];
     }),
@@ -100,8 +106,15 @@ export function ratios(summaries: readonly Summary[], specs: readonly RatioSpec[
 
 export function ratioTable(rows: readonly Ratio[]): string {
   return table(
-    ['ratio', 'conns', 'req/s', 'p50 added us', 'p99 added us'],
-    rows.map((row) => [row.name, String(row.connections), ratio(row.throughput), row.addedP50Us.toFixed(0), row.addedP99Us.toFixed(0)]),
+    ['ratio', 'conns', 'req/s', 'p50 added us', 'p99 added us', 'proxy cpu added us/req'],
+    rows.map((row) => [
+      row.name,
+      String(row.connections),
+      ratio(row.throughput),
+      row.addedP50Us.toFixed(0),
+      row.addedP99Us.toFixed(0),
+      row.addedCpuUs === undefined ? '-' : row.addedCpuUs.toFixed(1),
+    ]),
   );
 }
 
