@@ -190,7 +190,7 @@ export function caddyfile(input: PeerInput): string {
   ].join('\n');
 }
 
-/** The floor: nginx proxying both routes over keepalive pools, with nothing else at all. */
+/** The floor: nginx proxying both routes over keepalive pools, listening as the gateway does, nothing else. */
 export function bareNginxConf(input: PeerInput): string {
   const pool = (name: string, ports: readonly number[]) => [
     `  upstream ${name} {`,
@@ -210,7 +210,8 @@ export function bareNginxConf(input: PeerInput): string {
     ...pool('books', input.books),
     ...pool('books_react', [input.booksReact]),
     '  server {',
-    `    listen ${host}:${input.listenPort};`,
+    // The gateway's listen: the floor differs from it only by the gateway's features.
+    `    listen ${host}:${input.listenPort} reuseport;`,
     '    proxy_http_version 1.1;',
     '    proxy_set_header Connection "";',
     // The gateway's routes: /bookshelf is the page's, not the API's.
