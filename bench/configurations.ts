@@ -123,16 +123,8 @@ export const tuningVariants: readonly GatewayVariant[] = [
   editingConf('no proxy buffering', 'proxy_buffering off', (conf) =>
     edit(conf, /(proxy_http_version 1\.1;)/, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
   ),
-  editingConf('reuseport', 'listen ... reuseport: one listening socket per worker, the kernel spreads connections', (conf) =>
-    edit(conf, /(server \{\n\s*listen [^;\s]+);(?=\n\s*include)/, '$1 reuseport;', 'add reuseport to the public listen'),
-  ),
-  editingConf('exact method map', 'the method map matches "GET books" etc. exactly, regexes only for the rest', (conf) =>
-    edit(
-      conf,
-      /\n\s*"~\^\(GET\|HEAD\|POST\|PUT\|PATCH\|DELETE\) books\$" pass;\n\s*"~\^\(GET\|HEAD\) books-react\$" pass;/,
-      ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].map((method) => `\n    "${method} books" pass;`).join('') + '\n    "GET books-react" pass;\n    "HEAD books-react" pass;',
-      'match methods exactly',
-    ),
+  editingConf('no reuseport', 'one listening socket shared by the workers (reuseport off)', (conf) =>
+    edit(conf, /(server \{\n\s*listen [^;\s]+) reuseport;/, '$1;', 'take reuseport off the public listen'),
   ),
   { name: '-log', change: 'access_log off (what the JSON access log costs)', platform: { accessLog: 'off' } },
   {
@@ -150,7 +142,10 @@ export const tuningVariants: readonly GatewayVariant[] = [
     },
   },
   editingConf('-method checks', "the route's method checks (405, OPTIONS 204) removed", (conf) =>
-    edit(conf, /\n\s*if \(\$gateway_method_action = \w+\) \{ return \d+; \}/, '', 'remove the method checks', true),
+    edit(conf, /\n\s*if \(\$gateway_method_action = \w+\) \{[^}]*\}/, '', 'remove the method checks', true),
+  ),
+  editingConf('-header check', 'no njs check of the header bytes and total size (js_set headerFlaw)', (conf) =>
+    edit(conf, /default \$gateway_header_flaw;/, 'default "";', 'skip the njs header check'),
   ),
   editingConf('-write auth', 'the check that sends writes to authentication removed', (conf) =>
     edit(conf, /\n\s*if \(\$gateway_needs_auth\) \{[^}]*\}/, '', 'remove the write check', true),
