@@ -110,7 +110,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...upstreamHostMap(),
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
-    ...authHttpLines(platform.configDir),
+    ...authHttpLines(),
     ...answersHttpLines(platform.configDir),
     ...metricsHttpLines(platform.configDir, metrics),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
