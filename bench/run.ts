@@ -206,7 +206,12 @@ async function main(): Promise<void> {
   let program: TargetCost[] = [];
   if (sections.has('program')) {
     log('evaluating the Pulumi program under mocks, one process per target ...');
-    program = await measureProgramCost();
+    try {
+      program = await measureProgramCost();
+    } catch (error) {
+      // Minutes of load figures are worth printing even when the program no longer evaluates.
+      log(`the Pulumi program failed to evaluate, its table is left out: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   let tests: TestSuiteCost | undefined;
   if (flags['with-tests']) {
