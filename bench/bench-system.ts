@@ -1,10 +1,10 @@
 /**
- * Everything the bench drives load at, on 127.0.0.1: one books process (LOG_LEVEL=warn, so the
+ * Everything the bench drives load at, on 127.0.0.1: two books processes (LOG_LEVEL=warn, so the
  * figures are the proxies' cost, not the API's request logging) and the page, started as
- * `npm run local` starts them; the tutorial's nginx and one gateway nginx per variant (the
- * default rendering among them), all started alike and all in front of that one books process,
- * so every case has the same backend capacity; and the page served from precompressed files
- * behind one more gateway.
+ * `npm run local` starts them; the tutorial's nginx, one gateway nginx per variant (the default
+ * rendering among them) and the peers (HAProxy, Caddy, a bare nginx proxy), all in front of
+ * those two books processes, so every case has the same backend capacity; and the page served
+ * from precompressed files behind one more gateway.
  */
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,13 +22,16 @@ import {
   loadGeneratorRateLimit,
   tutorialNginxConf,
 } from './configurations.js';
-import { type NginxServer, runDirOf, startNginxServer } from './nginx-server.js';
+import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
+import { type PeerName, type PeerSettings, startPeer } from './peer-server.js';
 
 export interface BenchSystem {
-  booksUrl: string;
-  tutorialUrl: string;
-  /** One gateway URL per variant. */
-  variantUrls: Map<string, string>;
+  /** The books processes, each on its own port. */
+  booksUrls: string[];
+  tutorial: RunningServer;
+  /** One gateway per variant. */
+  variants: Map<string, RunningServer>;
+  peers: Map<PeerName, RunningServer>;
   /** A default gateway in front of the page compressed per request (no `gzip_static`). */
   perRequestGzipPageGatewayUrl: string;
   /** Path of the page's JavaScript bundle (hashed name). */
@@ -61,11 +64,11 @@ async function perRequestCompressionSiteConf(folder: string): Promise<string> {
   return siteConf;
 }
 
-export async function startBenchSystem(variants: readonly GatewayVariant[]): Promise<BenchSystem> {
+export async function startBenchSystem(variants: readonly GatewayVariant[], peers: readonly PeerName[], workers: number): Promise<BenchSystem> {
   const nginxBinary = locateNginx();
   const system = await startLocalSystem({
     gatewayPort: 0,
-    booksProcesses: 1,
+    booksProcesses: 2,
     booksEnv: { LOG_LEVEL: 'warn' },
     gateway: { rateLimit: loadGeneratorRateLimit },
     nginxBinary,
@@ -73,7 +76,7 @@ export async function startBenchSystem(variants: readonly GatewayVariant[]): Pro
   const workDir = await mkdtemp(join(tmpdir(), 'books-gateway-bench-'));
   // Readable by nginx's workers, which run as `nobody` when the master runs as root.
   await chmod(workDir, 0o755);
-  const servers: NginxServer[] = [];
+  const servers: RunningServer[] = [];
   const stop = async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await system.stop();
@@ -81,28 +84,35 @@ export async function startBenchSystem(variants: readonly GatewayVariant[]): Pro
   };
 
   /** An nginx in its own subfolder of the bench's folder, on a free port. */
-  const startServer = async (name: string, files: (folder: string, port: number) => Record<string, string>): Promise<NginxServer> => {
-    const folder = join(workDir, name.replace(/[^a-z0-9]+/gi, '-'));
+  const folderOf = (name: string) => join(workDir, name.replace(/[^a-z0-9]+/gi, '-'));
+  const startServer = async (name: string, files: (folder: string, port: number) => Record<string, string>): Promise<RunningServer> => {
+    const folder = folderOf(name);
     const port = await freePort();
     const server = await startNginxServer({ name, nginxBinary, folder, runDir: runDirOf(folder), port, files: files(folder, port) });
     servers.push(server);
     return server;
   };
-  const startGateway = async (variant: GatewayVariant, backends: BackendPorts): Promise<NginxServer> => {
+  const startGateway = async (variant: GatewayVariant, backends: BackendPorts): Promise<RunningServer> => {
     const statusPort = await freePort();
     return startServer(`gateway ${variant.name}`, (folder, port) => gatewayFiles(variant, folder, { listen: port, status: statusPort }, backends));
   };
 
   try {
-    const [books] = system.books;
-    if (!books) throw new Error('the local system started no books process');
-    const backends: BackendPorts = { books: books.port, booksReact: Number(new URL(system.booksReact.url).port) };
+    const books = system.books.map(({ port }) => port);
+    const backends: BackendPorts = { books, booksReact: Number(new URL(system.booksReact.url).port) };
 
     const tutorial = await startServer('tutorial', (folder, port) => ({ [mainConfigFile]: tutorialNginxConf(port, backends, runDirOf(folder)) }));
 
-    const variantUrls = new Map<string, string>();
+    const runningVariants = new Map<string, RunningServer>();
     for (const variant of variants) {
-      variantUrls.set(variant.name, (await startGateway(variant, backends)).url);
+      runningVariants.set(variant.name, await startGateway(variant, backends));
+    }
+    const peerSettings: PeerSettings = { ...backends, workers, rateLimit: loadGeneratorRateLimit };
+    const runningPeers = new Map<PeerName, RunningServer>();
+    for (const name of peers) {
+      const peer = await startPeer(name, folderOf(`peer ${name}`), await freePort(), peerSettings);
+      servers.push(peer);
+      runningPeers.set(name, peer);
     }
 
     const siteConf = await perRequestCompressionSiteConf(join(workDir, 'per-request-gzip'));
@@ -110,14 +120,15 @@ export async function startBenchSystem(variants: readonly GatewayVariant[]): Pro
       [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: pageDist, siteConf, runDir: runDirOf(folder) }),
     }));
     const perRequestGateway = await startGateway({ ...defaultGateway, name: 'page gzip per request' }, {
-      books: books.port,
+      books,
       booksReact: Number(new URL(perRequestSite.url).port),
     });
 
     return {
-      booksUrl: books.url,
-      tutorialUrl: tutorial.url,
-      variantUrls,
+      booksUrls: system.books.map(({ url }) => url),
+      tutorial,
+      variants: runningVariants,
+      peers: runningPeers,
       perRequestGzipPageGatewayUrl: perRequestGateway.url,
       bundlePath: await bundlePathOfPage(),
       stop,

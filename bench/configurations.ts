@@ -18,7 +18,8 @@ import type { GatewayOptions } from '../scripts/local/local-system.js';
 
 /** Loopback ports of the services behind the proxies. */
 export interface BackendPorts {
-  books: number;
+  /** The books API processes, every proxy balancing over all of them. */
+  books: readonly number[];
   booksReact: number;
 }
 
@@ -28,7 +29,8 @@ const host = '127.0.0.1';
  * The tutorial's `my-server.conf` (two `location`s, nothing else) inside the official nginx
  * image's main nginx.conf (auto workers, `main` access log to a file, sendfile, keepalive 65 s),
  * which is what its container ran; only the paths move to a private folder so that nginx starts
- * without root.
+ * without root. Its `books-service:5000` was a ClusterIP Service spreading connections over the
+ * pods: here an upstream of the books processes without keepalive, as that was.
  */
 export function tutorialNginxConf(listenPort: number, backends: BackendPorts, runDir: string): string {
   return [
@@ -45,9 +47,12 @@ export function tutorialNginxConf(listenPort: number, backends: BackendPorts, ru
     '  sendfile on;',
     '  keepalive_timeout 65;',
     ...tempPathDirectives(runDir).map((line) => `  ${line}`),
+    '  upstream books-service {',
+    ...backends.books.map((port) => `    server ${host}:${port};`),
+    '  }',
     '  server {',
     `    listen ${host}:${listenPort};`,
-    `    location /books { proxy_pass http://${host}:${backends.books}; }`,
+    '    location /books { proxy_pass http://books-service; }',
     `    location / { proxy_pass http://${host}:${backends.booksReact}; }`,
     '  }',
     '}',
@@ -62,7 +67,7 @@ export function tutorialNginxConf(listenPort: number, backends: BackendPorts, ru
  */
 export const loadGeneratorRateLimit: GatewayRateLimit = { requestsPerSecond: 1_000_000, burst: 1_000_000, connectionsPerClient: 60_000 };
 
-/** One way of running the gateway: renderer options, platform settings and an edit of nginx.conf. */
+/** One way of running the gateway: renderer options, platform settings and edits of its files. */
 export interface GatewayVariant {
   name: string;
   /** What differs from the rendered default, as a reader of the results wants to know it. */
@@ -72,46 +77,91 @@ export interface GatewayVariant {
   /** Key material, rendered by `renderGatewaySecrets` into the secrets folder. */
   secrets?: GatewaySecretsInput;
   platform?: Partial<NginxPlatform>;
-  /** Edits the rendered nginx.conf; throws when the text it edits is not there. */
-  editConf?: (nginxConf: string) => string;
+  /** Edits of rendered files, by file name; each throws when the text it edits is not there. */
+  editFiles?: Readonly<Record<string, (text: string) => string>>;
 }
 
-/** Replaces the one match of `pattern`; fails loudly rather than measuring the unedited default. */
-function edit(nginxConf: string, pattern: RegExp, replacement: string, what: string): string {
-  const matches = nginxConf.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? [];
-  if (matches.length !== 1) throw new Error(`cannot ${what}: expected one match of ${pattern} in the rendered nginx.conf, found ${matches.length}`);
-  return nginxConf.replace(pattern, replacement);
+/** The rendered file of the headers every response gets (apps/gateway's response-headers.ts). */
+const responseHeadersFile = 'response-headers.conf';
+
+/**
+ * Replaces the matches of `pattern`: exactly one, or with `every`, at least one. Fails loudly
+ * rather than measuring the unedited default.
+ */
+function edit(text: string, pattern: RegExp, replacement: string, what: string, every = false): string {
+  const global = new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`);
+  const count = text.match(global)?.length ?? 0;
+  if (every ? count === 0 : count !== 1) {
+    throw new Error(`cannot ${what}: expected ${every ? 'a' : 'one'} match of ${pattern} in the rendered configuration, found ${count}`);
+  }
+  return text.replace(global, replacement);
 }
+
+/** A variant that edits only nginx.conf. */
+const editingConf = (name: string, change: string, editConf: (conf: string) => string): GatewayVariant => ({
+  name,
+  change,
+  editFiles: { [mainConfigFile]: editConf },
+});
 
 export const defaultGateway: GatewayVariant = { name: 'default', change: 'as rendered (workers auto, pool 128, access log unbuffered, proxy buffering on)' };
 
-/** The settings tried on the gateway, each alone against the default. */
+/**
+ * Settings tried on the gateway, each alone against the default; then each of the gateway's
+ * features turned off alone, what it costs (the differences from the bare proxy, one at a time).
+ */
 export const tuningVariants: readonly GatewayVariant[] = [
   defaultGateway,
   { name: 'workers 1', change: 'worker_processes 1', platform: { workerProcesses: 1 } },
+  editingConf('log buffered', 'access_log ... buffer=64k flush=1s', (conf) =>
+    edit(conf, /(access_log \S+ gateway_json);/, '$1 buffer=64k flush=1s;', 'buffer the access log'),
+  ),
+  // The default was 32 until this variant showed what 128 buys at 100 connections.
+  editingConf('pool 32', 'upstream keepalive 32 (from 128)', (conf) =>
+    edit(conf, /(upstream books \{[^}]*keepalive )128;/, '$132;', 'shrink the books keepalive pool'),
+  ),
+  editingConf('no proxy buffering', 'proxy_buffering off', (conf) =>
+    edit(conf, /(proxy_http_version 1\.1;)/, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
+  ),
+  editingConf('no reuseport', 'one listening socket shared by the workers (reuseport off)', (conf) =>
+    edit(conf, /(server \{\n\s*listen [^;\s]+) reuseport;/, '$1;', 'take reuseport off the public listen'),
+  ),
+  { name: '-log', change: 'access_log off (what the JSON access log costs)', platform: { accessLog: 'off' } },
   {
-    name: 'log buffered',
-    change: 'access_log ... buffer=64k flush=1s',
-    editConf: (conf) => edit(conf, /(access_log \S+ gateway_json);/, '$1 buffer=64k flush=1s;', 'buffer the access log'),
+    name: '-request id',
+    change: 'no X-Request-Id made, passed on, returned or logged',
+    editFiles: {
+      [mainConfigFile]: (conf) =>
+        edit(
+          edit(conf, /\n\s*proxy_set_header X-Request-Id [^;]+;/, '', 'stop passing the request id on'),
+          /"requestId":"\$gateway_request_id",/,
+          '',
+          'stop logging the request id',
+        ),
+      [responseHeadersFile]: (headers) => edit(headers, /add_header X-Request-Id [^\n]+\n/, '', 'stop returning the request id'),
+    },
   },
-  { name: 'log off', change: 'access_log off (what logging costs at all)', platform: { accessLog: 'off' } },
-  {
-    // The default was 32 until this variant showed what 128 buys at 100 connections.
-    name: 'pool 32',
-    change: 'upstream keepalive 32 (from 128)',
-    editConf: (conf) => edit(conf, /(upstream books \{[^}]*keepalive )128;/, '$132;', 'shrink the books keepalive pool'),
-  },
-  {
-    name: 'no limits',
-    change: 'limit_req and limit_conn removed (what rate limiting costs)',
-    editConf: (conf) =>
-      edit(edit(conf, /\n\s*limit_req zone=[^;]+;/, '', 'remove limit_req'), /\n\s*limit_conn gateway[^;]+;/, '', 'remove limit_conn'),
-  },
-  {
-    name: 'no proxy buffering',
-    change: 'proxy_buffering off',
-    editConf: (conf) => edit(conf, /(proxy_http_version 1\.1;)/, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
-  },
+  editingConf('-method checks', "the route's method checks (405, OPTIONS 204) removed", (conf) =>
+    edit(conf, /\n\s*if \(\$gateway_method_action = \w+\) \{[^}]*\}/, '', 'remove the method checks', true),
+  ),
+  editingConf('-header check', 'no njs check of the header bytes and total size (js_set headerFlaw)', (conf) =>
+    edit(conf, /default \$gateway_header_flaw;/, 'default "";', 'skip the njs header check'),
+  ),
+  editingConf('-write auth', 'the check that sends writes to authentication removed', (conf) =>
+    edit(conf, /\n\s*if \(\$gateway_needs_auth\) \{[^}]*\}/, '', 'remove the write check', true),
+  ),
+  editingConf('-response headers', 'no security headers (nor Allow, X-Request-Id) added to responses', (conf) =>
+    edit(conf, /(server \{\n\s*listen [^;]+;)\n\s*include \S+response-headers\.conf;/, '$1', 'drop the response headers'),
+  ),
+  editingConf('-limits', 'limit_req and limit_conn removed (what rate limiting costs)', (conf) =>
+    edit(edit(conf, /\n\s*limit_req zone=[^;]+;/, '', 'remove limit_req'), /\n\s*limit_conn gateway[^;]+;/, '', 'remove limit_conn'),
+  ),
+  editingConf('-forwarded headers', 'X-Forwarded-*, X-Auth-* no longer set for the backend', (conf) =>
+    edit(conf, /\n\s*proxy_set_header (X-Forwarded-\w+|X-Auth-\w+) [^;]+;/, '', 'stop setting the forwarded headers', true),
+  ),
+  editingConf('-hidden headers', "the backends' own copies of the gateway's headers no longer hidden", (conf) =>
+    edit(conf, /\n\s*proxy_hide_header [^;]+;/, '', 'stop hiding headers', true),
+  ),
 ];
 
 export interface GatewayPorts {
@@ -119,7 +169,7 @@ export interface GatewayPorts {
   status: number;
 }
 
-/** The rendered gateway files for one variant, in front of one books process and the page. */
+/** The rendered gateway files for one variant, in front of the books processes and the page. */
 export function gatewayFiles(variant: GatewayVariant, folder: string, ports: GatewayPorts, backends: BackendPorts): Record<string, string> {
   const platform = debianPlatform(folder, variant.platform);
   const options: GatewayOptions = { rateLimit: loadGeneratorRateLimit, ...variant.options };
@@ -128,16 +178,19 @@ export function gatewayFiles(variant: GatewayVariant, folder: string, ports: Gat
     listenPort: ports.listen,
     listenAddress: host,
     statusPort: ports.status,
-    books: { kind: 'static', addresses: [`${host}:${backends.books}`] },
+    books: { kind: 'static', addresses: backends.books.map((port) => `${host}:${port}`) },
     booksReact: { kind: 'static', addresses: [`${host}:${backends.booksReact}`] },
     platform,
   });
-  const nginxConf = files[mainConfigFile];
-  if (nginxConf === undefined) throw new Error('renderGateway rendered no nginx.conf');
   const secrets = variant.secrets ? renderGatewaySecrets(variant.secrets, options) : {};
+  const edited = Object.entries(variant.editFiles ?? {}).map(([name, editFile]) => {
+    const text = files[name];
+    if (text === undefined) throw new Error(`variant '${variant.name}' edits ${name}, which renderGateway no longer renders`);
+    return [name, editFile(text)];
+  });
   return {
     ...files,
-    [mainConfigFile]: variant.editConf ? variant.editConf(nginxConf) : nginxConf,
+    ...Object.fromEntries(edited),
     ...Object.fromEntries(Object.entries(secrets).map(([name, contents]) => [`${relative(folder, platform.secretsDir)}/${name}`, contents])),
   };
 }

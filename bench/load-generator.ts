@@ -16,6 +16,8 @@ export interface LoadSpec {
   connections: number;
   durationSeconds: number;
   headers?: Record<string, string>;
+  /** Loopback ports to spread the connections over (one per wrk thread) instead of the URL's. */
+  spreadPorts?: readonly number[];
 }
 
 export interface LoadResult {
@@ -31,6 +33,8 @@ export interface LoadResult {
 
 export interface LoadGenerator {
   readonly name: 'wrk' | 'autocannon';
+  /** How the generator drives load, for the report. */
+  readonly description: string;
   drive(spec: LoadSpec): Promise<LoadResult>;
 }
 
@@ -70,15 +74,22 @@ interface WrkReport {
   p99Us: number;
 }
 
+/**
+ * Two threads for every case (one with a single connection): the direct case needs one per
+ * backend to spread over both, and every other case gets the same load generator.
+ */
+const wrkThreads = 2;
+
 function wrkGenerator(binary: string): LoadGenerator {
   return {
     name: 'wrk',
-    async drive({ url, connections, durationSeconds, headers = {} }) {
+    description: `wrk, ${wrkThreads} threads (1 at 1 connection), the connections split between them; API direct: each thread on its own books process`,
+    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [] }) {
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-      // One thread: wrk's event loop is not the bottleneck at these rates and a second thread
-      // would take CPU from what is measured.
-      const args = ['-t1', `-c${connections}`, `-d${durationSeconds}s`, `--timeout`, `${requestTimeoutSeconds}s`, '-s', wrkReportScript, ...headerArgs, url];
-      const { stdout } = await run(binary, args, { timeout: (durationSeconds + 30) * 1000 });
+      const threads = Math.min(wrkThreads, connections);
+      const args = [`-t${threads}`, `-c${connections}`, `-d${durationSeconds}s`, `--timeout`, `${requestTimeoutSeconds}s`, '-s', wrkReportScript, ...headerArgs, url];
+      const env = { ...process.env, BENCH_SPREAD_PORTS: spreadPorts.join(',') };
+      const { stdout } = await run(binary, args, { env, timeout: (durationSeconds + 30) * 1000 });
       const line = stdout.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
       if (!line) throw new Error(`wrk printed no result for ${url}: ${stdout}`);
       const report = JSON.parse(line.slice('BENCH_RESULT '.length)) as WrkReport;
@@ -108,7 +119,9 @@ interface AutocannonReport {
 function autocannonGenerator(binary: string): LoadGenerator {
   return {
     name: 'autocannon',
-    async drive({ url, connections, durationSeconds, headers = {} }) {
+    description: 'autocannon, one process (wrk is not installed)',
+    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [] }) {
+      if (spreadPorts.length > 0) throw new Error('spreading the load over several backends needs wrk: apt-get install -y wrk');
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
       const args = ['--json', '-c', String(connections), '-d', String(durationSeconds), '-t', String(requestTimeoutSeconds), ...headerArgs, url];
       const { stdout } = await run(binary, args, { timeout: (durationSeconds + 30) * 1000 });

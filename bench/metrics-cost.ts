@@ -93,6 +93,7 @@ function cpuMeasuring(generator: LoadGenerator, containerOf: (url: string) => st
   const warmedUp = new Set<string>();
   const measuring: LoadGenerator = {
     name: generator.name,
+    description: generator.description,
     async drive(spec) {
       const id = containerOf(spec.url);
       const before = await containerCpuNs(id);

@@ -8,8 +8,10 @@ import type { ManagedProcess } from '../scripts/local/managed-process.js';
 import { nginxProcess, testNginxConfig, writeNginxFiles } from '../scripts/local/nginx.js';
 import { waitUntilListening } from '../scripts/local/ports.js';
 
-export interface NginxServer {
+export interface RunningServer {
   readonly url: string;
+  /** The server's main process (nginx: the master, whose workers are its children). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function writeCheckedConfig(spec: Omit<NginxServerSpec, 'name' | 'p
   await testNginxConfig(spec.nginxBinary, spec.folder);
 }
 
-export async function startNginxServer(spec: NginxServerSpec): Promise<NginxServer> {
+export async function startNginxServer(spec: NginxServerSpec): Promise<RunningServer> {
   await writeCheckedConfig(spec);
   const managed: ManagedProcess = nginxProcess(spec.name, spec.nginxBinary, spec.folder, () => undefined, (name, description) => {
     console.error(`${name} ${description} during the bench`);
@@ -45,7 +47,9 @@ export async function startNginxServer(spec: NginxServerSpec): Promise<NginxServ
     await managed.stop();
     throw error;
   }
-  return { url: `http://127.0.0.1:${spec.port}`, stop: () => managed.stop() };
+  const pid = managed.pid;
+  if (pid === undefined) throw new Error(`${spec.name} has no process id`);
+  return { url: `http://127.0.0.1:${spec.port}`, pid, stop: () => managed.stop() };
 }
 
 /** Where a server's run folder goes inside its private folder. */

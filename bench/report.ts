@@ -26,10 +26,43 @@ export function loadTable(summaries: readonly Summary[], labels: CaseLabels): st
       const summary = find(summaries, key, connections);
       if (!summary) return [];
       const [low, high] = summary.requestsPerSecondRange;
-      return [[label, String(connections), rps(summary.requestsPerSecond), `${rps(low)}-${rps(high)}`, ms(summary.p50Ms), ms(summary.p99Ms), String(summary.errors)]];
+      const cpu = summary.proxyCpuUsPerRequest === undefined ? '-' : summary.proxyCpuUsPerRequest.toFixed(1);
+      return [[label, String(connections), rps(summary.requestsPerSecond), `${rps(low)}-${rps(high)}`, ms(summary.p50Ms), ms(summary.p99Ms), String(summary.errors), cpu]];
     }),
   );
-  return table(['case', 'conns', 'req/s', 'rounds', 'p50 ms', 'p99 ms', 'errors'], rows);
+  return table(['case', 'conns', 'req/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'proxy cpu us/req'], rows);
+}
+
+/** The cases every other one is compared with: the API direct, the bare proxy, the main peer. */
+export interface References {
+  direct: string;
+  floor: string;
+  peer: string;
+}
+
+/**
+ * Each case's throughput over the references' (and its p50 over the peer's), at every
+ * connection count: one row per case and count.
+ */
+export function referenceTable(summaries: readonly Summary[], labels: CaseLabels, references: References): string {
+  const connectionCounts = [...new Set(summaries.map((summary) => summary.connections))];
+  const over = (top: Summary, key: string, value: (summary: Summary) => number) => {
+    const bottom = find(summaries, key, top.connections);
+    return bottom ? ratio(value(top) / value(bottom)) : '-';
+  };
+  const rows = connectionCounts.flatMap((connections) =>
+    labels.flatMap(([key, label]) => {
+      const summary = find(summaries, key, connections);
+      if (!summary || key === references.direct) return [];
+      const throughput = (reference: string) => over(summary, reference, (s) => s.requestsPerSecond);
+      return [[label, String(connections), throughput(references.direct), throughput(references.floor), throughput(references.peer), over(summary, references.peer, (s) => s.p50Ms)]];
+    }),
+  );
+  const name = (key: string) => labels.find(([candidate]) => candidate === key)?.[1].split(' ')[0] ?? key;
+  return table(
+    ['case', 'conns', `req/s / ${name(references.direct)}`, `/ ${name(references.floor)}`, `/ ${name(references.peer)}`, `p50 / ${name(references.peer)}`],
+    rows,
+  );
 }
 
 export interface Ratio {
@@ -40,6 +73,8 @@ export interface Ratio {
   /** Median latency added by the first case over the second, in microseconds. */
   addedP50Us: number;
   addedP99Us: number;
+  /** The proxy's CPU time per request, first case minus second; undefined unless both have a proxy. */
+  addedCpuUs?: number;
 }
 
 /** `[name, numerator case, denominator case]`: e.g. `['(c)/(a)', 'c', 'a']`. */
@@ -59,6 +94,10 @@ export function ratios(summaries: readonly Summary[], specs: readonly RatioSpec[
           throughput: top.requestsPerSecond / bottom.requestsPerSecond,
           addedP50Us: (top.p50Ms - bottom.p50Ms) * 1000,
           addedP99Us: (top.p99Ms - bottom.p99Ms) * 1000,
+          addedCpuUs:
+            top.proxyCpuUsPerRequest === undefined || bottom.proxyCpuUsPerRequest === undefined
+              ? undefined
+              : top.proxyCpuUsPerRequest - bottom.proxyCpuUsPerRequest,
         },
       ];
     }),
@@ -67,8 +106,15 @@ export function ratios(summaries: readonly Summary[], specs: readonly RatioSpec[
 
 export function ratioTable(rows: readonly Ratio[]): string {
   return table(
-    ['ratio', 'conns', 'req/s', 'p50 added us', 'p99 added us'],
-    rows.map((row) => [row.name, String(row.connections), ratio(row.throughput), row.addedP50Us.toFixed(0), row.addedP99Us.toFixed(0)]),
+    ['ratio', 'conns', 'req/s', 'p50 added us', 'p99 added us', 'proxy cpu added us/req'],
+    rows.map((row) => [
+      row.name,
+      String(row.connections),
+      ratio(row.throughput),
+      row.addedP50Us.toFixed(0),
+      row.addedP99Us.toFixed(0),
+      row.addedCpuUs === undefined ? '-' : row.addedCpuUs.toFixed(1),
+    ]),
   );
 }
 
@@ -97,4 +143,31 @@ export function programTable(costs: readonly TargetCost[], tests: TestSuiteCost 
     ? `npm test: ${tests.wallSeconds.toFixed(1)} s wall, ${tests.passed ? 'passed' : `FAILED (output: ${tests.outputFile})`}`
     : 'npm test: not timed (add --with-tests)';
   return `${text}\n${testLine}`;
+}
+
+/** A target of issue 15: one case's figure over a reference's, at one connection count. */
+export interface Goal {
+  name: string;
+  over: string;
+  under: string;
+  connections: number;
+  metric: 'requestsPerSecond' | 'p50Ms' | 'p99Ms';
+  /** The ratio must be at least this (throughput) ... */
+  atLeast?: number;
+  /** ... or at most this (latency). */
+  atMost?: number;
+}
+
+export function goalLines(summaries: readonly Summary[], goals: readonly Goal[]): string {
+  return goals
+    .map((goal) => {
+      const top = find(summaries, goal.over, goal.connections);
+      const bottom = find(summaries, goal.under, goal.connections);
+      if (!top || !bottom) return `  ${goal.name}: not measured`;
+      const value = top[goal.metric] / bottom[goal.metric];
+      const met = (goal.atLeast === undefined || value >= goal.atLeast) && (goal.atMost === undefined || value <= goal.atMost);
+      const bound = goal.atLeast === undefined ? `<= ${ratio(goal.atMost ?? Infinity)}` : `>= ${ratio(goal.atLeast)}`;
+      return `  ${met ? 'met   ' : 'MISSED'} ${goal.name}: ${ratio(value)} (goal ${bound})`;
+    })
+    .join('\n');
 }

@@ -1,21 +1,28 @@
 /**
  * `npm run bench`: what the gateway costs, measured on loopback in one run.
  *
- *   (a) one books process, directly
- *   (b) nginx with the tutorial's configuration in front of it
+ *   (a) the books API directly, the load spread over its two processes
+ *   (b) nginx with the tutorial's configuration in front of them
  *   (c) our gateway, default rendering
  *   (d) our gateway with authentication and rate limiting on (limit too high to trigger)
+ *   (e) HAProxy, (f) Caddy, each doing the gateway's job as closely as it can
+ *   (g) nginx as a bare keepalive proxy: the floor of nginx's own cost
  *
- * at 1, 10 and 100 connections, interleaved, in rounds; then the static page through the gateway
- * (gzip), variants of the gateway's tunable settings, the full metrics on against off (nginx with
- * njs >= 0.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
+ * at 1, 10 and 100 connections, interleaved, in rounds, every proxy with the same worker or
+ * thread count and the same two books processes behind it; then the static page through the
+ * gateway (gzip), variants of the gateway's tunable settings, the full metrics on against off
+ * (nginx with njs >= 0.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
  *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
+ *
+ * The default (gateway, static, program; 3 rounds of 2 s) takes about 3 minutes on 2 cores;
+ * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
+ * metrics (Docker, at least 5 rounds).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { locateNginx } from '../scripts/local/nginx.js';
@@ -25,13 +32,28 @@ import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
 import { type MetricsCost, cpuTable, measureMetricsCost, metricsCases } from './metrics-cost.js';
 import { type MeasurePlan, type Summary, type Target, measureInterleaved } from './measure.js';
 import { type TargetCost, type TestSuiteCost, measureProgramCost, measureTestSuite } from './program-cost.js';
-import { type CaseLabels, type RatioSpec, loadTable, programTable, ratioTable, ratios, staticTable } from './report.js';
+import { type PeerName, haproxyBinary } from './peer-server.js';
+import {
+  type CaseLabels,
+  type Goal,
+  type RatioSpec,
+  type References,
+  goalLines,
+  loadTable,
+  programTable,
+  ratioTable,
+  ratios,
+  referenceTable,
+  staticTable,
+} from './report.js';
 
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '2' },
-    sections: { type: 'string', default: 'gateway,static,tuning,metrics,program' },
+    // Tuning (each setting and feature of the gateway alone) and metrics (in Docker) are opt-in,
+    // so the default run stays near 3 minutes on 2 cores.
+    sections: { type: 'string', default: 'gateway,static,program' },
     'with-tests': { type: 'boolean', default: false },
   },
 });
@@ -51,18 +73,38 @@ function positiveInteger(name: string, text: string): number {
 const rounds = positiveInteger('rounds', flags.rounds);
 const duration = positiveInteger('duration', flags.duration);
 const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, durationSeconds: duration };
-/** The static files and the tuning variants are measured at fewer points, so the run stays near 3 minutes. */
+/** The static files and the tuning variants are measured at fewer points, so the run stays bounded. */
 const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
 /** At least 5 rounds: the metrics' cost is a few percent at most, below the noise of fewer. */
 const metricsPlan: MeasurePlan = { connectionCounts: [10, 100], rounds: Math.max(5, rounds), durationSeconds: duration };
 
 const caseLabels: CaseLabels = [
-  ['a', '(a) books direct'],
+  ['a', '(a) books direct, both'],
   ['b', '(b) tutorial nginx'],
   ['c', '(c) gateway'],
   ['d', '(d) gateway+auth+limit'],
+  ['e', '(e) HAProxy'],
+  ['f', '(f) Caddy'],
+  ['g', '(g) bare nginx'],
 ];
+const peerCases: ReadonlyArray<[key: string, peer: PeerName]> = [
+  ['e', 'haproxy'],
+  ['f', 'caddy'],
+  ['g', 'bare nginx'],
+];
+const references: References = { direct: 'a', floor: 'g', peer: 'e' };
+/** Issue 15's targets for the gateway. */
+const goals: readonly Goal[] = [
+  ...[10, 100].flatMap((connections): Goal[] => [
+    { name: `(c)/(e) req/s at ${connections}`, over: 'c', under: 'e', connections, metric: 'requestsPerSecond', atLeast: 1 },
+    { name: `(c)/(e) p50 at ${connections}`, over: 'c', under: 'e', connections, metric: 'p50Ms', atMost: 1.1 },
+    { name: `(c)/(g) req/s at ${connections}`, over: 'c', under: 'g', connections, metric: 'requestsPerSecond', atLeast: 0.85 },
+  ]),
+  { name: '(c)/(b) p99 at 100', over: 'c', under: 'b', connections: 100, metric: 'p99Ms', atMost: 1 },
+];
+/** Every proxy gets as many workers (nginx) or threads (HAProxy, Caddy) as there are cores. */
+const workers = availableParallelism();
 const ratioSpecs: readonly RatioSpec[] = [
   ['(c)/(a)', 'c', 'a'],
   ['(c)/(b)', 'c', 'b'],
@@ -77,6 +119,12 @@ const gzip = { 'Accept-Encoding': 'gzip' };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const resultsDir = join(__dirname, 'results');
+
+function peerVersions(): string {
+  const haproxy = spawnSync(haproxyBinary, ['-v'], { encoding: 'utf8' }).stdout.match(/version (\S+)/)?.[1] ?? 'unknown';
+  const caddy = spawnSync('caddy', ['version'], { encoding: 'utf8' }).stdout.trim().split(' ')[0] ?? 'unknown';
+  return `HAProxy ${haproxy}, Caddy ${caddy}`;
+}
 
 function nginxVersion(): string {
   // nginx prints its version on stderr.
@@ -95,20 +143,32 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
   if (!sections.has('gateway') && !sections.has('static') && variants.length === 0) return measured;
   log(`load generator: ${generator.name}; starting books, the page, the tutorial's nginx and the gateways on 127.0.0.1 ...`);
   // The default rendering is case (c) and the tuning baseline: started once, like the others.
-  const system = await startBenchSystem([authGateway.variant, ...new Set([defaultGateway, ...variants])]);
+  const peers = sections.has('gateway') ? peerCases.map(([, peer]) => peer) : [];
+  const system = await startBenchSystem([authGateway.variant, ...new Set([defaultGateway, ...variants])], peers, workers);
   const stopOnSignal = () => void system.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
-  const urlOf = (variant: GatewayVariant) => system.variantUrls.get(variant.name) ?? '';
-  const gatewayUrl = urlOf(defaultGateway);
+  const gatewayOf = (variant: GatewayVariant) => {
+    const server = system.variants.get(variant.name);
+    if (!server) throw new Error(`gateway variant '${variant.name}' was not started`);
+    return server;
+  };
+  const through = (server: { url: string; pid: number }, headers?: Record<string, string>) => ({ url: `${server.url}/books`, proxyPid: server.pid, headers });
+  const gatewayUrl = gatewayOf(defaultGateway).url;
   try {
     if (sections.has('gateway')) {
       log('gateway cases:');
+      const [firstBooks = ''] = system.booksUrls;
       const targets: Target[] = [
-        { key: 'a', url: `${system.booksUrl}/books` },
-        { key: 'b', url: `${system.tutorialUrl}/books` },
-        { key: 'c', url: `${gatewayUrl}/books` },
-        { key: 'd', url: `${urlOf(authGateway.variant)}/books`, headers: authGateway.headers },
+        { key: 'a', url: `${firstBooks}/books`, spreadPorts: system.booksUrls.map((url) => Number(new URL(url).port)) },
+        { key: 'b', ...through(system.tutorial) },
+        { key: 'c', ...through(gatewayOf(defaultGateway)) },
+        { key: 'd', ...through(gatewayOf(authGateway.variant), authGateway.headers) },
+        ...peerCases.map(([key, peer]) => {
+          const server = system.peers.get(peer);
+          if (!server) throw new Error(`${peer} was not started`);
+          return { key, ...through(server) };
+        }),
       ];
       measured.gateway = await measureInterleaved(generator, targets, mainPlan, log);
     }
@@ -123,7 +183,7 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
     }
     if (variants.length > 0) {
       log('tuning variants:');
-      const targets = variants.map((variant) => ({ key: variant.name, url: `${urlOf(variant)}/books` }));
+      const targets = variants.map((variant) => ({ key: variant.name, ...through(gatewayOf(variant)) }));
       measured.tuning = await measureInterleaved(generator, targets, tuningPlan, log);
     }
   } finally {
@@ -146,7 +206,12 @@ async function main(): Promise<void> {
   let program: TargetCost[] = [];
   if (sections.has('program')) {
     log('evaluating the Pulumi program under mocks, one process per target ...');
-    program = await measureProgramCost();
+    try {
+      program = await measureProgramCost();
+    } catch (error) {
+      // Minutes of load figures are worth printing even when the program no longer evaluates.
+      log(`the Pulumi program failed to evaluate, its table is left out: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   let tests: TestSuiteCost | undefined;
   if (flags['with-tests']) {
@@ -162,13 +227,21 @@ async function main(): Promise<void> {
   );
 
   const report = [
-    `${generator.name}, ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, Node ${process.version}`,
+    `${generator.description}; ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, ${peerVersions()}, Node ${process.version}`,
     ...(gateway.length > 0
       ? [
-          `GET /books, ${mainPlan.durationSeconds} s per case and round`,
+          `GET /books, ${mainPlan.durationSeconds} s per case and round, two books processes behind every case`,
           loadTable(gateway, caseLabels),
-          `(d) adds ${authGateway.variant.change}; each request carries an API key. Every gateway case has a rate limit no single client reaches: the load generator is one address standing for many clients.`,
+          [
+            `Every proxy runs ${workers} workers or threads (nginx worker_processes, HAProxy nbthread, Caddy GOMAXPROCS); proxy cpu: user+system time of its processes over the run (/proc/<pid>/stat), per request served.`,
+            `(d) adds ${authGateway.variant.change}; each request carries an API key.`,
+            '(e), (f) route, refuse methods, reuse backend connections, pass on and return a request id, add the security headers and write a JSON access log like the gateway;',
+            `(e) limits each client with a stick table, as the gateway does, never reached; (f) has no limit: Caddy 2.6 has no rate limiting (only a third-party plugin).`,
+            '(g) proxies over keepalive pools and does nothing else (no log, no headers). The load generator is one address standing for many clients: every limit is set above its rate.',
+          ].join('\n'),
           ratioTable(gatewayRatios),
+          referenceTable(gateway, caseLabels, references),
+          `Goals for the gateway (issue 15):\n${goalLines(gateway, goals)}`,
         ]
       : []),
     ...(staticPage.length > 0
@@ -176,7 +249,7 @@ async function main(): Promise<void> {
       : []),
     ...(tuning.length > 0
       ? [
-          `Gateway tuning, GET /books, ${tuningPlan.durationSeconds} s per case and round: each setting alone against the default`,
+          `Gateway tuning, GET /books, ${tuningPlan.durationSeconds} s per case and round: each setting alone against the default; '-x': feature x alone turned off, what it costs`,
           variants.map((variant) => `  ${variant.name}: ${variant.change}`).join('\n'),
           loadTable(tuning, tuningLabels),
           ratioTable(tuningRatios),
@@ -199,13 +272,15 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const results = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginxVersion() },
-    loadGenerator: generator.name,
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginxVersion(), peers: peerVersions() },
+    loadGenerator: generator.description,
+    workers,
     plans: { gateway: mainPlan, static: staticPlan, tuning: tuningPlan },
     cases: Object.fromEntries(caseLabels),
     authCase: authGateway.variant.change,
     gateway,
     ratios: gatewayRatios,
+    goals: goalLines(gateway, goals).split('\n'),
     static: staticPage,
     tuning: { variants: variants.map(({ name, change }) => ({ name, change })), results: tuning, ratios: tuningRatios },
     metrics: metrics && { plan: metricsPlan, ...metrics, ratios: metricsRatios },

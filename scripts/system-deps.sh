@@ -2,8 +2,9 @@
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
 # present; with --tests also what the tests drive for real (chromium for the page, the
 # Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
-# their stand-in base images, scripts/docker-engine.sh) and the rehearsal's host packages; with --docker only that engine; with
-# --bench the load generator (wrk). Installs them when it can (root with apt-get); otherwise stops
+# their stand-in base images, scripts/docker-engine.sh) and the rehearsal's host packages; with
+# --docker only that engine; with --bench the load generator (wrk); with --tests or --bench the
+# bench's peers (haproxy, caddy). Installs them when it can (root with apt-get); otherwise stops
 # with the exact command to run, so nobody guesses.
 set -euo pipefail
 
@@ -21,6 +22,11 @@ if [ "${1:-}" = "--tests" ]; then
 fi
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+fi
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
+  # The peers the bench compares the gateway with (test/bench runs each once).
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

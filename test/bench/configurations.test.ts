@@ -9,7 +9,7 @@ import { locateNginx } from '../../scripts/local/nginx.js';
 // The bench edits the rendered configuration to measure variants; when the renderer's defaults
 // move, an edit that no longer applies must fail here, in `npm test`, not halfway through a bench.
 describe('the configurations npm run bench measures', () => {
-  const backends = { books: 15001, booksReact: 13000 };
+  const backends = { books: [15001, 15002], booksReact: 13000 };
   const ports = { listen: 18080, status: 18081 };
   let folder: string;
   before(async () => {
@@ -28,13 +28,15 @@ describe('the configurations npm run bench measures', () => {
     });
   }
 
-  it("the tutorial's configuration is nothing but its two proxy_pass locations", async () => {
+  it("the tutorial's configuration is nothing but its two proxy_pass locations, over every books process", async () => {
     const dir = join(folder, 'tutorial');
     const conf = tutorialNginxConf(ports.listen, backends, runDirOf(dir));
     assert.deepEqual(conf.match(/location [^{]+\{[^}]*\}/g), [
-      `location /books { proxy_pass http://127.0.0.1:${backends.books}; }`,
+      'location /books { proxy_pass http://books-service; }',
       `location / { proxy_pass http://127.0.0.1:${backends.booksReact}; }`,
     ]);
+    // books-service stands for the tutorial's ClusterIP Service: every books process, no keepalive.
+    assert.match(conf, /upstream books-service \{\n\s*server 127\.0\.0\.1:15001;\n\s*server 127\.0\.0\.1:15002;\n\s*\}/);
     await writeCheckedConfig({ nginxBinary: locateNginx(), folder: dir, runDir: runDirOf(dir), files: { 'nginx.conf': conf } });
   });
 });

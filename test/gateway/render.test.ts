@@ -54,7 +54,7 @@ describe('gateway configuration renderer', () => {
     assert.match(conf, /server books-react\.books-gateway\.svc\.cluster\.local:3000 resolve /);
     assert.match(conf, /resolver kube-dns\.kube-system\.svc\.cluster\.local valid=\d+s/);
     assert.match(conf, /keepalive_timeout 30s;/);
-    assert.match(conf, /listen 8080;/);
+    assert.match(conf, /listen 8080 reuseport;/);
     assert.match(conf, /listen 8081;/);
     // Everything nginx writes stays in the pod's emptyDir.
     assert.match(conf, /pid \/tmp\/nginx\/nginx\.pid;/);

@@ -1,0 +1,89 @@
+/**
+ * Starts the peers of bench/peer-configs.ts as real processes on loopback: each configuration
+ * is written to a private folder, checked by the proxy itself (`haproxy -c`, `caddy validate`,
+ * `nginx -t`) and run in the foreground until stopped.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { mainConfigFile } from '../apps/gateway/src/index.js';
+import { ManagedProcess } from '../scripts/local/managed-process.js';
+import { locateNginx } from '../scripts/local/nginx.js';
+import { waitUntilListening } from '../scripts/local/ports.js';
+import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
+import { type PeerInput, accessLogFile, bareNginxConf, caddyfile, haproxyConfig } from './peer-configs.js';
+
+const run = promisify(execFile);
+
+export type PeerName = 'haproxy' | 'caddy' | 'bare nginx';
+
+/** What `input` leaves to the server: its port and its run folder. */
+export type PeerSettings = Omit<PeerInput, 'listenPort' | 'runDir'>;
+
+/** Debian installs HAProxy in /usr/sbin, which a normal user's PATH often lacks. */
+export const haproxyBinary = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+
+const singleQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+interface ProcessPeer {
+  file: string;
+  render: (input: PeerInput) => string;
+  check: (config: string) => [command: string, args: string[]];
+  /** The command line; `log` is the access log file, for a proxy that logs only to stdout. */
+  command: (config: string, log: string) => [command: string, args: string[]];
+  env?: NodeJS.ProcessEnv;
+}
+
+const processPeers = (workers: number): Record<Exclude<PeerName, 'bare nginx'>, ProcessPeer> => ({
+  haproxy: {
+    file: 'haproxy.cfg',
+    render: haproxyConfig,
+    check: (config) => [haproxyBinary, ['-c', '-q', '-f', config]],
+    // HAProxy logs to syslog or a standard stream, never to a file: its stdout is made the file.
+    command: (config, log) => ['/bin/sh', ['-c', `exec ${haproxyBinary} -db -f ${singleQuoted(config)} >>${singleQuoted(log)}`]],
+  },
+  caddy: {
+    file: 'Caddyfile',
+    render: caddyfile,
+    check: (config) => ['caddy', ['validate', '--adapter', 'caddyfile', '--config', config]],
+    command: (config) => ['caddy', ['run', '--adapter', 'caddyfile', '--config', config]],
+    // Go uses every core by default; stated, so the thread count matches the other proxies'.
+    env: { ...process.env, GOMAXPROCS: String(workers) },
+  },
+});
+
+/** One peer in `folder` on `port`, running until `stop()`. */
+export async function startPeer(name: PeerName, folder: string, port: number, settings: PeerSettings): Promise<RunningServer> {
+  const runDir = runDirOf(folder);
+  const input: PeerInput = { ...settings, listenPort: port, runDir };
+  if (name === 'bare nginx') {
+    return startNginxServer({ name, nginxBinary: locateNginx(), folder, runDir, port, files: { [mainConfigFile]: bareNginxConf(input) } });
+  }
+  const peer = processPeers(settings.workers)[name];
+  await mkdir(runDir, { recursive: true });
+  const config = join(folder, peer.file);
+  await writeFile(config, peer.render(input));
+  const [checkCommand, checkArgs] = peer.check(config);
+  try {
+    await run(checkCommand, checkArgs, { env: peer.env });
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    throw new Error(`${name} refused its configuration ${config}: ${(stderr || stdout || String(error)).trim()}`);
+  }
+  const [command, args] = peer.command(config, accessLogFile(runDir));
+  const managed = new ManagedProcess({ name, command, args, env: peer.env }, () => undefined, (component, description) => {
+    console.error(`${component} ${description} during the bench`);
+  });
+  managed.start();
+  try {
+    await waitUntilListening(managed, '127.0.0.1', port);
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+  const pid = managed.pid;
+  if (pid === undefined) throw new Error(`${name} has no process id`);
+  return { url: `http://127.0.0.1:${port}`, pid, stop: () => managed.stop() };
+}
