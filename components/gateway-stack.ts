@@ -76,7 +76,7 @@ export class GatewayStack extends pulumi.ComponentResource {
       gatewayVolumes.push({ name: 'secrets', source: { kind: 'secret', name: secret.metadata.name }, mountPath: clusterPlatform.secretsDir });
     }
 
-    const deploy = (workload: Workload, replicas: number, extra: Partial<DeploymentOptions> = {}) => {
+    const deploy = (workload: Workload, replicas: number, extra: Partial<DeploymentOptions> = {}, after: pulumi.Resource[] = []) => {
       const options: DeploymentOptions = {
         namespace: ns,
         replicas,
@@ -84,22 +84,27 @@ export class GatewayStack extends pulumi.ComponentResource {
         imagePullSecret: pullSecret?.metadata.name,
         ...extra,
       };
-      new k8s.apps.v1.Deployment(workload.name, deploymentArgs(workload, options), inNamespace);
+      const deployment = new k8s.apps.v1.Deployment(workload.name, deploymentArgs(workload, options), { ...inNamespace, dependsOn: after });
       const budget = disruptionBudgetArgs(workload, ns, replicas);
       if (budget) new k8s.policy.v1.PodDisruptionBudget(workload.name, budget, inNamespace);
+      return deployment;
     };
 
     const { books, 'books-react': booksReact, gateway } = workloads;
-    deploy(books, settings.booksReplicas);
-    deploy(booksReact, settings.booksReactReplicas);
-    deploy(gateway, settings.gatewayReplicas, {
-      podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations },
-      readOnlyVolumes: gatewayVolumes,
-    });
-
-    for (const backend of [books, booksReact]) {
-      new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace);
-    }
+    const backendReplicas = [[books, settings.booksReplicas], [booksReact, settings.booksReactReplicas]] as const;
+    const backends = backendReplicas.flatMap(([backend, replicas]) => [
+      deploy(backend, replicas),
+      new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace),
+    ]);
+    // The gateway starts once the backends are ready and named in DNS (Pulumi waits for a
+    // Deployment's rollout): nginx caches a name's answer, an empty one too, for the resolver's
+    // validity, so a gateway started first would answer 502 for that long on a first `up`.
+    deploy(
+      gateway,
+      settings.gatewayReplicas,
+      { podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations }, readOnlyVolumes: gatewayVolumes },
+      backends,
+    );
     const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations);
     const service = new k8s.core.v1.Service(gateway.name, serviceArgs, inNamespace);
 

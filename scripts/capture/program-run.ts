@@ -48,6 +48,8 @@ export interface RegisteredResource {
   custom: boolean;
   /** The resource's URN; for children it carries the parents' types (`...::books-gateway:index:GatewayStack$kubernetes:apps/v1:Deployment::books`). */
   urn: string;
+  /** URNs of the resources it waits for (`dependsOn`, and those whose outputs its inputs use): `pulumi up` creates it after them. */
+  dependencies: string[];
 }
 
 /** The Service load balancer status a cloud reports: an IP (AKS, GKE, K3s) or a hostname (EKS, Docker Desktop). */
@@ -147,6 +149,7 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
           provider: args.provider,
           custom: args.custom ?? true,
           urn: '',
+          dependencies: [],
         });
         return { id: args.custom === false ? undefined : `${args.name}-id`, state };
       },
@@ -164,6 +167,7 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
   // Imported after the first setMocks, as Pulumi requires of a program run under mocks.
   program ??= (await import('../../stacks/program.js')).deployGatewaySystem;
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorState;
+  const dependencies = recordDependencies(monitor);
   const loaded = program;
   return {
     resources,
@@ -173,14 +177,34 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
       } finally {
         await drain();
         attachUrns(resources, monitor);
+        for (const resource of resources) resource.dependencies = dependencies.get(`${resource.type}::${resource.name}`) ?? [];
       }
     },
   };
 }
 
-/** The MockMonitor's record of URNs, which carry each resource's parent chain. */
+/** The MockMonitor's record of URNs, which carry each resource's parent chain, and its registration call. */
 interface MockMonitorState {
   resources: Map<string, unknown>;
+  registerResource(request: RegisterResourceRequest, callback: unknown): Promise<void>;
+}
+
+/** What the registration request tells of a resource (the mocks' newResource is not told its dependencies). */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/** Records each registered resource's dependencies, by `<type>::<name>`, as the engine would order them. */
+function recordDependencies(monitor: MockMonitorState): Map<string, string[]> {
+  const recorded = new Map<string, string[]>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    recorded.set(`${request.getType()}::${request.getName()}`, request.getDependenciesList());
+    return register(request, callback);
+  };
+  return recorded;
 }
 
 function attachUrns(resources: RegisteredResource[], monitor: MockMonitorState): void {

@@ -89,4 +89,17 @@ describe('rolling updates lose no request', () => {
       assert.deepEqual(budget.selector.matchLabels, object.inputs.spec.selector.matchLabels);
     }
   });
+
+  it('starts the gateway only after the backends are ready and named, so a first up serves at once', () => {
+    // Pulumi waits for each dependency's rollout; nginx would otherwise cache the empty DNS answer.
+    const gateway = run.named('kubernetes:apps/v1:Deployment', 'gateway');
+    for (const backend of ['books', 'books-react']) {
+      for (const type of ['kubernetes:apps/v1:Deployment', 'kubernetes:core/v1:Service']) {
+        const { urn } = run.named(type, backend);
+        assert.ok(urn, `${type} ${backend} has a URN`);
+        assert.ok(gateway.dependencies.includes(urn), `the gateway Deployment waits for ${type} ${backend}`);
+      }
+    }
+    assert.deepEqual(run.named('kubernetes:apps/v1:Deployment', 'books').dependencies.filter((urn) => urn.includes('Deployment::')), []);
+  });
 });
