@@ -287,6 +287,26 @@ describe('the gateway on a real nginx, in front of the real services', function 
     await booksServed();
   });
 
+  it('answers 504 to every client that waited on the hung books API, also when no process was left to retry on', async () => {
+    await booksServed();
+    const { books } = system();
+    for (const book of books) book.pause();
+    try {
+      // Each request that times out takes its process out of rotation, so the others, timing out
+      // at the same moment, find no live process for their retry (nginx's own answer is a 502).
+      const ids = [0, 1, 2, 3].map((index) => `hung-all-${index}-${Date.now()}`);
+      const replies = await Promise.all(ids.map((id) => request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } })));
+      const entries = await Promise.all(ids.map((id) => accessLogEntry(id)));
+      const tries = entries.map((entry) => `${String(entry['upstreamStatus'])} from ${String(entry['upstreamAddr'])}`).join(' | ');
+      assert.deepEqual(replies.map(({ status }) => status), [504, 504, 504, 504], `tries: ${tries}`);
+      for (const reply of replies) assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
+      assert.deepEqual(entries.map((entry) => entry['status']), [504, 504, 504, 504], 'the access log has the status the client got');
+    } finally {
+      for (const book of books) book.resume();
+    }
+    await booksServed();
+  });
+
   it('reloads a new configuration while it runs', async () => {
     await booksServed();
     // A new connection each time: on reload nginx's old workers close their idle keep-alive

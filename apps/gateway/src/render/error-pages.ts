@@ -1,10 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import { authVariables } from './auth.js';
-import { answerLines, errorUri } from './answers.js';
+import { answerLines, errorUri, redirectTo } from './answers.js';
 import { block } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
 import { allowVariable } from './methods.js';
 import { responseHeadersFile } from './response-headers.js';
+import { upstreamTimedOutVariable } from './upstreams.js';
 
 /** What the error pages need to know of the rest of the configuration. */
 export interface ErrorPagesOptions {
@@ -22,6 +23,11 @@ interface GatewayError {
   headers?: ReadonlyArray<[name: string, value: string]>;
   /** A variable saying why, added to the body as `reason` (its values are plain text). */
   reasonVariable?: string;
+  /**
+   * While `variable` is set, this error is answered as `status` instead: its location hands the
+   * request to that status's location, and its `error_page` takes the status of the answer.
+   */
+  answeredAs?: { variable: string; status: number };
 }
 
 /**
@@ -52,7 +58,10 @@ const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
   // nginx's own code for oversized headers (it would answer a 400 HTML page): the standard 431.
   { status: 431, nginxStatuses: [494], message: 'The request headers are larger than the gateway accepts.' },
   { status: 500, message: 'The gateway failed to handle the request.' },
-  { status: 502, message: 'The service behind the gateway is unavailable.' },
+  // After a try timed out, nginx answers 502 when no other backend is left to retry on: each one
+  // out of rotation after its own failure (max_fails, "no live upstreams"), or refusing. The
+  // client waited on a hung backend, so it gets the 504 that its try ended with.
+  { status: 502, message: 'The service behind the gateway is unavailable.', answeredAs: { variable: upstreamTimedOutVariable, status: 504 } },
   { status: 503, message: 'The service is temporarily unavailable.' },
   { status: 504, message: 'The service behind the gateway did not answer in time.' },
 ];
@@ -79,13 +88,15 @@ export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptio
     // An error while answering an error (a malformed chunked body discarded after a 401) gets
     // its JSON page too, not nginx's HTML. No loop: the pages below only answer with a body.
     'recursive_error_pages on;',
-    ...errors.flatMap(({ status, nginxStatuses = [] }) => [
-      `error_page ${status} ${errorUri(status)};`,
+    ...errors.flatMap(({ status, nginxStatuses = [], answeredAs }) => [
+      // `=` alone: the status is the one the location answers with, not always `status`.
+      `error_page ${status} ${answeredAs ? '= ' : ''}${errorUri(status)};`,
       ...nginxStatuses.map((nginxStatus) => `error_page ${nginxStatus} =${status} ${errorUri(status)};`),
     ]),
     ...errors.flatMap((gatewayError) =>
       block(`location = ${errorUri(gatewayError.status)}`, [
         'internal;',
+        ...(gatewayError.answeredAs ? [`if (${gatewayError.answeredAs.variable}) { ${redirectTo(errorUri(gatewayError.answeredAs.status))} }`] : []),
         'default_type application/json;',
         // A location with add_header of its own inherits none: the usual ones come again.
         ...(gatewayError.headers

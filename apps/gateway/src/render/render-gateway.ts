@@ -13,7 +13,7 @@ import { allowedMethods, methodCheckLines, methodMaps, pageMethods, statusMethod
 import { corsMaps, hiddenUpstreamHeaders, responseHeadersConf, responseHeadersFile } from './response-headers.js';
 import { secretFiles } from './secrets.js';
 import { tempPathDirectives } from './run-paths.js';
-import { upstreamBlock } from './upstreams.js';
+import { upstreamBlock, upstreamTimedOutMap } from './upstreams.js';
 import { validateInput } from './validate.js';
 
 interface Route {
@@ -113,6 +113,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...authHttpLines(),
     ...answersHttpLines(platform.configDir),
     ...metricsHttpLines(platform.configDir, metrics),
+    ...upstreamTimedOutMap(),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
     '',
     ...upstreamBlock('books', input.books),

@@ -18,6 +18,17 @@ const keepaliveIdleSeconds = 30;
  */
 const serverParameters = 'max_fails=1 fail_timeout=2s';
 
+/**
+ * `1` once a try of this request ended in a 504: a backend that sent no header within
+ * proxy_read_timeout (or answered 504 itself). `$upstream_status` lists every try.
+ */
+export const upstreamTimedOutVariable = '$gateway_upstream_timed_out';
+
+/** http-level map of {@link upstreamTimedOutVariable}: statuses are three digits, so `504` is one. */
+export function upstreamTimedOutMap(): string[] {
+  return block(`map $upstream_status ${upstreamTimedOutVariable}`, ['"~504" 1;', 'default 0;']);
+}
+
 function serverLines(servers: UpstreamServers): string[] {
   if (servers.kind === 'dns') {
     // `resolve` (open-source nginx >= 1.27.3) re-resolves the name as its TTL expires, so pods
