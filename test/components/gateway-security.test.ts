@@ -74,7 +74,7 @@ describe('gateway security, limits and metrics', () => {
       assert.match(conf, /set \$gateway_jwt_algorithms 'RS256 ES256';/);
       assert.match(conf, /set \$gateway_api_keys_enabled 1;/);
       assert.doesNotMatch(conf, /proxy_set_header (Authorization|X-API-Key)/, 'forwardCredentials passes them on');
-      assert.match(conf, /listen 8080 ssl;/);
+      assert.match(conf, /listen 8080 ssl reuseport;/);
       assert.match(conf, new RegExp(`ssl_certificate ${clusterPlatform.secretsDir}/tls\\.crt;`));
     });
 
