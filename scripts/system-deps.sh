@@ -3,7 +3,8 @@
 # present; with --tests also what the tests drive for real (chromium for the page, the
 # Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
 # their stand-in base images, scripts/docker-engine.sh) and the rehearsal's host packages; with
-# --docker only that engine; with --bench the load generator (wrk); with --tests or --bench the
+# --docker only that engine; with --rehearse that engine and the rehearsal's host packages (without
+# nginx's); with --bench the load generator (wrk); with --tests or --bench the
 # bench's peers (haproxy, caddy). Installs them when it can (root with apt-get); otherwise stops
 # with the exact command to run, so nobody guesses.
 set -euo pipefail
@@ -13,15 +14,23 @@ if [ "${1:-}" = "--docker" ]; then
 fi
 
 missing=()
-# /usr/sbin is often missing from a normal user's PATH.
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
-[ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+if [ "${1:-}" != "--rehearse" ]; then
+  # /usr/sbin is often missing from a normal user's PATH.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+fi
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 fi
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+fi
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ]; then
+  # The rehearsal's host side: dnsmasq, the cluster DNS that answers each Service's names with
+  # its ready pods, and a static busybox (no C library in the image), the pods' pause container.
+  [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)
 fi
 if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
   # The peers the bench compares the gateway with (test/bench runs each once).
@@ -42,8 +51,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ "${1:-}" = "--tests" ]; then
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ]; then
   bash "$(dirname "$0")/docker-engine.sh"
-  # The rehearsal suites run the deployment on Docker: its DNS (dnsmasq) and pause image (busybox).
-  bash "$(dirname "$0")/rehearse/host-deps.sh"
 fi
