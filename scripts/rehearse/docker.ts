@@ -26,10 +26,11 @@ export async function dockerLines(args: readonly string[]): Promise<string[]> {
 /** Fails with one line when the engine does not answer. */
 export async function assertEngineAnswers(): Promise<void> {
   try {
-    await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
+    // `version` (not `info`): without an engine it says which address it tried, in one line.
+    await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 });
   } catch (error) {
     throw new Error(
-      `The Docker engine does not answer (${dockerCli} info: ${(error as Error).message.replace(/^docker info failed: /, '').split('\n')[0]}); ` +
+      `The Docker engine does not answer (${(error as Error).message.replace(/^docker version failed: /, '').split('\n')[0]}); ` +
         'as root, bash scripts/docker-engine.sh installs and starts it',
     );
   }

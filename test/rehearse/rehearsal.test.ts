@@ -17,6 +17,7 @@ import { runLabel } from '../../scripts/rehearse/rehearsal-labels.js';
 import { SteadyLoad, type LoadReport } from '../faults/support/steady-load.js';
 import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';
+import { freePort } from '../../scripts/local/ports.js';
 import { eventually } from '../support/eventually.js';
 import { containersNamed, dockerOutput, dockerText, podOf, rehearsalContainers } from './support/docker.js';
 import { rehearseOnce, repoRoot, startRehearsal, type RunningRehearsal } from './support/rehearsal-process.js';
@@ -321,6 +322,15 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
       assert.deepEqual((await rehearsalContainers(rehearsal.pid)).map((c) => c.Id).sort(), before);
       assert.deepEqual(await rehearsalContainers(result.pid), [], 'the failed run created no container');
       assert.equal((await request(`${rehearsal.url}/books`)).status, 200);
+    });
+
+    it('stops with one line naming the address it tried when no Docker engine answers', async () => {
+      const socket = `unix:///tmp/no-docker-engine-${process.pid}.sock`;
+      const result = await rehearseOnce(['--stand-in-base-images'], await freePort(), { DOCKER_HOST: socket });
+      assert.equal(result.code, 1);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^The Docker engine does not answer \\(Cannot connect to the Docker daemon at ${socket}\\..*scripts/docker-engine\\.sh`));
+      assert.equal(result.stdout, '');
     });
   });
 

@@ -54,10 +54,14 @@ function run(child: ChildProcess, onOutput: (text: string) => void): Promise<num
 }
 
 /** One `npm run rehearse` run to its end, on the given GATEWAY_PORT. */
-export async function rehearseOnce(args: readonly string[], gatewayPort: number): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
+export async function rehearseOnce(
+  args: readonly string[],
+  gatewayPort: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rehearse.ts', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, GATEWAY_PORT: String(gatewayPort) },
+    env: { ...process.env, ...env, GATEWAY_PORT: String(gatewayPort) },
   });
   let stdout = '';
   let stderr = '';
