@@ -22,12 +22,22 @@ import { type NginxPlatform, clusterPlatform, metricsPath, nginxCommandLine, ren
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/local/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
-import { docker, removeContainers, testLabel } from '../test/metrics/support/docker.js';
+import { docker, dockerLines } from '../scripts/rehearse/docker.js';
 import { eventually } from '../test/support/eventually.js';
 import { loadGeneratorRateLimit } from './configurations.js';
 import type { LoadGenerator, LoadSpec } from './load-generator.js';
 import { type MeasurePlan, type Summary, measureInterleaved, median } from './measure.js';
 import { type CaseLabels, table } from './report.js';
+
+/** Every container the bench starts carries it, so its cleanup removes only its own. */
+const benchLabel = 'books-gateway.bench=metrics-cost';
+
+/** Removes those of the containers that exist (and carry the label), whatever their state. */
+async function removeContainers(names: readonly string[]): Promise<void> {
+  const existing = await dockerLines(['ps', '-a', '--filter', `label=${benchLabel}`, '--format', '{{.Names}}']);
+  const ours = names.filter((name) => existing.includes(name));
+  if (ours.length > 0) await docker(['rm', '-f', ...ours]);
+}
 
 export const metricsCases: CaseLabels = [
   ['metrics-on', 'full metrics (njs >= 0.8)'],
@@ -66,9 +76,9 @@ async function startGateway(image: string, name: string, folder: string, platfor
   });
   await chmod(folder, 0o755);
   for (const [file, text] of Object.entries(files)) await writeFile(join(folder, file), text, { mode: 0o644 });
-  await docker('run', '-d', '--label', testLabel, '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL',
+  await docker(['run', '-d', '--label', benchLabel, '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL',
     '--tmpfs', `${platform.runDir}:uid=101,gid=101`, '--user', '101:101', '-v', `${folder}:${platform.configDir}:ro`,
-    image, ...nginxCommandLine(platform));
+    image, ...nginxCommandLine(platform)]);
   await eventually(`${name} answers`, async () => (await fetch(`http://127.0.0.1:${ports.status}/healthz`).catch(() => undefined))?.ok === true, 15_000);
 }
 
@@ -115,7 +125,7 @@ const countedRequests = async (statusPort: number): Promise<number> => {
 export async function measureMetricsCost(generator: LoadGenerator, plan: MeasurePlan, log: (line: string) => void): Promise<MetricsCost> {
   // The stand-in for the gateway image's base (no registry is reachable here), built once.
   const image = (await standInBaseImages(log)).nginx;
-  const nginx = (await docker('run', '--rm', '--label', testLabel, image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js'))
+  const nginx = (await docker(['run', '--rm', '--label', benchLabel, image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js']))
     .replace(/\s+/g, ' ');
   const system = await startLocalSystem({ gatewayPort: 0, booksProcesses: 1, booksEnv: { LOG_LEVEL: 'warn' }, gateway: { rateLimit: loadGeneratorRateLimit } });
   const prefix = `metrics-bench-${randomBytes(3).toString('hex')}`;
@@ -142,8 +152,8 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
     }
     log(`metrics on against off, ${nginx}:`);
     const targets = [
-      { key: 'metrics-on', url: `http://127.0.0.1:${onPort}/books`, container: await docker('inspect', '--format', '{{.Id}}', names.on) },
-      { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker('inspect', '--format', '{{.Id}}', names.off) },
+      { key: 'metrics-on', url: `http://127.0.0.1:${onPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.on]) },
+      { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.off]) },
     ];
     const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0]!;
     const { measuring, samples } = cpuMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);

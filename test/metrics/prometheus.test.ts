@@ -1,10 +1,23 @@
+/**
+ * A real Prometheus (Debian's, on 127.0.0.1) scraping the gateway pod of a real rehearsal
+ * (`npm run rehearse -- --stand-in-base-images`) by its address on the rehearsal's Docker network:
+ * the status port is published nowhere, the host routes to the bridge as a cluster's Prometheus
+ * reaches a pod.
+ */
 import { strict as assert } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
-import { docker } from './support/docker.js';
-import { stopBooksProcess, useDockerGateway } from './support/docker-gateway.js';
+import { gatewayPorts, metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
+import { eventually } from '../support/eventually.js';
+import { containersNamed, dockerText, rehearsalContainers } from '../rehearse/support/docker.js';
+import { startRehearsal, type RunningRehearsal } from '../rehearse/support/rehearsal-process.js';
 import { dashboardQueries } from './support/dashboard.js';
 import { usePrometheus } from './support/prometheus.js';
+
+/**
+ * One gateway pod, so one status port counts everything; a rate limit far above the test's
+ * traffic, so no read is refused with 429. Writes without credentials are refused with 401.
+ */
+const stackConfig = ['gatewayReplicas=1', 'rateLimitPerSecond=1000', 'rateLimitBurst=1000'];
 
 /** Known traffic: good reads, refused writes, and reads held up by a paused backend. */
 const goodReads = 10;
@@ -13,11 +26,32 @@ const slowReads = 5;
 /** Longer than a scrape interval, so Prometheus sees the slow reads in flight. */
 const pauseMs = 1500;
 
-describe('metrics: a real Prometheus scraping the gateway on Docker', function () {
+describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', function () {
   this.timeout(60_000);
-  const gateway = useDockerGateway();
-  const prometheus = usePrometheus(() => gateway().statusTarget);
+  let rehearsal: RunningRehearsal | undefined;
+  let statusTarget = '';
 
+  before(async function () {
+    this.timeout(1_200_000);
+    rehearsal = await startRehearsal(stackConfig);
+    const gateway = rehearsal.listed().find((line) => line.container === 'gateway');
+    if (!gateway) throw new Error(`the rehearsal listed no gateway pod:\n${rehearsal.output()}`);
+    statusTarget = `${gateway.address}:${gatewayPorts.status}`;
+    // nginx caches a name that did not resolve yet (`valid=10s`): wait for the page's route too.
+    await eventually('the gateway serves the page', async () => (await fetch(`${rehearsal?.url}/`)).status === 200, 30_000);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    if (rehearsal && (await rehearsalContainers(rehearsal.pid)).length) assert.equal(await rehearsal.stop(), 0, rehearsal.output());
+  });
+  // Declared after the rehearsal's hooks: mocha runs before hooks in order, after hooks too.
+  const prometheus = usePrometheus(() => statusTarget);
+
+  const running = (): RunningRehearsal => {
+    if (!rehearsal) throw new Error('the rehearsal is not running (its before hook failed)');
+    return rehearsal;
+  };
+  const booksContainers = async () => (await containersNamed(running().pid, 'books')).map((container) => container.Id);
   /** The value of a query that sums to one number (0 when no series matches yet). */
   const value = async (promql: string): Promise<number> => {
     const samples = await prometheus().query(`sum(${promql})`);
@@ -39,7 +73,7 @@ describe('metrics: a real Prometheus scraping the gateway on Docker', function (
     await prometheus().scrapedSinceNow();
     const before = await read();
 
-    const { url } = gateway();
+    const { url } = running();
     const status = async (reply: Promise<Response>) => {
       const answer = await reply;
       await answer.arrayBuffer();
@@ -50,12 +84,17 @@ describe('metrics: a real Prometheus scraping the gateway on Docker', function (
       const reply = fetch(`${url}/books`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"title":"x"}' });
       assert.equal(await status(reply), 401);
     }
-    // The backend stops answering for a moment, from outside: the API knows nothing of it.
-    await docker('pause', ...gateway().containers.books);
+    // Every books pod stops answering for a moment, from outside: the API knows nothing of it.
+    const books = await booksContainers();
+    assert.equal(books.length, 2, 'the two books replicas');
+    await dockerText(['pause', ...books]);
     const started = Date.now();
     const slow = Array.from({ length: slowReads }, () => status(fetch(`${url}/books`)));
-    await sleep(pauseMs);
-    await docker('unpause', ...gateway().containers.books);
+    try {
+      await sleep(pauseMs);
+    } finally {
+      await dockerText(['unpause', ...books]);
+    }
     assert.deepEqual(await Promise.all(slow), Array(slowReads).fill(200));
     assert.ok(Date.now() - started >= pauseMs);
 
@@ -93,25 +132,32 @@ describe('metrics: a real Prometheus scraping the gateway on Docker', function (
 
   it('serves no metrics on the public port', async () => {
     for (const path of [metricsPath, stubStatusPath]) {
-      const reply = await fetch(`${gateway().url}${path}`);
+      const reply = await fetch(`${running().url}${path}`);
       const body = await reply.text();
       // An ordinary path of the page, which answers any path with itself.
       assert.match(reply.headers.get('content-type') ?? '', /^text\/html/, path);
       assert.doesNotMatch(body, /gateway_|nginx_|Active connections/, path);
     }
-    const status = await fetch(`http://${gateway().statusTarget}${metricsPath}`);
+    const status = await fetch(`http://${statusTarget}${metricsPath}`);
     assert.match(await status.text(), /^gateway_requests_total\{route="books"\} \d+$/m, 'while the status port does');
   });
 
-  it('counts a refused connection to one books replica as a connect failure and a retry on the other', async () => {
+  it('counts a refused connection to one books pod as a connect failure and a retry on the other', async () => {
     const failures = 'gateway_upstream_connect_failures_total{route="books"}';
     const retries = 'gateway_upstream_retries_total{route="books"}';
     await prometheus().scrapedSinceNow();
     const before = { failures: await value(failures), retries: await value(retries) };
-    await stopBooksProcess(gateway().containers.books[1]);
-    // Round robin sends one of two reads to the stopped replica; refused, nginx tries the other
-    // and leaves the refusing one out for the next 2 s (max_fails=1 fail_timeout=2s).
-    for (let i = 0; i < 2; i++) assert.equal((await fetch(`${gateway().url}/books`)).status, 200);
+    // Killed, the API's container is gone but its pod keeps its address (the pod's network lives in
+    // its pause container): connections to it are refused, and the gateway still has it until its
+    // resolver asks the rehearsal's DNS again (`valid=10s`), longer than the reads below take. The
+    // rehearsal restarts the container (the kubelet's first restart waits for nothing); the reads
+    // are sent before it listens again.
+    const [victim] = await booksContainers();
+    assert.ok(victim);
+    await dockerText(['kill', victim]);
+    // Round robin sends one of two reads to the killed pod; refused, nginx tries the other and
+    // leaves the refusing one out for the next 2 s (max_fails=1 fail_timeout=2s).
+    for (let i = 0; i < 2; i++) assert.equal((await fetch(`${running().url}/books`)).status, 200);
     await prometheus().scrapedSinceNow();
     assert.equal((await value(failures)) - before.failures, 1, 'one try never connected');
     assert.equal((await value(retries)) - before.retries, 1, 'and was tried again');
