@@ -72,10 +72,11 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
       parent,
     );
 
-    // Private nodes reach the internet only through a NAT: the gateway pod's metrics exporter
-    // comes from Docker Hub, which Private Google Access does not reach (GKE's mirror.gcr.io
-    // caches only popular images). Addresses allocated by Google; only this subnetwork's nodes
-    // and pods are translated.
+    // Private nodes reach the internet only through a NAT. The system's own images come from
+    // Artifact Registry (Private Google Access), so none needs it since the gateway serves its
+    // metrics without an exporter image from Docker Hub; it stays for what an operator adds
+    // from outside Google (Private Google Access does not reach Docker Hub). Addresses allocated
+    // by Google; only this subnetwork's nodes and pods are translated.
     const router = new gcp.compute.Router(`${name}-router`, { project, region, network: network.id }, parent);
     const nat = new gcp.compute.RouterNat(
       `${name}-nat`,
@@ -204,8 +205,8 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
 
     this.provider = clusterProvider(
       name,
-      // Without read access (our images) or the NAT (the exporter's, from Docker Hub) the first
-      // gateway pods would fail ImagePull.
+      // Without read access to our images the first pods would fail ImagePull; the NAT is
+      // ready first too, for any image from outside Google.
       { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id, readyWhen: [nodePool, readAccess, nat] },
       this,
     );
