@@ -261,7 +261,7 @@ function statusServer(listen: string, configDir: string, metrics: MetricsSet): s
     ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // nginx's connection counters, which the metrics below include; this port is never public.
     ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
-    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines()),
+    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines(), configDir),
     ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
   ]);
 }
