@@ -4,81 +4,17 @@
  * Two sets, chosen when the configuration is rendered (by the platform's njs), never here:
  * - connections: nginx's own stub_status counters, under the names of nginx-prometheus-exporter;
  *   any njs serves these.
- * - full (njs >= 0.8, `js_shared_dict_zone`): also per-route requests, responses and latency.
- *   `record` runs once per request in the log phase, as the `if=` condition of an access_log
- *   that never writes, and adds to counters in a dictionary shared by all workers.
+ * - full (njs >= 0.8, `js_shared_dict_zone`): also per-route requests, responses and latency,
+ *   which gateway-metrics-record.js counts on each request.
  *
  * Written for njs 0.7.9 (Debian 12) as well as newer njs: the file is loaded by both, so no
  * syntax that 0.7.9 refuses; the shared dictionary is touched only by the full set.
  */
 
-/** Upper bounds (seconds) of the latency buckets: from a cached read to the retry budget. */
-var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+import recording from 'gateway-metrics-record.js';
 
-/** The dictionary's name, as the renderer declares it with js_shared_dict_zone. */
-var zoneName = 'gateway_metrics';
-
-/*
- * Keys of the dictionary (numbers). Each request adds to three at most, since every increment
- * takes the zone's lock: one count that carries all its labels and both its buckets, and the
- * two duration sums (whole milliseconds, nginx's resolution):
- *   n <route> <status_class> <code> <request bucket> <upstream bucket or ->
- *                                       (code only on the gateway's own answers)
- *   req_ms <route>, up_ms <route>
- * and, only when they happen: retries <route>, connect_failures <route>.
- */
-
-function bucketIndex(seconds) {
-  for (var i = 0; i < bucketBounds.length; i++) {
-    if (seconds <= bucketBounds[i]) return i;
-  }
-  return bucketBounds.length;
-}
-
-/** The summed time of a request's tries: `0.002`, or `5.001, 0.002` (` : ` between groups). */
-function totalSeconds(times) {
-  if (times.indexOf(',') < 0 && times.indexOf(':') < 0) return Number(times) || 0;
-  return times.split(/[,:]/).reduce(function (sum, time) {
-    return sum + (Number(time) || 0);
-  }, 0);
-}
-
-/** Retries and tries that never connected (refused, timed out, no live backend: no connect time). */
-function recordFailures(dict, r, route, upstreamStatus) {
-  var tries = upstreamStatus.split(/[,:]/).length;
-  if (tries > 1) dict.incr('retries ' + route, tries - 1, 0);
-  var failed = r.variables.upstream_connect_time.split(/[,:]/).filter(function (time) {
-    return time.trim() === '-';
-  }).length;
-  if (failed > 0) dict.incr('connect_failures ' + route, failed, 0);
-}
-
-/**
- * Log phase, once per request of the public server. Returns '' so that its access_log never
- * writes a line: the metrics cost no I/O.
- */
-function record(r) {
-  var dict = ngx.shared[zoneName];
-  var v = r.variables;
-  var status = String(r.status);
-  var upstreamStatus = v.upstream_status;
-  var requestSeconds = Number(v.request_time);
-  // The gateway's own answer when no backend was asked (401, 405, 413, 429, a preflight's 204):
-  // counted as route `gateway` with its code, whichever location refused it.
-  if (!upstreamStatus) {
-    dict.incr('n gateway ' + status.charAt(0) + 'xx ' + status + ' ' + bucketIndex(requestSeconds) + ' -', 1, 0);
-    dict.incr('req_ms gateway', Math.round(requestSeconds * 1000), 0);
-    return '';
-  }
-  var route = v.gateway_route;
-  var upstreamSeconds = totalSeconds(v.upstream_response_time);
-  dict.incr('n ' + route + ' ' + status.charAt(0) + 'xx  ' + bucketIndex(requestSeconds) + ' ' + bucketIndex(upstreamSeconds), 1, 0);
-  dict.incr('req_ms ' + route, Math.round(requestSeconds * 1000), 0);
-  dict.incr('up_ms ' + route, Math.round(upstreamSeconds * 1000), 0);
-  // Only a retried or failed request can hold a try that never connected: 200 needs no look.
-  if (upstreamStatus.length > 3 || upstreamStatus.charAt(0) === '5') recordFailures(dict, r, route, upstreamStatus);
-  return '';
-}
+var bucketBounds = recording.bucketBounds;
+var zoneName = recording.zoneName;
 
 function line(name, labels, value) {
   var pairs = Object.keys(labels)
@@ -199,4 +135,4 @@ async function serve(r) {
   r.return(200, lines.join('\n') + '\n');
 }
 
-export default { record: record, serve: serve };
+export default { serve: serve };

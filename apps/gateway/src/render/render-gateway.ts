@@ -5,7 +5,7 @@ import { accessLogDirectives, routeVariable } from './access-log.js';
 import { answerServerLines, answersHttpLines, answersScriptFile, answersScriptSource, requestCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
-import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScriptFile, metricsScriptSource, metricsSet } from './metrics.js';
+import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScripts, metricsSet } from './metrics.js';
 import { block } from './nginx-text.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
@@ -149,7 +149,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
     [authScriptFile]: authScriptSource(),
     [answersScriptFile]: answersScriptSource(),
-    [metricsScriptFile]: metricsScriptSource(),
+    ...metricsScripts(),
   });
 }
 
@@ -261,7 +261,7 @@ function statusServer(listen: string, configDir: string, metrics: MetricsSet): s
     ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // nginx's connection counters, which the metrics below include; this port is never public.
     ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
-    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines()),
+    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines(), configDir),
     ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
   ]);
 }
