@@ -164,7 +164,9 @@ describe('books API over HTTP', function () {
     const id = 'gateway-chose-this-one';
     const cases: Array<[what: string, raw: string, status: number]> = [
       ['control byte in a header value', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Bad: a\x01b\r\n\r\n`, 400],
-      ['headers over the limit', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`, 431],
+      // Just over the API's 32 kB: Node hands the error only the read it failed in, which holds
+      // the whole head when it fits one socket read (64 kB); a longer head gets a fresh id.
+      ['headers over the limit', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Big: ${'a'.repeat(33000)}\r\n\r\n`, 431],
     ];
     for (const [what, raw, status] of cases) {
       const answer = await new Promise<string>((resolve, reject) => {

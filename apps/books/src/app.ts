@@ -69,6 +69,8 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
     error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   // No request was parsed, but the gateway sends its X-Request-Id first among the headers: the
   // client then reads the id it was given. Otherwise a new one, which appears in no log line.
+  // Node passes only the read the parser failed in (up to 64 kB), so a head longer than one read
+  // gets a new id; through the gateway a head is at most 8 kB.
   const rawPacket = (error as ConnectionError & { rawPacket?: Buffer }).rawPacket;
   const requestId = rawRequestId.exec(rawPacket?.toString('latin1') ?? '')?.[1] ?? randomUUID();
   const body = JSON.stringify(errorBody(statusCode, 'The request could not be read as HTTP/1.1', requestId));
