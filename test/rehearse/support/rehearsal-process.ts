@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { freePort } from '../../../scripts/local/ports.js';
+import { rawRequest } from '../../gateway/support/http.js';
 import { eventually } from '../../support/eventually.js';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -97,8 +98,19 @@ export async function startRehearsal(config: readonly string[], timeoutMs = 900_
   lastListing = parseListing(output);
   const readySeconds = (Date.now() - started) / 1000;
   // A gateway that started before the books pods were ready has cached their name's NXDOMAIN
-  // for its resolver's `valid` time: it serves /books only once that has passed.
-  await eventually('the gateway serves /books', async () => (await fetch(`${url}/books`)).status === 200, 30_000);
+  // for its resolver's `valid` time: it serves /books only once that has passed. Each gateway
+  // pod caches its own answer, and the load balancer alternates between them per connection, so
+  // the rehearsal serves once ten reads in a row, each on a new connection, are answered.
+  let inARow = 0;
+  await eventually(
+    'every gateway pod serves /books',
+    async () => {
+      const reply = await rawRequest(port, 'GET /books HTTP/1.1\r\nHost: rehearsal\r\nConnection: close\r\n\r\n');
+      inARow = reply.status === 200 ? inARow + 1 : 0;
+      return inARow >= 10;
+    },
+    30_000,
+  );
   const servingSeconds = (Date.now() - started) / 1000;
   return {
     url,
