@@ -1,8 +1,9 @@
 /** The Docker engine as the tests inspect the rehearsal's containers. */
 import { execFile } from 'node:child_process';
-import { dockerCli } from '../../../scripts/rehearse/docker.js';
+import { docker, dockerCli } from '../../../scripts/rehearse/docker.js';
 import { containerLabel, pidLabel, podLabel } from '../../../scripts/rehearse/rehearsal-labels.js';
 
+/** `docker ARGS`'s output byte for byte (the mounted files are compared as bytes). */
 export function dockerOutput(args: readonly string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(dockerCli, args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
@@ -11,9 +12,8 @@ export function dockerOutput(args: readonly string[]): Promise<Buffer> {
   });
 }
 
-export async function dockerText(args: readonly string[]): Promise<string> {
-  return (await dockerOutput(args)).toString('utf8').trim();
-}
+/** `docker ARGS`'s output as trimmed text: the rehearsal's own client call. */
+export const dockerText = docker;
 
 export interface InspectedContainer {
   Id: string;
@@ -32,7 +32,7 @@ export async function rehearsalContainers(pid: number): Promise<InspectedContain
   return inspected.flat();
 }
 
-/** The running containers of one container name of the pod spec (`books`, `gateway`, `metrics-exporter`). */
+/** The running containers of one container name of the pod spec (`books`, `books-react`, `gateway`). */
 export async function containersNamed(pid: number, name: string): Promise<InspectedContainer[]> {
   return (await rehearsalContainers(pid)).filter((c) => c.Config.Labels[containerLabel] === name && c.State.Running);
 }
