@@ -5,16 +5,21 @@
  * - connections: nginx's own stub_status counters, under the names of nginx-prometheus-exporter;
  *   any njs serves these.
  * - full (njs >= 0.8, `js_shared_dict_zone`): also per-route requests, responses and latency,
- *   which gateway-metrics-record.js counts on each request.
+ *   which gateway-request.js (`record`) counts on each request.
  *
  * Written for njs 0.7.9 (Debian 12) as well as newer njs: the file is loaded by both, so no
  * syntax that 0.7.9 refuses; the shared dictionary is touched only by the full set.
  */
 
-import recording from 'gateway-metrics-record.js';
+/**
+ * Upper bounds (seconds) of the latency buckets, from a cached read to the retry budget: the
+ * `le` labels of bucket indexes 0 to 10, as gateway-request.js's bucketOf numbers them (11 is
+ * +Inf). A test holds the two to each other.
+ */
+var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-var bucketBounds = recording.bucketBounds;
-var zoneName = recording.zoneName;
+/** The dictionary's name, as the renderer declares it with js_shared_dict_zone. */
+var zoneName = 'gateway_metrics';
 
 function line(name, labels, value) {
   var pairs = Object.keys(labels)

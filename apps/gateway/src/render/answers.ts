@@ -9,10 +9,13 @@ import { block, quoted } from './nginx-text.js';
  * request: 500 pipelined OPTIONS or refused POSTs were all answered, none counted. A location
  * decides in its rewrite phase and redirects here, and the limits count the request on the way.
  */
-export const answersScriptFile = 'gateway-answers.js';
+/** The njs module of the public server's requests: these answers, the header check and the metrics' `record`. */
+export const requestScriptFile = 'gateway-request.js';
+/** The name it is imported under, at http level: every location of both servers can call it. */
+export const requestModule = 'gateway_request';
 
-export function answersScriptSource(): string {
-  return readFileSync(join(__dirname, '..', '..', 'njs', answersScriptFile), 'utf8');
+export function requestScriptSource(): string {
+  return readFileSync(join(__dirname, '..', '..', 'njs', requestScriptFile), 'utf8');
 }
 
 /**
@@ -32,10 +35,10 @@ const http09Variable = '$gateway_http09';
 /** http-level lines: the script and the checks of what a client sent. */
 export function answersHttpLines(configDir: string): string[] {
   return [
-    `js_import gateway_answers from ${configDir}/${answersScriptFile};`,
+    `js_import ${requestModule} from ${configDir}/${requestScriptFile};`,
     // Control bytes in a header value, or more than 8 kB of headers in total (njs: nginx has no
     // directive for either). Evaluated only by the route locations that use it.
-    'js_set $gateway_header_flaw gateway_answers.headerFlaw;',
+    `js_set $gateway_header_flaw ${requestModule}.headerFlaw;`,
     // The raw path and query are printable ASCII (RFC 3986); a raw 0xff or a control byte is
     // refused here rather than passed to the API.
     ...block(`map $request_uri ${requestFlawVariable}`, ['"~[^\\x21-\\x7e]" 400;', 'default $gateway_header_flaw;']),
@@ -49,7 +52,7 @@ export const redirectTo = (uri: string): string => `rewrite ^ ${uri} last;`;
 
 /** The body of an answer location: status and body (nginx variables allowed in it) for njs. */
 export function answerLines(status: number, body = ''): string[] {
-  return [`set $gateway_answer_status ${status};`, `set $gateway_answer_body ${quoted(body)};`, 'js_content gateway_answers.answer;'];
+  return [`set $gateway_answer_status ${status};`, `set $gateway_answer_body ${quoted(body)};`, `js_content ${requestModule}.answer;`];
 }
 
 /** The first line of a route location: malformed headers or path get their error here. */

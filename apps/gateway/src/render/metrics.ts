@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stubStatusPath } from '../platform.js';
 import type { NginxPlatform } from '../types.js';
+import { requestModule } from './answers.js';
 import { block } from './nginx-text.js';
 
 /**
@@ -15,14 +16,15 @@ import { block } from './nginx-text.js';
  */
 export type MetricsSet = 'full' | 'connections';
 
-/** The serving half (the status port's `/metrics`); it imports the recording half. */
+/**
+ * The serving half (the status port's `/metrics`). The recording half is `record` in the
+ * request module (answers.ts), which every public request already runs.
+ */
 export const metricsScriptFile = 'gateway-metrics.js';
-/** The recording half, run on each public request where the full set is served. */
-export const metricsRecordScriptFile = 'gateway-metrics-record.js';
 
-/** The njs sources by file name, shipped among the rendered files (the ConfigMap), like the auth script. */
+/** The njs source by file name, shipped among the rendered files (the ConfigMap), like the auth script. */
 export function metricsScripts(): Record<string, string> {
-  return Object.fromEntries([metricsScriptFile, metricsRecordScriptFile].map((file) => [file, readFileSync(join(__dirname, '..', '..', 'njs', file), 'utf8')]));
+  return { [metricsScriptFile]: readFileSync(join(__dirname, '..', '..', 'njs', metricsScriptFile), 'utf8') };
 }
 
 export function metricsSet(platform: Pick<NginxPlatform, 'njsSharedDictionaries'>): MetricsSet {
@@ -39,19 +41,13 @@ const zone = 'zone=gateway_metrics:1m type=number';
 const recordVariable = '$gateway_metrics_record';
 
 /**
- * http-level lines: where the serving half finds the recording half, and for the full set the
- * recording half, the shared counters and the hook. The serving half is imported only in the
- * metrics location: njs runs the top-level code of every module imported where a request is
- * handled in that request's VM, so importing it at http level cost every public request about
- * 10k instructions (callgrind, nginx 1.22).
+ * http-level lines of the full set: the shared counters and the hook, the request module's
+ * `record`. The serving half is imported only in the metrics location: njs runs the top-level
+ * code of every module imported where a request is handled in that request's VM, so importing it
+ * at http level cost every public request about 10k instructions (callgrind, nginx 1.22).
  */
-export function metricsHttpLines(configDir: string, set: MetricsSet): string[] {
-  return [
-    `js_path ${configDir};`,
-    ...(set === 'full'
-      ? [`js_import gateway_metrics_record from ${configDir}/${metricsRecordScriptFile};`, `js_shared_dict_zone ${zone};`, `js_set ${recordVariable} gateway_metrics_record.record;`]
-      : []),
-  ];
+export function metricsHttpLines(set: MetricsSet): string[] {
+  return set === 'full' ? [`js_shared_dict_zone ${zone};`, `js_set ${recordVariable} ${requestModule}.record;`] : [];
 }
 
 /**

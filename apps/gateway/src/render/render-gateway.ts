@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
-import { answerServerLines, answersHttpLines, answersScriptFile, answersScriptSource, requestCheckLines } from './answers.js';
+import { answerServerLines, answersHttpLines, requestScriptFile, requestScriptSource, requestCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScripts, metricsSet } from './metrics.js';
@@ -112,7 +112,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...rateLimitZones(rateLimit),
     ...authHttpLines(),
     ...answersHttpLines(platform.configDir),
-    ...metricsHttpLines(platform.configDir, metrics),
+    ...metricsHttpLines(metrics),
     ...upstreamTimedOutMap(),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
     '',
@@ -148,7 +148,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
     [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
     [authScriptFile]: authScriptSource(),
-    [answersScriptFile]: answersScriptSource(),
+    [requestScriptFile]: requestScriptSource(),
     ...metricsScripts(),
   });
 }
