@@ -169,8 +169,9 @@ describe('the gateway on a real nginx, in front of the real services', function 
       ['TRACE', '/books', 405],
       ['PROPFIND', '/books', 405],
     ];
-    for (const [method, path, status] of cases) {
-      const id = `method-${method}-${Date.now()}`;
+    for (const [index, [method, path, status]] of cases.entries()) {
+      // The case's index too: two POSTs can start in the same millisecond.
+      const id = `method-${index}-${method}-${Date.now()}`;
       const reply = await rawRequest(system().gateway.port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
       assert.equal(reply.status, status, `${method} ${path}`);
       const entry = await accessLogEntry(id);
