@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { block, quoted } from './nginx-text.js';
 
-/**
+/*
  * The gateway's own answers (JSON errors, CORS preflights, closing HTTP/0.9 requests) come from
  * internal locations whose njs handler answers in the content phase. nginx's `return` would
  * answer in the rewrite phase, before limit_req and limit_conn (preaccess phase) ever saw the
@@ -13,10 +11,6 @@ import { block, quoted } from './nginx-text.js';
 export const requestScriptFile = 'gateway-request.js';
 /** The name it is imported under, at http level: every location of both servers can call it. */
 export const requestModule = 'gateway_request';
-
-export function requestScriptSource(): string {
-  return readFileSync(join(__dirname, '..', '..', 'njs', requestScriptFile), 'utf8');
-}
 
 /**
  * The internal location answering `status` (a number, or a variable holding one) with the

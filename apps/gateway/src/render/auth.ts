@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { GatewayAuth, NginxPlatform } from '../types.js';
 import { redirectTo } from './answers.js';
 import { block, quoted } from './nginx-text.js';
@@ -11,11 +9,6 @@ import { defaultJwtAlgorithms } from './secrets.js';
  * Reads never pay for the subrequest.
  */
 export const authScriptFile = 'gateway-auth.js';
-
-/** The njs source, shipped among the rendered files (the ConfigMap): the image needs no change. */
-export function authScriptSource(): string {
-  return readFileSync(join(__dirname, '..', '..', 'njs', authScriptFile), 'utf8');
-}
 
 /** Set from the auth subrequest's answer; empty for requests that were not authenticated. */
 export const authVariables = {

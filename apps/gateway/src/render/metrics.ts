@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { stubStatusPath } from '../platform.js';
 import type { NginxPlatform } from '../types.js';
 import { requestModule } from './answers.js';
@@ -21,11 +19,6 @@ export type MetricsSet = 'full' | 'connections';
  * request module (answers.ts), which every public request already runs.
  */
 export const metricsScriptFile = 'gateway-metrics.js';
-
-/** The njs source by file name, shipped among the rendered files (the ConfigMap), like the auth script. */
-export function metricsScripts(): Record<string, string> {
-  return { [metricsScriptFile]: readFileSync(join(__dirname, '..', '..', 'njs', metricsScriptFile), 'utf8') };
-}
 
 export function metricsSet(platform: Pick<NginxPlatform, 'njsSharedDictionaries'>): MetricsSet {
   return platform.njsSharedDictionaries ? 'full' : 'connections';

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
-import { answerServerLines, answersHttpLines, requestScriptFile, requestScriptSource, requestCheckLines } from './answers.js';
-import { authHttpLines, authLocations, authScriptFile, authScriptSource, authVariables, requireAuthForWrites } from './auth.js';
+import { answerServerLines, answersHttpLines, requestScriptFile, requestCheckLines } from './answers.js';
+import { authHttpLines, authLocations, authScriptFile, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
-import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScripts, metricsSet } from './metrics.js';
+import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScriptFile, metricsSet } from './metrics.js';
 import { block } from './nginx-text.js';
+import { njsScripts } from './njs-scripts.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
 import { allowedMethods, methodCheckLines, methodMaps, pageMethods, statusMethodCheckLines, statusRoute } from './methods.js';
@@ -147,9 +148,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     [mainConfigFile]: nginxConf,
     [errorPagesFile]: errorPagesConf({ configDir: platform.configDir, retryAfterSeconds: retryAfterSeconds(rateLimit) }),
     [responseHeadersFile]: responseHeadersConf({ tls, cors: (input.corsOrigins ?? []).length > 0 }),
-    [authScriptFile]: authScriptSource(),
-    [requestScriptFile]: requestScriptSource(),
-    ...metricsScripts(),
+    ...njsScripts([authScriptFile, requestScriptFile, metricsScriptFile]),
   });
 }
 
