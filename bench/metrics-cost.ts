@@ -23,7 +23,7 @@ import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/local/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
 import { docker, dockerLines } from '../scripts/rehearse/docker.js';
-import { eventually } from '../test/support/eventually.js';
+import { eventually } from '../scripts/eventually.js';
 import { loadGeneratorRateLimit } from './configurations.js';
 import type { LoadGenerator, LoadSpec } from './load-generator.js';
 import { type MeasurePlan, type Summary, measureInterleaved, median } from './measure.js';

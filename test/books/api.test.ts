@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startBooks, type BooksProcess } from './support/books-process';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/eventually.js';
 import { request, type HttpResponse } from './support/http-client';
 
 const TUTORIAL_BOOKS = [

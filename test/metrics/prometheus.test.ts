@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayPorts, metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '../../scripts/eventually.js';
 import { containersNamed, dockerText, rehearsalContainers } from '../rehearse/support/docker.js';
 import { startRehearsal, type RunningRehearsal } from '../rehearse/support/rehearsal-process.js';
 import { dashboardQueries } from './support/dashboard.js';

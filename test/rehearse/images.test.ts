@@ -19,7 +19,7 @@ import { appImage } from '../../scripts/rehearse/images/app-images.js';
 import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
 import { prepareImages } from '../../scripts/rehearse/images/index.js';
 import { standInBaseImages, type StandInImages } from '../../scripts/rehearse/images/stand-ins.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '../../scripts/eventually.js';
 
 /** Containers of these tests: labelled and named after the branch, and removed after them. */
 const testLabel = 'books-gateway.test=images';

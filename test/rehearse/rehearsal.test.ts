@@ -18,7 +18,7 @@ import { SteadyLoad, type LoadReport } from '../faults/support/steady-load.js';
 import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';
 import { freePort } from '../../scripts/local/ports.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '../../scripts/eventually.js';
 import { containersNamed, dockerOutput, dockerText, podOf, rehearsalContainers } from './support/docker.js';
 import { rehearseOnce, repoRoot, startRehearsal, type RunningRehearsal } from './support/rehearsal-process.js';
 import { changedCopy } from './support/source-copy.js';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { freePort } from '../../../scripts/local/ports.js';
 import { rawRequest } from '../../gateway/support/http.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually } from '../../../scripts/eventually.js';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
