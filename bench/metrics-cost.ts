@@ -1,46 +1,37 @@
 /**
- * What the full set of metrics costs: the same gateway rendering twice, on an nginx whose njs has
- * shared dictionaries (the stand-in for the gateway image, in Docker), once with the per-route
- * metrics (the cluster's set: one njs call and a few shared-dictionary increments per request)
- * and once with nginx's connection counters only (the set of an njs without dictionaries, which
- * costs nothing per request). Both in front of the same books process, interleaved.
+ * What the full set of metrics costs: the same gateway rendering twice, on an nginx whose njs
+ * serves the full set (the stand-in for the gateway image, in Docker), once with the per-route
+ * metrics (the cluster's set: a buffered log line per request, counted by njs 4 times a second) and
+ * once with nginx's connection counters only (the set of an older njs, which costs nothing per
+ * request). Both in front of the same books process, interleaved.
  *
- * The containers share the host's network, listening on 127.0.0.1: a port published by Docker
- * would put docker-proxy (a userland copy of every byte) in the path of both cases, which would
- * dilute the difference this measures.
+ * The containers share the host's network (scripts/rehearse/gateway-container.ts).
  *
  * Beside the requests per second it reports the CPU each gateway container spent per request
  * (its cgroup's counter around every round): on a machine shared with other work, throughput
  * swings with their load, while the nginx's own CPU per request shows its cost more steadily.
  */
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NginxPlatform, clusterPlatform, metricsPath, nginxCommandLine, renderGateway } from '../apps/gateway/src/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type NginxPlatform, clusterPlatform, metricsLagSeconds, metricsPath } from '../apps/gateway/src/index.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/local/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
-import { docker, dockerLines } from '../scripts/rehearse/docker.js';
-import { eventually } from '../scripts/eventually.js';
+import { docker } from '../scripts/rehearse/docker.js';
+import { removeGatewayContainers, startGatewayContainer } from '../scripts/rehearse/gateway-container.js';
 import { loadGeneratorRateLimit } from './configurations.js';
-import type { LoadGenerator, LoadSpec } from './load-generator.js';
+import type { LoadGenerator, LoadResult, LoadSpec } from './load-generator.js';
 import { type MeasurePlan, type Summary, measureInterleaved, median } from './measure.js';
 import { type CaseLabels, table } from './report.js';
 
 /** Every container the bench starts carries it, so its cleanup removes only its own. */
 const benchLabel = 'books-gateway.bench=metrics-cost';
 
-/** Removes those of the containers that exist (and carry the label), whatever their state. */
-async function removeContainers(names: readonly string[]): Promise<void> {
-  const existing = await dockerLines(['ps', '-a', '--filter', `label=${benchLabel}`, '--format', '{{.Names}}']);
-  const ours = names.filter((name) => existing.includes(name));
-  if (ours.length > 0) await docker(['rm', '-f', ...ours]);
-}
-
 export const metricsCases: CaseLabels = [
-  ['metrics-on', 'full metrics (njs >= 0.8)'],
+  ['metrics-on', 'full metrics (njs >= 0.8.8)'],
   ['metrics-off', 'connection counters only'],
 ];
 
@@ -56,30 +47,10 @@ export interface MetricsCost {
   nginx: string;
   summaries: Summary[];
   cpu: CpuPerRequest[];
-  /** Requests the metrics counted during the run (warm-up included), to show they were on. */
+  /** Requests the metrics counted over the whole bench, to show they were on and lost none. */
   counted: number;
-  /** Requests the load generator drove at the on-gateway in the measured rounds. */
+  /** Requests the load generator had answered by the full set's gateway: warm-up, lead-ins, rounds. */
   driven: number;
-}
-
-/** One gateway container on the host's network; its files in `folder`. */
-async function startGateway(image: string, name: string, folder: string, platform: NginxPlatform, ports: { listen: number; status: number }, booksPort: number): Promise<void> {
-  const upstream = { kind: 'static' as const, addresses: [`127.0.0.1:${booksPort}`] };
-  const { files } = renderGateway({
-    listenPort: ports.listen,
-    listenAddress: '127.0.0.1',
-    statusPort: ports.status,
-    books: upstream,
-    booksReact: upstream,
-    platform,
-    rateLimit: loadGeneratorRateLimit,
-  });
-  await chmod(folder, 0o755);
-  for (const [file, text] of Object.entries(files)) await writeFile(join(folder, file), text, { mode: 0o644 });
-  await docker(['run', '-d', '--label', benchLabel, '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL',
-    '--tmpfs', `${platform.runDir}:uid=101,gid=101`, '--user', '101:101', '-v', `${folder}:${platform.configDir}:ro`,
-    image, ...nginxCommandLine(platform)]);
-  await eventually(`${name} answers`, async () => (await fetch(`http://127.0.0.1:${ports.status}/healthz`).catch(() => undefined))?.ok === true, 15_000);
 }
 
 /** Nanoseconds of CPU the container has used: cgroup v1 (cpuacct) or v2 (cpu.stat). */
@@ -95,26 +66,37 @@ async function containerCpuNs(id: string): Promise<number> {
 }
 
 /**
- * The generator, also reading each target container's CPU counter around every run. The first
- * run per target is measureInterleaved's warm-up and is left out.
+ * The generator, measuring each run in a steady state and reading the target container's CPU
+ * counter around it. The first run per target is measureInterleaved's warm-up and is left out.
+ *
+ * Every run follows a lead-in of the same load at the same target, as long as the metrics lag:
+ * the full set counts requests up to a second later (metricsLagSeconds, with a margin), so
+ * without it a run would pay for folding the requests of the moment before it (none, the other
+ * case had the load) and leave its own last seconds to be counted after it, unmeasured. With it,
+ * every run pays for as many seconds of folding as it lasts; it also spares whichever case runs
+ * first in a round the cold start that once cost it 5-10%.
  */
-function cpuMeasuring(generator: LoadGenerator, containerOf: (url: string) => string, key: (spec: LoadSpec) => string) {
+function steadyMeasuring(generator: LoadGenerator, containerOf: (url: string) => string, key: (spec: LoadSpec) => string) {
   const samples = new Map<string, number[]>();
   const warmedUp = new Set<string>();
+  const answered = new Map<string, number>();
+  const count = (url: string, result: LoadResult) => answered.set(url, (answered.get(url) ?? 0) + result.requests);
   const measuring: LoadGenerator = {
     name: generator.name,
     description: generator.description,
     async drive(spec) {
+      count(spec.url, await generator.drive({ ...spec, durationSeconds: metricsLagSeconds }));
       const id = containerOf(spec.url);
       const before = await containerCpuNs(id);
       const result = await generator.drive(spec);
+      count(spec.url, result);
       const perRequestUs = ((await containerCpuNs(id)) - before) / 1000 / Math.max(1, result.requests);
       if (warmedUp.has(spec.url)) samples.set(key(spec), [...(samples.get(key(spec)) ?? []), perRequestUs]);
       warmedUp.add(spec.url);
       return result;
     },
   };
-  return { measuring, samples };
+  return { measuring, samples, answered: (url: string) => answered.get(url) ?? 0 };
 }
 
 const countedRequests = async (statusPort: number): Promise<number> => {
@@ -137,10 +119,10 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
     // All four chosen together, so no two can be the same.
     const [onPort, onStatus, offPort, offStatus] = (await freePorts(4)) as [number, number, number, number];
     // The image's layout and njs; the access log in the tmpfs, as the bench's other gateways log to a file.
-    const platform = (njsSharedDictionaries: boolean): NginxPlatform => ({
+    const platform = (fullMetrics: boolean): NginxPlatform => ({
       ...clusterPlatform,
       accessLog: `${clusterPlatform.runDir}/access.log`,
-      njsSharedDictionaries,
+      fullMetrics,
     });
     for (const [name, shared, listen, status] of [
       [names.on, true, onPort, onStatus],
@@ -148,7 +130,7 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
     ] as const) {
       const folder = await mkdtemp(join(tmpdir(), `${prefix}-`));
       folders.push(folder);
-      await startGateway(image, name, folder, platform(shared), { listen, status }, books.port);
+      await startGatewayContainer({ image, name, label: benchLabel, folder, platform: platform(shared), ports: { listen, status }, booksPorts: [books.port], rateLimit: loadGeneratorRateLimit });
     }
     log(`metrics on against off, ${nginx}:`);
     const targets = [
@@ -156,20 +138,22 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
       { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.off]) },
     ];
     const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0]!;
-    const { measuring, samples } = cpuMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);
+    const { measuring, samples, answered } = steadyMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);
     const before = await countedRequests(onStatus);
     const summaries = await measureInterleaved(measuring, targets, plan, log);
     const cpu = summaries.map(({ target, connections }): CpuPerRequest => {
       const values = samples.get(`${target}@${connections}`) ?? [];
       return { target, connections, medianUs: median(values), rangeUs: [Math.min(...values), Math.max(...values)] };
     });
+    // The last run's requests are counted within the lag.
+    await sleep(metricsLagSeconds * 1000);
     const counted = (await countedRequests(onStatus)) - before;
-    const driven = summaries.filter(({ target }) => target === 'metrics-on').reduce((sum, { requests }) => sum + requests, 0);
+    const driven = answered(`http://127.0.0.1:${onPort}/books`);
     return { nginx, summaries, cpu, counted, driven };
   } finally {
     // Each step whatever the others do: a Docker engine gone away must not leave books and nginx running.
     const cleanup = await Promise.allSettled([
-      removeContainers(Object.values(names)),
+      removeGatewayContainers(benchLabel, Object.values(names)),
       system.stop(),
       ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
     ]);

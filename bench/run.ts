@@ -11,7 +11,7 @@
  * at 1, 10 and 100 connections, interleaved, in rounds, every proxy with the same worker or
  * thread count and the same two books processes behind it; then the static page through the
  * gateway (gzip), variants of the gateway's tunable settings, the full metrics on against off
- * (nginx with njs >= 0.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
+ * (nginx with njs >= 0.8.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
  *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
           ratioTable(metricsRatios),
           "The gateway container's CPU per request (its cgroup's counter), median of the rounds:",
           cpuTable(metrics.cpu),
-          `The metrics counted ${metrics.counted} requests for the ${metrics.driven} measured (the difference: the warm-up).`,
+          `The metrics counted ${metrics.counted} requests; the load generator had ${metrics.driven} answered by that gateway (the difference: requests cut off when a run stopped, which nginx still logged).`,
         ]
       : []),
     ...(program.length > 0 || tests ? ['The Pulumi program under mocks, a fresh process per target', programTable(program, tests)] : []),

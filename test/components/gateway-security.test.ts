@@ -141,9 +141,17 @@ describe('gateway security, limits and metrics', () => {
         assert.deepEqual(gatewayPod(run()).containers.map((c: PropertyBag) => c.name), ['gateway']);
         const conf = nginxConf(run());
         assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\n(\s*if .*\n)?\s*stub_status;/);
-        // Per-route counters in a dictionary shared by the workers (the image's njs >= 0.8).
+        // Per-route counters in a dictionary shared by the workers (the image's njs >= 0.8.8).
         assert.match(conf, /js_shared_dict_zone zone=gateway_metrics:\d+m type=number;/);
-        assert.match(conf, /access_log \/dev\/null combined if=\$gateway_metrics_record;/);
+        // Counted by njs 4 times a second from a buffered log, which lies in one of the pod's
+        // emptyDirs (the root filesystem is read-only), not by njs on every request.
+        const log = /access_log (\S+) gateway_metrics buffer=64k flush=250ms;/.exec(conf)?.[1];
+        assert.ok(log, 'the metrics log is buffered');
+        const pod = gatewayPod(run());
+        const emptyDirs = pod.volumes.filter((volume: PropertyBag) => volume.emptyDir).map((volume: PropertyBag) => volume.name);
+        const writable = pod.containers[0].volumeMounts.filter((mount: PropertyBag) => emptyDirs.includes(mount.name) && !mount.readOnly);
+        assert.ok(writable.some((mount: PropertyBag) => log.startsWith(`${mount.mountPath}/`)), `${log} is in an emptyDir the container can write`);
+        assert.match(conf, /listen 8081;[\s\S]*location @gateway_metrics_fold \{[\s\S]*?js_periodic gateway_metrics\.fold interval=250ms;/);
         assert.match(conf, /listen 8081;[\s\S]*location = \/metrics \{[\s\S]*?set \$gateway_metrics_set full;[\s\S]*?js_content gateway_metrics\.serve;/);
         assert.ok(run().named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['gateway-metrics.js'], 'the script ships in the ConfigMap');
       });

@@ -3,11 +3,10 @@ import { runInNewContext } from 'node:vm';
 import { clusterPlatform, gatewayPorts, headlessServiceUpstream, renderGateway } from '../../apps/gateway/src/index.js';
 
 /*
- * The two halves of the metrics keep the latency buckets apart: `record` (gateway-request.js)
- * numbers a request's bucket with comparisons, the cheapest form for njs, and the serving half
- * (gateway-metrics.js) labels bucket i with `le` = bucketBounds[i]. If they disagreed, a request
- * would be counted under the wrong `le` and every quantile would shift. Both run here as the
- * gateway ships them (the rendered ConfigMap's files), their module export left out.
+ * The fold (gateway-metrics.js) numbers a request's latency bucket (bucketOf), and the serving
+ * half labels bucket i with `le` = bucketBounds[i]. If a bound's own duration landed in the next
+ * bucket, every quantile would shift. The script runs here as the gateway ships it (the rendered
+ * ConfigMap's file), its import of njs's `fs` and its module export left out.
  */
 const { files } = renderGateway({
   listenPort: gatewayPorts.public,
@@ -20,13 +19,14 @@ function moduleScope(file: string): Record<string, unknown> {
   const source = files[file];
   assert.ok(source, `the gateway ships ${file}`);
   const scope: Record<string, unknown> = {};
-  runInNewContext(source.replace(/^export default .*$/m, ''), scope);
+  runInNewContext(source.replace(/^import .*$/m, '').replace(/^export default .*$/m, ''), scope);
   return scope;
 }
 
-const bucketOf = moduleScope('gateway-request.js').bucketOf as (seconds: number) => string;
+const metrics = moduleScope('gateway-metrics.js');
+const bucketOf = metrics.bucketOf as (seconds: number) => string;
 // A copy: an array of the script's own context fails deepEqual's prototype check.
-const bucketBounds = [...(moduleScope('gateway-metrics.js').bucketBounds as number[])];
+const bucketBounds = [...(metrics.bucketBounds as number[])];
 
 describe('the latency buckets of the metrics', () => {
   it('run from 5 ms to 10 s, as the README and the dashboard say', () => {

@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gatewayPorts, metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
+import { gatewayPorts, metricsLagSeconds, metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
 import { eventually } from '../../scripts/eventually.js';
 import { containersNamed, dockerText, rehearsalContainers } from '../rehearse/support/docker.js';
 import { startRehearsal, type RunningRehearsal } from '../rehearse/support/rehearsal-process.js';
@@ -52,6 +52,14 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
     return rehearsal;
   };
   const booksContainers = async () => (await containersNamed(running().pid, 'books')).map((container) => container.Id);
+  /**
+   * Prometheus has scraped what the gateway counted of everything sent so far: the gateway counts
+   * requests from its log within metricsLagSeconds, as the README says.
+   */
+  const countedAndScraped = async () => {
+    await sleep(metricsLagSeconds * 1000);
+    await prometheus().scrapedSinceNow();
+  };
   /** The value of a query that sums to one number (0 when no series matches yet). */
   const value = async (promql: string): Promise<number> => {
     const samples = await prometheus().query(`sum(${promql})`);
@@ -70,7 +78,7 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
       upstreamCount: 'gateway_upstream_duration_seconds_count{route="books"}',
     };
     const read = async () => Object.fromEntries(await Promise.all(Object.entries(counters).map(async ([name, promql]) => [name, await value(promql)] as const)));
-    await prometheus().scrapedSinceNow();
+    await countedAndScraped();
     const before = await read();
 
     const { url } = running();
@@ -98,7 +106,7 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
     assert.deepEqual(await Promise.all(slow), Array(slowReads).fill(200));
     assert.ok(Date.now() - started >= pauseMs);
 
-    await prometheus().scrapedSinceNow();
+    await countedAndScraped();
     const after = await read();
     const delta = (name: keyof typeof counters) => (after[name] ?? 0) - (before[name] ?? 0);
     assert.equal(delta('booksOk'), goodReads + slowReads, 'reads answered 2xx on route books');
@@ -158,7 +166,7 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
     let before = { failures: 0, retries: 0 };
     for (let round = 0; round < 5; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 12_000));
-      await prometheus().scrapedSinceNow();
+      await countedAndScraped();
       before = { failures: await value(failures), retries: await value(retries) };
       const [victim] = await booksContainers();
       assert.ok(victim);
@@ -166,7 +174,7 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
       // Round robin sends one of two reads to the killed pod; refused, nginx tries the other and
       // leaves the refusing one out for the next 2 s (max_fails=1 fail_timeout=2s).
       for (let i = 0; i < 2; i++) assert.equal((await fetch(`${running().url}/books`)).status, 200);
-      await prometheus().scrapedSinceNow();
+      await countedAndScraped();
       if ((await value(failures)) !== before.failures) break;
     }
     assert.equal((await value(failures)) - before.failures, 1, 'one try never connected');

@@ -8,9 +8,10 @@ import { strict as assert } from 'node:assert';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
-import { gatewayPorts, metricsPath } from '../../apps/gateway/src/index.js';
+import { gatewayPorts, metricsLagSeconds, metricsPath } from '../../apps/gateway/src/index.js';
 import { captureStack } from '../../scripts/capture/kubernetes-objects.js';
 import { readStackConfig } from '../../scripts/capture/stack-config.js';
 import { runLabel } from '../../scripts/rehearse/rehearsal-labels.js';
@@ -156,6 +157,8 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
     it('serves its Prometheus metrics, per route, on the status port inside the network', async () => {
       // Some reads first, so that each gateway pod (the load balancer alternates) has served books.
       for (let i = 0; i < 6; i++) assert.equal((await request(`${rehearsal.url}/books`)).status, 200);
+      // Counted from the gateway's log within the metrics' lag.
+      await sleep(metricsLagSeconds * 1000);
       const scrapes: string[] = [];
       for (const gateway of await containersNamed(rehearsal.pid, 'gateway')) {
         const pause = (await rehearsalContainers(rehearsal.pid)).find((c) => c.Config.Labels['books-gateway.rehearse/container'] === 'pause' && podOf(c) === podOf(gateway));

@@ -4,22 +4,139 @@
  * Two sets, chosen when the configuration is rendered (by the platform's njs), never here:
  * - connections: nginx's own stub_status counters, under the names of nginx-prometheus-exporter;
  *   any njs serves these.
- * - full (njs >= 0.8, `js_shared_dict_zone`): also per-route requests, responses and latency,
- *   which gateway-request.js (`record`) counts on each request.
+ * - full (njs >= 0.8.8: js_shared_dict_zone, js_periodic, process.kill): also per-route
+ *   requests, responses and latency. No njs runs per request for them: nginx writes one short
+ *   line per public request into a buffered log, and `fold` (a js_periodic, 4 times a second)
+ *   counts those lines into the shared dictionary that `serve` reads.
  *
  * Written for njs 0.7.9 (Debian 12) as well as newer njs: the file is loaded by both, so no
- * syntax that 0.7.9 refuses; the shared dictionary is touched only by the full set.
+ * syntax that 0.7.9 refuses; the shared dictionary, the log and `process.kill` are touched only
+ * by the full set.
  */
+import fs from 'fs';
 
 /**
  * Upper bounds (seconds) of the latency buckets, from a cached read to the retry budget: the
- * `le` labels of bucket indexes 0 to 10, as gateway-request.js's bucketOf numbers them (11 is
- * +Inf). A test holds the two to each other.
+ * `le` labels of bucket indexes 0 to 10 (11 is +Inf).
  */
 var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The dictionary's name, as the renderer declares it with js_shared_dict_zone. */
 var zoneName = 'gateway_metrics';
+
+/**
+ * The key counting the folds: each one is a request nginx creates for the js_periodic, which its
+ * stub_status counts among the requests it read; `serve` takes them back out.
+ */
+var foldsKey = 'folds';
+
+/** The index of the first bucket whose upper bound holds `seconds`; bucketBounds.length past the last. */
+function bucketOf(seconds) {
+  var i = 0;
+  while (i < bucketBounds.length && seconds > bucketBounds[i]) i++;
+  return String(i);
+}
+
+/** Whole milliseconds, nginx's resolution, so the sums add up exactly. */
+function milliseconds(seconds) {
+  return (seconds * 1000 + 0.5) | 0;
+}
+
+function add(totals, key, count) {
+  totals[key] = (totals[key] || 0) + count;
+}
+
+/*
+ * Adds `count` requests logged as `line` to `totals`, under the dictionary's keys:
+ *   n <route> <status_class> <code> <request bucket> <upstream bucket or ->
+ *                                       (code only on the gateway's own answers)
+ *   req_ms <route>, up_ms <route>       (duration sums, whole milliseconds)
+ *   retries <route>, connect_failures <route>
+ * A line is the renderer's log format: route|status|request time|upstream times|upstream
+ * statuses|upstream connect times, nginx's `-` for a variable without value.
+ */
+function countLine(totals, line, count) {
+  var fields = line.split('|');
+  var status = fields[1];
+  var statusClass = status.charAt(0) + 'xx';
+  var requestSeconds = +fields[2];
+  // No upstream time when no backend was asked: the gateway's own answer (401, 405, 413, 429, a
+  // preflight's 204), counted as route `gateway` with its code, whichever location gave it.
+  if (fields[3] === '-') {
+    add(totals, 'n gateway ' + statusClass + ' ' + status + ' ' + bucketOf(requestSeconds) + ' -', count);
+    add(totals, 'req_ms gateway', milliseconds(requestSeconds) * count);
+    return;
+  }
+  var route = fields[0];
+  // One time per try (`5.001, 0.002`, ` : ` between upstream groups): summed.
+  var upstreamSeconds = fields[3].split(/[,:]/).reduce(function (sum, time) {
+    return sum + (Number(time) || 0);
+  }, 0);
+  add(totals, 'n ' + route + ' ' + statusClass + '  ' + bucketOf(requestSeconds) + ' ' + bucketOf(upstreamSeconds), count);
+  add(totals, 'req_ms ' + route, milliseconds(requestSeconds) * count);
+  add(totals, 'up_ms ' + route, milliseconds(upstreamSeconds) * count);
+  var retries = fields[4].split(/[,:]/).length - 1;
+  if (retries > 0) add(totals, 'retries ' + route, retries * count);
+  // A try that never connected (refused, timed out, no live backend) has no connect time.
+  var failed = fields[5].split(/[,:]/).filter(function (time) {
+    return time.trim() === '-';
+  }).length;
+  if (failed > 0) add(totals, 'connect_failures ' + route, failed * count);
+}
+
+/**
+ * Counts the lines of `text` into the dictionary. Requests repeat: under load a fold's
+ * thousands of lines are a few dozen distinct ones (the same route, status and milliseconds), so
+ * each distinct line is parsed once, and each key is incremented once, for all its requests.
+ */
+function countLog(dict, text) {
+  var seen = {};
+  text.split('\n').forEach(function (line) {
+    if (line) seen[line] = (seen[line] || 0) + 1;
+  });
+  var totals = {};
+  Object.keys(seen).forEach(function (line) {
+    countLine(totals, line, seen[line]);
+  });
+  Object.keys(totals).forEach(function (key) {
+    dict.incr(key, totals[key], 0);
+  });
+}
+
+/*
+ * js_periodic, every fold interval (foldInterval in the renderer's metrics.ts, 250 ms), in one
+ * worker. nginx appends a line per public request to `$gateway_metrics_log` (buffered: within
+ * an interval). Each fold counts what the
+ * previous one moved aside, then moves the log aside in turn and has nginx reopen it
+ * (SIGUSR1 to the master, as `nginx -s reopen`): every worker writes its buffer to the moved
+ * file and goes on in a new log. So a request is counted once, within three intervals of its answer,
+ * with any number of workers, and the files hold a fraction of a second of lines.
+ *
+ * The moved file is read only once the log exists again, which the master's reopen does before
+ * it signals the workers; it is removed before its counts are added, so a fold that fails half
+ * way, or an nginx that stops, never counts a line twice. One left by an nginx that stopped
+ * (the emptyDir outlives a container) is counted by the next: its requests were never counted.
+ */
+function fold(s) {
+  var dict = ngx.shared[zoneName];
+  dict.incr(foldsKey, 1, 0);
+  var log = s.variables.gateway_metrics_log;
+  var moved = log + '.folding';
+  if (fs.existsSync(moved)) {
+    if (!fs.existsSync(log)) {
+      // nginx has not reopened the log yet: ask again, and count on the next fold.
+      process.kill(process.ppid, 'SIGUSR1');
+      return;
+    }
+    var text = fs.readFileSync(moved, 'utf8');
+    fs.unlinkSync(moved);
+    countLog(dict, text);
+  }
+  if (fs.existsSync(log) && fs.statSync(log).size > 0) {
+    fs.renameSync(log, moved);
+    process.kill(process.ppid, 'SIGUSR1');
+  }
+}
 
 function line(name, labels, value) {
   var pairs = Object.keys(labels)
@@ -36,8 +153,11 @@ function family(lines, name, type, help) {
   lines.push('# HELP ' + name + ' ' + help, '# TYPE ' + name + ' ' + type);
 }
 
-/** nginx's stub_status page, parsed into the exporter's metrics. */
-function connectionLines(stubStatus) {
+/**
+ * nginx's stub_status page, parsed into the exporter's metrics; `folds` of its requests were
+ * nginx's own (js_periodic), not a client's.
+ */
+function connectionLines(stubStatus, folds) {
   var numbers = stubStatus.match(/\d+/g).map(Number);
   // Active connections: A / accepts handled requests / A H R / Reading: x Writing: y Waiting: z
   var lines = [];
@@ -53,8 +173,8 @@ function connectionLines(stubStatus) {
     family(lines, 'nginx_connections_' + counter[0], 'counter', 'Client connections ' + counter[0] + '.');
     lines.push('nginx_connections_' + counter[0] + ' ' + counter[1]);
   });
-  family(lines, 'nginx_http_requests_total', 'counter', 'Requests nginx read, on both ports.');
-  lines.push('nginx_http_requests_total ' + numbers[3]);
+  family(lines, 'nginx_http_requests_total', 'counter', 'Requests clients sent, on both ports.');
+  lines.push('nginx_http_requests_total ' + (numbers[3] - folds));
   // HTTP/1.x: one request at a time per connection, so writing connections are the requests
   // being handled; minus this scrape itself.
   family(lines, 'gateway_requests_in_flight', 'gauge', 'Requests the gateway is handling now (both ports, not this scrape).');
@@ -87,7 +207,7 @@ function counterLines(lines, name, help, routes, counts) {
   });
 }
 
-function add(table, route, key, count) {
+function addByRoute(table, route, key, count) {
   var byKey = table[route] || (table[route] = {});
   byKey[key] = (byKey[key] || 0) + count;
 }
@@ -99,6 +219,7 @@ function routeLines(dict) {
   var requests = {};
   var perRoute = { req_ms: {}, up_ms: {}, retries: {}, connect_failures: {} };
   dict.items(4096).forEach(function (item) {
+    if (item[0] === foldsKey) return;
     var parts = item[0].split(' ');
     var count = item[1];
     if (parts[0] !== 'n') {
@@ -107,9 +228,9 @@ function routeLines(dict) {
     }
     // n <route> <status_class> <code> <request bucket> <upstream bucket>
     var route = parts[1];
-    add(responses, route, parts[2] + ' ' + parts[3], count);
-    add(requestBuckets, route, parts[4], count);
-    if (parts[5] !== '-') add(upstreamBuckets, route, parts[5], count);
+    addByRoute(responses, route, parts[2] + ' ' + parts[3], count);
+    addByRoute(requestBuckets, route, parts[4], count);
+    if (parts[5] !== '-') addByRoute(upstreamBuckets, route, parts[5], count);
     requests[route] = (requests[route] || 0) + count;
   });
   var lines = [];
@@ -133,11 +254,15 @@ function routeLines(dict) {
 
 /** The metrics page: `$gateway_metrics_set` (set by the renderer) says which set this nginx serves. */
 async function serve(r) {
+  var full = r.variables.gateway_metrics_set === 'full';
   var status = await r.subrequest(r.variables.gateway_stub_status_uri);
-  var lines = connectionLines(status.responseText);
-  if (r.variables.gateway_metrics_set === 'full') lines = lines.concat(routeLines(ngx.shared[zoneName]));
+  var dict = full ? ngx.shared[zoneName] : null;
+  // Read after the status page: a fold between the two is then taken out once too often, never
+  // left in, which would make the total drop on the next scrape (a counter reset to Prometheus).
+  var lines = connectionLines(status.responseText, full ? dict.get(foldsKey) || 0 : 0);
+  if (full) lines = lines.concat(routeLines(dict));
   r.headersOut['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
   r.return(200, lines.join('\n') + '\n');
 }
 
-export default { serve: serve };
+export default { serve: serve, fold: fold };

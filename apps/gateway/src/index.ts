@@ -6,7 +6,7 @@ export { defaultRateLimit } from './render/rate-limit.js';
 export { allowedMethods } from './render/methods.js';
 export { contentSecurityPolicy } from './render/response-headers.js';
 export { tempPathDirectives } from './render/run-paths.js';
-export { metricsSet } from './render/metrics.js';
+export { metricsLagSeconds, metricsSet } from './render/metrics.js';
 export type { MetricsSet } from './render/metrics.js';
 export {
   clusterPlatform,

@@ -40,8 +40,8 @@ export const clusterPlatform: NginxPlatform = {
   // container's CPU limit allows.
   workerProcesses: 1,
   accessLog: '/dev/stdout',
-  // The image's njs (0.8 or newer) has js_shared_dict_zone: the full set of metrics.
-  njsSharedDictionaries: true,
+  // The image's njs (0.8.10) has what the full set of metrics needs.
+  fullMetrics: true,
 };
 
 /**
@@ -58,8 +58,8 @@ export function debianPlatform(folder: string, overrides: Partial<NginxPlatform>
     secretsDir: `${folder}/secrets`,
     workerProcesses: 'auto',
     accessLog: `${folder}/run/access.log`,
-    // Debian 12's njs is 0.7.9: no shared dictionaries, so nginx's connection metrics only.
-    njsSharedDictionaries: false,
+    // Debian 12's njs is 0.7.9 (no shared dictionaries): nginx's connection metrics only.
+    fullMetrics: false,
     ...overrides,
   };
 }

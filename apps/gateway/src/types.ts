@@ -37,11 +37,11 @@ export interface NginxPlatform {
    */
   accessLog?: string;
   /**
-   * Whether its njs has shared dictionaries (`js_shared_dict_zone`, njs >= 0.8): then the status
-   * port serves the full set of metrics (per route), otherwise nginx's connection counters only.
-   * Default false (Debian 12's njs 0.7.9).
+   * Whether its njs (0.8.8 or newer) has what the full set of metrics (per route) needs: shared
+   * dictionaries (`js_shared_dict_zone`), `js_periodic` and `process.kill`. Otherwise the status
+   * port serves nginx's connection counters only. Default false (Debian 12's njs 0.7.9).
    */
-  njsSharedDictionaries?: boolean;
+  fullMetrics?: boolean;
 }
 
 /** Seconds nginx waits on an upstream; each has a default suited to the books services. */

@@ -7,7 +7,7 @@ import { block, quoted } from './nginx-text.js';
  * request: 500 pipelined OPTIONS or refused POSTs were all answered, none counted. A location
  * decides in its rewrite phase and redirects here, and the limits count the request on the way.
  */
-/** The njs module of the public server's requests: these answers, the header check and the metrics' `record`. */
+/** The njs module of the public server's requests: these answers and the header check. */
 export const requestScriptFile = 'gateway-request.js';
 /** The name it is imported under, at http level: every location of both servers can call it. */
 export const requestModule = 'gateway_request';

@@ -5,7 +5,7 @@ import { accessLogDirectives, routeVariable } from './access-log.js';
 import { answerServerLines, answersHttpLines, requestScriptFile, requestCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
-import { type MetricsSet, metricsHttpLines, metricsLocation, metricsLogLines, metricsScriptFile, metricsSet } from './metrics.js';
+import { type MetricsSet, metricsHttpLines, metricsLogLines, metricsScriptFile, metricsSet, metricsStatusLines } from './metrics.js';
 import { block } from './nginx-text.js';
 import { njsScripts } from './njs-scripts.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
@@ -105,7 +105,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     'uninitialized_variable_warn off;',
     `client_max_body_size ${input.clientMaxBodySize ?? '1m'};`,
     ...tempPathDirectives(runDir),
-    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics)),
+    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics, runDir)),
     ...requestIdMap(),
     ...methodMaps([...routes, statusRoute]),
     ...upstreamHostMap(),
@@ -128,7 +128,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
       forwardCredentials: input.forwardCredentials ?? false,
     }),
     '',
-    ...statusServer(`listen ${address(statusPort)};`, platform.configDir, metrics),
+    ...statusServer(`listen ${address(statusPort)};`, platform, metrics),
   ]);
 
   const nginxConf = [
@@ -249,18 +249,18 @@ function upstreamHostMap(): string[] {
   return block(`map $host ${upstreamHostVariable}`, ['"" $proxy_host;', 'default $host;']);
 }
 
-function statusServer(listen: string, configDir: string, metrics: MetricsSet): string[] {
+function statusServer(listen: string, platform: GatewayRenderInput['platform'], metrics: MetricsSet): string[] {
   return block('server', [
     listen,
     'access_log off;',
-    ...commonServerLines(configDir),
+    ...commonServerLines(platform.configDir),
     // Read-only: GET and HEAD, a JSON 405 otherwise (checked per location, not on the server,
     // where the error page's own internal redirect would be refused again).
     `set ${routeVariable} ${statusRoute.route};`,
     ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // nginx's connection counters, which the metrics below include; this port is never public.
     ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
-    ...metricsLocation(metricsPath, metrics, statusMethodCheckLines(), configDir),
+    ...metricsStatusLines(metricsPath, metrics, statusMethodCheckLines(), platform),
     ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
   ]);
 }
