@@ -262,7 +262,9 @@ async function main(): Promise<void> {
           ratioTable(metricsRatios),
           "The gateway container's CPU per request (its cgroup's counter), median of the rounds:",
           cpuTable(metrics.cpu),
-          `The metrics counted ${metrics.counted} requests; the load generator had ${metrics.driven} answered by that gateway (the difference: requests cut off when a run stopped, which nginx still logged).`,
+          metrics.counted >= metrics.driven
+            ? `The metrics counted ${metrics.counted} requests; the load generator had ${metrics.driven} answered by that gateway (the difference: requests cut off when a run stopped, which nginx still logged).`
+            : `THE METRICS LOST REQUESTS: they counted ${metrics.counted}, fewer than the ${metrics.driven} the load generator had answered by that gateway.`,
         ]
       : []),
     ...(program.length > 0 || tests ? ['The Pulumi program under mocks, a fresh process per target', programTable(program, tests)] : []),

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type GatewayRateLimit, clusterPlatform, metricsLagSeconds, metricsPath } from '../../apps/gateway/src/index.js';
+import { eventually } from '../../scripts/eventually.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { freePorts } from '../../scripts/local/ports.js';
 import { docker } from '../../scripts/rehearse/docker.js';
@@ -84,12 +85,16 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
       const { url, scrape, runFolder } = await gateway(workers);
       // Over more than a second: the log is moved aside and reopened several times under the load.
       await load(url, 3000, 32);
-      await sleep(metricsLagSeconds * 1000);
+      // No series until the first fold has counted some.
+      const counted = async () => Number(/^gateway_requests_total\{route="books"\} (\d+)$/m.exec(await scrape())?.[1] ?? 0);
+      await eventually('the gateway counted 3000 requests', async () => (await counted()) >= 3000, metricsLagSeconds * 1000);
       const page = await scrape();
-      assert.equal(sample(page, 'gateway_requests_total', 'books'), 3000);
+      assert.equal(sample(page, 'gateway_requests_total', 'books'), 3000, 'none twice');
       assert.equal(sample(page, 'gateway_request_duration_seconds_count', 'books'), 3000);
       assert.equal(sample(page, 'gateway_upstream_retries_total', 'books'), 0);
-      // Counted, the lines are gone: an empty log (size 0 blocks), nothing moved aside waiting.
+      assert.equal(sample(page, 'gateway_metrics_skipped_lines_total'), 0);
+      assert.equal(sample(page, 'gateway_metrics_fold_errors_total'), 0);
+      // Counted, the lines are gone: an empty log (size 0 blocks), no moved log waiting.
       const files = await runFolder();
       assert.ok(files.some((line) => /^\s*0 metrics\.log$/.test(line)), files.join('\n'));
       assert.ok(!files.some((line) => line.includes('metrics.log.')), files.join('\n'));

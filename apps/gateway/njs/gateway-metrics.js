@@ -24,11 +24,21 @@ var bucketBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** The dictionary's name, as the renderer declares it with js_shared_dict_zone. */
 var zoneName = 'gateway_metrics';
 
-/**
- * The key counting the folds: each one is a request nginx creates for the js_periodic, which its
- * stub_status counts among the requests it read; `serve` takes them back out.
+/*
+ * The fold's own counters, beside the requests' keys (which start with a letter):
+ * - folds: each fold is a request nginx creates for the js_periodic, which its stub_status counts
+ *   among the requests it read; `serve` takes them back out;
+ * - lines skipped: a line that is not the renderer's format (a write cut short);
+ * - fold errors: a fold that failed (it logs why), so its lines may be missing.
  */
-var foldsKey = 'folds';
+var internal = { folds: '_folds', skippedLines: '_skipped_lines', foldErrors: '_fold_errors' };
+
+/**
+ * How long a moved log waits before it is counted. The master reopens the log before it signals
+ * the workers, so a new log proves nothing about them: a worker still writing into the moved
+ * file must have handled its reopen (and written out its buffer) within this time.
+ */
+var graceMs = 1000;
 
 /** The index of the first bucket whose upper bound holds `seconds`; bucketBounds.length past the last. */
 function bucketOf(seconds) {
@@ -57,6 +67,10 @@ function add(totals, key, count) {
  */
 function countLine(totals, line, count) {
   var fields = line.split('|');
+  if (fields.length !== 6) {
+    add(totals, internal.skippedLines, count);
+    return;
+  }
   var status = fields[1];
   var statusClass = status.charAt(0) + 'xx';
   var requestSeconds = +fields[2];
@@ -103,38 +117,72 @@ function countLog(dict, text) {
   });
 }
 
+/** Moves `path` away under a name of its own (rename is atomic), reads it and removes it; '' if another fold took it first. */
+function take(path) {
+  var claimed = path + '.' + process.pid + '.claimed';
+  try {
+    fs.renameSync(path, claimed);
+  } catch (e) {
+    return '';
+  }
+  try {
+    return fs.readFileSync(claimed, 'utf8');
+  } finally {
+    fs.unlinkSync(claimed);
+  }
+}
+
+/** Moves the log aside as `<log>.<ms>-<pid>` and has nginx reopen it (SIGUSR1 to the master, as `nginx -s reopen`). */
+function rotate(log, now) {
+  if (!fs.existsSync(log) || fs.statSync(log).size === 0) return;
+  var moved = log + '.' + now + '-' + process.pid;
+  try {
+    fs.renameSync(log, moved);
+  } catch (e) {
+    // Another fold moved it first (two run for a moment while nginx reloads).
+    return;
+  }
+  try {
+    process.kill(process.ppid, 'SIGUSR1');
+  } catch (e) {
+    // Left moved, it would grow unseen: the workers write on into it.
+    fs.renameSync(moved, log);
+    throw e;
+  }
+}
+
 /*
  * js_periodic, every fold interval (foldInterval in the renderer's metrics.ts, 250 ms), in one
- * worker. nginx appends a line per public request to `$gateway_metrics_log` (buffered: within
- * an interval). Each fold counts what the
- * previous one moved aside, then moves the log aside in turn and has nginx reopen it
- * (SIGUSR1 to the master, as `nginx -s reopen`): every worker writes its buffer to the moved
- * file and goes on in a new log. So a request is counted once, within three intervals of its answer,
- * with any number of workers, and the files hold a fraction of a second of lines.
+ * worker. nginx appends a line per public request to `$gateway_metrics_log`, buffered: written
+ * within an interval. Each fold counts the moved logs older than graceMs, then moves the log
+ * aside and has nginx reopen it: every worker writes its buffer to the moved file and goes on in
+ * a new log. So a request is counted once, within graceMs and two intervals of its answer, with
+ * any number of workers, and the files hold about a second of lines.
  *
- * The moved file is read only once the log exists again, which the master's reopen does before
- * it signals the workers; it is removed before its counts are added, so a fold that fails half
- * way, or an nginx that stops, never counts a line twice. One left by an nginx that stopped
- * (the emptyDir outlives a container) is counted by the next: its requests were never counted.
+ * Nothing is counted twice: a moved log is claimed by a rename (one fold wins, should an old and
+ * a new worker both fold during a reload) and removed before its lines are added. Moved logs left
+ * by an nginx that stopped (the emptyDir outlives a container) are counted by the next: their
+ * requests were never counted.
  */
 function fold(s) {
   var dict = ngx.shared[zoneName];
-  dict.incr(foldsKey, 1, 0);
-  var log = s.variables.gateway_metrics_log;
-  var moved = log + '.folding';
-  if (fs.existsSync(moved)) {
-    if (!fs.existsSync(log)) {
-      // nginx has not reopened the log yet: ask again, and count on the next fold.
-      process.kill(process.ppid, 'SIGUSR1');
-      return;
+  dict.incr(internal.folds, 1, 0);
+  try {
+    var log = s.variables.gateway_metrics_log;
+    var folder = log.slice(0, log.lastIndexOf('/'));
+    var movedName = new RegExp('^' + log.slice(folder.length + 1).replace(/\./g, '\\.') + '\\.(\\d+)-\\d+$');
+    var now = Date.now();
+    // Only once nginx has made the log anew: until then the workers surely write to a moved one.
+    if (fs.existsSync(log)) {
+      fs.readdirSync(folder).forEach(function (name) {
+        var moved = movedName.exec(name);
+        if (moved && now - Number(moved[1]) >= graceMs) countLog(dict, take(folder + '/' + name));
+      });
     }
-    var text = fs.readFileSync(moved, 'utf8');
-    fs.unlinkSync(moved);
-    countLog(dict, text);
-  }
-  if (fs.existsSync(log) && fs.statSync(log).size > 0) {
-    fs.renameSync(log, moved);
-    process.kill(process.ppid, 'SIGUSR1');
+    rotate(log, now);
+  } catch (e) {
+    dict.incr(internal.foldErrors, 1, 0);
+    ngx.log(ngx.ERR, 'metrics fold failed: ' + e);
   }
 }
 
@@ -219,7 +267,7 @@ function routeLines(dict) {
   var requests = {};
   var perRoute = { req_ms: {}, up_ms: {}, retries: {}, connect_failures: {} };
   dict.items(4096).forEach(function (item) {
-    if (item[0] === foldsKey) return;
+    if (item[0].charAt(0) === '_') return;
     var parts = item[0].split(' ');
     var count = item[1];
     if (parts[0] !== 'n') {
@@ -252,6 +300,16 @@ function routeLines(dict) {
   return lines;
 }
 
+/** The fold's health: lines it could not read and folds that failed, both 0 when all is well. */
+function foldLines(dict) {
+  var lines = [];
+  family(lines, 'gateway_metrics_skipped_lines_total', 'counter', 'Lines of the metrics log that were not its format, so not counted.');
+  lines.push('gateway_metrics_skipped_lines_total ' + (dict.get(internal.skippedLines) || 0));
+  family(lines, 'gateway_metrics_fold_errors_total', 'counter', 'Counting runs of the metrics log that failed (the error log says why); their requests may be missing.');
+  lines.push('gateway_metrics_fold_errors_total ' + (dict.get(internal.foldErrors) || 0));
+  return lines;
+}
+
 /** The metrics page: `$gateway_metrics_set` (set by the renderer) says which set this nginx serves. */
 async function serve(r) {
   var full = r.variables.gateway_metrics_set === 'full';
@@ -259,8 +317,8 @@ async function serve(r) {
   var dict = full ? ngx.shared[zoneName] : null;
   // Read after the status page: a fold between the two is then taken out once too often, never
   // left in, which would make the total drop on the next scrape (a counter reset to Prometheus).
-  var lines = connectionLines(status.responseText, full ? dict.get(foldsKey) || 0 : 0);
-  if (full) lines = lines.concat(routeLines(dict));
+  var lines = connectionLines(status.responseText, full ? dict.get(internal.folds) || 0 : 0);
+  if (full) lines = lines.concat(routeLines(dict), foldLines(dict));
   r.headersOut['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
   r.return(200, lines.join('\n') + '\n');
 }

@@ -46,9 +46,10 @@ const foldInterval = '250ms';
 
 /**
  * Seconds a request may take to appear in the metrics, with a margin: its line is written within
- * a fold interval, the next fold moves the log aside, the one after counts it (0.75 s).
+ * a fold interval, the next fold moves the log aside, and the first fold a second after that
+ * (gateway-metrics.js's graceMs, for the workers to reopen the log) counts it: 1.75 s at most.
  */
-export const metricsLagSeconds = 2;
+export const metricsLagSeconds = 3;
 
 /** The log nginx writes for the fold, in the writable run folder (an emptyDir in the pod). */
 function metricsLog(runDir: string): string {
