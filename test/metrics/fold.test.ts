@@ -77,14 +77,25 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
     await startGatewayContainer({ image, name, label, folder, platform, ports: { listen, status }, booksPorts: [books.port], rateLimit });
     const scrape = async () => (await fetch(`http://127.0.0.1:${status}${metricsPath}`)).text();
     const runFolder = async () => (await docker(['exec', name, 'ls', '-s', '-1', clusterPlatform.runDir])).split('\n');
-    return { url: `http://127.0.0.1:${listen}/books`, scrape, runFolder };
+    // Each worker's CPU ticks (utime + stime of /proc/<pid>/stat); `[n]` keeps grep from finding itself.
+    const workerTicks = async () => {
+      const stats = await docker(['exec', name, 'sh', '-c', 'for f in $(grep -l "[n]ginx: worker" /proc/[0-9]*/cmdline); do cat "${f%cmdline}stat"; done']);
+      return stats.split('\n').filter(Boolean).map((stat) => {
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[11]) + Number(fields[12]);
+      });
+    };
+    return { url: `http://127.0.0.1:${listen}/books`, scrape, runFolder, workerTicks };
   }
 
   for (const workers of [1, 2]) {
     it(`counts each of 3000 concurrent requests once, with ${workers} worker${workers > 1 ? 's' : ''}, and leaves no log behind`, async () => {
-      const { url, scrape, runFolder } = await gateway(workers);
+      const { url, scrape, runFolder, workerTicks } = await gateway(workers);
       // Over more than a second: the log is moved aside and reopened several times under the load.
       await load(url, 3000, 32);
+      const ticks = await workerTicks();
+      assert.equal(ticks.length, workers);
+      assert.ok(ticks.every((used) => used > 0), `every worker served requests (CPU ticks ${ticks.join(', ')})`);
       // No series until the first fold has counted some.
       const counted = async () => Number(/^gateway_requests_total\{route="books"\} (\d+)$/m.exec(await scrape())?.[1] ?? 0);
       await eventually('the gateway counted 3000 requests', async () => (await counted()) >= 3000, metricsLagSeconds * 1000);

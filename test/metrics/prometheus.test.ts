@@ -151,7 +151,8 @@ describe('metrics: a real Prometheus scraping the gateway pod of a rehearsal', f
   });
 
   it('counts a refused connection to one books pod as a connect failure and a retry on the other', async function () {
-    this.timeout(120_000);
+    // Up to 5 rounds, 12 s apart, each waiting twice for the count (metricsLagSeconds) and a scrape.
+    this.timeout(180_000);
     const failures = 'gateway_upstream_connect_failures_total{route="books"}';
     const retries = 'gateway_upstream_retries_total{route="books"}';
     // Killed, the API's container is gone but its pod keeps its address (the pod's network lives in
