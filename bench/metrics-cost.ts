@@ -70,7 +70,7 @@ async function containerCpuNs(id: string): Promise<number> {
  * counter around it. The first run per target is measureInterleaved's warm-up and is left out.
  *
  * Every run follows a lead-in of the same load at the same target, as long as the metrics lag:
- * the full set counts requests up to a second later (metricsLagSeconds, with a margin), so
+ * the full set counts requests up to 1.75 s later (metricsLagSeconds, with a margin), so
  * without it a run would pay for folding the requests of the moment before it (none, the other
  * case had the load) and leave its own last seconds to be counted after it, unmeasured. With it,
  * every run pays for as many seconds of folding as it lasts; it also spares whichever case runs

@@ -3,7 +3,7 @@
  * with the pod's restrictions): nginx logs each public request to a buffered file, and a
  * js_periodic moves the file aside 4 times a second, has nginx reopen it, and counts it. Under
  * concurrent load that must lose and repeat nothing, with one worker (the cluster's default) and
- * with several (a larger CPU limit), and leave the run folder (an emptyDir) empty when idle.
+ * with several (a larger CPU limit), and leave no lines behind in the run folder (an emptyDir).
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';

@@ -156,7 +156,7 @@ function rotate(log, now) {
  * worker. nginx appends a line per public request to `$gateway_metrics_log`, buffered: written
  * within an interval. Each fold counts the moved logs older than graceMs, then moves the log
  * aside and has nginx reopen it: every worker writes its buffer to the moved file and goes on in
- * a new log. So a request is counted once, within graceMs and two intervals of its answer, with
+ * a new log. So a request is counted once, within graceMs and three intervals of its answer, with
  * any number of workers, and the files hold about a second of lines.
  *
  * Nothing is counted twice: a moved log is claimed by a rename (one fold wins, should an old and

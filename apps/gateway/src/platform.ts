@@ -12,8 +12,8 @@ export const gatewayPorts = {
 export const healthPath = '/healthz';
 
 /**
- * Path of nginx's `stub_status` on the status port, which the Prometheus exporter sidecar scrapes
- * (`-nginx.scrape-uri http://127.0.0.1:8081/stub_status`). Never served on the public port.
+ * Path of nginx's `stub_status` on the status port, which the metrics page reads (a subrequest)
+ * and serves under nginx-prometheus-exporter's names. Never served on the public port.
  */
 export const stubStatusPath = '/stub_status';
 

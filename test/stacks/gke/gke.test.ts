@@ -45,7 +45,7 @@ describe('gke target', () => {
       assert.deepEqual(subnet.secondaryIpRanges.map((r: { rangeName: string }) => r.rangeName), ['pods', 'services']);
     });
 
-    it('gives the private nodes a Cloud NAT in the region, for images outside Google (the metrics exporter, from Docker Hub)', () => {
+    it('gives the private nodes a Cloud NAT in the region, for what an operator adds from outside Google', () => {
       const router = run.named('gcp:compute/router:Router', 'books-gateway-router').inputs;
       assert.deepEqual(router, { project: 'my-project', region: 'europe-west1', network: 'books-gateway-network-id' });
       const nat = run.named('gcp:compute/routerNat:RouterNat', 'books-gateway-nat').inputs;

@@ -23,7 +23,8 @@ const truncatedFields: ReadonlyArray<[source: string, copy: string]> = [
 ];
 
 /**
- * One JSON object per request, the input of per-route latency metrics. Times are seconds;
+ * One JSON object per request, for log pipelines and per-request questions (the metrics are
+ * counted from a log of their own, metrics.ts). Times are seconds;
  * upstream fields stay strings because nginx lists one value per try (`"0.002, 0.001"`) or `-`.
  */
 const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [

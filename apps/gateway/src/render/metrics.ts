@@ -46,8 +46,9 @@ const foldInterval = '250ms';
 
 /**
  * Seconds a request may take to appear in the metrics, with a margin: its line is written within
- * a fold interval, the next fold moves the log aside, and the first fold a second after that
- * (gateway-metrics.js's graceMs, for the workers to reopen the log) counts it: 1.75 s at most.
+ * a fold interval, the next fold moves the log aside, and the first fold a second or more after
+ * that (gateway-metrics.js's graceMs, for the workers to reopen the log) counts it, which may be
+ * one interval later as the folds drift: 1.75 s at most.
  */
 export const metricsLagSeconds = 3;
 
