@@ -132,9 +132,9 @@ function take(path) {
   }
 }
 
-/** Moves the log aside as `<log>.<ms>-<pid>` and has nginx reopen it (SIGUSR1 to the master, as `nginx -s reopen`). */
+/** Moves the log (which exists) aside as `<log>.<ms>-<pid>` and has nginx reopen it (SIGUSR1 to the master, as `nginx -s reopen`). */
 function rotate(log, now) {
-  if (!fs.existsSync(log) || fs.statSync(log).size === 0) return;
+  if (fs.statSync(log).size === 0) return;
   var moved = log + '.' + now + '-' + process.pid;
   try {
     fs.renameSync(log, moved);
@@ -172,13 +172,12 @@ function fold(s) {
     var folder = log.slice(0, log.lastIndexOf('/'));
     var movedName = new RegExp('^' + log.slice(folder.length + 1).replace(/\./g, '\\.') + '\\.(\\d+)-\\d+$');
     var now = Date.now();
-    // Only once nginx has made the log anew: until then the workers surely write to a moved one.
-    if (fs.existsSync(log)) {
-      fs.readdirSync(folder).forEach(function (name) {
-        var moved = movedName.exec(name);
-        if (moved && now - Number(moved[1]) >= graceMs) countLog(dict, take(folder + '/' + name));
-      });
-    }
+    // Nothing until nginx has made the log anew: until then the workers surely write to a moved one.
+    if (!fs.existsSync(log)) return;
+    fs.readdirSync(folder).forEach(function (name) {
+      var moved = movedName.exec(name);
+      if (moved && now - Number(moved[1]) >= graceMs) countLog(dict, take(folder + '/' + name));
+    });
     rotate(log, now);
   } catch (e) {
     dict.incr(internal.foldErrors, 1, 0);
@@ -314,11 +313,15 @@ function foldLines(dict) {
 async function serve(r) {
   var full = r.variables.gateway_metrics_set === 'full';
   var status = await r.subrequest(r.variables.gateway_stub_status_uri);
-  var dict = full ? ngx.shared[zoneName] : null;
-  // Read after the status page: a fold between the two is then taken out once too often, never
-  // left in, which would make the total drop on the next scrape (a counter reset to Prometheus).
-  var lines = connectionLines(status.responseText, full ? dict.get(internal.folds) || 0 : 0);
-  if (full) lines = lines.concat(routeLines(dict), foldLines(dict));
+  var lines;
+  if (full) {
+    var dict = ngx.shared[zoneName];
+    // Read after the status page: a fold between the two is then taken out once too often, never
+    // left in, which would make the total drop on the next scrape (a counter reset to Prometheus).
+    lines = connectionLines(status.responseText, dict.get(internal.folds) || 0).concat(routeLines(dict), foldLines(dict));
+  } else {
+    lines = connectionLines(status.responseText, 0);
+  }
   r.headersOut['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
   r.return(200, lines.join('\n') + '\n');
 }
