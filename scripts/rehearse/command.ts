@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { parseCommandLine, stackConfigFrom } from '../capture/command-line.js';
-import { captureStack, type KubernetesObject } from '../capture/kubernetes-objects.js';
+import { captureStack, type CapturedStack, type KubernetesObject } from '../capture/kubernetes-objects.js';
 import { requestApply, serveApply, socketPath } from './control-socket.js';
 import { assertEngineAnswers } from './docker.js';
 import { removeLeftovers } from './leftovers.js';
@@ -42,8 +42,8 @@ function gatewayPort(): number {
   return port;
 }
 
-async function apply(objects: KubernetesObject[], socket: string, images: Map<string, string>): Promise<void> {
-  await requestApply(socket, { objects, images: [...images] }, (line) => console.log(line));
+async function apply({ objects, rolloutOrder }: CapturedStack, socket: string, images: Map<string, string>): Promise<void> {
+  await requestApply(socket, { objects, rolloutOrder, images: [...images] }, (line) => console.log(line));
 }
 
 export async function rehearseMain(args: readonly string[], prepareImages: PrepareImages): Promise<void> {
@@ -57,9 +57,10 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
   const imageOptions = { standInBaseImages: options['stand-in-base-images'] === true, log: (line: string) => console.log(line) };
   const started = Date.now();
   await assertEngineAnswers();
-  const { objects } = await captureStack(config);
+  const captured = await captureStack(config);
+  const { objects, rolloutOrder } = captured;
   if (options.apply) {
-    await apply(objects, socket, await prepareImages(podImages(objects), imageOptions));
+    await apply(captured, socket, await prepareImages(podImages(objects), imageOptions));
     return;
   }
   const removed = await removeLeftovers();
@@ -67,6 +68,7 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
 
   const rehearsal: Rehearsal = new Rehearsal({
     objects,
+    rolloutOrder,
     gatewayPort: port,
     controlSocket: socket,
     log: (line) => console.log(line),
@@ -90,7 +92,7 @@ export async function rehearseMain(args: readonly string[], prepareImages: Prepa
     rehearsal.localImages = await prepareImages(podImages(objects), imageOptions);
     await rehearsal.start();
     await serveApply(socket, async (request, log) => {
-      await rehearsal.apply(request.objects, new Map(request.images));
+      await rehearsal.apply(request.objects, request.rolloutOrder, new Map(request.images));
       for (const line of containerTable(rehearsal.containers())) log(line);
     });
   } catch (error) {

@@ -7,11 +7,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import * as path from 'node:path';
-import type { KubernetesObject } from '../capture/kubernetes-objects.js';
+import type { KubernetesObject, RolloutOrder } from '../capture/kubernetes-objects.js';
 import { runsFolder } from './leftovers.js';
 
 export interface ApplyRequest {
   objects: KubernetesObject[];
+  rolloutOrder: RolloutOrder;
   images: [string, string][];
 }
 

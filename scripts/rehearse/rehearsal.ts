@@ -1,16 +1,17 @@
 /**
  * A rehearsal: the Kubernetes objects a stack's `pulumi up` would apply, run as containers on the
  * local Docker engine. One network; a DNS server answering each Service's names with its ready
- * pods; each Deployment's pods by its controller; the LoadBalancer Service on 127.0.0.1. Every
- * object it creates carries its run's labels, and `stop` removes them all.
+ * pods; each Deployment's pods by its controller, created or changed in `pulumi up`'s order (a
+ * Deployment once those it depends on have rolled out); the LoadBalancer Service on 127.0.0.1.
+ * Every object it creates carries its run's labels, and `stop` removes them all.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { IService } from 'kubernetes-models/v1';
-import type { KubernetesObject } from '../capture/kubernetes-objects.js';
+import type { KubernetesObject, RolloutOrder } from '../capture/kubernetes-objects.js';
 import { ClusterDns, serviceNames } from './cluster-dns.js';
-import { desiredDeployment, DeploymentRollout } from './deployment-rollout.js';
+import { desiredDeployment, DeploymentRollout, type DesiredDeployment } from './deployment-rollout.js';
 import { docker, watchEvents } from './docker.js';
 import { runsFolder } from './leftovers.js';
 import { LoadBalancer, type Backend } from './load-balancer.js';
@@ -28,6 +29,7 @@ export interface ContainerLine {
 
 export interface RehearsalOptions {
   objects: readonly KubernetesObject[];
+  rolloutOrder: RolloutOrder;
   /** Image reference in the pod specs → local image (set before start). */
   images?: ReadonlyMap<string, string>;
   gatewayPort: number;
@@ -52,8 +54,11 @@ export class Rehearsal {
   readonly folder = path.join(runsFolder, this.runId);
   readonly network = `rehearse-${this.runId}`;
   private objects: readonly KubernetesObject[];
+  private rolloutOrder: RolloutOrder;
   private images: ReadonlyMap<string, string>;
   private readonly deployments = new Map<string, DeploymentRollout>();
+  /** Desired states not yet handed to their controller: they wait for the Deployments rolled out first. */
+  private waiting: DesiredDeployment[] = [];
   private readonly loadBalancer: LoadBalancer;
   private dns?: ClusterDns;
   private env?: PodEnvironment;
@@ -62,6 +67,7 @@ export class Rehearsal {
 
   constructor(private readonly options: RehearsalOptions) {
     this.objects = options.objects;
+    this.rolloutOrder = options.rolloutOrder;
     this.images = options.images ?? new Map();
     this.loadBalancer = new LoadBalancer(() => this.loadBalancerBackends());
   }
@@ -99,9 +105,10 @@ export class Rehearsal {
     this.dns?.publish(records);
   }
 
+  /** A pod changed: its Deployment's controller and those waiting for it look again, and DNS follows. */
   private changed(): void {
-    this.publishDns();
     for (const rollout of this.deployments.values()) rollout.reconcile();
+    this.advance();
   }
 
   /** Takes the gateway port: first, so that a taken one fails before anything is built or created. */
@@ -144,24 +151,39 @@ export class Rehearsal {
     await this.settled('ready');
   }
 
-  /** Makes the Deployments' desired state that of the objects. */
+  /** Makes the Deployments' desired state that of the objects; each reaches its controller in `pulumi up`'s order. */
   private converge(): void {
-    if (!this.env) throw new Error('the rehearsal has not started');
     const deployments = this.objects.filter((object) => object.kind === 'Deployment');
-    for (const object of deployments) {
-      const desired = desiredDeployment(object, this.objects, this.images);
-      const rollout = this.deployments.get(desired.name);
-      if (rollout) rollout.update(desired);
-      else {
-        const created = new DeploymentRollout(desired, this.env);
-        this.deployments.set(desired.name, created);
-        created.reconcile();
-      }
-    }
+    this.waiting = deployments.map((object) => desiredDeployment(object, this.objects, this.images));
     for (const [name, rollout] of this.deployments) {
       if (!deployments.some((object) => object.metadata.name === name)) {
         this.deployments.delete(name);
         void rollout.remove();
+      }
+    }
+    this.advance();
+  }
+
+  /**
+   * Hands each waiting Deployment to its controller once every Deployment it depends on has
+   * rolled out, as `pulumi up` waits for a rollout before the resources depending on it: the
+   * gateway's pods then resolve their backends' names once those have ready pods.
+   */
+  private advance(): void {
+    const env = this.env;
+    if (!env) throw new Error('the rehearsal has not started');
+    if (this.stopping) return;
+    const rolledOut = (name: string) =>
+      !this.waiting.some((desired) => desired.name === name) && this.deployments.get(name)?.converged === true;
+    const due = this.waiting.filter((desired) => (this.rolloutOrder[desired.name] ?? []).every(rolledOut));
+    this.waiting = this.waiting.filter((desired) => !due.includes(desired));
+    for (const desired of due) {
+      const rollout = this.deployments.get(desired.name);
+      if (rollout) rollout.update(desired);
+      else {
+        const created = new DeploymentRollout(desired, env);
+        this.deployments.set(desired.name, created);
+        created.reconcile();
       }
     }
     this.publishDns();
@@ -171,18 +193,22 @@ export class Rehearsal {
   private async settled(until: 'ready' | 'converged', timeoutMs = 600_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // A rollout turns converged when its pods have been ready for minReadySeconds, with no
+      // pod event to say so: what waits for it is looked at here too.
+      if (this.waiting.length) this.advance();
       const rollouts = [...this.deployments.values()];
       const failed = rollouts.find((rollout) => rollout.error);
       if (failed?.error) throw failed.error;
-      if (rollouts.every((rollout) => rollout[until])) return;
+      if (!this.waiting.length && rollouts.every((rollout) => rollout[until])) return;
       if (Date.now() > deadline) throw new Error('the rehearsal did not converge within 10 minutes');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
   /** `--apply`: converge to newly captured objects (a rollout, a scale, a new ConfigMap). */
-  async apply(objects: readonly KubernetesObject[], images: ReadonlyMap<string, string>): Promise<void> {
+  async apply(objects: readonly KubernetesObject[], rolloutOrder: RolloutOrder, images: ReadonlyMap<string, string>): Promise<void> {
     this.objects = objects;
+    this.rolloutOrder = rolloutOrder;
     this.images = new Map([...this.images, ...images]);
     if (this.env) this.env.images = this.images;
     this.converge();
