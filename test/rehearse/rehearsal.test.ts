@@ -202,10 +202,21 @@ describe('npm run rehearse: the deployment on Docker, with stand-in base images'
       });
       const page = await browser.newPage();
       page.setDefaultTimeout(15000);
-      await page.goto(rehearsal.url);
+      // What the page fetched, to say why when it shows no list.
+      const fetched: string[] = [];
+      page.on('response', (response) => fetched.push(`${response.status()} ${response.url()}`));
+      page.on('requestfailed', (failed) => fetched.push(`failed (${failed.failure()?.errorText}) ${failed.url()}`));
+      const response = await page.goto(rehearsal.url);
+      assert.equal(response?.status(), 200, `the page: ${await response?.text()}`);
       const list = page.getByRole('list', { name: 'Books' });
+      const alert = page.getByRole('alert');
+      const seen = async () => `the page shows: ${await page.locator('main').innerText()}\nit fetched:\n${fetched.join('\n')}`;
+      await list
+        .or(alert)
+        .waitFor()
+        .catch(async (error: Error) => assert.fail(`${error.message}\n${await seen()}`));
+      assert.equal(await alert.count(), 0, await seen());
       for (const title of tutorialTitles) await list.getByText(title).waitFor();
-      assert.equal(await page.getByRole('alert').count(), 0);
     });
 
     it('answers errors as JSON, refuses writes without credentials and lets a JWT or an API key through to the API', async () => {
