@@ -124,13 +124,13 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
       accessLog: `${clusterPlatform.runDir}/access.log`,
       fullMetrics,
     });
-    for (const [name, shared, listen, status] of [
+    for (const [name, full, listen, status] of [
       [names.on, true, onPort, onStatus],
       [names.off, false, offPort, offStatus],
     ] as const) {
       const folder = await mkdtemp(join(tmpdir(), `${prefix}-`));
       folders.push(folder);
-      await startGatewayContainer({ image, name, label: benchLabel, folder, platform: platform(shared), ports: { listen, status }, booksPorts: [books.port], rateLimit: loadGeneratorRateLimit });
+      await startGatewayContainer({ image, name, label: benchLabel, folder, platform: platform(full), ports: { listen, status }, booksPorts: [books.port], rateLimit: loadGeneratorRateLimit });
     }
     log(`metrics on against off, ${nginx}:`);
     const targets = [

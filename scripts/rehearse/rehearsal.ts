@@ -105,8 +105,9 @@ export class Rehearsal {
     this.dns?.publish(records);
   }
 
-  /** A pod changed: its Deployment's controller and those waiting for it look again, and DNS follows. */
+  /** A pod changed: DNS follows, and its Deployment's controller and those waiting for it look again. */
   private changed(): void {
+    this.publishDns();
     for (const rollout of this.deployments.values()) rollout.reconcile();
     this.advance();
   }
@@ -162,6 +163,7 @@ export class Rehearsal {
       }
     }
     this.advance();
+    this.publishDns();
   }
 
   /**
@@ -186,7 +188,6 @@ export class Rehearsal {
         created.reconcile();
       }
     }
-    this.publishDns();
   }
 
   /** Resolves once every Deployment is ready or has converged; rejects with the first pod that cannot start. */
