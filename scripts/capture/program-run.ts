@@ -50,6 +50,11 @@ export interface RegisteredResource {
   urn: string;
   /** URNs of the resources it waits for (`dependsOn`, and those whose outputs its inputs use): `pulumi up` creates it after them. */
   dependencies: string[];
+  /**
+   * Its `ignoreChanges` paths: on an update the engine keeps the stack's old values there, so a
+   * stack made before a change of them keeps what it has (test/stacks/upgrade).
+   */
+  ignoreChanges: string[];
 }
 
 /** The Service load balancer status a cloud reports: an IP (AKS, GKE, K3s) or a hostname (EKS, Docker Desktop). */
@@ -150,6 +155,7 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
           custom: args.custom ?? true,
           urn: '',
           dependencies: [],
+          ignoreChanges: [],
         });
         return { id: args.custom === false ? undefined : `${args.name}-id`, state };
       },
@@ -167,7 +173,7 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
   // Imported after the first setMocks, as Pulumi requires of a program run under mocks.
   program ??= (await import('../../stacks/program.js')).deployGatewaySystem;
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorState;
-  const dependencies = recordDependencies(monitor);
+  const registrations = recordRegistrations(monitor);
   const loaded = program;
   return {
     resources,
@@ -177,7 +183,11 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
       } finally {
         await drain();
         attachUrns(resources, monitor);
-        for (const resource of resources) resource.dependencies = dependencies.get(`${resource.type}::${resource.name}`) ?? [];
+        for (const resource of resources) {
+          const registration = registrations.get(`${resource.type}::${resource.name}`);
+          resource.dependencies = registration?.dependencies ?? [];
+          resource.ignoreChanges = registration?.ignoreChanges ?? [];
+        }
       }
     },
   };
@@ -189,19 +199,28 @@ interface MockMonitorState {
   registerResource(request: RegisterResourceRequest, callback: unknown): Promise<void>;
 }
 
-/** What the registration request tells of a resource (the mocks' newResource is not told its dependencies). */
+/** What the registration request tells of a resource (the mocks' newResource is told neither of these). */
 interface RegisterResourceRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
 }
 
-/** Records each registered resource's dependencies, by `<type>::<name>`, as the engine would order them. */
-function recordDependencies(monitor: MockMonitorState): Map<string, string[]> {
-  const recorded = new Map<string, string[]>();
+type Registration = Pick<RegisteredResource, 'dependencies' | 'ignoreChanges'>;
+
+/**
+ * Records each registered resource's dependencies (as the engine would order them) and its
+ * `ignoreChanges`, by `<type>::<name>`.
+ */
+function recordRegistrations(monitor: MockMonitorState): Map<string, Registration> {
+  const recorded = new Map<string, Registration>();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
-    recorded.set(`${request.getType()}::${request.getName()}`, request.getDependenciesList());
+    recorded.set(`${request.getType()}::${request.getName()}`, {
+      dependencies: request.getDependenciesList(),
+      ignoreChanges: request.getIgnorechangesList(),
+    });
     return register(request, callback);
   };
   return recorded;

@@ -18,6 +18,9 @@ users:
     user: { token: s3cr3t-token }
 `;
 
+/** The kubeconfig of a kind cluster, its API server on a local port. */
+export const kindKubeconfig = k3sKubeconfig.replace('https://192.168.1.10:6443', 'https://127.0.0.1:40123');
+
 export const dockerDesktop: RunOptions = {
   config: { target: 'docker-desktop' },
   // Docker Desktop publishes LoadBalancer Services on localhost.

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { mockDigest, runProgram, runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../support/program-harness.js';
-import { imageNames, k3sKubeconfig } from '../../support/scenarios.js';
+import { imageNames, kindKubeconfig } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';
 const providerType = 'pulumi:providers:kubernetes';
-
-/** The kubeconfig of a kind cluster, its API server on a local port. */
-const kindKubeconfig = k3sKubeconfig.replace('https://192.168.1.10:6443', 'https://127.0.0.1:40123');
 
 const withKubeconfig: RunOptions = {
   config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, imageRegistry: 'registry.example.com/books' },

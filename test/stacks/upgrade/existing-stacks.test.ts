@@ -1,0 +1,44 @@
+/**
+ * A stack made by an earlier version of this program (its state recorded in baselines/, see
+ * stack-state.ts) keeps what it has on its first `pulumi up` after upgrading, with its config
+ * unchanged: nothing is deleted or created, and every input that changes is one its provider
+ * updates in place, each listed here with why.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runProgram } from '../../support/program-harness.js';
+import { planUpgrade, type RecordedState, type UpgradePlan } from './stack-state.js';
+import { upgradeScenarios, withScenarioEnvironment, type UpgradeScenario } from './upgrade-scenarios.js';
+
+function baseline(scenario: UpgradeScenario): RecordedState {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'baselines', `${scenario}.json`), 'utf8')) as RecordedState;
+}
+
+/** The first `up` of this program on the scenario's recorded stack, its config unchanged. */
+export async function upgradePlan(scenario: UpgradeScenario): Promise<UpgradePlan> {
+  const run = await withScenarioEnvironment(() => runProgram(upgradeScenarios[scenario]));
+  return planUpgrade(baseline(scenario), run);
+}
+
+const nothing: UpgradePlan = { deleted: [], created: [], changed: {} };
+
+/** The first `up` after upgrading, per scenario, and why each change is an update in place. */
+const expectedPlans: Record<UpgradeScenario, UpgradePlan> = {
+  k3s: nothing,
+  'kubeconfig-file': nothing,
+  'kubeconfig-context': nothing,
+  aks: nothing,
+  'aks-pinned': nothing,
+  eks: nothing,
+  'eks-pinned': nothing,
+  gke: nothing,
+};
+
+describe('a stack made before this version, on its first up after upgrading', () => {
+  for (const scenario of Object.keys(upgradeScenarios) as UpgradeScenario[]) {
+    it(`${scenario}: deletes and creates nothing, and changes only what its provider updates in place`, async () => {
+      assert.deepEqual(await upgradePlan(scenario), expectedPlans[scenario]);
+    });
+  }
+});

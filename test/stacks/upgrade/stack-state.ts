@@ -1,0 +1,89 @@
+/**
+ * "A stack made by an earlier version of this program", under mocks. Pulumi keeps a stack's
+ * state (each resource's URN and the inputs of its last update) between runs; this records that
+ * state from a mocked run (record-baselines.ts writes it to baselines/, from the commit named
+ * there), and plans the next `pulumi up` of a newer program against it as the engine would:
+ *
+ * - a URN of the old state the new run does not register is deleted (or, for a cloud resource
+ *   still there, lost to the stack);
+ * - a URN the new run registers that the state lacks is created (or collides with what exists);
+ * - for a URN in both, the new inputs are compared with the old ones, after the engine's
+ *   `ignoreChanges` has put the old value back at each ignored path.
+ *
+ * Cloud resources and Kubernetes providers are recorded with their inputs. Kubernetes objects and
+ * image builds only by URN: their replacement follows from their provider's (a changed
+ * `clusterIdentifier` replaces every object), and their inputs carry content hashes of this
+ * repository's sources, which every change of an app would otherwise turn into a "change" here.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { PropertyBag, ProgramRun, RegisteredResource } from '../../support/program-harness.js';
+
+export interface RecordedResource {
+  urn: string;
+  /** Absent for Kubernetes objects and image builds (see above). */
+  inputs?: PropertyBag;
+}
+
+/** A stack's state as a program left it. */
+export interface RecordedState {
+  /** The commit of the program that made it. */
+  commit: string;
+  resources: RecordedResource[];
+}
+
+/** What the next `pulumi up` of another program would do to a recorded state. */
+export interface UpgradePlan {
+  /** URNs of the state the program no longer registers. */
+  deleted: string[];
+  /** URNs the program registers that the state does not have. */
+  created: string[];
+  /** Per URN, the top-level inputs whose values change (after `ignoreChanges`). */
+  changed: Record<string, string[]>;
+}
+
+const identityOnly = (resource: RegisteredResource) =>
+  resource.type.startsWith('kubernetes:') || resource.type === 'docker-build:index:Image' || !resource.custom;
+
+/** The state a run leaves, as the engine would keep it. */
+export function recordState(run: ProgramRun, commit: string): RecordedState {
+  const resources = run.resources
+    .map((resource): RecordedResource => (identityOnly(resource) ? { urn: resource.urn } : { urn: resource.urn, inputs: resource.inputs }))
+    .sort((a, b) => a.urn.localeCompare(b.urn));
+  return { commit, resources };
+}
+
+/**
+ * The engine's `ignoreChanges`: the old value at each ignored top-level key (the paths this
+ * program ignores are all top-level keys).
+ */
+function withIgnoredChanges(inputs: PropertyBag, old: PropertyBag, ignored: readonly string[]): PropertyBag {
+  const effective = { ...inputs };
+  for (const key of ignored) {
+    if (key in old) effective[key] = old[key];
+    else delete effective[key];
+  }
+  return effective;
+}
+
+function changedKeys(old: PropertyBag, next: PropertyBag): string[] {
+  const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
+  return [...keys].filter((key) => !isDeepStrictEqual(old[key], next[key])).sort();
+}
+
+/** The next `pulumi up` of `run`'s program on a stack in `state`. */
+export function planUpgrade(state: RecordedState, run: ProgramRun): UpgradePlan {
+  const registered = new Map(run.resources.map((resource) => [resource.urn, resource]));
+  const recorded = new Set(state.resources.map((resource) => resource.urn));
+  const changed: Record<string, string[]> = {};
+  for (const { urn, inputs } of state.resources) {
+    const resource = registered.get(urn);
+    if (resource === undefined || inputs === undefined) continue;
+    const keys = changedKeys(inputs, withIgnoredChanges(resource.inputs, inputs, resource.ignoreChanges));
+    if (keys.length > 0) changed[urn] = keys;
+  }
+  return {
+    deleted: [...recorded].filter((urn) => !registered.has(urn)).sort(),
+    created: [...registered.keys()].filter((urn) => !recorded.has(urn)).sort(),
+    changed,
+  };
+}
