@@ -29,14 +29,32 @@ export interface KubernetesVersionFormat {
 
 const defaultNodeCount = 2;
 
+/**
+ * The oldest Kubernetes minor version the system runs on: its pods' `preStop` hook pauses with the
+ * `sleep` action (beta and on by default from 1.30), which an older API server refuses.
+ */
+export const minimumKubernetesVersion = { major: 1, minor: 30 } as const;
+
+/** True when `version` (`1.33`, `1.33.2`, `1.33.2-gke.1200`) is at least the floor. */
+export function meetsKubernetesFloor(version: string): boolean {
+  const [major, minor] = version.split('.').map((part) => Number.parseInt(part, 10));
+  const floor = minimumKubernetesVersion;
+  return major > floor.major || (major === floor.major && minor >= floor.minor);
+}
+
 /** Reads `nodeCount`, `nodeSize` and `kubernetesVersion` from the project's config. */
 export function readNodePoolConfig(versionFormat: KubernetesVersionFormat): NodePoolConfig {
   const config = new pulumi.Config();
   const kubernetesVersion = optionalString(config, 'kubernetesVersion');
+  const fix = `Set it with: ${setCommand(config, 'kubernetesVersion', versionFormat.example)} (or leave it empty for the cloud's default)`;
   if (kubernetesVersion !== undefined && !versionFormat.pattern.test(kubernetesVersion)) {
+    throw new pulumi.RunError(`${fullKey(config, 'kubernetesVersion')} "${kubernetesVersion}" is not a version this cloud accepts. ${fix}`);
+  }
+  if (kubernetesVersion !== undefined && !meetsKubernetesFloor(kubernetesVersion)) {
+    const { major, minor } = minimumKubernetesVersion;
     throw new pulumi.RunError(
-      `${fullKey(config, 'kubernetesVersion')} "${kubernetesVersion}" is not a version this cloud accepts. ` +
-        `Set it with: ${setCommand(config, 'kubernetesVersion', versionFormat.example)} (or leave it empty for the cloud's default)`,
+      `${fullKey(config, 'kubernetesVersion')} "${kubernetesVersion}" is older than ${major}.${minor}, the oldest Kubernetes this system ` +
+        `runs on (its pods' preStop hook uses the sleep action, on by default from ${major}.${minor}). ${fix}`,
     );
   }
   return {
