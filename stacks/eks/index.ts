@@ -66,6 +66,18 @@ function getTokenExec(clusterName: string, region: string, identity: AwsIdentity
 
 const awsCliInstallHint = 'The aws CLI (v2) signs the tokens for this cluster: https://aws.amazon.com/cli/';
 
+/**
+ * The cluster's support policy. Unpinned, STANDARD: at the end of a version's standard support
+ * EKS upgrades the control plane itself, and the stack follows (the node group and add-ons take
+ * the cluster's version). Pinned, EXTENDED: under STANDARD, EKS would upgrade a pinned control
+ * plane just the same, and the next `pulumi up --refresh` would then ask EKS for the older pinned
+ * version back, which it refuses; EXTENDED keeps the version the stack asks for, at the extended
+ * support price ($0.60 instead of $0.10 an hour) only while that version is past standard support.
+ */
+function upgradeSupportType(kubernetesVersion: string | undefined): 'STANDARD' | 'EXTENDED' {
+  return kubernetesVersion === undefined ? 'STANDARD' : 'EXTENDED';
+}
+
 export interface EksClusterArgs {
   /** AWS region (`aws:region`), e.g. `eu-west-1`; the kubeconfig asks for tokens there. */
   region: string;
@@ -75,7 +87,7 @@ export interface EksClusterArgs {
   nodeCount: number;
   /** EC2 instance type of the nodes. Default `t3.medium` (2 vCPU, 4 GiB, up to 17 pods). */
   nodeSize?: string;
-  /** Kubernetes version, `1.33`. Default: EKS's current default version. */
+  /** Kubernetes version, `1.33`, kept on EKS's extended support policy. Default: EKS's current default version, which EKS moves. */
   kubernetesVersion?: string;
 }
 
@@ -115,8 +127,7 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
         // Access entries only, no aws-auth ConfigMap. The IAM identity that runs `pulumi up`
         // becomes cluster admin: it is the identity whose `aws eks get-token` the kubeconfig uses.
         accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
-        // A version past standard support would otherwise move to extended support, six times the price.
-        upgradePolicy: { supportType: 'STANDARD' },
+        upgradePolicy: { supportType: upgradeSupportType(args.kubernetesVersion) },
       },
       { parent: this, dependsOn: clusterRole.attachments },
     );

@@ -101,12 +101,15 @@ describe('eks target', () => {
       ]);
     });
 
-    it('creates the cluster with API authentication, in all four subnets, on the default version', () => {
+    it('creates the cluster with API authentication, in all four subnets, on the default version, which EKS may move', () => {
       const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
       assert.equal(cluster.accessConfig.authenticationMode, 'API');
       assert.equal(cluster.roleArn, 'arn:aws:iam::123456789012:role/books-gateway-cluster-role-x1y2z3');
       assert.equal(cluster.vpcConfig.subnetIds.length, 4);
       assert.equal(cluster.version, undefined);
+      // No version in the program: when EKS upgrades it at the end of standard support, there is
+      // no older one for the next up to ask back, and no extended support to pay for.
+      assert.deepEqual(cluster.upgradePolicy, { supportType: 'STANDARD' });
     });
 
     it('turns on the VPC CNI network policy agent, so that the NetworkPolicies are enforced', () => {
@@ -187,14 +190,18 @@ describe('eks target', () => {
     });
   });
 
-  it('creates the node group with the configured count, size and version, and signs tokens with aws:profile', async () => {
+  it('creates the node group with the configured count, size and version, keeps that version on extended support, and signs tokens with aws:profile', async () => {
     const run = await runProgram(
       withConfig(eks, { nodeCount: '3', nodeSize: 't3.large', kubernetesVersion: '1.34', 'aws:profile': 'books' }),
     );
     const nodes = run.named(nodeGroupType, 'books-gateway-nodes').inputs;
     assert.deepEqual(nodes.scalingConfig, { desiredSize: 3, minSize: 3, maxSize: 3 });
     assert.deepEqual(nodes.instanceTypes, ['t3.large']);
-    assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.version, '1.34');
+    const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
+    assert.equal(cluster.version, '1.34');
+    // Pinned: EKS keeps it past standard support (at the extended price) instead of upgrading it
+    // under the stack, whose next `up --refresh` would then ask for the older version back.
+    assert.deepEqual(cluster.upgradePolicy, { supportType: 'EXTENDED' });
     // An upgrade moves the nodes and every managed add-on along with the control plane.
     assert.equal(nodes.version, '1.34');
     for (const addon of run.ofType('aws:eks/addon:Addon')) {
