@@ -1,6 +1,8 @@
+import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
 import { acrRefreshToken as exchangeForPushToken } from '../../../stacks/aks/acr-push-token.js';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import { acrRefreshToken, azureStandIn } from '../shared/azure-stand-in.js';
 import {
   acrLoginServer,
   aks,
@@ -26,26 +28,12 @@ const registryType = 'azure-native:containerregistry:Registry';
 const nodePoolType = 'azure-native:containerservice:AgentPool';
 const roleAssignmentType = 'azure-native:authorization:RoleAssignment';
 
-/** What ACR's token exchange answers: a refresh token for the identity whose Entra ID token it was given. */
-const acrRefreshToken = 'acr-refresh-token-for-the-deployer';
-
 describe('aks target', () => {
-  // No ACR answers here: its token exchange (POST /oauth2/exchange) is played by this stand-in,
+  // No ACR answers here: its token exchange (POST /oauth2/exchange) is played by a stand-in,
   // which records what the target sends.
-  const exchanges: { url: string; form: Record<string, string> }[] = [];
-  let realFetch: typeof fetch;
-  let exchangeStatus = 200;
-  before(() => {
-    realFetch = globalThis.fetch;
-    globalThis.fetch = async (url, init) => {
-      exchanges.push({ url: String(url), form: Object.fromEntries(new URLSearchParams(String(init?.body))) });
-      const body = exchangeStatus === 200 ? { refresh_token: acrRefreshToken } : { errors: [{ code: 'UNAUTHORIZED' }] };
-      return new Response(JSON.stringify(body), { status: exchangeStatus, headers: { 'content-type': 'application/json' } });
-    };
-  });
-  after(() => {
-    globalThis.fetch = realFetch;
-  });
+  const azure = azureStandIn();
+  before(() => azure.install());
+  after(() => azure.restore());
 
   describe('with the default node pool', () => {
     let run: ProgramRun;
@@ -140,9 +128,13 @@ describe('aks target', () => {
       const registry = run.named(registryType, 'booksgateway').inputs;
       assert.equal(registry.sku.name, 'Basic');
       assert.equal(registry.adminUserEnabled, false);
-      assert.deepEqual(exchanges.at(-1), {
-        url: `https://${acrLoginServer}/oauth2/exchange`,
-        form: { grant_type: 'access_token', service: acrLoginServer, tenant: azureTenantId, access_token: entraAccessToken },
+      const exchange = azure.requests.findLast((request) => request.url.endsWith('/oauth2/exchange'));
+      assert.equal(exchange?.url, `https://${acrLoginServer}/oauth2/exchange`);
+      assert.deepEqual(Object.fromEntries(new URLSearchParams(exchange.body)), {
+        grant_type: 'access_token',
+        service: acrLoginServer,
+        tenant: azureTenantId,
+        access_token: entraAccessToken,
       });
     });
 
@@ -174,14 +166,51 @@ describe('aks target', () => {
     assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
   });
 
-  it('fails clearly when ACR refuses the deploying identity a push token', async () => {
-    exchangeStatus = 401;
-    try {
-      const request = { loginServer: acrLoginServer, tenantId: azureTenantId, accessToken: entraAccessToken };
-      await assert.rejects(exchangeForPushToken(request), /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s);
-    } finally {
-      exchangeStatus = 200;
-    }
+  describe("ACR's token exchange", () => {
+    const request = { loginServer: acrLoginServer, tenantId: azureTenantId, accessToken: entraAccessToken };
+    /** Short waits, so that the tests take milliseconds where a run takes seconds. */
+    const quick = { attempts: 3, timeoutMs: 50, firstDelayMs: 1 };
+    const exchangesSince = (start: number) => azure.requests.slice(start).filter((r) => r.url.endsWith('/oauth2/exchange')).length;
+
+    it('tries again after a dropped connection, a 503 and a timeout, and gets the token', async () => {
+      const start = azure.requests.length;
+      azure.failNext('network', 503);
+      assert.equal(await exchangeForPushToken(request, quick), acrRefreshToken);
+      azure.failNext('hang');
+      assert.equal(await exchangeForPushToken(request, quick), acrRefreshToken);
+      assert.equal(exchangesSince(start), 5);
+    });
+
+    it('fails with a RunError naming the registry and the last reason once every try has failed', async () => {
+      const start = azure.requests.length;
+      azure.failNext('network', 503, 'hang');
+      const error = await exchangeForPushToken(request, quick).then(
+        () => assert.fail('the exchange succeeded'),
+        (failure: unknown) => failure,
+      );
+      assert.ok(pulumi.RunError.isInstance(error), 'a RunError: Pulumi prints its message without a stack trace');
+      assert.match(
+        String(error),
+        new RegExp(`exchange the deploying identity's Entra ID token for a push token of the registry ${acrLoginServer}.*3 tries failed, the last with no answer within 0\\.05 s`, 's'),
+      );
+      assert.equal(exchangesSince(start), 3);
+    });
+
+    it('fails at once, naming the rights the identity lacks, when ACR refuses it', async () => {
+      const start = azure.requests.length;
+      azure.exchangeStatus = 401;
+      try {
+        await assert.rejects(
+          exchangeForPushToken(request, quick),
+          (error: unknown) =>
+            pulumi.RunError.isInstance(error) &&
+            /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s.test(String(error)),
+        );
+        assert.equal(exchangesSince(start), 1, 'a refusal is not retried');
+      } finally {
+        azure.exchangeStatus = 200;
+      }
+    });
   });
 
   describe('config errors, before any resource', () => {

@@ -1,6 +1,7 @@
 /**
  * The Azure endpoints the aks target calls itself, with `fetch` rather than through the provider,
  * played by a stand-in that records each request: ACR's token exchange (POST /oauth2/exchange).
+ * It can also fail the next requests, as a flaky network or service would.
  */
 
 /** What ACR's token exchange answers: a refresh token for the identity whose Entra ID token it was given. */
@@ -12,11 +13,16 @@ export interface RecordedRequest {
   body: string;
 }
 
+/** How a request fails: no connection, no answer until the caller gives up, or an HTTP status. */
+export type Failure = 'network' | 'hang' | number;
+
 export interface AzureStandIn {
   /** Every request, in order. */
   requests: RecordedRequest[];
   /** The HTTP status the token exchange answers with (200 unless a test says otherwise). */
   exchangeStatus: number;
+  /** Fails the next requests, one failure each, in order; then answers again. */
+  failNext(...failures: Failure[]): void;
   /** Takes over `fetch`; call in a `before` hook. */
   install(): void;
   /** Gives `fetch` back; call in an `after` hook. */
@@ -27,17 +33,30 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
+function fail(failure: Failure, signal: AbortSignal | null | undefined): Promise<Response> {
+  if (failure === 'network') return Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNRESET') }));
+  if (typeof failure === 'number') return Promise.resolve(json({ error: { code: 'Unavailable' } }, failure));
+  // Hangs until the caller's timeout aborts it, as fetch does.
+  return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+}
+
 export function azureStandIn(): AzureStandIn {
   let realFetch: typeof fetch | undefined;
+  const failures: Failure[] = [];
   const standIn: AzureStandIn = {
     requests: [],
     exchangeStatus: 200,
+    failNext(...next) {
+      failures.push(...next);
+    },
     install() {
       realFetch = globalThis.fetch;
       globalThis.fetch = async (input, init) => {
         const url = String(input);
         const method = init?.method ?? 'GET';
         standIn.requests.push({ method, url, body: String(init?.body ?? '') });
+        const failure = failures.shift();
+        if (failure !== undefined) return fail(failure, init?.signal);
         if (url.endsWith('/oauth2/exchange')) {
           return standIn.exchangeStatus === 200
             ? json({ refresh_token: acrRefreshToken })
