@@ -128,7 +128,7 @@ describe('aks target', () => {
       const registry = run.named(registryType, 'booksgateway').inputs;
       assert.equal(registry.sku.name, 'Basic');
       assert.equal(registry.adminUserEnabled, false);
-      const exchange = azure.requests.findLast((request) => request.url.endsWith('/oauth2/exchange'));
+      const exchange = azure.requests.filter((request) => request.url.endsWith('/oauth2/exchange')).at(-1);
       assert.equal(exchange?.url, `https://${acrLoginServer}/oauth2/exchange`);
       assert.deepEqual(Object.fromEntries(new URLSearchParams(exchange.body)), {
         grant_type: 'access_token',
