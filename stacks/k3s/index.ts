@@ -15,11 +15,12 @@ export function createK3sTarget(): Target {
   const config = new pulumi.Config();
   const kubeconfig = requiredString(config, 'kubeconfig', "the K3s cluster's kubeconfig", '"$(cat k3s.yaml)"', true);
   const context = optionalString(config, 'kubeContext');
+  const clusterName = optionalString(config, 'clusterName');
   const platforms = readImagePlatforms(config, 'linux/arm64');
   const { registry, repositoryPrefix } = readStackRegistry(config, 'where the images are pushed, for the nodes to pull');
 
   return {
-    provider: existingClusterProvider('k3s', { kubeconfig, context }),
+    provider: existingClusterProvider('k3s', { kubeconfig, context, clusterName }),
     platforms,
     registry,
     // K3s's bundled Traefik holds 80 and 443 on every node through ServiceLB, where a second

@@ -16,6 +16,7 @@ export function createKubeconfigTarget(): Target {
   const config = new pulumi.Config();
   const kubeconfig = optionalString(config, 'kubeconfig');
   const context = optionalString(config, 'kubeContext');
+  const clusterName = optionalString(config, 'clusterName');
   if (kubeconfig === undefined && context === undefined) {
     throw new pulumi.RunError(
       `Missing config ${fullKey(config, 'kubeconfig')} or ${fullKey(config, 'kubeContext')}: the kubeconfig target needs the ` +
@@ -27,7 +28,7 @@ export function createKubeconfigTarget(): Target {
   const { registry, repositoryPrefix } = readStackRegistry(config, "where the images are pushed, for the cluster's nodes to pull");
 
   return {
-    provider: existingClusterProvider('kubeconfig', { kubeconfig, context }),
+    provider: existingClusterProvider('kubeconfig', { kubeconfig, context, clusterName }),
     platforms,
     registry,
     outputs: { imageRegistry: repositoryPrefix, ...(context === undefined ? {} : { kubeContext: context }) },

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
-import { kubeconfigServers } from './kubeconfig-servers.js';
+import { kubeconfigCurrentContext } from './kubeconfig-context.js';
 import { parseImageRegistry } from './registry-address.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, RegistryCredentials } from '../../components/target.js';
@@ -18,22 +18,44 @@ export interface ClusterConnection {
   kubeconfig?: string;
   /** Context inside that kubeconfig; undefined takes its current context. */
   context?: string;
+  /**
+   * `books-gateway:clusterName`: the name the stack knows its cluster by, set to move the stack
+   * to another cluster on purpose. Undefined: the cluster the stack was first deployed to.
+   */
+  clusterName?: string;
 }
 
 /**
- * The provider for an existing cluster, identified by its API servers and context: rotating the
- * kubeconfig's credentials updates the provider instead of replacing every object deployed
- * through it. A reinstalled or unreachable cluster: `up` and `destroy` drop its objects from the
- * state (`deleteUnreachable`) instead of failing until the state is edited by hand.
+ * The provider's `clusterIdentifier`, which alone decides whether the provider, and with it every
+ * object deployed through it, is replaced: the provider is replaced exactly when it changes. With
+ * `clusterName`, that name; without, the context the stack first deployed through, kept by
+ * `ignoreChanges` (below), so that editing the kubeconfig (a rotated token, the server moved from
+ * an IP to a DNS name or to an HA address) updates the provider and replaces nothing. A stack made
+ * before `clusterName` existed keeps the identifier it has (its API servers and context) the same
+ * way.
  */
-export function existingClusterProvider(name: string, { kubeconfig, context }: ClusterConnection): k8s.Provider {
-  const servers = kubeconfig === undefined ? [] : kubeconfigServers(kubeconfig);
-  return new k8s.Provider(name, {
-    kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
-    context,
-    clusterIdentifier: [name, ...servers, ...(context ? [context] : [])].join('|'),
-    deleteUnreachable: true,
-  });
+function clusterIdentity(name: string, { kubeconfig, context, clusterName }: ClusterConnection): string {
+  const cluster = clusterName ?? context ?? (kubeconfig === undefined ? undefined : kubeconfigCurrentContext(kubeconfig));
+  return cluster === undefined ? name : `${name}|${cluster}`;
+}
+
+/**
+ * The provider for an existing cluster (see clusterIdentity). A reinstalled or unreachable
+ * cluster: `up` and `destroy` drop its objects from the state (`deleteUnreachable`) instead of
+ * failing until the state is edited by hand.
+ */
+export function existingClusterProvider(name: string, connection: ClusterConnection): k8s.Provider {
+  const { kubeconfig, context, clusterName } = connection;
+  return new k8s.Provider(
+    name,
+    {
+      kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
+      context,
+      clusterIdentifier: clusterIdentity(name, connection),
+      deleteUnreachable: true,
+    },
+    clusterName === undefined ? { ignoreChanges: ['clusterIdentifier'] } : {},
+  );
 }
 
 /** The stack's `imageRegistry` and its optional credentials. */

@@ -43,7 +43,7 @@ describe('Pulumi project file', () => {
 
   it('declares every key the local targets and GatewayStack read, with a type and a description', () => {
     const read = ['target', 'namespace', 'booksReplicas', 'booksReactReplicas', 'gatewayReplicas', 'gatewayServicePort'];
-    const local = ['kubeContext', 'kubeconfig', 'imageRegistry', 'registryUsername', 'registryPassword', 'imagePlatform'];
+    const local = ['kubeContext', 'kubeconfig', 'imageRegistry', 'registryUsername', 'registryPassword', 'imagePlatform', 'clusterName'];
     for (const key of [...read, ...local]) {
       const entry = declared.get(key);
       assert.ok(entry, `Pulumi.yaml declares books-gateway:${key}`);

@@ -14,13 +14,15 @@ describe('k3s target', () => {
     run = await runProgram(k3s);
   });
 
-  it('connects with the kubeconfig from the stack, kept secret, identified by its API server', () => {
-    const provider = run.named('pulumi:providers:kubernetes', 'k3s').inputs;
-    assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), k3sKubeconfig.trim());
-    assert.equal(provider.context, undefined);
-    assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443');
+  it('connects with the kubeconfig from the stack, kept secret, identified by its context for good', () => {
+    const provider = run.named('pulumi:providers:kubernetes', 'k3s');
+    assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), k3sKubeconfig.trim());
+    assert.equal(provider.inputs.context, undefined);
+    // The kubeconfig's current context when the stack is made, kept when the kubeconfig changes.
+    assert.equal(provider.inputs.clusterIdentifier, 'k3s|pi');
+    assert.deepEqual(provider.ignoreChanges, ['clusterIdentifier']);
     // A reinstalled cluster: up and destroy drop its objects from the state instead of failing.
-    assert.equal(String(provider.deleteUnreachable), 'true');
+    assert.equal(String(provider.inputs.deleteUnreachable), 'true');
   });
 
   it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {
@@ -113,6 +115,13 @@ describe('k3s target', () => {
     }
     const provider = open.named('pulumi:providers:kubernetes', 'k3s').inputs;
     assert.equal(provider.context, 'pi');
-    assert.equal(provider.clusterIdentifier, 'k3s|https://192.168.1.10:6443|pi');
+    assert.equal(provider.clusterIdentifier, 'k3s|pi');
+  });
+
+  it('identifies the cluster by clusterName, which replaces every object when it changes, and nothing else does', async () => {
+    const named = await runProgram({ ...k3s, config: { ...k3s.config, clusterName: 'rack-2' } });
+    const provider = named.named('pulumi:providers:kubernetes', 'k3s');
+    assert.equal(provider.inputs.clusterIdentifier, 'k3s|rack-2');
+    assert.deepEqual(provider.ignoreChanges, []);
   });
 });

@@ -18,12 +18,13 @@ describe('kubeconfig target', () => {
       run = await runProgram(withKubeconfig);
     });
 
-    it('connects with the kubeconfig, kept secret, identified by its API server, dropping a vanished cluster from the state', () => {
-      const provider = run.named(providerType, 'kubeconfig').inputs;
-      assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), kindKubeconfig.trim());
-      assert.equal(provider.context, undefined);
-      assert.equal(provider.clusterIdentifier, 'kubeconfig|https://127.0.0.1:40123');
-      assert.equal(String(provider.deleteUnreachable), 'true');
+    it('connects with the kubeconfig, kept secret, identified by its context for good, dropping a vanished cluster from the state', () => {
+      const provider = run.named(providerType, 'kubeconfig');
+      assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), kindKubeconfig.trim());
+      assert.equal(provider.inputs.context, undefined);
+      assert.equal(provider.inputs.clusterIdentifier, 'kubeconfig|pi');
+      assert.deepEqual(provider.ignoreChanges, ['clusterIdentifier']);
+      assert.equal(String(provider.inputs.deleteUnreachable), 'true');
     });
 
     it('builds the three images for linux/amd64, pushes them to imageRegistry and deploys them by digest', () => {
@@ -64,7 +65,7 @@ describe('kubeconfig target', () => {
     const run = await runProgram({ ...withKubeconfig, config: { ...withKubeconfig.config, kubeContext: 'pi' } });
     const provider = run.named(providerType, 'kubeconfig').inputs;
     assert.equal(secretValue(provider.kubeconfig, "the provider's kubeconfig"), kindKubeconfig.trim());
-    assert.deepEqual([provider.context, provider.clusterIdentifier], ['pi', 'kubeconfig|https://127.0.0.1:40123|pi']);
+    assert.deepEqual([provider.context, provider.clusterIdentifier], ['pi', 'kubeconfig|pi']);
   });
 
   it('pushes with the registry credentials, and gives the pods a pull Secret made from them', async () => {

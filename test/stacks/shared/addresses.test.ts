@@ -1,7 +1,7 @@
-/** The pure helpers the targets share: registry addresses and kubeconfig servers. */
+/** The pure helpers the targets share: registry addresses and a kubeconfig's current context. */
 import assert from 'node:assert/strict';
 import { dockerConfigJson } from '../../../components/pull-secret.js';
-import { kubeconfigServers } from '../../../stacks/shared/kubeconfig-servers.js';
+import { kubeconfigCurrentContext } from '../../../stacks/shared/kubeconfig-context.js';
 import { parseImageRegistry } from '../../../stacks/shared/registry-address.js';
 import { k3sKubeconfig } from '../../support/scenarios.js';
 
@@ -28,11 +28,10 @@ describe('image registry setting', () => {
   });
 });
 
-describe('kubeconfig servers', () => {
-  it('finds the API servers of YAML and JSON kubeconfigs, whatever their credentials', () => {
-    assert.deepEqual(kubeconfigServers(k3sKubeconfig), ['https://192.168.1.10:6443']);
-    assert.deepEqual(kubeconfigServers(k3sKubeconfig.replace('s3cr3t-token', 'rotated')), kubeconfigServers(k3sKubeconfig));
-    const json = JSON.stringify({ clusters: [{ cluster: { server: 'https://b:6443' } }, { cluster: { server: 'https://a:6443' } }] });
-    assert.deepEqual(kubeconfigServers(json), ['https://a:6443', 'https://b:6443']);
+describe("a kubeconfig's current context", () => {
+  it('is found in YAML and JSON kubeconfigs, and is undefined when there is none', () => {
+    assert.equal(kubeconfigCurrentContext(k3sKubeconfig), 'pi');
+    assert.equal(kubeconfigCurrentContext(JSON.stringify({ contexts: [], 'current-context': 'kind-books' })), 'kind-books');
+    assert.equal(kubeconfigCurrentContext(k3sKubeconfig.replace('current-context: pi\n', '')), undefined);
   });
 });

@@ -10,15 +10,22 @@ import * as path from 'node:path';
 import { runProgram } from '../../support/program-harness.js';
 import { planUpgrade, type RecordedState, type UpgradePlan } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment, type UpgradeScenario } from './upgrade-scenarios.js';
+import { k3sKubeconfig } from '../../support/scenarios.js';
 
 function baseline(scenario: UpgradeScenario): RecordedState {
   return JSON.parse(fs.readFileSync(path.join(__dirname, 'baselines', `${scenario}.json`), 'utf8')) as RecordedState;
 }
 
-/** The first `up` of this program on the scenario's recorded stack, its config unchanged. */
-export async function upgradePlan(scenario: UpgradeScenario): Promise<UpgradePlan> {
-  const run = await withScenarioEnvironment(() => runProgram(upgradeScenarios[scenario]));
+/** The first `up` of this program on the scenario's recorded stack, its config unchanged or as `config` changes it. */
+async function upgradePlan(scenario: UpgradeScenario, config: Record<string, string> = {}): Promise<UpgradePlan> {
+  const options = upgradeScenarios[scenario];
+  const run = await withScenarioEnvironment(() => runProgram({ ...options, config: { ...options.config, ...config } }));
   return planUpgrade(baseline(scenario), run);
+}
+
+/** The Kubernetes provider's inputs whose change the plan holds, by the provider's logical name. */
+function providerChanges(plan: UpgradePlan, provider: string): string[] {
+  return plan.changed[`urn:pulumi:test::books-gateway::pulumi:providers:kubernetes::${provider}`] ?? [];
 }
 
 const nothing: UpgradePlan = { deleted: [], created: [], changed: {} };
@@ -46,4 +53,21 @@ describe('a stack made before this version, on its first up after upgrading', ()
       assert.deepEqual(await upgradePlan(scenario), expectedPlans[scenario]);
     });
   }
+});
+
+describe('a k3s or kubeconfig stack made before this version, its kubeconfig edited later', () => {
+  // The Kubernetes provider is replaced, and with it every object (the namespace, the load
+  // balancer and its address), exactly when its clusterIdentifier changes.
+  const movedToDns = k3sKubeconfig.replace('https://192.168.1.10:6443', 'https://pi.home.arpa:6443');
+
+  it('updates the provider and replaces nothing when the server moves from an IP to a DNS name', async () => {
+    const plan = await upgradePlan('k3s', { kubeconfig: movedToDns });
+    assert.deepEqual(providerChanges(plan, 'k3s'), ['kubeconfig']);
+    assert.deepEqual([plan.created, plan.deleted], [[], []]);
+  });
+
+  it('moves the stack, replacing every object, when clusterName is set to move it', async () => {
+    const plan = await upgradePlan('kubeconfig-file', { kubeconfig: movedToDns, clusterName: 'rack-2' });
+    assert.deepEqual(providerChanges(plan, 'kubeconfig'), ['clusterIdentifier', 'kubeconfig']);
+  });
 });
