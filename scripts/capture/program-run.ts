@@ -79,6 +79,37 @@ export interface RunOptions {
   loadBalancerIngress?: LoadBalancerIngress;
   /** The stack name (`pulumi.getStack()`). Default `stackName`. */
   stack?: string;
+  /**
+   * The stack's state before this run (its resources' URNs and inputs, as an earlier program left
+   * them): where a registration ignores changes, its inputs, and so what the provider answers,
+   * keep the previous values, as the engine does on an update. Default: a new stack.
+   */
+  previousState?: PreviousResource[];
+}
+
+/** One resource of a stack's previous state; inputs are absent where the state does not matter. */
+export interface PreviousResource {
+  urn: string;
+  inputs?: PropertyBag;
+}
+
+/** `<type>::<name>` of a URN (its last segment): how this harness tells resources apart. */
+function typeAndName(urn: string): string {
+  const [, , typePath = '', name = ''] = urn.split('::');
+  return `${typePath.split('$').pop()}::${name}`;
+}
+
+/**
+ * The engine's `ignoreChanges` on an update: the previous value at each ignored top-level key
+ * (every path this program ignores is a top-level key).
+ */
+export function keepIgnoredInputs(inputs: PropertyBag, previous: PropertyBag, ignored: readonly string[]): PropertyBag {
+  const kept = { ...inputs };
+  for (const key of ignored) {
+    if (key in previous) kept[key] = previous[key];
+    else delete kept[key];
+  }
+  return kept;
 }
 
 export interface ProgramRun {
@@ -142,9 +173,16 @@ export async function runProgramExpectingError(options: RunOptions): Promise<Fai
 
 async function start(options: RunOptions): Promise<{ resources: RegisteredResource[]; run: ProgramFunction }> {
   const resources: RegisteredResource[] = [];
+  const previous = new Map((options.previousState ?? []).map((resource) => [typeAndName(resource.urn), resource.inputs]));
+  // Filled once the monitor exists, before the first registration reaches newResource.
+  let registrations = new Map<string, Registration>();
   await pulumi.runtime.setMocks(
     {
-      newResource(args) {
+      newResource(registered) {
+        const key = `${registered.type}::${registered.name}`;
+        const before = previous.get(key);
+        const ignored = registrations.get(key)?.ignoreChanges ?? [];
+        const args = before ? { ...registered, inputs: keepIgnoredInputs(registered.inputs, before, ignored) } : registered;
         const state = { ...args.inputs, ...defaultState(args, options), ...options.resourceState?.(args) };
         resources.push({
           type: args.type,
@@ -173,7 +211,7 @@ async function start(options: RunOptions): Promise<{ resources: RegisteredResour
   // Imported after the first setMocks, as Pulumi requires of a program run under mocks.
   program ??= (await import('../../stacks/program.js')).deployGatewaySystem;
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorState;
-  const registrations = recordRegistrations(monitor);
+  registrations = recordRegistrations(monitor);
   const loaded = program;
   return {
     resources,

@@ -1,6 +1,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { randomBytes } from 'node:crypto';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
@@ -109,11 +110,13 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
       {
         project,
         location: region,
-        repositoryId: artifactRepositoryId(pulumi.getStack()),
+        repositoryId: artifactRepositoryId(pulumi.getStack(), randomBytes(4).toString('hex')),
         format: 'DOCKER',
         description: `Images of the books-gateway stack ${pulumi.getStack()}`,
       },
-      parent,
+      // The id is chosen once, when the repository is created, and kept: the random part differs
+      // on every run, and a stack made before it existed keeps its `books-gateway-<stack>`.
+      { parent: this, ignoreChanges: ['repositoryId'] },
     );
     const readAccess = new gcp.artifactregistry.RepositoryIamMember(
       `${name}-nodes-read`,
@@ -227,14 +230,19 @@ function firstZone(project: string, region: string, parent: pulumi.Resource): pu
   });
 }
 
+const repositoryIdPrefix = 'books-gateway-';
+
 /**
- * Artifact Registry repository id for a stack: ids are chosen by the caller, not generated, and
- * must be unique per project and region, so each stack gets its own. Lowercase letters, digits and
- * hyphens, starting with a letter, at most 63 characters.
+ * Artifact Registry repository id for a new stack: ids are chosen by the caller, not generated,
+ * and must be unique per project and region. The stack name alone is not: two people with local
+ * backends may each have a `gke` stack in one project, and the second one's first `up` would fail
+ * with 409 already exists. So the stack name (for people to read) and a random `suffix` (to be
+ * unique). Lowercase letters, digits and hyphens, starting with a letter, at most 63 characters.
  */
-export function artifactRepositoryId(stack: string): string {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  return `books-gateway-${slug}`.slice(0, 63).replace(/-+$/, '');
+export function artifactRepositoryId(stack: string, suffix: string): string {
+  const room = 63 - repositoryIdPrefix.length - suffix.length - 1;
+  const slug = stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, room).replace(/^-+|-+$/g, '');
+  return `${repositoryIdPrefix}${slug ? `${slug}-` : ''}${suffix}`;
 }
 
 const gkeAuthPluginInstallHint = 'Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin';

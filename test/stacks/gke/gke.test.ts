@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { artifactRepositoryId } from '../../../stacks/gke/index.js';
-import { runProgram, stackName, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,
@@ -22,7 +22,9 @@ import {
 const clusterType = 'gcp:container/cluster:Cluster';
 const nodePoolType = 'gcp:container/nodePool:NodePool';
 const registryHost = 'europe-west1-docker.pkg.dev';
-const repositoryId = `books-gateway-${stackName}`;
+const repositoryType = 'gcp:artifactregistry/repository:Repository';
+/** The id a new stack's repository gets: the stack's name and a random part. */
+const newRepositoryId = /^books-gateway-test-[0-9a-f]{8}$/;
 
 describe('gke target', () => {
   // The kubeconfig runs gke-gcloud-auth-plugin: on up, the target checks that it is there.
@@ -32,8 +34,10 @@ describe('gke target', () => {
 
   describe('with the default node pool', () => {
     let run: ProgramRun;
+    let repositoryId: string;
     before(async () => {
       run = await runProgram(gke);
+      repositoryId = run.named(repositoryType, 'books-gateway-images').inputs.repositoryId;
     });
 
     it('creates a custom-mode network and a subnetwork with pod and service ranges and Private Google Access', () => {
@@ -92,11 +96,9 @@ describe('gke target', () => {
     });
 
     it('creates a Docker repository in Artifact Registry that the node service account may read', () => {
-      const repository = run.named('gcp:artifactregistry/repository:Repository', 'books-gateway-images').inputs;
-      assert.deepEqual(
-        { format: repository.format, location: repository.location, repositoryId: repository.repositoryId },
-        { format: 'DOCKER', location: 'europe-west1', repositoryId },
-      );
+      const repository = run.named(repositoryType, 'books-gateway-images').inputs;
+      assert.deepEqual({ format: repository.format, location: repository.location }, { format: 'DOCKER', location: 'europe-west1' });
+      assert.match(repository.repositoryId, newRepositoryId);
       const grants = run.ofType('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').map((g) => g.inputs);
       assert.deepEqual(grants, [
         {
@@ -169,11 +171,22 @@ describe('gke target', () => {
     assert.equal(pool.nodeConfig.machineType, 'e2-standard-4');
   });
 
+  it('gives two stacks of the same name in one project different repositories, each kept once made', async () => {
+    const runs = [await runProgram(gke), await runProgram(gke)];
+    const [first, second] = runs.map((r) => r.named(repositoryType, 'books-gateway-images'));
+    assert.match(second.inputs.repositoryId, newRepositoryId);
+    assert.notEqual(first.inputs.repositoryId, second.inputs.repositoryId);
+    // Chosen when the repository is created: later runs (with another random part) keep it, and a
+    // stack made before the random part existed keeps its books-gateway-<stack>.
+    assert.deepEqual(first.ignoreChanges, ['repositoryId']);
+  });
+
   it('derives a valid Artifact Registry repository id from any stack name', () => {
-    assert.equal(artifactRepositoryId('Prod_EU.1'), 'books-gateway-prod-eu-1');
-    // Cut to 63 characters, which must not leave the id ending in a hyphen.
-    assert.equal(artifactRepositoryId(`a${'-'.repeat(60)}b`), 'books-gateway-a');
-    assert.equal(artifactRepositoryId('x'.repeat(80)), `books-gateway-${'x'.repeat(49)}`);
+    assert.equal(artifactRepositoryId('Prod_EU.1', '0a1b2c3d'), 'books-gateway-prod-eu-1-0a1b2c3d');
+    // Cut to 63 characters, which must not leave a hyphen where the stack's name was cut.
+    assert.equal(artifactRepositoryId(`a${'-'.repeat(60)}b`, '0a1b2c3d'), 'books-gateway-a-0a1b2c3d');
+    assert.equal(artifactRepositoryId('x'.repeat(80), '0a1b2c3d'), `books-gateway-${'x'.repeat(40)}-0a1b2c3d`);
+    assert.equal(artifactRepositoryId('__', '0a1b2c3d'), 'books-gateway-0a1b2c3d');
   });
 
   describe('config errors, before any resource', () => {

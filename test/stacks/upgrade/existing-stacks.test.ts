@@ -19,8 +19,11 @@ function baseline(scenario: UpgradeScenario): RecordedState {
 /** The first `up` of this program on the scenario's recorded stack, its config unchanged or as `config` changes it. */
 async function upgradePlan(scenario: UpgradeScenario, config: Record<string, string> = {}): Promise<UpgradePlan> {
   const options = upgradeScenarios[scenario];
-  const run = await withScenarioEnvironment(() => runProgram({ ...options, config: { ...options.config, ...config } }));
-  return planUpgrade(baseline(scenario), run);
+  const state = baseline(scenario);
+  const run = await withScenarioEnvironment(() =>
+    runProgram({ ...options, config: { ...options.config, ...config }, previousState: state.resources }),
+  );
+  return planUpgrade(state, run);
 }
 
 /** The Kubernetes provider's inputs whose change the plan holds, by the provider's logical name. */

@@ -8,7 +8,8 @@
  *   still there, lost to the stack);
  * - a URN the new run registers that the state lacks is created (or collides with what exists);
  * - for a URN in both, the new inputs are compared with the old ones, after the engine's
- *   `ignoreChanges` has put the old value back at each ignored path.
+ *   `ignoreChanges` has put the old value back at each ignored path (the run is made with the
+ *   state as `RunOptions.previousState`, so that outputs made of kept inputs are the old ones too).
  *
  * Cloud resources and Kubernetes providers are recorded with their inputs. Kubernetes objects and
  * image builds only by URN: their replacement follows from their provider's (a changed
@@ -52,25 +53,15 @@ export function recordState(run: ProgramRun, commit: string): RecordedState {
   return { commit, resources };
 }
 
-/**
- * The engine's `ignoreChanges`: the old value at each ignored top-level key (the paths this
- * program ignores are all top-level keys).
- */
-function withIgnoredChanges(inputs: PropertyBag, old: PropertyBag, ignored: readonly string[]): PropertyBag {
-  const effective = { ...inputs };
-  for (const key of ignored) {
-    if (key in old) effective[key] = old[key];
-    else delete effective[key];
-  }
-  return effective;
-}
-
 function changedKeys(old: PropertyBag, next: PropertyBag): string[] {
   const keys = new Set([...Object.keys(old), ...Object.keys(next)]);
   return [...keys].filter((key) => !isDeepStrictEqual(old[key], next[key])).sort();
 }
 
-/** The next `pulumi up` of `run`'s program on a stack in `state`. */
+/**
+ * The next `pulumi up` on a stack in `state`, from a run of the newer program given that state
+ * (`RunOptions.previousState`, which keeps ignored inputs, and the outputs made of them).
+ */
 export function planUpgrade(state: RecordedState, run: ProgramRun): UpgradePlan {
   const registered = new Map(run.resources.map((resource) => [resource.urn, resource]));
   const recorded = new Set(state.resources.map((resource) => resource.urn));
@@ -78,7 +69,7 @@ export function planUpgrade(state: RecordedState, run: ProgramRun): UpgradePlan 
   for (const { urn, inputs } of state.resources) {
     const resource = registered.get(urn);
     if (resource === undefined || inputs === undefined) continue;
-    const keys = changedKeys(inputs, withIgnoredChanges(resource.inputs, inputs, resource.ignoreChanges));
+    const keys = changedKeys(inputs, resource.inputs);
     if (keys.length > 0) changed[urn] = keys;
   }
   return {
