@@ -50,9 +50,12 @@ export const registryCacheTag = 'buildcache';
  * A loaded image (docker-desktop) exports none: the local engine keeps its own layer cache, and
  * a cache export needs the containerd image store or a docker-container builder, which a
  * Docker Desktop upgraded from before 4.34 does not have, so the dev stack's first `up` would fail.
+ * Nor does a multi-platform image (a platform list): one cache for several platforms does not work
+ * reliably (docker/buildx discussion 1382), and docker-build warns so on every build; the builder's
+ * local cache still serves the next build on the same machine.
  */
 function buildCache(image: ImageName, options: ImageBuildOptions): Pick<dockerBuild.ImageArgs, 'cacheFrom' | 'cacheTo'> {
-  if (!options.registry) return {};
+  if (!options.registry || (options.platforms?.length ?? 0) > 1) return {};
   const ref = pulumi.interpolate`${options.registry.repository(image)}:${registryCacheTag}`;
   return {
     cacheFrom: [{ registry: { ref } }],
