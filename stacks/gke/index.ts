@@ -7,6 +7,7 @@ import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
 import { requireCommandForUp } from '../shared/command-on-path.js';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
+import { type PluginEnvironmentVariable, readPluginEnvironment } from './plugin-credentials.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
 
@@ -35,6 +36,8 @@ export interface GkeClusterArgs {
   kubernetesVersion?: string;
   /** GKE refuses to delete a protected cluster, so `pulumi destroy` fails until this is off. Default false. */
   deletionProtection?: boolean;
+  /** The kubeconfig's gke-gcloud-auth-plugin's environment, for the credentials the provider uses. Default: none. */
+  pluginEnvironment?: PluginEnvironmentVariable[];
 }
 
 /**
@@ -201,6 +204,7 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
         // GOOGLE_APPLICATION_CREDENTIALS on CI), not gcloud's own CLI login, which the plugin
         // would use otherwise and which such a machine does not have.
         args: ['--use_application_default_credentials'],
+        env: args.pluginEnvironment?.length ? args.pluginEnvironment : undefined,
         installHint: gkeAuthPluginInstallHint,
         provideClusterInfo: true,
       },
@@ -272,9 +276,10 @@ export function createGkeTarget(): Target {
   }
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, example: '1.33' });
   const deletionProtection = readDeletionProtection(new pulumi.Config());
+  const pluginEnvironment = readPluginEnvironment(gcpConfig);
   requireCommandForUp('gke-gcloud-auth-plugin', gkeAuthPluginInstallHint);
 
-  const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, ...nodePool });
+  const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, pluginEnvironment, ...nodePool });
   return cloudTarget(gke);
 }
 

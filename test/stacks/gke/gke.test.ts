@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
 import { artifactRepositoryId } from '../../../stacks/gke/index.js';
-import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, runProgramExpectingError, type ProgramRun } from '../../support/program-harness.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,
@@ -187,6 +190,51 @@ describe('gke target', () => {
     assert.equal(artifactRepositoryId(`a${'-'.repeat(60)}b`, '0a1b2c3d'), 'books-gateway-a-0a1b2c3d');
     assert.equal(artifactRepositoryId('x'.repeat(80), '0a1b2c3d'), `books-gateway-${'x'.repeat(40)}-0a1b2c3d`);
     assert.equal(artifactRepositoryId('__', '0a1b2c3d'), 'books-gateway-0a1b2c3d');
+  });
+
+  describe("reaches the cluster as the identity the Google provider uses, the cluster's administrator", () => {
+    const pluginOf = (run: ProgramRun) => JSON.parse(run.outputs.kubeconfig).users[0].user.exec;
+    let keyFolder: string;
+    before(() => {
+      keyFolder = fs.mkdtempSync(join(os.tmpdir(), 'gcp-key-'));
+      fs.writeFileSync(join(keyFolder, 'key.json'), '{}');
+    });
+    after(() => fs.rmSync(keyFolder, { recursive: true, force: true }));
+
+    it("passes gcp:credentials' key file to gke-gcloud-auth-plugin as its application-default credentials", async () => {
+      const run = await runProgram(withConfig(gke, { 'gcp:credentials': join(keyFolder, 'key.json') }));
+      assert.deepEqual(pluginOf(run).env, [{ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: join(keyFolder, 'key.json') }]);
+      assert.deepEqual(pluginOf(run).args, ['--use_application_default_credentials']);
+      assert.equal(pluginOf(await runProgram(gke)).env, null, 'none without gcp:credentials');
+    });
+
+    it('refuses gcp:credentials holding the key itself, which the plugin cannot take, without showing it', async () => {
+      const failure = await runProgramExpectingError({
+        ...withConfig(gke, { 'gcp:credentials': '{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----x"}' }),
+        secretKeys: ['gcp:credentials'],
+      });
+      assert.match(failure.error.message, /gcp:credentials holds a service account key itself.*pulumi config set gcp:credentials \/path\/to\/key\.json/s);
+      assert.doesNotMatch(failure.error.message, /PRIVATE KEY/);
+      assert.deepEqual(failure.resources, []);
+    });
+
+    it('refuses a gcp:credentials file that does not exist, naming it', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(gke, { 'gcp:credentials': join(keyFolder, 'missing.json') }),
+        /gcp:credentials names .*missing\.json, which does not exist/,
+      );
+    });
+
+    it('refuses gcp:impersonateServiceAccount with the gcloud command that makes the credentials impersonate it', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(gke, { 'gcp:impersonateServiceAccount': 'deployer@my-project.iam.gserviceaccount.com' }),
+        /gcp:impersonateServiceAccount is used by the Google provider but not by gke-gcloud-auth-plugin.*gcloud auth application-default login --impersonate-service-account=deployer@my-project\.iam\.gserviceaccount\.com.*pulumi config rm gcp:impersonateServiceAccount/s,
+      );
+    });
+
+    it('refuses gcp:accessToken, which the plugin cannot use', async () => {
+      await assertFailsBeforeAnyResource(withConfig(gke, { 'gcp:accessToken': 'ya29.token' }), /gcp:accessToken is used by the Google provider but not by gke-gcloud-auth-plugin/);
+    });
   });
 
   describe('config errors, before any resource', () => {
