@@ -4,8 +4,9 @@ import * as pulumi from '@pulumi/pulumi';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
-import { fullKey, optionalSecret, optionalString, requiredString } from '../config/stack-config.js';
+import { requiredString } from '../config/stack-config.js';
 import { requireCommandForUp } from '../shared/command-on-path.js';
+import { awsCliInstallHint, type AwsIdentity, getTokenExec, readAwsIdentity } from './aws-identity.js';
 import { EksNetwork } from './network.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
@@ -31,40 +32,6 @@ const eksNodePolicies = [
   'AmazonEC2ContainerRegistryReadOnly',
 ];
 
-/**
- * Whom the AWS provider authenticates as, from the stack's `aws:` keys: the identity that creates
- * the cluster, and so its only administrator. The kubeconfig's `aws eks get-token` must sign its
- * tokens as that same identity, or every Kubernetes call is Unauthorized.
- */
-export interface AwsIdentity {
-  /** `aws:profile`: the CLI profile, passed on as `AWS_PROFILE`. */
-  profile?: string;
-  /** `aws:accessKey`, `aws:secretKey`, `aws:token`: keys set in the stack, passed on as their environment variables. */
-  keys?: { accessKey: string; secretKey: pulumi.Input<string>; sessionToken?: pulumi.Input<string> };
-  /** The last role of `aws:assumeRoles`, which the provider ends up as: get-token assumes it too (`--role-arn`). */
-  roleArn?: string;
-}
-
-/** The `aws eks get-token` call of the kubeconfig: its arguments and environment, as the provider authenticates. */
-function getTokenExec(clusterName: string, region: string, identity: AwsIdentity) {
-  const env: { name: string; value: pulumi.Input<string> }[] = [];
-  if (identity.profile) env.push({ name: 'AWS_PROFILE', value: identity.profile });
-  if (identity.keys) {
-    env.push({ name: 'AWS_ACCESS_KEY_ID', value: identity.keys.accessKey }, { name: 'AWS_SECRET_ACCESS_KEY', value: identity.keys.secretKey });
-    if (identity.keys.sessionToken !== undefined) env.push({ name: 'AWS_SESSION_TOKEN', value: identity.keys.sessionToken });
-  }
-  return {
-    command: 'aws',
-    args: [
-      'eks', 'get-token', '--cluster-name', clusterName, '--region', region, '--output', 'json',
-      ...(identity.roleArn ? ['--role-arn', identity.roleArn] : []),
-    ],
-    env: env.length ? env : undefined,
-    installHint: awsCliInstallHint,
-  };
-}
-
-const awsCliInstallHint = 'The aws CLI (v2) signs the tokens for this cluster: https://aws.amazon.com/cli/';
 
 /**
  * The cluster's support policy. Unpinned, STANDARD: at the end of a version's standard support
@@ -258,37 +225,4 @@ export function createEksTarget(): Target {
 
   const eks = new EksCluster('books-gateway', { region, identity, ...nodePool });
   return { ...cloudTarget(eks, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
-}
-
-/** One entry of `aws:assumeRoles`, as far as the kubeconfig can follow it. */
-interface AssumeRoleConfig {
-  roleArn?: string;
-  externalId?: string;
-}
-
-/** The identity the AWS provider authenticates as, from `aws:profile`, `aws:accessKey`/`secretKey`/`token` and `aws:assumeRoles`. */
-function readAwsIdentity(awsConfig: pulumi.Config): AwsIdentity {
-  const accessKey = optionalString(awsConfig, 'accessKey');
-  const secretKey = optionalSecret(awsConfig, 'secretKey');
-  if ((accessKey === undefined) !== (secretKey === undefined)) {
-    const missing = accessKey === undefined ? 'accessKey' : 'secretKey';
-    throw new pulumi.RunError(`Missing config ${fullKey(awsConfig, missing)}: aws:accessKey and aws:secretKey go together`);
-  }
-  const sessionToken = optionalSecret(awsConfig, 'token');
-  const roles = awsConfig.getObject<AssumeRoleConfig[]>('assumeRoles') ?? [];
-  const lastRole = roles.at(-1);
-  if (lastRole?.externalId) {
-    throw new pulumi.RunError(
-      `${fullKey(awsConfig, 'assumeRoles')} asks for an external ID, which the kubeconfig's aws eks get-token cannot pass: ` +
-        'the cluster would be created by a role its kubeconfig cannot act as. Use a role without one, or an aws:profile that assumes it',
-    );
-  }
-  return {
-    profile: optionalString(awsConfig, 'profile'),
-    keys:
-      accessKey && secretKey
-        ? { accessKey, secretKey: pulumi.secret(secretKey), sessionToken: sessionToken === undefined ? undefined : pulumi.secret(sessionToken) }
-        : undefined,
-    roleArn: lastRole?.roleArn,
-  };
 }

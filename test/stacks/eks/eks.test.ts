@@ -238,6 +238,50 @@ describe('eks target', () => {
       assert.doesNotMatch(JSON.stringify({ ...run.outputs, kubeconfig: undefined }), /secret-key-value|session-token-value/);
     });
 
+    it('signs in with aws:assumeRoleWithWebIdentity (CI with OIDC federation), as the provider does', async () => {
+      const webIdentity = { roleArn: 'arn:aws:iam::123456789012:role/ci', webIdentityTokenFile: '/var/run/ci/token', sessionName: 'ci-run', duration: '1h' };
+      const { exec } = await tokenCall({ 'aws:assumeRoleWithWebIdentity': JSON.stringify(webIdentity) });
+      assert.deepEqual(exec.env, [
+        { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::123456789012:role/ci' },
+        { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/ci/token' },
+        { name: 'AWS_ROLE_SESSION_NAME', value: 'ci-run' },
+      ]);
+    });
+
+    it('reads the credentials and config files the provider reads, from aws:sharedCredentialsFiles and aws:sharedConfigFiles', async () => {
+      const { exec } = await tokenCall({
+        'aws:sharedCredentialsFiles': JSON.stringify(['/home/ci/.aws/credentials']),
+        'aws:sharedConfigFiles': JSON.stringify(['/home/ci/.aws/config']),
+        'aws:profile': 'deployer',
+      });
+      assert.deepEqual(exec.env, [
+        { name: 'AWS_PROFILE', value: 'deployer' },
+        { name: 'AWS_SHARED_CREDENTIALS_FILE', value: '/home/ci/.aws/credentials' },
+        { name: 'AWS_CONFIG_FILE', value: '/home/ci/.aws/config' },
+      ]);
+    });
+
+    it('fails before any resource for a web identity token given inline, which get-token cannot take, naming the key', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:assumeRoleWithWebIdentity': JSON.stringify({ roleArn: 'arn:aws:iam::123456789012:role/ci', webIdentityToken: 'eyJ' }) }),
+        /aws:assumeRoleWithWebIdentity gives the web identity token itself.*pulumi config set --path aws:assumeRoleWithWebIdentity\.webIdentityTokenFile/s,
+      );
+    });
+
+    it('fails before any resource for a web identity without its role, naming the key', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:assumeRoleWithWebIdentity': JSON.stringify({ webIdentityTokenFile: '/var/run/ci/token' }) }),
+        /aws:assumeRoleWithWebIdentity needs roleArn/,
+      );
+    });
+
+    it('fails before any resource for several credentials files, of which get-token reads one', async () => {
+      await assertFailsBeforeAnyResource(
+        withConfig(eks, { 'aws:sharedCredentialsFiles': JSON.stringify(['/a/credentials', '/b/credentials']) }),
+        /aws:sharedCredentialsFiles lists 2 files, and the kubeconfig's aws eks get-token reads one \(AWS_SHARED_CREDENTIALS_FILE\)/,
+      );
+    });
+
     it('fails before any resource for a role that needs an external ID, which get-token cannot pass', async () => {
       await assertFailsBeforeAnyResource(
         withConfig(eks, { 'aws:assumeRoles': JSON.stringify([{ roleArn: 'arn:aws:iam::123456789012:role/x', externalId: 'e' }]) }),
