@@ -177,8 +177,14 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
 
     this.provider = clusterProvider(
       name,
-      // The gateway resolves its backends through cluster DNS.
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.arn, readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns] },
+      // The gateway resolves its backends through cluster DNS, and its load balancer answers
+      // through the public subnets' routes. Waiting for all of the network also has `pulumi
+      // destroy` delete the gateway's Service, and so its load balancer, before any of it.
+      {
+        kubeconfig: this.kubeconfig,
+        clusterIdentifier: cluster.arn,
+        readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns, ...network.publicIngress],
+      },
       this,
     );
     this.clusterName = cluster.name;

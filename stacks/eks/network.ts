@@ -32,6 +32,11 @@ export class EksNetwork extends pulumi.ComponentResource {
   readonly privateSubnetIds: pulumi.Output<string>[];
   /** Ready when private subnets route to the NAT gateway: nodes cannot join the cluster before. */
   readonly privateEgress: pulumi.Resource[];
+  /**
+   * Ready when the public subnets route to the internet gateway: an internet-facing load balancer
+   * there answers no client before.
+   */
+  readonly publicIngress: pulumi.Resource[];
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super('books-gateway:cloud:EksNetwork', name, {}, opts);
@@ -97,7 +102,7 @@ export class EksNetwork extends pulumi.ComponentResource {
       subnets.map(
         (s, i) => new aws.ec2.RouteTableAssociation(`${name}-${kind}-${i}-routes`, { subnetId: s.id, routeTableId: table.id }, parent),
       );
-    associate(publicSubnets, publicRoutes, 'public');
+    this.publicIngress = associate(publicSubnets, publicRoutes, 'public');
     this.privateEgress = associate(privateSubnets, privateRoutes, 'private');
 
     this.vpcId = vpc.id;
