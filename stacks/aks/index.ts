@@ -10,6 +10,7 @@ import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { requiredString } from '../config/stack-config.js';
 import { acrRefreshToken, acrTokenUserName } from './acr-push-token.js';
+import { bringSystemPoolTo } from './system-pool-version.js';
 import type { ImageName } from '../../components/images.js';
 import type { ImageRegistry, Target } from '../../components/target.js';
 
@@ -47,6 +48,12 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
   readonly clusterName: pulumi.Output<string>;
   readonly resourceGroupName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * The version the system pool runs once the stack has upgraded it to kubernetesVersion; a
+   * stack output, so that `pulumi up` waits for the upgrade and fails when it does. Undefined
+   * without a kubernetesVersion: AKS's default version, which the system pool was created on.
+   */
+  readonly systemPoolVersion: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('books-gateway:cloud:AksCluster', name, {}, opts);
@@ -118,8 +125,9 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
         },
         sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Free },
         // AKS creates a cluster only together with a first (system) pool, and refuses changes to
-        // a pool given inline here: this one stays as it is made (one small node for AKS's own
-        // pods), and the nodes the stack sizes are the separate pool below.
+        // a pool given inline here: this one keeps its size (one small node for AKS's own pods),
+        // its version follows kubernetesVersion through the AgentPools API (systemPoolVersion),
+        // and the nodes the stack sizes are the separate pool below.
         agentPoolProfiles: [
           {
             name: 'system',
@@ -170,8 +178,22 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     );
 
     const loginServer = registry.loginServer;
-    // Fetched on every `pulumi up`, for the identity running it.
+    // Fetched on every `pulumi up`, for the identity running it: an Entra ID token for Azure
+    // Resource Manager, which ACR also exchanges for a push token.
     const accessToken = authorization.getClientTokenOutput({}, parent).token;
+
+    // The system pool is upgraded apart (system-pool-version.ts), after the control plane and the
+    // stack's own pool: the cluster's id and the pool's are known once their updates are done.
+    const wantedVersion = args.kubernetesVersion;
+    this.systemPoolVersion =
+      wantedVersion === undefined
+        ? pulumi.output(undefined)
+        : pulumi
+            .all([cluster.id, nodePool.id, pulumi.unsecret(accessToken)])
+            .apply(async ([clusterId, , token]) =>
+              // A preview changes nothing; the cluster's own diff shows the version change.
+              pulumi.runtime.isDryRun() ? wantedVersion : bringSystemPoolTo({ clusterId, version: wantedVersion, accessToken: token }),
+            );
     const pushToken = pulumi
       .all([loginServer, clientConfig.tenantId, accessToken])
       .apply(([server, tenantId, token]) => acrRefreshToken({ loginServer: server, tenantId, accessToken: token }));
@@ -232,5 +254,5 @@ export function createAksTarget(): Target {
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+)?$/, example: '1.33' });
 
   const aks = new AksCluster('books-gateway', { location, ...nodePool });
-  return cloudTarget(aks, { resourceGroup: aks.resourceGroupName });
+  return cloudTarget(aks, { resourceGroup: aks.resourceGroupName, systemPoolVersion: aks.systemPoolVersion });
 }

@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
 import { acrRefreshToken as exchangeForPushToken } from '../../../stacks/aks/acr-push-token.js';
+import { bringSystemPoolTo } from '../../../stacks/aks/system-pool-version.js';
 import { runProgram, type ProgramRun } from '../../support/program-harness.js';
 import { acrRefreshToken, azureStandIn } from '../shared/azure-stand-in.js';
 import {
@@ -61,7 +62,7 @@ describe('aks target', () => {
       assert.equal(cluster.kubernetesVersion, undefined);
     });
 
-    it('runs a fixed one-node system pool inline, and the 2 Standard_B2s nodes the stack sizes in a pool of their own', () => {
+    it('runs a one-node system pool inline, its size as made, and the 2 Standard_B2s nodes the stack sizes in a pool of their own', () => {
       const [system, ...others] = run.named(clusterType, 'books-gateway-cluster').inputs.agentPoolProfiles;
       assert.deepEqual(others, []);
       assert.deepEqual([system.name, system.mode, system.count, system.vmSize], ['system', 'System', 1, 'Standard_B2s']);
@@ -164,6 +165,73 @@ describe('aks target', () => {
     assert.notEqual(pool.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
     const recount = await runProgram(withConfig(aks, { nodeCount: '3' }));
     assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+  });
+
+  describe('keeps every pool on kubernetesVersion', () => {
+    const upgradeRequests = () => azure.requests.filter((r) => r.url.includes('/agentPools/system')).length;
+
+    it("raising it moves the control plane, the stack's pool and the system pool, which AKS leaves behind", async () => {
+      azure.systemPoolVersion = '1.33.2';
+      const before = azure.systemPoolUpgrades().length;
+      const run = await runProgram(withConfig(aks, { kubernetesVersion: '1.34' }));
+      assert.equal(run.named(clusterType, 'books-gateway-cluster').inputs.kubernetesVersion, '1.34');
+      assert.equal(run.named(nodePoolType, 'books-gateway-nodes').inputs.orchestratorVersion, '1.34');
+      const [upgrade, ...more] = azure.systemPoolUpgrades().slice(before);
+      assert.deepEqual(more, []);
+      // The pool as AKS has it, with the new version and without what ARM reports but does not take.
+      assert.deepEqual(upgrade.properties, { mode: 'System', count: 1, vmSize: 'Standard_B2s', orchestratorVersion: '1.34' });
+      assert.equal(run.outputs.systemPoolVersion, '1.34');
+    });
+
+    it('leaves a system pool already on that version alone, and without kubernetesVersion does not look at it', async () => {
+      azure.systemPoolVersion = '1.34.1';
+      const before = upgradeRequests();
+      const run = await runProgram(withConfig(aks, { kubernetesVersion: '1.34' }));
+      assert.equal(run.outputs.systemPoolVersion, '1.34');
+      assert.equal(upgradeRequests(), before + 1, 'one read, no upgrade');
+      const unpinned = await runProgram(aks);
+      assert.equal(unpinned.outputs.systemPoolVersion, undefined);
+      assert.equal(upgradeRequests(), before + 1);
+    });
+
+    describe('the upgrade itself', () => {
+      const upgrade = { clusterId: '/subscriptions/s/resourceGroups/books-rg/providers/Microsoft.ContainerService/managedClusters/books', version: '1.34', accessToken: 't' };
+      const quick = { retry: { attempts: 2, timeoutMs: 50, firstDelayMs: 1 }, pollIntervalMs: 1, timeoutMs: 1_000 };
+      afterEach(() => {
+        azure.upgradeStates = ['Succeeded'];
+      });
+
+      it('waits while AKS upgrades the pool, through a dropped connection', async () => {
+        azure.systemPoolVersion = '1.33.2';
+        azure.upgradeStates = ['Upgrading', 'Upgrading', 'Succeeded'];
+        const before = upgradeRequests();
+        azure.failNext('network');
+        assert.equal(await bringSystemPoolTo(upgrade, quick), '1.34');
+        // read (after one dropped try), upgrade, then two reads until it has succeeded
+        assert.equal(upgradeRequests() - before, 5);
+        assert.equal(azure.systemPoolVersion, '1.34');
+      });
+
+      it('fails with a RunError naming the pool and the az command when the upgrade fails', async () => {
+        azure.systemPoolVersion = '1.33.2';
+        azure.upgradeStates = ['Upgrading', 'Failed'];
+        await assert.rejects(
+          bringSystemPoolTo(upgrade, quick),
+          (error: unknown) =>
+            pulumi.RunError.isInstance(error) &&
+            /system pool of .*managedClusters\/books to 1\.34 failed.*az aks nodepool upgrade --resource-group books-rg --cluster-name books --name system --kubernetes-version 1\.34/s.test(String(error)),
+        );
+      });
+
+      it('fails with a RunError, without retrying, when Azure refuses the identity', async () => {
+        azure.systemPoolVersion = '1.33.2';
+        azure.failNext(403);
+        await assert.rejects(
+          bringSystemPoolTo(upgrade, quick),
+          (error: unknown) => pulumi.RunError.isInstance(error) && /Azure refused to read the system pool of .*HTTP 403.*az aks nodepool upgrade/s.test(String(error)),
+        );
+      });
+    });
   });
 
   describe("ACR's token exchange", () => {

@@ -11,18 +11,27 @@ import { runProgram } from '../../support/program-harness.js';
 import { planUpgrade, type RecordedState, type UpgradePlan } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment, type UpgradeScenario } from './upgrade-scenarios.js';
 import { k3sKubeconfig } from '../../support/scenarios.js';
+import type { AzureStandIn } from '../shared/azure-stand-in.js';
 
 function baseline(scenario: UpgradeScenario): RecordedState {
   return JSON.parse(fs.readFileSync(path.join(__dirname, 'baselines', `${scenario}.json`), 'utf8')) as RecordedState;
 }
 
-/** The first `up` of this program on the scenario's recorded stack, its config unchanged or as `config` changes it. */
-async function upgradePlan(scenario: UpgradeScenario, config: Record<string, string> = {}): Promise<UpgradePlan> {
+/**
+ * The first `up` of this program on the scenario's recorded stack, its config unchanged or as
+ * `config` changes it, Azure as `azure` sets it up.
+ */
+async function upgradePlan(
+  scenario: UpgradeScenario,
+  config: Record<string, string> = {},
+  azure: (standIn: AzureStandIn) => void = () => undefined,
+): Promise<UpgradePlan> {
   const options = upgradeScenarios[scenario];
   const state = baseline(scenario);
-  const run = await withScenarioEnvironment(() =>
-    runProgram({ ...options, config: { ...options.config, ...config }, previousState: state.resources }),
-  );
+  const run = await withScenarioEnvironment((standIn) => {
+    azure(standIn);
+    return runProgram({ ...options, config: { ...options.config, ...config }, previousState: state.resources });
+  });
   return planUpgrade(state, run);
 }
 
@@ -72,5 +81,17 @@ describe('a k3s or kubeconfig stack made before this version, its kubeconfig edi
   it('moves the stack, replacing every object, when clusterName is set to move it', async () => {
     const plan = await upgradePlan('kubeconfig-file', { kubeconfig: movedToDns, clusterName: 'rack-2' });
     assert.deepEqual(providerChanges(plan, 'kubeconfig'), ['clusterIdentifier', 'kubeconfig']);
+  });
+});
+
+describe('an aks stack made before this version, whose system pool an earlier version raise left behind', () => {
+  it('brings the system pool to kubernetesVersion on its first up, and changes no resource', async () => {
+    let azure: AzureStandIn | undefined;
+    const plan = await upgradePlan('aks-pinned', {}, (standIn) => {
+      standIn.systemPoolVersion = '1.32.7';
+      azure = standIn;
+    });
+    assert.deepEqual(plan, nothing);
+    assert.deepEqual(azure?.systemPoolUpgrades().map((upgrade) => upgrade.properties.orchestratorVersion), ['1.33']);
   });
 });
