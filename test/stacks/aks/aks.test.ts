@@ -11,7 +11,6 @@ import {
   azureSubscriptionId,
   azureTenantId,
   entraAccessToken,
-  ignoredChanges,
   principalIdOf,
   withConfig,
 } from '../shared/cloud-scenarios.js';
@@ -73,7 +72,7 @@ describe('aks target', () => {
       );
       assert.match(pool.agentPoolName, /^[a-z][a-z0-9]{1,11}$/, 'a valid Linux pool name');
       // Azure reports the separate pool among the cluster's: no diff there may touch it.
-      assert.deepEqual(ignoredChanges(clusterType, 'books-gateway-cluster'), ['agentPoolProfiles']);
+      assert.deepEqual(run.named(clusterType, 'books-gateway-cluster').ignoreChanges, ['agentPoolProfiles']);
     });
 
     it('runs a network policy engine, so that the NetworkPolicies are enforced', () => {
@@ -102,7 +101,7 @@ describe('aks target', () => {
       );
       assert.equal(operator.scope, 'books-gateway-kubelet-id');
       assert.deepEqual(run.ofType(roleAssignmentType).map((a) => a.name).sort(), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
-      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
+      assertWaitsFor(run.named(clusterType, 'books-gateway-cluster'), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
     });
 
     it('deploys every Kubernetes object through a provider on the new cluster, once its nodes can pull', () => {

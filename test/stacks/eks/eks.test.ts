@@ -126,7 +126,7 @@ describe('eks target', () => {
         ['kube-proxy', eksAddonVersion('kube-proxy', eksDefaultVersion), 'OVERWRITE'],
         ['vpc-cni', eksAddonVersion('vpc-cni', eksDefaultVersion), 'OVERWRITE'],
       ]);
-      assertWaitsFor('aws:eks/addon:Addon', 'books-gateway-coredns', ['books-gateway-nodes']);
+      assertWaitsFor(run.named('aws:eks/addon:Addon', 'books-gateway-coredns'), ['books-gateway-nodes']);
     });
 
     it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
@@ -136,7 +136,7 @@ describe('eks target', () => {
       assert.equal(nodes.amiType, 'AL2023_x86_64_STANDARD');
       assert.deepEqual(nodes.subnetIds, ['books-gateway-private-0-id', 'books-gateway-private-1-id']);
       assert.equal(nodes.nodeRoleArn, 'arn:aws:iam::123456789012:role/books-gateway-node-role-x1y2z3');
-      assertWaitsFor(nodeGroupType, 'books-gateway-nodes', [
+      assertWaitsFor(run.named(nodeGroupType, 'books-gateway-nodes'), [
         'books-gateway-private-0-routes',
         'books-gateway-private-1-routes',
         'books-gateway-node-role-AmazonEC2ContainerRegistryReadOnly',

@@ -71,7 +71,7 @@ describe('gke target', () => {
       // The default pool GKE makes and removes runs as the node account, not as the project's
       // default compute account (disabled in many organisations).
       assert.equal(cluster.nodeConfig.serviceAccount, nodeAccountEmail);
-      assertWaitsFor(clusterType, 'books-gateway-cluster', ['books-gateway-nodes-role']);
+      assertWaitsFor(run.named(clusterType, 'books-gateway-cluster'), ['books-gateway-nodes-role']);
       assert.equal(cluster.deletionProtection, false);
       assert.equal(cluster.subnetwork, 'books-gateway-subnet-id');
       assert.equal(cluster.minMasterVersion, undefined);

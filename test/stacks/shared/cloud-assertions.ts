@@ -1,9 +1,14 @@
 /** Checks every cloud target must pass, on a run of the program under mocks. */
 import assert from 'node:assert/strict';
 import type { ImageName } from '../../../components/images.js';
-import { runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../support/program-harness.js';
+import {
+  runProgramExpectingError,
+  secretValue,
+  type ProgramRun,
+  type RegisteredResource,
+  type RunOptions,
+} from '../../support/program-harness.js';
 import { imageNames } from '../../support/scenarios.js';
-import { dependencyNames } from './cloud-scenarios.js';
 
 export interface ClusterProviderExpectation {
   /** The new cluster's kubeconfig, exactly. */
@@ -24,7 +29,7 @@ export function assertDeploysThroughClusterProvider(run: ProgramRun, expected: C
   const [provider] = providers;
   assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), expected.kubeconfig);
   assert.equal(provider.inputs.clusterIdentifier, expected.clusterIdentifier);
-  assertWaitsFor(provider.type, provider.name, expected.readyWhen);
+  assertWaitsFor(provider, expected.readyWhen);
 
   const objects = run.kubernetesObjects();
   const elsewhere = objects.filter((o) => !o.provider?.startsWith(`${provider.urn}::`));
@@ -34,10 +39,10 @@ export function assertDeploysThroughClusterProvider(run: ProgramRun, expected: C
 }
 
 /** The resource was registered depending on each of `names` (logical names). */
-export function assertWaitsFor(type: string, name: string, names: string[]): void {
-  const dependencies = dependencyNames(type, name);
+export function assertWaitsFor(resource: RegisteredResource, names: string[]): void {
+  const dependencies = resource.dependencies.map((urn) => urn.slice(urn.lastIndexOf('::') + 2));
   const missing = names.filter((n) => !dependencies.includes(n));
-  assert.deepEqual(missing, [], `${name} does not wait for ${missing.join(', ')} (it waits for ${dependencies.join(', ')})`);
+  assert.deepEqual(missing, [], `${resource.name} does not wait for ${missing.join(', ')} (it waits for ${dependencies.join(', ')})`);
 }
 
 /**

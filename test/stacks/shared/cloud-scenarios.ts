@@ -5,7 +5,6 @@
  * test can tell which one ended up where.
  */
 import type { MockCallArgs, MockResourceArgs } from '@pulumi/pulumi/runtime';
-import { MockMonitor } from '@pulumi/pulumi/runtime/mocks';
 import type { RunOptions } from '../../support/program-harness.js';
 
 // ---- AKS ----
@@ -150,45 +149,4 @@ export function withConfig(scenario: RunOptions, config: Record<string, string |
     ...scenario,
     config: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),
   };
-}
-
-// ---- Dependencies ----
-
-/** The part of the engine's RegisterResourceRequest read here. */
-interface RegisterResourceRequest {
-  getType(): string;
-  getName(): string;
-  getDependenciesList(): string[];
-  getIgnorechangesList(): string[];
-}
-
-/**
- * The URNs each resource was registered as depending on (its `dependsOn` plus the resources its
- * inputs came from), keyed `<type>::<name>`; filled by every mocked run in this process. The
- * harness reports inputs, not dependencies, and "the provider waits for the nodes" is only
- * visible here.
- */
-const registeredDependencies = new Map<string, string[]>();
-/** The `ignoreChanges` each resource was registered with, keyed like registeredDependencies. */
-const registeredIgnoreChanges = new Map<string, string[]>();
-
-const registerResource = MockMonitor.prototype.registerResource;
-MockMonitor.prototype.registerResource = function (req: RegisterResourceRequest, callback) {
-  registeredDependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-  registeredIgnoreChanges.set(`${req.getType()}::${req.getName()}`, req.getIgnorechangesList());
-  return registerResource.call(this, req, callback);
-};
-
-/** Logical names (the last URN segment) of what a resource was registered as depending on. */
-export function dependencyNames(type: string, name: string): string[] {
-  const urns = registeredDependencies.get(`${type}::${name}`);
-  if (urns === undefined) throw new Error(`no ${type} named ${name} was registered`);
-  return urns.map((urn) => urn.slice(urn.lastIndexOf('::') + 2));
-}
-
-/** The properties whose changes Pulumi was told to ignore on a resource. */
-export function ignoredChanges(type: string, name: string): string[] {
-  const ignored = registeredIgnoreChanges.get(`${type}::${name}`);
-  if (ignored === undefined) throw new Error(`no ${type} named ${name} was registered`);
-  return ignored;
 }
