@@ -48,10 +48,10 @@ export interface UpgradeTiming {
 }
 
 /** A one-node pool upgrades in about ten minutes; an hour covers a slow region. */
-export const defaultUpgradeTiming: UpgradeTiming = { retry: defaultRetryPolicy, pollIntervalMs: 15_000, timeoutMs: 60 * 60_000 };
+const defaultUpgradeTiming: UpgradeTiming = { retry: defaultRetryPolicy, pollIntervalMs: 15_000, timeoutMs: 60 * 60_000 };
 
 /** True when the pool runs `version`: exactly, or a patch of it when it names only a minor version. */
-export function runsVersion(pool: AgentPool, version: string): boolean {
+function runsVersion(pool: AgentPool, version: string): boolean {
   const { orchestratorVersion, currentOrchestratorVersion = '' } = pool.properties;
   return orchestratorVersion === version || currentOrchestratorVersion === version || currentOrchestratorVersion.startsWith(`${version}.`);
 }

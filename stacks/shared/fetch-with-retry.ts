@@ -20,7 +20,7 @@ export interface RetryPolicy {
 export const defaultRetryPolicy: RetryPolicy = { attempts: 4, timeoutMs: 30_000, firstDelayMs: 1_000 };
 
 /** Throttling and the server's own failures, which another try may not meet. */
-export function isTransientStatus(status: number): boolean {
+function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 

@@ -5,17 +5,11 @@
  * updates in place, each listed here with why.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { runProgram } from '../../support/program-harness.js';
-import { planUpgrade, type RecordedState, type UpgradePlan } from './stack-state.js';
+import { planUpgrade, readBaseline, type UpgradePlan } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment, type UpgradeScenario } from './upgrade-scenarios.js';
 import { k3sKubeconfig } from '../../support/scenarios.js';
 import type { AzureStandIn } from '../shared/azure-stand-in.js';
-
-function baseline(scenario: UpgradeScenario): RecordedState {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, 'baselines', `${scenario}.json`), 'utf8')) as RecordedState;
-}
 
 /**
  * The first `up` of this program on the scenario's recorded stack, its config unchanged or as
@@ -27,7 +21,7 @@ async function upgradePlan(
   azure: (standIn: AzureStandIn) => void = () => undefined,
 ): Promise<UpgradePlan> {
   const options = upgradeScenarios[scenario];
-  const state = baseline(scenario);
+  const state = readBaseline(scenario);
   const run = await withScenarioEnvironment((standIn) => {
     azure(standIn);
     return runProgram({ ...options, config: { ...options.config, ...config }, previousState: state.resources });

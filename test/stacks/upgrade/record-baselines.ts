@@ -10,10 +10,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProgram } from '../../support/program-harness.js';
-import { recordState } from './stack-state.js';
+import { baselineFolder, recordState } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment } from './upgrade-scenarios.js';
-
-export const baselineFolder = path.join(__dirname, 'baselines');
 
 async function main(): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();

@@ -16,6 +16,8 @@
  * `clusterIdentifier` replaces every object), and their inputs carry content hashes of this
  * repository's sources, which every change of an app would otherwise turn into a "change" here.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { PropertyBag, ProgramRun, RegisteredResource } from '../../support/program-harness.js';
 
@@ -40,6 +42,14 @@ export interface UpgradePlan {
   created: string[];
   /** Per URN, the top-level inputs whose values change (after `ignoreChanges`). */
   changed: Record<string, string[]>;
+}
+
+/** Where the recorded states are kept, one file per upgrade scenario. */
+export const baselineFolder = path.join(__dirname, 'baselines');
+
+/** A scenario's recorded state. */
+export function readBaseline(scenario: string): RecordedState {
+  return JSON.parse(fs.readFileSync(path.join(baselineFolder, `${scenario}.json`), 'utf8')) as RecordedState;
 }
 
 const identityOnly = (resource: RegisteredResource) =>
