@@ -3,38 +3,12 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 
 /** Every run's folder is `<tmpdir>/books-gateway-local-XXXXXX`. */
 const folderPrefix = 'books-gateway-local-';
 /** The file in a run's folder naming the process that owns it. */
 const ownerFile = 'owner.json';
-
-/** A process, told apart from a later one that reuses its pid by its start time. */
-interface ProcessIdentity {
-  pid: number;
-  /** Clock ticks after boot (`/proc/<pid>/stat` field 22), `null` where /proc is missing. */
-  startTime: string | null;
-}
-
-function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function isRunning({ pid, startTime }: ProcessIdentity): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  return startTime === null || startTimeOf(pid) === startTime;
-}
 
 /**
  * Removes the folders of earlier runs whose owner no longer runs (it was SIGKILLed, or the
@@ -92,7 +66,7 @@ export async function createRunFolder(workerUid: number | undefined): Promise<Ru
   await removeStaleRunFolders();
   const path = await mkdtemp(join(tmpdir(), folderPrefix));
   await chmod(path, workerUid === undefined ? 0o700 : 0o711);
-  const owner: ProcessIdentity = { pid: process.pid, startTime: startTimeOf(process.pid) };
+  const owner: ProcessIdentity = identify();
   await writeFile(join(path, ownerFile), `${JSON.stringify(owner)}\n`);
   return {
     path,
