@@ -1,7 +1,8 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
-import type { ImageRegistry, Target } from './target.js';
+import type { GatewayAddress, ImageRegistry, Target } from './target.js';
+import { assertBaseImages, type BaseImageOverrides } from './base-images.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import type { PublicEndpoint } from './services.js';
 import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort } from './validation.js';
@@ -40,11 +41,19 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
    * (e.g. the kind of load balancer). Default: none.
    */
   gatewayServiceAnnotations?: Record<string, string>;
+  /** How the gateway Service gets its address on this cluster (target.ts). Default: awaited. */
+  gatewayAddress?: GatewayAddress;
   /**
    * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
    * Default: this repository.
    */
   sourceRoot?: string;
+  /**
+   * Base images instead of the pinned official ones, by the Dockerfiles' build argument
+   * (`NODE_IMAGE`, `NGINX_IMAGE`): a registry mirror, an air-gapped copy. Default: none, the
+   * pinned digests of apps/base-images.json.
+   */
+  baseImages?: BaseImageOverrides;
 }
 
 /** The defaults of GatewayStackArgs, also the defaults of the matching stack config keys. */
@@ -94,7 +103,9 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     gatewayServicePort: assertPort('gatewayServicePort', args.gatewayServicePort ?? gatewayDefaults.gatewayServicePort),
     gatewayTlsServicePort: assertPort('gatewayTlsServicePort', args.gatewayTlsServicePort ?? gatewayDefaults.gatewayTlsServicePort),
     gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
+    gatewayAddress: args.gatewayAddress ?? { kind: 'awaited' },
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
+    baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: resolveGatewayPolicy(args, (setting) => setting),
   };
 }

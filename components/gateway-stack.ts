@@ -13,7 +13,7 @@ import { namespaceArgs } from './namespace.js';
 import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './network-policies.js';
 import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
 import { pullSecretArgs } from './pull-secret.js';
-import { backendServiceArgs, gatewayServiceArgs, gatewayUrl } from './services.js';
+import { backendServiceArgs, gatewayAccess, gatewayServiceArgs } from './services.js';
 import { workloads, type Workload } from './workloads.js';
 
 export type { GatewayStackArgs } from './gateway-stack-args.js';
@@ -38,7 +38,7 @@ export class GatewayStack extends pulumi.ComponentResource {
     // or a missing Dockerfile leaves nothing half-made.
     const settings = resolveGatewaySettings(args);
     const ns = settings.namespace;
-    const tags = new Map(imageNames.map((image) => [image, contentTag(settings.sourceRoot, image)]));
+    const tags = new Map(imageNames.map((image) => [image, contentTag(settings.sourceRoot, image, settings.baseImages)]));
     const files = renderClusterGateway(ns, settings.policy.render);
     const endpoint = publicEndpoint(settings);
     super('books-gateway:index:GatewayStack', name, {}, opts);
@@ -50,7 +50,7 @@ export class GatewayStack extends pulumi.ComponentResource {
 
     const images = {} as Record<ImageName, pulumi.Output<string>>;
     for (const [image, tag] of tags) {
-      const options = { sourceRoot: settings.sourceRoot, platforms: settings.platforms, registry: settings.registry, tag };
+      const options = { sourceRoot: settings.sourceRoot, platforms: settings.platforms, registry: settings.registry, tag, baseImages: settings.baseImages };
       const build = new dockerBuild.Image(image, imageBuildArgs(image, options), { parent: this });
       // A pushed image is deployed by digest. A loaded one has no registry digest (a digest
       // reference would make the kubelet pull): it is deployed by its content tag, read once
@@ -105,7 +105,7 @@ export class GatewayStack extends pulumi.ComponentResource {
       { podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations }, readOnlyVolumes: gatewayVolumes },
       backends,
     );
-    const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations);
+    const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations, settings.gatewayAddress);
     const service = new k8s.core.v1.Service(gateway.name, serviceArgs, inNamespace);
 
     new k8s.networking.v1.NetworkPolicy('default-deny', defaultDenyPolicyArgs(ns), inNamespace);
@@ -115,7 +115,7 @@ export class GatewayStack extends pulumi.ComponentResource {
     const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsPort);
     new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicy, inNamespace);
 
-    this.url = service.status.apply((status) => gatewayUrl(status?.loadBalancer?.ingress, endpoint));
+    this.url = service.status.apply((status) => gatewayAccess(settings.gatewayAddress, status?.loadBalancer?.ingress, endpoint, ns));
     this.namespace = namespace.metadata.name;
     this.images = images;
     this.registerOutputs({ url: this.url, namespace: this.namespace, images: this.images });

@@ -1,7 +1,9 @@
 import type * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ImageRegistry, Target } from './target.js';
+import { baseImageBuildArgs, type BaseImageOverrides } from './base-images.js';
 import { buildContextDigest } from './build-context.js';
 
 /** The images GatewayStack builds, one per workload; each target names a repository per image. */
@@ -16,10 +18,16 @@ export function imageSource(sourceRoot: string, image: ImageName): { context: st
   return { context: sourceRoot, dockerfile: path.join(sourceRoot, 'apps', image, 'Dockerfile') };
 }
 
-/** A tag that changes whenever anything the build can see changes: 16 hex digits of its digest. */
-export function contentTag(sourceRoot: string, image: ImageName): string {
+/**
+ * A tag that changes whenever anything the build can see changes, the base images it is given
+ * included: 16 hex digits of their digest.
+ */
+export function contentTag(sourceRoot: string, image: ImageName, baseImages: BaseImageOverrides = {}): string {
   const { context, dockerfile } = imageSource(sourceRoot, image);
-  return buildContextDigest(context, dockerfile).slice(0, 16);
+  const digest = buildContextDigest(context, dockerfile);
+  const args = Object.entries(baseImageBuildArgs(image, baseImages)).sort(([a], [b]) => a.localeCompare(b));
+  if (args.length === 0) return digest.slice(0, 16);
+  return createHash('sha256').update(digest).update(JSON.stringify(args)).digest('hex').slice(0, 16);
 }
 
 export interface ImageBuildOptions {
@@ -30,12 +38,19 @@ export interface ImageBuildOptions {
   registry?: ImageRegistry;
   /** The content tag (contentTag). */
   tag: string;
+  /** Base images instead of the Dockerfiles' pinned defaults (the `baseImages` stack config). */
+  baseImages?: BaseImageOverrides;
 }
 
 /** The image's name and tag: in its registry repository, or the local one. */
 export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'registry' | 'tag'>): pulumi.Output<string> {
   const repository = options.registry ? options.registry.repository(image) : `${localRepositoryPrefix}/${image}`;
   return pulumi.interpolate`${repository}:${options.tag}`;
+}
+
+/** A path as seen from the folder Pulumi runs the program in (`.` for that folder itself). */
+function projectRelative(location: string): string {
+  return path.relative(process.cwd(), location) || '.';
 }
 
 /** The tag of an image's build cache, beside the image in its registry repository. */
@@ -70,9 +85,14 @@ function buildCache(image: ImageName, options: ImageBuildOptions): Pick<dockerBu
 export function imageBuildArgs(image: ImageName, options: ImageBuildOptions): dockerBuild.ImageArgs {
   const { context, dockerfile } = imageSource(options.sourceRoot, image);
   const credentials = options.registry?.credentials;
+  const buildArgs = baseImageBuildArgs(image, options.baseImages ?? {});
   return {
-    context: { location: context },
-    dockerfile: { location: dockerfile },
+    // Relative to the project folder, where Pulumi runs the program and the plugin resolves them:
+    // absolute paths differ between two checkouts of one commit, and a changed path rebuilds and
+    // pushes the image again.
+    context: { location: projectRelative(context) },
+    dockerfile: { location: projectRelative(dockerfile) },
+    buildArgs: Object.keys(buildArgs).length > 0 ? buildArgs : undefined,
     // The SDK's Platform enum lists no variants (`linux/arm/v7`), but the provider parses each
     // value with buildx's own platform parser, which takes them.
     platforms: options.platforms?.map((platform) => platform as dockerBuild.Platform),

@@ -20,12 +20,13 @@ import {
   type Settings,
   type SettingSource,
 } from './stack-config.js';
+import { readBaseImages } from './base-images.js';
 
 /**
  * The GatewayStack arguments that come from stack config rather than from the target. The
  * Service ports are undefined when the stack leaves them empty: the target's own then apply.
  */
-export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas'>> &
+export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages'>> &
   Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort'> &
   GatewayPolicyArgs;
 
@@ -38,6 +39,7 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     gatewayReplicas: readCount(config, 'gatewayReplicas', gatewayDefaults.gatewayReplicas),
     gatewayServicePort: readPort(config, 'gatewayServicePort'),
     gatewayTlsServicePort: readPort(config, 'gatewayTlsServicePort'),
+    baseImages: readBaseImages(config),
     ...readGatewayPolicy(config).args,
   };
 }
