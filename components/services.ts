@@ -1,5 +1,6 @@
 import type * as k8s from '@pulumi/kubernetes';
 import { selectorLabels, workloadLabels } from './labels.js';
+import type { GatewayAddress } from './target.js';
 import type { Workload } from './workloads.js';
 
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
@@ -55,15 +56,28 @@ export function gatewayServiceArgs(
   namespace: string,
   endpoint: PublicEndpoint,
   annotations: Record<string, string>,
+  address: GatewayAddress,
 ): k8s.core.v1.ServiceArgs {
   const port = servicePort(endpoint.tls ? 'https' : 'http', endpoint.port);
-  return serviceArgs(workload, namespace, port, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }, annotations);
+  // The Kubernetes provider waits for a LoadBalancer Service's address, ten minutes and then
+  // fails: only where the cloud assigns one. The gateway's pods are awaited through their Deployment.
+  const awaited: Record<string, string> = address.kind === 'awaited' ? {} : { [skipAwaitAnnotation]: 'true' };
+  return serviceArgs(workload, namespace, port, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }, { ...annotations, ...awaited });
 }
+
+/** The Kubernetes provider's annotation that creates or updates an object without waiting for it. */
+export const skipAwaitAnnotation = 'pulumi.com/skipAwait';
 
 /** One entry of a Service's `status.loadBalancer.ingress`. */
 export interface LoadBalancerIngress {
   ip?: string;
   hostname?: string;
+}
+
+function urlOf(host: string, endpoint: PublicEndpoint): string {
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const [scheme, defaultPort] = endpoint.tls ? ['https', 443] : ['http', 80];
+  return `${scheme}://${bracketed}${endpoint.port === defaultPort ? '' : `:${endpoint.port}`}`;
 }
 
 /**
@@ -73,8 +87,22 @@ export interface LoadBalancerIngress {
 export function gatewayUrl(ingress: LoadBalancerIngress[] | undefined, endpoint: PublicEndpoint): string | undefined {
   const first = ingress?.[0];
   const host = first?.hostname || first?.ip;
-  if (!host) return undefined;
-  const bracketed = host.includes(':') ? `[${host}]` : host;
-  const [scheme, defaultPort] = endpoint.tls ? ['https', 443] : ['http', 80];
-  return `${scheme}://${bracketed}${endpoint.port === defaultPort ? '' : `:${endpoint.port}`}`;
+  return host ? urlOf(host, endpoint) : undefined;
+}
+
+/**
+ * What the stack's gatewayUrl says: the URL at the published host, or from the Service's status;
+ * where a cluster has given the Service no address (yet), how to find it, and how to reach the
+ * gateway without one.
+ */
+export function gatewayAccess(address: GatewayAddress, ingress: LoadBalancerIngress[] | undefined, endpoint: PublicEndpoint, namespace: string): string | undefined {
+  if (address.kind === 'published') return urlOf(address.host, endpoint);
+  const url = gatewayUrl(ingress, endpoint);
+  if (url || address.kind === 'awaited') return url;
+  const local = 8080;
+  return (
+    `The cluster has given the gateway Service no load-balancer address yet: \`kubectl -n ${namespace} get service gateway\` shows it once it has one, ` +
+    `and \`pulumi refresh\` then puts it here. Without one: \`kubectl -n ${namespace} port-forward service/gateway ${local}:${endpoint.port}\` ` +
+    `serves the gateway at ${urlOf('127.0.0.1', { ...endpoint, port: local })}`
+  );
 }

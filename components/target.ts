@@ -33,6 +33,18 @@ export interface ImageRegistry {
 }
 
 /**
+ * How clients find the gateway's LoadBalancer Service on a cluster:
+ * - `awaited`: the cloud assigns an address; `pulumi up` waits for it (and fails when none comes,
+ *   a real fault there), and the stack's gatewayUrl is built from it;
+ * - `published`: the cluster publishes every LoadBalancer port at a fixed host (Docker Desktop:
+ *   localhost), so there is nothing to wait for;
+ * - `unawaited`: the cluster may never assign one (kind, minikube without a tunnel, a K3s without
+ *   ServiceLB): `pulumi up` does not wait, and gatewayUrl says where to look and how to reach the
+ *   gateway without one.
+ */
+export type GatewayAddress = { kind: 'awaited' } | { kind: 'published'; host: string } | { kind: 'unawaited' };
+
+/**
  * What GatewayStack needs from the place it deploys to, and so what each target (stacks/<target>/)
  * hands it: everything cloud-specific, so that GatewayStack never names a cloud. A target reads
  * and validates all of its config before it registers any resource.
@@ -63,4 +75,6 @@ export interface Target {
    * ServiceLB) gives others, so that a stock install works with the stack's defaults.
    */
   gatewayServicePorts?: { http: number; https: number };
+  /** How the gateway's address comes about. Default: awaited. */
+  gatewayAddress?: GatewayAddress;
 }

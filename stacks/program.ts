@@ -19,6 +19,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     platforms: target.platforms,
     registry: target.registry,
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
+    gatewayAddress: target.gatewayAddress,
     ...gatewayConfig,
     gatewayServicePort: gatewayConfig.gatewayServicePort ?? target.gatewayServicePorts?.http,
     gatewayTlsServicePort: gatewayConfig.gatewayTlsServicePort ?? target.gatewayServicePorts?.https,

@@ -75,8 +75,11 @@ export interface RunOptions {
   resourceState?: (args: MockResourceArgs) => Record<string, unknown> | undefined;
   /** Results of provider function calls (invokes). An invoke it does not answer fails the run. */
   call?: (args: MockCallArgs) => Record<string, unknown> | undefined;
-  /** What the gateway Service's load balancer reports. Default `{ ip: '203.0.113.10' }`. */
-  loadBalancerIngress?: LoadBalancerIngress;
+  /**
+   * What the gateway Service's load balancer reports. Default `{ ip: '203.0.113.10' }`; null: no
+   * address, as a cluster without a load balancer (kind) or one that has not assigned it yet.
+   */
+  loadBalancerIngress?: LoadBalancerIngress | null;
   /** The stack name (`pulumi.getStack()`). Default `stackName`. */
   stack?: string;
   /**
@@ -282,7 +285,8 @@ function defaultState(args: MockResourceArgs, options: RunOptions): Record<strin
     return { ref: `${tag}@${mockDigest}`, digest: mockDigest };
   }
   if (args.type === 'kubernetes:core/v1:Service' && args.inputs.spec?.type === 'LoadBalancer') {
-    return { status: { loadBalancer: { ingress: [options.loadBalancerIngress ?? { ip: '203.0.113.10' }] } } };
+    const ingress = options.loadBalancerIngress === null ? [] : [options.loadBalancerIngress ?? { ip: '203.0.113.10' }];
+    return { status: { loadBalancer: { ingress } } };
   }
   if (args.type.startsWith('kubernetes:') && args.inputs.metadata?.name === undefined) {
     // The Kubernetes provider names an object without a name after its resource and a random

@@ -19,10 +19,12 @@ export function createDockerDesktopTarget(): Target {
     context,
     // The context names the cluster: a refreshed kubeconfig file must not replace every object.
     clusterIdentifier: `docker-desktop/${context}`,
-    // "Reset Kubernetes Cluster" wipes every object: `up` and `destroy` then drop them from the
-    // state instead of failing on a cluster that no longer has them.
-    deleteUnreachable: true,
+    // No deleteUnreachable: with Kubernetes turned off, `destroy` would drop the objects from the
+    // state and the next `up`, Kubernetes back on, would fail on each with "already exists". An
+    // unreachable cluster fails instead; "Reset Kubernetes Cluster" (objects gone, cluster there)
+    // is what `pulumi up --refresh` handles.
   });
 
-  return { provider, outputs: { kubeContext: context } };
+  // Docker Desktop publishes every LoadBalancer port on localhost.
+  return { provider, gatewayAddress: { kind: 'published', host: 'localhost' }, outputs: { kubeContext: context } };
 }

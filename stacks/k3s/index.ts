@@ -26,6 +26,8 @@ export function createK3sTarget(): Target {
     // K3s's bundled Traefik holds 80 and 443 on every node through ServiceLB, where a second
     // LoadBalancer on the same port would never get an address.
     gatewayServicePorts: { http: 8080, https: 8443 },
+    // ServiceLB gives the Service the nodes' addresses, unless the cluster runs without it.
+    gatewayAddress: { kind: 'unawaited' },
     outputs: { imageRegistry: repositoryPrefix },
   };
 }

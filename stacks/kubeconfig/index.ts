@@ -31,6 +31,8 @@ export function createKubeconfigTarget(): Target {
     provider: existingClusterProvider('kubeconfig', { kubeconfig, context, clusterName }),
     platforms,
     registry,
+    // kind, and minikube without `minikube tunnel`, give a LoadBalancer Service no address.
+    gatewayAddress: { kind: 'unawaited' },
     outputs: { imageRegistry: repositoryPrefix, ...(context === undefined ? {} : { kubeContext: context }) },
   };
 }

@@ -18,13 +18,13 @@ describe('kubeconfig target', () => {
       run = await runProgram(withKubeconfig);
     });
 
-    it('connects with the kubeconfig, kept secret, identified by its context for good, dropping a vanished cluster from the state', () => {
+    it('connects with the kubeconfig, kept secret, identified by its context for good, never emptying the state of an unreachable cluster', () => {
       const provider = run.named(providerType, 'kubeconfig');
       assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), kindKubeconfig.trim());
       assert.equal(provider.inputs.context, undefined);
       assert.equal(provider.inputs.clusterIdentifier, 'kubeconfig|pi');
       assert.deepEqual(provider.ignoreChanges, ['clusterIdentifier']);
-      assert.equal(String(provider.inputs.deleteUnreachable), 'true');
+      assert.equal(provider.inputs.deleteUnreachable, undefined);
     });
 
     it('builds the three images for linux/amd64, pushes them to imageRegistry and deploys them by digest', () => {
@@ -52,6 +52,14 @@ describe('kubeconfig target', () => {
       assert.equal(run.outputs.imageRegistry, 'registry.example.com/books');
       assert.doesNotMatch(JSON.stringify(run.outputs), /s3cr3t-token/);
     });
+  });
+
+  it('does not wait for a load-balancer address, and says where to find it and how to reach the gateway without one', async () => {
+    const unassigned = await runProgram({ ...withKubeconfig, loadBalancerIngress: null });
+    assert.equal(unassigned.named('kubernetes:core/v1:Service', 'gateway').inputs.metadata.annotations['pulumi.com/skipAwait'], 'true');
+    const access = String(unassigned.outputs.gatewayUrl);
+    assert.match(access, /no load-balancer address yet: `kubectl -n books-gateway get service gateway`/);
+    assert.match(access, /`kubectl -n books-gateway port-forward service\/gateway 8080:80` serves the gateway at http:\/\/127\.0\.0\.1:8080$/);
   });
 
   it("uses a context of the machine's own kubeconfig when the stack has none", async () => {
