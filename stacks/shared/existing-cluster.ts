@@ -40,9 +40,11 @@ function clusterIdentity(name: string, { kubeconfig, context, clusterName }: Clu
 }
 
 /**
- * The provider for an existing cluster (see clusterIdentity). A reinstalled or unreachable
- * cluster: `up` and `destroy` drop its objects from the state (`deleteUnreachable`) instead of
- * failing until the state is edited by hand.
+ * The provider for an existing cluster (see clusterIdentity). An unreachable cluster fails `up`,
+ * `refresh` and `destroy` with the provider's "unreachable" message and the state keeps every
+ * object: a context missing from the kubeconfig or an expired login must not read as a cluster
+ * that is gone (`deleteUnreachable` would drop a running system from the state). A cluster that
+ * really is gone is forgotten on purpose, as docs/operating.md says.
  */
 export function existingClusterProvider(name: string, connection: ClusterConnection): k8s.Provider {
   const { kubeconfig, context, clusterName } = connection;
@@ -52,7 +54,6 @@ export function existingClusterProvider(name: string, connection: ClusterConnect
       kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
       context,
       clusterIdentifier: clusterIdentity(name, connection),
-      deleteUnreachable: true,
     },
     clusterName === undefined ? { ignoreChanges: ['clusterIdentifier'] } : {},
   );

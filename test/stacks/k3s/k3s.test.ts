@@ -21,8 +21,8 @@ describe('k3s target', () => {
     // The kubeconfig's current context when the stack is made, kept when the kubeconfig changes.
     assert.equal(provider.inputs.clusterIdentifier, 'k3s|pi');
     assert.deepEqual(provider.ignoreChanges, ['clusterIdentifier']);
-    // A reinstalled cluster: up and destroy drop its objects from the state instead of failing.
-    assert.equal(String(provider.inputs.deleteUnreachable), 'true');
+    // An unreachable cluster fails up and destroy; the state keeps what it deployed.
+    assert.equal(provider.inputs.deleteUnreachable, undefined);
   });
 
   it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {

@@ -37,10 +37,19 @@ function providerChanges(plan: UpgradePlan, provider: string): string[] {
 const nothing: UpgradePlan = { deleted: [], created: [], changed: {} };
 
 /** The first `up` after upgrading, per scenario, and why each change is an update in place. */
+/**
+ * An existing cluster's provider loses deleteUnreachable, an update of the provider alone: an
+ * unreachable cluster no longer empties the state (issue 21).
+ */
+const withoutDeleteUnreachable = (provider: string): UpgradePlan => ({
+  ...nothing,
+  changed: { [`urn:pulumi:test::books-gateway::pulumi:providers:kubernetes::${provider}`]: ['deleteUnreachable'] },
+});
+
 const expectedPlans: Record<UpgradeScenario, UpgradePlan> = {
-  k3s: nothing,
-  'kubeconfig-file': nothing,
-  'kubeconfig-context': nothing,
+  k3s: withoutDeleteUnreachable('k3s'),
+  'kubeconfig-file': withoutDeleteUnreachable('kubeconfig'),
+  'kubeconfig-context': withoutDeleteUnreachable('kubeconfig'),
   aks: nothing,
   'aks-pinned': nothing,
   eks: nothing,
@@ -68,13 +77,13 @@ describe('a k3s or kubeconfig stack made before this version, its kubeconfig edi
 
   it('updates the provider and replaces nothing when the server moves from an IP to a DNS name', async () => {
     const plan = await upgradePlan('k3s', { kubeconfig: movedToDns });
-    assert.deepEqual(providerChanges(plan, 'k3s'), ['kubeconfig']);
+    assert.deepEqual(providerChanges(plan, 'k3s'), ['deleteUnreachable', 'kubeconfig']);
     assert.deepEqual([plan.created, plan.deleted], [[], []]);
   });
 
   it('moves the stack, replacing every object, when clusterName is set to move it', async () => {
     const plan = await upgradePlan('kubeconfig-file', { kubeconfig: movedToDns, clusterName: 'rack-2' });
-    assert.deepEqual(providerChanges(plan, 'kubeconfig'), ['clusterIdentifier', 'kubeconfig']);
+    assert.deepEqual(providerChanges(plan, 'kubeconfig'), ['clusterIdentifier', 'deleteUnreachable', 'kubeconfig']);
   });
 });
 
