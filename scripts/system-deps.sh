@@ -14,7 +14,7 @@ if [ "${1:-}" = "--docker" ]; then
 fi
 
 missing=()
-if [ "${1:-}" != "--rehearse" ]; then
+if [ "${1:-}" != "--rehearse" ] && [ "${1:-}" != "--cluster" ]; then
   # /usr/sbin is often missing from a normal user's PATH.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
@@ -31,6 +31,18 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ]; then
   # The rehearsal's host side: dnsmasq, the cluster DNS that answers each Service's names with
   # its ready pods, and a static busybox (no C library in the image), the pods' pause container.
   [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)
+fi
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--cluster" ]; then
+  # The single-node cluster (npm run cluster): the pods' network (the CNI plugins, iptables,
+  # ipset for kube-router's policies, conntrack for kube-proxy), the pause container's compiler,
+  # and a static busybox for the storage provisioner's helper pods.
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+  command -v ipset >/dev/null 2>&1 || [ -x /usr/sbin/ipset ] || missing+=(ipset)
+  command -v conntrack >/dev/null 2>&1 || [ -x /usr/sbin/conntrack ] || missing+=(conntrack)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  [ -f /usr/include/stdio.h ] || missing+=(libc6-dev)
   { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)
 fi
 if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
@@ -52,6 +64,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ]; then
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ] || [ "${1:-}" = "--cluster" ]; then
   bash "$(dirname "$0")/docker-engine.sh"
 fi

@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 
-/** The flags a command takes (besides `--help`), each a boolean or a string option. */
-export type Flags = Record<string, { type: 'boolean' | 'string' }>;
+/** The flags a command takes (besides `--help`), each a boolean or a string option, which may repeat. */
+export type Flags = Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>;
 
-/** What was given: `true` for a boolean flag, the text for a string option, undefined when absent. */
-export type FlagValues = Partial<Record<string, string | boolean>>;
+/**
+ * What was given: `true` for a boolean flag, the text for a string option (every one, for one that
+ * repeats), undefined when absent.
+ */
+export type FlagValues = Partial<Record<string, string | boolean | string[]>>;
 
 /**
  * Parses a command's arguments. `--help` (`-h`) prints the usage on stdout and exits 0; an
@@ -14,7 +17,7 @@ export type FlagValues = Partial<Record<string, string | boolean>>;
 export function parseCommandLine(argv: string[], flags: Flags, usage: string): FlagValues {
   let values: FlagValues;
   try {
-    ({ values } = parseArgs({ args: argv, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: argv, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }) as { values: FlagValues });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
     process.exit(2);
