@@ -10,7 +10,7 @@
  */
 import { gatewayPorts } from '../apps/gateway/src/index.js';
 import { type BuildStep, runBuild } from './local/build-step.js';
-import { parseCommandLine } from './local/command-line.js';
+import { parseCommandLine } from './toolkit/command-line.js';
 import { devKey, withDevJwks } from './local/dev-jwt-key.js';
 import { gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
 import { LocalRunError, failureMessage } from './local/local-run-error.js';

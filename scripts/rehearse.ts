@@ -1,9 +1,8 @@
-/** npm run rehearse: the stack's objects as containers on the local Docker engine (rehearse/command.ts). */
-import { runMain } from './capture/command-line.js';
+/** npm run rehearse: the stack deployed by the real pulumi up to this machine's cluster (rehearse/command.ts). */
 import { rehearseMain } from './rehearse/command.js';
-import { prepareImages } from './rehearse/images/index.js';
+import { failureMessage } from './toolkit/user-error.js';
 
-// Every failure a user can fix is one line (a config error, a missing engine, a taken port, a
-// failed build with the build's own output after it); a bug in the rehearsal shows its stack.
-const isBug = (error: unknown) => error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError;
-runMain(() => rehearseMain(process.argv.slice(2), prepareImages), (error) => !isBug(error));
+rehearseMain(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`npm run rehearse: ${failureMessage(error)}\n`);
+  process.exit(1);
+});

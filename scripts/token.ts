@@ -5,7 +5,7 @@
  * checks, and signs with GATEWAY_JWT_HMAC_SECRET when HS256 is on, otherwise with the
  * development key that `npm run local -- --dev-jwt` loads as its JWKS.
  */
-import { parseCommandLine } from './local/command-line.js';
+import { parseCommandLine } from './toolkit/command-line.js';
 import { devKey, withDevJwks } from './local/dev-jwt-key.js';
 import { gatewaySettingsFromEnv } from './local/gateway-env.js';
 import { LocalRunError, failureMessage } from './local/local-run-error.js';

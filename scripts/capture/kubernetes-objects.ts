@@ -21,14 +21,7 @@ export interface CapturedStack {
   objects: KubernetesObject[];
   /** The registrations they came from, for the schema check. */
   resources: RegisteredResource[];
-  /**
-   * Each Deployment's name → the Deployments `pulumi up` rolls out before it is created or
-   * updated: those it depends on, directly or through the objects in between.
-   */
-  rolloutOrder: RolloutOrder;
 }
-
-export type RolloutOrder = Record<string, string[]>;
 
 /** `kubernetes:apps/v1:Deployment` → `apps/v1`, `Deployment`; the core group has no prefix. */
 export function apiVersionAndKind(type: string): { apiVersion: string; kind: string } {
@@ -45,29 +38,6 @@ function toObject(resource: RegisteredResource): KubernetesObject {
   return { ...apiVersionAndKind(resource.type), ...body, metadata: { ...body.metadata, name } };
 }
 
-const isDeployment = (resource: RegisteredResource) => resource.type === 'kubernetes:apps/v1:Deployment';
-
-function rolloutOrderOf(resources: readonly RegisteredResource[], objects: readonly KubernetesObject[]): RolloutOrder {
-  const byUrn = new Map(resources.map((resource, index) => [resource.urn, { resource, name: objects[index]!.metadata.name }]));
-  const order: RolloutOrder = {};
-  resources.forEach((deployment, index) => {
-    if (!isDeployment(deployment)) return;
-    const first = new Set<string>();
-    const seen = new Set<string>();
-    const next = [...deployment.dependencies];
-    for (let urn = next.pop(); urn !== undefined; urn = next.pop()) {
-      const found = byUrn.get(urn);
-      if (!found || seen.has(urn)) continue;
-      seen.add(urn);
-      // A Deployment waited for waits for its own dependencies: the walk stops there.
-      if (isDeployment(found.resource)) first.add(found.name);
-      else next.push(...found.resource.dependencies);
-    }
-    order[objects[index]!.metadata.name] = [...first].sort();
-  });
-  return order;
-}
-
 /** Runs the program with the stack's config; rejects with the program's own error (a config mistake names its key). */
 export async function captureStack(config: StackConfig): Promise<CapturedStack> {
   const run = await runProgram({
@@ -79,5 +49,5 @@ export async function captureStack(config: StackConfig): Promise<CapturedStack> 
   });
   const resources = run.kubernetesObjects();
   const objects = resources.map(toObject);
-  return { stack: config.stack, objects, resources, rolloutOrder: rolloutOrderOf(resources, objects) };
+  return { stack: config.stack, objects, resources };
 }

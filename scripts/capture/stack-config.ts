@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { projectName } from './program-run.js';
+import { UserError } from '../toolkit/user-error.js';
 
 export interface StackConfig {
   stack: string;
@@ -18,7 +19,7 @@ export interface StackConfig {
 }
 
 /** A config error the user fixes on the command line: the rehearse and render commands print it alone. */
-export class StackConfigError extends Error {}
+export class StackConfigError extends UserError {}
 
 type YamlBag = Record<string, unknown>;
 

@@ -1,104 +1,111 @@
 /**
  * npm run rehearse [-- --stack NAME] [--config key=value ...] [--stand-in-base-images] [--apply]
  *
- * Without --apply: captures the stack's objects, builds their images, runs them (rehearsal.ts),
- * prints one line per container and the gateway URL, and removes everything on Ctrl-C, SIGTERM
- * or SIGHUP. With --apply: captures anew and makes the running rehearsal converge to it.
+ * Without --apply: the stack deployed by the real `pulumi up` to this machine's single-node
+ * cluster (started unless `npm run cluster` runs), its pods listed, the gateway URL printed last
+ * once it serves; Ctrl-C (even twice), SIGTERM or SIGHUP remove everything it made. With --apply:
+ * another `pulumi up` of the running rehearsal, with its options and the stack's config anew.
  */
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { parseCommandLine, stackConfigFrom } from '../capture/command-line.js';
-import { captureStack, type CapturedStack, type KubernetesObject } from '../capture/kubernetes-objects.js';
-import { requestApply, serveApply, socketPath } from './control-socket.js';
-import { assertEngineAnswers } from './docker.js';
-import { removeLeftovers } from './leftovers.js';
-import { Rehearsal, type ContainerLine } from './rehearsal.js';
+import { promisify } from 'node:util';
+import { stackConfigFrom } from '../capture/command-line.js';
+import { parseCommandLine } from '../toolkit/command-line.js';
+import { eventually } from '../eventually.js';
+import { runLayout } from '../cluster/layout.js';
+import { UserError } from '../toolkit/user-error.js';
+import { standInBaseImages } from './images/stand-ins.js';
+import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalOptions } from './rehearsal.js';
 
-export type PrepareImages = (podImages: readonly string[], options: { standInBaseImages: boolean; log?: (line: string) => void }) => Promise<Map<string, string>>;
+const execFileAsync = promisify(execFile);
 
 export const root = path.resolve(__dirname, '..', '..');
 
-/** Every image the objects' pod templates name, sidecars included. */
-export function podImages(objects: readonly KubernetesObject[]): string[] {
-  const images = new Set<string>();
-  for (const object of objects.filter((candidate) => candidate.kind === 'Deployment')) {
-    const spec = (object.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec;
-    for (const container of spec?.containers ?? []) if (container.image) images.add(container.image);
-  }
-  return [...images];
-}
-
-export function containerTable(lines: readonly ContainerLine[]): string[] {
-  const rows = [...lines]
-    .sort((a, b) => a.pod.localeCompare(b.pod) || a.container.localeCompare(b.container))
-    .map((line) => [line.pod, line.container, line.address, line.ready ? 'ready' : 'not ready']);
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell)).join('  '));
-}
+export const usage = [
+  'Usage: npm run rehearse [-- options]        (as root)',
+  '',
+  "Deploys a stack with the real `pulumi up` (the CLI and plugins npm run cluster builds) to this",
+  "machine's single-node Kubernetes, starting it unless npm run cluster runs, lists the pods and",
+  'prints the gateway URL last. Ctrl-C, SIGTERM or SIGHUP remove everything it made.',
+  '',
+  'Options:',
+  '  --stack NAME             the stack whose Pulumi.NAME.yaml is deployed (default dev)',
+  "  --config key=value       a config value over the stack file's, repeatable",
+  '  --stand-in-base-images   build on stand-ins of the base images, made here (no registry needed)',
+  '  --apply                  make the running rehearsal of the stack converge to its config anew,',
+  '                           with the options it was started with',
+  '  -h, --help               this text',
+  '',
+  'Environment: GATEWAY_PORT, the port the gateway is published on 127.0.0.1 (default 8080).',
+].join('\n');
 
 function gatewayPort(): number {
-  const text = process.env.GATEWAY_PORT ?? '8080';
+  const text = process.env['GATEWAY_PORT'] || '8080';
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`GATEWAY_PORT must be a port number (1-65535), got "${text}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`GATEWAY_PORT must be a port number from 1 to 65535, got "${text}"`);
   return port;
 }
 
-async function apply({ objects, rolloutOrder }: CapturedStack, socket: string, images: Map<string, string>): Promise<void> {
-  await requestApply(socket, { objects, rolloutOrder, images: [...images] }, (line) => console.log(line));
+/** The pods of the system's namespace, as `kubectl get pods -o wide` lists them. */
+async function podTable(kubectl: string, namespace: string): Promise<string> {
+  const { stdout } = await execFileAsync(kubectl, ['--kubeconfig', runLayout().kubeconfig, '-n', namespace, 'get', 'pods', '-o', 'wide']);
+  return stdout.trimEnd();
 }
 
-export async function rehearseMain(args: readonly string[], prepareImages: PrepareImages): Promise<void> {
-  const options = parseCommandLine(args, {
-    'stand-in-base-images': { type: 'boolean', default: false },
-    apply: { type: 'boolean', default: false },
-  });
-  const config = stackConfigFrom(root, options);
-  const port = gatewayPort();
-  const socket = socketPath(config.stack, port);
-  const imageOptions = { standInBaseImages: options['stand-in-base-images'] === true, log: (line: string) => console.log(line) };
-  const started = Date.now();
-  await assertEngineAnswers();
-  const captured = await captureStack(config);
-  const { objects, rolloutOrder } = captured;
-  if (options.apply) {
-    await apply(captured, socket, await prepareImages(podImages(objects), imageOptions));
+/** Waits until the gateway answers its page, so that the URL printed is one that serves. */
+async function waitUntilServes(url: string): Promise<void> {
+  await eventually(`the gateway at ${url} serves the page`, async () => (await fetch(url).catch(() => undefined))?.status === 200, 60_000, 250);
+}
+
+export async function rehearseMain(argv: string[]): Promise<void> {
+  const flags = parseCommandLine(
+    argv,
+    { stack: { type: 'string' }, config: { type: 'string', multiple: true }, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } },
+    usage,
+  );
+  const log = (line: string) => console.log(line);
+  const overrides = [...((flags['config'] as string[] | undefined) ?? []), `gatewayServicePort=${gatewayPort()}`];
+  const config = stackConfigFrom(root, { stack: (flags['stack'] as string | undefined) ?? 'dev', config: overrides });
+  assertDeployableHere(config);
+
+  if (flags['apply'] === true) {
+    const record = liveRehearsal(config.stack);
+    if (!record) throw new UserError(`No rehearsal of the stack ${config.stack} is running: start one with npm run rehearse`);
+    const standIns = record.standInBaseImages ? await standInBaseImages(log) : undefined;
+    const outputs = await applyToRunning({ config, overrides, standIns, sourceRoot: root, log }, record);
+    log(`gateway: ${String(outputs['gatewayUrl'])}`);
     return;
   }
-  const removed = await removeLeftovers();
-  if (removed) console.log(`Removed ${removed} containers left by rehearsals that are no longer running`);
 
-  const rehearsal: Rehearsal = new Rehearsal({
-    objects,
-    rolloutOrder,
-    gatewayPort: port,
-    controlSocket: socket,
-    log: (line) => console.log(line),
-    onEngineLost: () => {
-      console.error("The Docker engine stopped answering (docker events ended): removing what is left of the rehearsal");
-      void stop().then(() => process.exit(1));
-    },
-  });
+  const standIns = flags['stand-in-base-images'] === true ? await standInBaseImages(log) : undefined;
+  const options: RehearsalOptions = { config, overrides, standIns, sourceRoot: root, log };
+  const rehearsal = new Rehearsal(options);
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.
   process.stdout.on('error', () => undefined);
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= rehearsal.stop());
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      console.log(`${signal}: removing the rehearsal's containers and network`);
-      void stop().then(() => process.exit(0));
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: removing what the rehearsal made`);
+      rehearsal.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`npm run rehearse: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
     });
   }
+  const started = Date.now();
   try {
-    await rehearsal.listen();
-    rehearsal.localImages = await prepareImages(podImages(objects), imageOptions);
-    await rehearsal.start();
-    await serveApply(socket, async (request, log) => {
-      await rehearsal.apply(request.objects, request.rolloutOrder, new Map(request.images));
-      for (const line of containerTable(rehearsal.containers())) log(line);
-    });
+    const outputs = await rehearsal.start();
+    const url = String(outputs['gatewayUrl']);
+    await waitUntilServes(url);
+    log(await podTable(rehearsal.kubectl, String(outputs['namespace'])));
+    log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. The gateway: ${url}`);
   } catch (error) {
-    await stop();
+    if (!stopping) await rehearsal.stop();
     throw error;
   }
-  for (const line of containerTable(rehearsal.containers())) console.log(line);
-  console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. The gateway: http://127.0.0.1:${port}`);
 }

@@ -1,243 +1,161 @@
-/**
- * A rehearsal: the Kubernetes objects a stack's `pulumi up` would apply, run as containers on the
- * local Docker engine. One network; a DNS server answering each Service's names with its ready
- * pods; each Deployment's pods by its controller, created or changed in `pulumi up`'s order (a
- * Deployment once those it depends on have rolled out); the LoadBalancer Service on 127.0.0.1.
- * Every object it creates carries its run's labels, and `stop` removes them all.
- */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Stack } from '@pulumi/pulumi/automation/index.js';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { IService } from 'kubernetes-models/v1';
-import type { KubernetesObject, RolloutOrder } from '../capture/kubernetes-objects.js';
-import { ClusterDns, serviceNames } from './cluster-dns.js';
-import { desiredDeployment, DeploymentRollout, type DesiredDeployment } from './deployment-rollout.js';
-import { docker, watchEvents } from './docker.js';
-import { runsFolder } from './leftovers.js';
-import { LoadBalancer, type Backend } from './load-balancer.js';
-import { pauseImage } from './pause-image.js';
-import type { Pod, PodEnvironment } from './pod.js';
-import { containerLabel, labelOptions, podLabel, runLabel, runLabels } from './rehearsal-labels.js';
+import { deployGatewaySystem } from '../../stacks/program.js';
+import type { StackConfig } from '../capture/stack-config.js';
+import { buildComponents, clusterCacheDir, moduleSource } from '../cluster/build/go-build.js';
+import { recipes, versions } from '../cluster/build/recipes.js';
+import { Cluster } from '../cluster/cluster.js';
+import { runLayout } from '../cluster/layout.js';
+import { preparePulumi, type PulumiTooling } from '../cluster/pulumi-home.js';
+import { publishStandIns } from '../cluster/stand-in-registry.js';
+import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
+import { UserError } from '../toolkit/user-error.js';
+import { openStack, operationOptions, prepareWorkspace, type StackWorkspace } from './pulumi-stack.js';
 
-export interface ContainerLine {
-  pod: string;
-  container: string;
-  address: string;
-  ready: boolean;
-  id: string;
+/*
+ * One rehearsal: the stack deployed by the real `pulumi up` (the CLI and plugins built here) to
+ * the single-node cluster (scripts/cluster), which it starts unless one is running. Its state
+ * and config live in a folder of their own; stopping it removes what it deployed (with the
+ * cluster, when it started that too) and the folder.
+ */
+
+/** What a running rehearsal records, for `--apply` to find it and take its options. */
+export interface RehearsalRecord {
+  owner: ProcessIdentity;
+  /** `--config` values the rehearsal was started with. */
+  overrides: string[];
+  standInBaseImages: boolean;
+}
+
+export function rehearsalDir(stack: string): string {
+  return path.join(clusterCacheDir(), 'rehearse', stack);
+}
+
+function recordFile(stack: string): string {
+  return path.join(rehearsalDir(stack), 'rehearsal.json');
+}
+
+/** The live rehearsal of `stack`, if there is one. */
+export function liveRehearsal(stack: string): RehearsalRecord | undefined {
+  try {
+    const record = JSON.parse(fs.readFileSync(recordFile(stack), 'utf8')) as RehearsalRecord;
+    return isRunning(record.owner) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The targets that deploy to this machine's cluster; the others need their cloud's plugins. */
+const targetsHere = ['docker-desktop', 'kubeconfig'];
+
+export function assertDeployableHere(config: StackConfig): void {
+  const target = config.values['books-gateway:target'] ?? '';
+  if (!targetsHere.includes(target)) {
+    throw new UserError(
+      `The stack ${config.stack} deploys to target "${target}": a rehearsal deploys to this machine's cluster, with the ${targetsHere.join(' or ')} target ` +
+        '(the cloud targets need their cloud and its plugin, which are not built here)',
+    );
+  }
 }
 
 export interface RehearsalOptions {
-  objects: readonly KubernetesObject[];
-  rolloutOrder: RolloutOrder;
-  /** Image reference in the pod specs → local image (set before start). */
-  images?: ReadonlyMap<string, string>;
-  gatewayPort: number;
-  /** The --apply socket, removed with the rest. */
-  controlSocket?: string;
-  /** The engine's event stream ended: the rehearsal can no longer see its containers exit. */
-  onEngineLost?: () => void;
+  config: StackConfig;
+  overrides: string[];
+  /** Stand-in base images, made here, for a machine that reaches no container registry. */
+  standIns?: { node: string; nginx: string };
+  sourceRoot: string;
   log: (line: string) => void;
 }
 
-function selects(service: IService, pod: Pod): boolean {
-  const selector = service.spec?.selector ?? {};
-  return Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => pod.labels[key] === value);
+/** The stack's config with the stand-ins as its base images, when there are any. */
+export function withStandIns(config: StackConfig, standIns: RehearsalOptions['standIns']): StackConfig {
+  if (!standIns) return config;
+  return { ...config, values: { ...config.values, 'books-gateway:baseImages': JSON.stringify({ NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx }) } };
 }
 
-function namespaceOf(objects: readonly KubernetesObject[]): string {
-  return objects.find((object) => object.metadata.namespace)?.metadata.namespace ?? 'default';
+/** The built components and the Pulumi CLI; builds what is missing. */
+export async function tooling(log: (line: string) => void): Promise<{ pulumi: PulumiTooling; kubectl: string; cluster: () => Cluster }> {
+  if (process.getuid?.() !== 0) throw new UserError('npm run rehearse deploys to the single-node cluster, which runs as root: run it as root');
+  const components = await buildComponents(recipes, log);
+  const pulumi = await preparePulumi(components);
+  const kubernetesSource = await moduleSource('k8s.io/kubernetes', `v${versions.kubernetes}`);
+  const kubectl = components.get('kubernetes')!.binaries['kubectl']!;
+  return { pulumi, kubectl, cluster: () => new Cluster({ components, kubernetesSource, loadBalancer: true, log }) };
+}
+
+/** Explains a failed `pulumi up` in one line first, then its own output. */
+export function upFailure(error: unknown): Error {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/registry-1\.docker\.io|failed to resolve source metadata|pull access denied/.test(text)) {
+    return new UserError(`pulumi up could not build the images: their base images are out of reach. On a machine without a registry, rehearse with --stand-in-base-images\n${text}`);
+  }
+  return new UserError(`pulumi up failed:\n${text}`);
 }
 
 export class Rehearsal {
-  readonly runId = randomBytes(4).toString('hex');
-  readonly folder = path.join(runsFolder, this.runId);
-  readonly network = `rehearse-${this.runId}`;
-  private objects: readonly KubernetesObject[];
-  private rolloutOrder: RolloutOrder;
-  private images: ReadonlyMap<string, string>;
-  private readonly deployments = new Map<string, DeploymentRollout>();
-  /** Desired states not yet handed to their controller: they wait for the Deployments rolled out first. */
-  private waiting: DesiredDeployment[] = [];
-  private readonly loadBalancer: LoadBalancer;
-  private dns?: ClusterDns;
-  private env?: PodEnvironment;
-  private events?: ReturnType<typeof watchEvents>;
-  private stopping = false;
+  private cluster: Cluster | undefined;
+  private workspace: StackWorkspace | undefined;
+  private stack: Stack | undefined;
+  private stopping: Promise<void> | undefined;
+  /** kubectl, once started. */
+  kubectl = 'kubectl';
 
-  constructor(private readonly options: RehearsalOptions) {
-    this.objects = options.objects;
-    this.rolloutOrder = options.rolloutOrder;
-    this.images = options.images ?? new Map();
-    this.loadBalancer = new LoadBalancer(() => this.loadBalancerBackends());
-  }
+  constructor(private readonly options: RehearsalOptions) {}
 
-  private services(): IService[] {
-    return this.objects.filter((object) => object.kind === 'Service') as unknown as IService[];
-  }
-
-  private pods(): Pod[] {
-    return [...this.deployments.values()].flatMap((rollout) => rollout.pods);
-  }
-
-  /** The pods of the one LoadBalancer Service that are ready, at its target port. */
-  private loadBalancerBackends(): Backend[] {
-    const service = this.services().find((candidate) => candidate.spec?.type === 'LoadBalancer');
-    const targetPort = service?.spec?.ports?.[0]?.targetPort ?? service?.spec?.ports?.[0]?.port;
-    if (!service || targetPort === undefined) return [];
-    return this.pods()
-      .filter((pod) => pod.ready && selects(service, pod))
-      .flatMap((pod) => {
-        const port = typeof targetPort === 'number' ? targetPort : pod.port(targetPort);
-        return port === undefined ? [] : [{ address: pod.address, port }];
-      });
-  }
-
-  /** Every Service's names → its ready pods' addresses. */
-  private publishDns(): void {
-    const records = new Map<string, string[]>();
-    const pods = this.pods();
-    for (const service of this.services()) {
-      const addresses = pods.filter((pod) => pod.ready && selects(service, pod)).map((pod) => pod.address);
-      const name = service.metadata?.name ?? '';
-      for (const dnsName of serviceNames(name, service.metadata?.namespace ?? 'default')) records.set(dnsName, addresses);
+  /** Starts (or joins) the cluster and runs `pulumi up`; answers the stack's outputs. */
+  async start(): Promise<Record<string, unknown>> {
+    const { config, log } = this.options;
+    if (liveRehearsal(config.stack)) {
+      throw new UserError(`A rehearsal of the stack ${config.stack} is running: change it with --apply, or stop it first`);
     }
-    this.dns?.publish(records);
-  }
-
-  /** A pod changed: DNS follows, and its Deployment's controller and those waiting for it look again. */
-  private changed(): void {
-    this.publishDns();
-    for (const rollout of this.deployments.values()) rollout.reconcile();
-    this.advance();
-  }
-
-  /** Takes the gateway port: first, so that a taken one fails before anything is built or created. */
-  async listen(): Promise<void> {
-    if (this.services().filter((service) => service.spec?.type === 'LoadBalancer').length > 1) {
-      throw new Error('the rehearsal publishes one LoadBalancer Service; the program registers several');
+    const { pulumi, kubectl, cluster } = await tooling(log);
+    this.kubectl = kubectl;
+    const layout = runLayout();
+    const running = fs.existsSync(layout.owner) && isRunning((JSON.parse(fs.readFileSync(layout.owner, 'utf8')) as { owner: ProcessIdentity }).owner);
+    if (!running) {
+      this.cluster = cluster();
+      await this.cluster.start();
+    } else {
+      log('rehearse: deploying to the cluster already running (npm run cluster)');
     }
-    await this.loadBalancer.listen(this.options.gatewayPort);
-  }
-
-  /** Starts everything (after listen) and resolves once every Deployment has all its pods ready. */
-  async start(): Promise<void> {
-    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-    writeFileSync(path.join(this.folder, 'pid'), String(process.pid));
-    const pause = await pauseImage();
-    await docker(['network', 'create', ...labelOptions(runLabels(this.runId)), this.network]);
-    const dnsAddress = await docker(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', this.network]);
-    this.dns = new ClusterDns(dnsAddress, this.folder);
-    await this.dns.start(this.folder);
-    this.env = {
-      network: this.network,
-      dnsAddress,
-      namespace: namespaceOf(this.objects),
-      pauseImage: pause,
-      images: this.images,
-      runLabels: runLabels(this.runId),
-      folder: this.folder,
-      changed: () => this.changed(),
-      log: this.options.log,
-    };
-    this.events = watchEvents(`${runLabel}=${this.runId}`, (event) => {
-      if (event.Action !== 'die' || event.Actor.Attributes[containerLabel] === 'pause') return;
-      const pod = this.pods().find((candidate) => candidate.name === event.Actor.Attributes[podLabel]);
-      pod?.exited(event.id);
+    const dir = rehearsalDir(config.stack);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const standIns = this.options.standIns ? await publishStandIns(this.options.standIns) : undefined;
+    this.workspace = await prepareWorkspace({ dir, config: withStandIns(config, standIns), pulumi, kubeconfig: layout.kubeconfig, dockerConfig: layout.dockerConfig }, this.options.sourceRoot);
+    const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
+    fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    this.stack = await openStack(this.workspace, pulumi, this.options.sourceRoot, deployGatewaySystem);
+    await this.stack.up(operationOptions(this.workspace, (text) => process.stdout.write(text))).catch((error: unknown) => {
+      throw upFailure(error);
     });
-    this.events.once('exit', () => {
-      if (!this.stopping) this.options.onEngineLost?.();
-    });
-    this.converge();
-    await this.settled('ready');
+    return Object.fromEntries(Object.entries(await this.stack.outputs()).map(([key, output]) => [key, output.value]));
   }
 
-  /** Makes the Deployments' desired state that of the objects; each reaches its controller in `pulumi up`'s order. */
-  private converge(): void {
-    const deployments = this.objects.filter((object) => object.kind === 'Deployment');
-    this.waiting = deployments.map((object) => desiredDeployment(object, this.objects, this.images));
-    for (const [name, rollout] of this.deployments) {
-      if (!deployments.some((object) => object.metadata.name === name)) {
-        this.deployments.delete(name);
-        void rollout.remove();
-      }
-    }
-    this.advance();
-    this.publishDns();
+  /** Removes what it deployed: the whole cluster when it started it, else the stack's objects. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.cluster) await this.cluster.stop();
+      else if (this.stack && this.workspace) await this.stack.destroy(operationOptions(this.workspace, (text) => process.stdout.write(text)));
+      fs.rmSync(rehearsalDir(this.options.config.stack), { recursive: true, force: true });
+    })();
+    return this.stopping;
   }
+}
 
-  /**
-   * Hands each waiting Deployment to its controller once every Deployment it depends on has
-   * rolled out, as `pulumi up` waits for a rollout before the resources depending on it: the
-   * gateway's pods then resolve their backends' names once those have ready pods.
-   */
-  private advance(): void {
-    const env = this.env;
-    if (!env) throw new Error('the rehearsal has not started');
-    if (this.stopping) return;
-    const rolledOut = (name: string) =>
-      !this.waiting.some((desired) => desired.name === name) && this.deployments.get(name)?.converged === true;
-    const due = this.waiting.filter((desired) => (this.rolloutOrder[desired.name] ?? []).every(rolledOut));
-    this.waiting = this.waiting.filter((desired) => !due.includes(desired));
-    for (const desired of due) {
-      const rollout = this.deployments.get(desired.name);
-      if (rollout) rollout.update(desired);
-      else {
-        const created = new DeploymentRollout(desired, env);
-        this.deployments.set(desired.name, created);
-        created.reconcile();
-      }
-    }
-  }
-
-  /** Resolves once every Deployment is ready or has converged; rejects with the first pod that cannot start. */
-  private async settled(until: 'ready' | 'converged', timeoutMs = 600_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      // A rollout turns converged when its pods have been ready for minReadySeconds, with no
-      // pod event to say so: what waits for it is looked at here too.
-      if (this.waiting.length) this.advance();
-      const rollouts = [...this.deployments.values()];
-      const failed = rollouts.find((rollout) => rollout.error);
-      if (failed?.error) throw failed.error;
-      if (!this.waiting.length && rollouts.every((rollout) => rollout[until])) return;
-      if (Date.now() > deadline) throw new Error('the rehearsal did not converge within 10 minutes');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
-  /** `--apply`: converge to newly captured objects (a rollout, a scale, a new ConfigMap). */
-  async apply(objects: readonly KubernetesObject[], rolloutOrder: RolloutOrder, images: ReadonlyMap<string, string>): Promise<void> {
-    this.objects = objects;
-    this.rolloutOrder = rolloutOrder;
-    this.images = new Map([...this.images, ...images]);
-    if (this.env) this.env.images = this.images;
-    this.converge();
-    await this.settled('converged');
-  }
-
-  set localImages(images: ReadonlyMap<string, string>) {
-    this.images = images;
-  }
-
-  containers(): ContainerLine[] {
-    return this.pods()
-      .filter((pod) => !pod.terminating)
-      .flatMap((pod) => pod.describe());
-  }
-
-  /** Removes every container, the network, the DNS server and the run's files. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.events?.kill();
-    await this.loadBalancer.close();
-    await Promise.all([...this.deployments.values()].map((rollout) => rollout.remove()));
-    // Anything a failed start left half-made still carries the run's label.
-    const ids = await docker(['ps', '--all', '--quiet', '--filter', `label=${runLabel}=${this.runId}`]).catch(() => '');
-    if (ids) await docker(['rm', '--force', '--volumes', ...ids.split('\n')]).catch(() => undefined);
-    this.dns?.stop();
-    await docker(['network', 'rm', this.network]).catch(() => undefined);
-    rmSync(this.folder, { recursive: true, force: true });
-    if (this.options.controlSocket) rmSync(this.options.controlSocket, { force: true });
-  }
+/** `--apply`: the running rehearsal's stack, converged to its config anew by another `pulumi up`. */
+export async function applyToRunning(options: RehearsalOptions, record: RehearsalRecord): Promise<Record<string, unknown>> {
+  const { config, log } = options;
+  const { pulumi } = await tooling(log);
+  const standIns = options.standIns ? await publishStandIns(options.standIns) : undefined;
+  const workspace = await prepareWorkspace(
+    { dir: rehearsalDir(config.stack), config: withStandIns(config, standIns), pulumi, kubeconfig: runLayout().kubeconfig, dockerConfig: runLayout().dockerConfig },
+    options.sourceRoot,
+  );
+  log(`rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`);
+  const stack = await openStack(workspace, pulumi, options.sourceRoot, deployGatewaySystem);
+  await stack.up(operationOptions(workspace, (text) => process.stdout.write(text))).catch((error: unknown) => {
+    throw upFailure(error);
+  });
+  return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
 }

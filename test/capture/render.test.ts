@@ -76,7 +76,7 @@ describe('stack config as the Pulumi CLI gives it, without the CLI', () => {
   it('fails on an encrypted value, naming the key and saying to pass it with --config', () => {
     assert.throws(
       () => readStackConfig(folder, 'prod', []),
-      /^Error: books-gateway:registryPassword is encrypted in Pulumi\.prod\.yaml .*pass it with --config books-gateway:registryPassword=VALUE$/,
+      /^UserError: books-gateway:registryPassword is encrypted in Pulumi\.prod\.yaml .*pass it with --config books-gateway:registryPassword=VALUE$/,
     );
   });
 
