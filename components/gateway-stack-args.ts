@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
 import type { GatewayAddress, ImageRegistry, Target } from './target.js';
 import { assertBaseImages, type BaseImageOverrides } from './base-images.js';
+import type { BuildCache } from './images.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import type { PublicEndpoint } from './services.js';
 import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort } from './validation.js';
@@ -43,6 +44,8 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
   gatewayServiceAnnotations?: Record<string, string>;
   /** How the gateway Service gets its address on this cluster (target.ts). Default: awaited. */
   gatewayAddress?: GatewayAddress;
+  /** Where pushed images keep their build cache (images.ts). Default `registry`. */
+  buildCache?: BuildCache;
   /**
    * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
    * Default: this repository.
@@ -104,6 +107,7 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     gatewayTlsServicePort: assertPort('gatewayTlsServicePort', args.gatewayTlsServicePort ?? gatewayDefaults.gatewayTlsServicePort),
     gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
     gatewayAddress: args.gatewayAddress ?? { kind: 'awaited' },
+    buildCache: args.buildCache ?? 'registry',
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: resolveGatewayPolicy(args, (setting) => setting),

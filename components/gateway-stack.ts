@@ -50,7 +50,7 @@ export class GatewayStack extends pulumi.ComponentResource {
 
     const images = {} as Record<ImageName, pulumi.Output<string>>;
     for (const [image, tag] of tags) {
-      const options = { sourceRoot: settings.sourceRoot, platforms: settings.platforms, registry: settings.registry, tag, baseImages: settings.baseImages };
+      const options = { sourceRoot: settings.sourceRoot, platforms: settings.platforms, registry: settings.registry, tag, baseImages: settings.baseImages, cache: settings.buildCache };
       const build = new dockerBuild.Image(image, imageBuildArgs(image, options), { parent: this });
       // A pushed image is deployed by digest. A loaded one has no registry digest (a digest
       // reference would make the kubelet pull): it is deployed by its content tag, read once

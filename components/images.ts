@@ -40,7 +40,18 @@ export interface ImageBuildOptions {
   tag: string;
   /** Base images instead of the Dockerfiles' pinned defaults (the `baseImages` stack config). */
   baseImages?: BaseImageOverrides;
+  /** Where a pushed image's build keeps its layer cache (BuildCache). Default `registry`. */
+  cache?: BuildCache;
 }
+
+/**
+ * A pushed image's build cache: `registry`, beside the image; `none`, the builder's own. A
+ * registry cache needs a builder that exports caches (Docker Desktop 4.34+ or Docker Engine 29+
+ * with the containerd image store, or a docker-container builder): a plain Docker Engine's
+ * builder refuses the build outright rather than skip the cache.
+ */
+export const buildCaches = ['registry', 'none'] as const;
+export type BuildCache = (typeof buildCaches)[number];
 
 /** The image's name and tag: in its registry repository, or the local one. */
 export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'registry' | 'tag'>): pulumi.Output<string> {
@@ -70,7 +81,7 @@ export const registryCacheTag = 'buildcache';
  * local cache still serves the next build on the same machine.
  */
 function buildCache(image: ImageName, options: ImageBuildOptions): Pick<dockerBuild.ImageArgs, 'cacheFrom' | 'cacheTo'> {
-  if (!options.registry || (options.platforms?.length ?? 0) > 1) return {};
+  if (!options.registry || options.cache === 'none' || (options.platforms?.length ?? 0) > 1) return {};
   const ref = pulumi.interpolate`${options.registry.repository(image)}:${registryCacheTag}`;
   return {
     cacheFrom: [{ registry: { ref } }],

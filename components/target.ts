@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { ImageName } from './images.js';
+import type { BuildCache, ImageName } from './images.js';
 
 /**
  * The platforms the images can be built for: those every pinned base image publishes
@@ -77,4 +77,6 @@ export interface Target {
   gatewayServicePorts?: { http: number; https: number };
   /** How the gateway's address comes about. Default: awaited. */
   gatewayAddress?: GatewayAddress;
+  /** Where pushed images keep their build cache (images.ts). Default `registry`. */
+  buildCache?: BuildCache;
 }

@@ -20,6 +20,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     registry: target.registry,
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     gatewayAddress: target.gatewayAddress,
+    buildCache: target.buildCache,
     ...gatewayConfig,
     gatewayServicePort: gatewayConfig.gatewayServicePort ?? target.gatewayServicePorts?.http,
     gatewayTlsServicePort: gatewayConfig.gatewayTlsServicePort ?? target.gatewayServicePorts?.https,

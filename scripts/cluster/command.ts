@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { parseCommandLine } from '../toolkit/command-line.js';
+import { onStopRequest } from '../toolkit/stop-request.js';
 import { standInBaseImages } from '../rehearse/images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { buildComponents, moduleSource } from './build/go-build.js';
@@ -56,10 +57,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
     log,
   });
 
-  let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) return;
-    stopping = true;
+  onStopRequest((why) => {
     log(`stopping (${why}): the node's processes, the pods' containers, the network, ${cluster.layout.root}`);
     cluster.stop().then(
       () => process.exit(0),
@@ -68,8 +66,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  });
 
   await cluster.start();
   const kubectlDir = path.dirname(components.get('kubernetes')!.binaries['kubectl']!);

@@ -13,7 +13,8 @@ import { stackConfigFrom } from '../capture/command-line.js';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { eventually } from '../eventually.js';
 import { runLayout } from '../cluster/layout.js';
-import { UserError } from '../toolkit/user-error.js';
+import { onStopRequest } from '../toolkit/stop-request.js';
+import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { standInBaseImages } from './images/stand-ins.js';
 import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalOptions } from './rehearsal.js';
 
@@ -83,20 +84,17 @@ export async function rehearseMain(argv: string[]): Promise<void> {
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.
   process.stdout.on('error', () => undefined);
   let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log(`${signal}: removing what the rehearsal made`);
-      rehearsal.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(`npm run rehearse: ${(error as Error).message}`);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  onStopRequest((why) => {
+    stopping = true;
+    log(`stopping (${why}): removing what the rehearsal made`);
+    rehearsal.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`npm run rehearse: ${failureMessage(error)}`);
+        process.exit(1);
+      },
+    );
+  });
   const started = Date.now();
   try {
     const outputs = await rehearsal.start();

@@ -11,7 +11,7 @@ import { preparePulumi, type PulumiTooling } from '../cluster/pulumi-home.js';
 import { publishStandIns } from '../cluster/stand-in-registry.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 import { UserError } from '../toolkit/user-error.js';
-import { openStack, operationOptions, prepareWorkspace, type StackWorkspace } from './pulumi-stack.js';
+import { existingWorkspace, openStack, operationOptions, prepareWorkspace, type WorkspaceOptions } from './pulumi-stack.js';
 
 /*
  * One rehearsal: the stack deployed by the real `pulumi up` (the CLI and plugins built here) to
@@ -44,6 +44,19 @@ export function liveRehearsal(stack: string): RehearsalRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The CLI's output, as it comes. */
+const print = (text: string) => process.stdout.write(text);
+
+/**
+ * The rehearsal's workspace: its state and a project folder of its own, deploying to the cluster
+ * of this machine with its BuildKit, the stand-ins (pushed to its registry) as base images.
+ */
+function workspaceOptions(config: StackConfig, standIns: RehearsalOptions['standIns'], pulumi: PulumiTooling): WorkspaceOptions {
+  const dir = rehearsalDir(config.stack);
+  const layout = runLayout();
+  return { stateDir: dir, projectDir: path.join(dir, 'project'), config: withStandIns(config, standIns), pulumi, kubeconfig: layout.kubeconfig, dockerConfig: layout.dockerConfig };
 }
 
 /** The targets that deploy to this machine's cluster; the others need their cloud's plugins. */
@@ -95,7 +108,6 @@ export function upFailure(error: unknown): Error {
 
 export class Rehearsal {
   private cluster: Cluster | undefined;
-  private workspace: StackWorkspace | undefined;
   private stack: Stack | undefined;
   private stopping: Promise<void> | undefined;
   /** kubectl, once started. */
@@ -119,24 +131,42 @@ export class Rehearsal {
     } else {
       log('rehearse: deploying to the cluster already running (npm run cluster)');
     }
-    const dir = rehearsalDir(config.stack);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await this.removeLeftover(pulumi, running);
     const standIns = this.options.standIns ? await publishStandIns(this.options.standIns) : undefined;
-    this.workspace = await prepareWorkspace({ dir, config: withStandIns(config, standIns), pulumi, kubeconfig: layout.kubeconfig, dockerConfig: layout.dockerConfig }, this.options.sourceRoot);
+    const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), this.options.sourceRoot);
     const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
     fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    this.stack = await openStack(this.workspace, pulumi, this.options.sourceRoot, deployGatewaySystem);
-    await this.stack.up(operationOptions(this.workspace, (text) => process.stdout.write(text))).catch((error: unknown) => {
+    this.stack = await openStack(workspace, pulumi, deployGatewaySystem);
+    await this.stack.up(operationOptions(print)).catch((error: unknown) => {
       throw upFailure(error);
     });
     return Object.fromEntries(Object.entries(await this.stack.outputs()).map(([key, output]) => [key, output.value]));
+  }
+
+  /**
+   * What a rehearsal that was killed left: its folder, and, on a cluster that outlived it, the
+   * objects it deployed, destroyed through its state (a fresh state would fail on each with
+   * "already exists").
+   */
+  private async removeLeftover(pulumi: PulumiTooling, clusterRunning: boolean): Promise<void> {
+    const options = workspaceOptions(this.options.config, undefined, pulumi);
+    if (!fs.existsSync(options.stateDir)) return;
+    if (clusterRunning && fs.existsSync(path.join(options.projectDir, `Pulumi.${options.config.stack}.yaml`))) {
+      this.options.log(`rehearse: destroying what a rehearsal of ${options.config.stack} that was killed deployed`);
+      const stack = await openStack(existingWorkspace(options), pulumi, deployGatewaySystem);
+      await stack.destroy(operationOptions(print));
+    }
+    // Out of the folder before it goes (openStack works in its project folder).
+    process.chdir(this.options.sourceRoot);
+    fs.rmSync(options.stateDir, { recursive: true, force: true });
   }
 
   /** Removes what it deployed: the whole cluster when it started it, else the stack's objects. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.cluster) await this.cluster.stop();
-      else if (this.stack && this.workspace) await this.stack.destroy(operationOptions(this.workspace, (text) => process.stdout.write(text)));
+      else if (this.stack) await this.stack.destroy(operationOptions(print));
+      process.chdir(this.options.sourceRoot);
       fs.rmSync(rehearsalDir(this.options.config.stack), { recursive: true, force: true });
     })();
     return this.stopping;
@@ -148,13 +178,10 @@ export async function applyToRunning(options: RehearsalOptions, record: Rehearsa
   const { config, log } = options;
   const { pulumi } = await tooling(log);
   const standIns = options.standIns ? await publishStandIns(options.standIns) : undefined;
-  const workspace = await prepareWorkspace(
-    { dir: rehearsalDir(config.stack), config: withStandIns(config, standIns), pulumi, kubeconfig: runLayout().kubeconfig, dockerConfig: runLayout().dockerConfig },
-    options.sourceRoot,
-  );
+  const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), options.sourceRoot);
   log(`rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`);
-  const stack = await openStack(workspace, pulumi, options.sourceRoot, deployGatewaySystem);
-  await stack.up(operationOptions(workspace, (text) => process.stdout.write(text))).catch((error: unknown) => {
+  const stack = await openStack(workspace, pulumi, deployGatewaySystem);
+  await stack.up(operationOptions(print)).catch((error: unknown) => {
     throw upFailure(error);
   });
   return Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));

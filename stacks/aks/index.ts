@@ -6,6 +6,7 @@ import * as resources from '@pulumi/azure-native/resources';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
+import { readBuildCache } from '../shared/build-cache-config.js';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { requiredString } from '../config/stack-config.js';
@@ -252,7 +253,8 @@ export function createAksTarget(): Target {
     'westeurope',
   );
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+)?$/, example: '1.33' });
+  const buildCache = readBuildCache(new pulumi.Config(), 'registry');
 
   const aks = new AksCluster('books-gateway', { location, ...nodePool });
-  return cloudTarget(aks, { resourceGroup: aks.resourceGroupName, systemPoolVersion: aks.systemPoolVersion });
+  return cloudTarget(aks, buildCache, { resourceGroup: aks.resourceGroupName, systemPoolVersion: aks.systemPoolVersion });
 }

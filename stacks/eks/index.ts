@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { readBuildCache } from '../shared/build-cache-config.js';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
@@ -227,8 +228,9 @@ export function createEksTarget(): Target {
   );
   const identity = readAwsIdentity(awsConfig);
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+$/, example: '1.33' });
+  const buildCache = readBuildCache(new pulumi.Config(), 'registry');
   requireCommandForUp('aws', awsCliInstallHint);
 
   const eks = new EksCluster('books-gateway', { region, identity, ...nodePool });
-  return { ...cloudTarget(eks, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
+  return { ...cloudTarget(eks, buildCache, { vpcId: eks.vpcId }), gatewayServiceAnnotations: { ...nlbServiceAnnotations } };
 }

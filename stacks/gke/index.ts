@@ -2,6 +2,7 @@ import * as gcp from '@pulumi/gcp';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { randomBytes } from 'node:crypto';
+import { readBuildCache } from '../shared/build-cache-config.js';
 import { readNodePoolConfig } from '../shared/node-pool-config.js';
 import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud-cluster.js';
 import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
@@ -275,12 +276,13 @@ export function createGkeTarget(): Target {
     );
   }
   const nodePool = readNodePoolConfig({ pattern: /^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, example: '1.33' });
+  const buildCache = readBuildCache(new pulumi.Config(), 'registry');
   const deletionProtection = readDeletionProtection(new pulumi.Config());
   const pluginEnvironment = readPluginEnvironment(gcpConfig);
   requireCommandForUp('gke-gcloud-auth-plugin', gkeAuthPluginInstallHint);
 
   const gke = new GkeCluster('books-gateway', { project, region, zone, deletionProtection, pluginEnvironment, ...nodePool });
-  return cloudTarget(gke);
+  return cloudTarget(gke, buildCache);
 }
 
 /** `books-gateway:gkeDeletionProtection`: true or false, default false. */

@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { optionalString, requiredString } from '../config/stack-config.js';
 import { existingClusterProvider, readStackRegistry } from '../shared/existing-cluster.js';
+import { readBuildCache } from '../shared/build-cache-config.js';
 import { readImagePlatforms } from '../shared/image-platforms-config.js';
 import type { Target } from '../../components/target.js';
 
@@ -17,12 +18,15 @@ export function createK3sTarget(): Target {
   const context = optionalString(config, 'kubeContext');
   const clusterName = optionalString(config, 'clusterName');
   const platforms = readImagePlatforms(config, 'linux/arm64');
+  // Built where the operator is, often a plain Docker Engine, whose builder exports no cache.
+  const buildCache = readBuildCache(config, 'none');
   const { registry, repositoryPrefix } = readStackRegistry(config, 'where the images are pushed, for the nodes to pull');
 
   return {
     provider: existingClusterProvider('k3s', { kubeconfig, context, clusterName }),
     platforms,
     registry,
+    buildCache,
     // K3s's bundled Traefik holds 80 and 443 on every node through ServiceLB, where a second
     // LoadBalancer on the same port would never get an address.
     gatewayServicePorts: { http: 8080, https: 8443 },

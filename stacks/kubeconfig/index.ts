@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { fullKey, optionalString, setCommand } from '../config/stack-config.js';
 import { existingClusterProvider, readStackRegistry } from '../shared/existing-cluster.js';
+import { readBuildCache } from '../shared/build-cache-config.js';
 import { readImagePlatforms } from '../shared/image-platforms-config.js';
 import type { Target } from '../../components/target.js';
 
@@ -25,12 +26,15 @@ export function createKubeconfigTarget(): Target {
     );
   }
   const platforms = readImagePlatforms(config, 'linux/amd64');
+  // Built where the operator is, often a plain Docker Engine, whose builder exports no cache.
+  const buildCache = readBuildCache(config, 'none');
   const { registry, repositoryPrefix } = readStackRegistry(config, "where the images are pushed, for the cluster's nodes to pull");
 
   return {
     provider: existingClusterProvider('kubeconfig', { kubeconfig, context, clusterName }),
     platforms,
     registry,
+    buildCache,
     // kind, and minikube without `minikube tunnel`, give a LoadBalancer Service no address.
     gatewayAddress: { kind: 'unawaited' },
     outputs: { imageRegistry: repositoryPrefix, ...(context === undefined ? {} : { kubeContext: context }) },

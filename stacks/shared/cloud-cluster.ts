@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { ImageRegistry, Target } from '../../components/target.js';
+import type { BuildCache } from '../../components/images.js';
 
 /** What each cloud's cluster component (AksCluster, EksCluster, GkeCluster) hands the program. */
 export interface CloudCluster {
@@ -21,12 +22,14 @@ export interface CloudCluster {
  */
 export function cloudTarget(
   cluster: CloudCluster,
+  buildCache: BuildCache,
   extraOutputs: Record<string, pulumi.Input<unknown>> = {},
 ): Target {
   return {
     provider: cluster.provider,
     platforms: ['linux/amd64'],
     registry: cluster.registry,
+    buildCache,
     outputs: {
       clusterName: cluster.clusterName,
       registry: cluster.registryHost,

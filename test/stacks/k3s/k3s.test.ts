@@ -33,7 +33,8 @@ describe('k3s target', () => {
       assert.equal(inputs.load, false, name);
       assert.deepEqual(inputs.platforms, ['linux/arm64'], name);
       assert.match(inputs.tags[0], new RegExp(`^ghcr\\.io/acme/${name}:[0-9a-f]{16}$`));
-      assertRegistryBuildCache(inputs, `ghcr.io/acme/${name}`);
+      // Built on the operator's machine, often a plain Docker Engine that exports no cache.
+      assert.deepEqual([inputs.cacheFrom, inputs.cacheTo], [undefined, undefined], name);
       assert.deepEqual(secretValue(inputs.registries, `${name}'s push credentials`), [
         { address: 'ghcr.io', username: 'acme-bot', password: 'ghp_registrytoken' },
       ]);
@@ -41,8 +42,8 @@ describe('k3s target', () => {
   });
 
   it('builds for another imagePlatform, or for several as one multi-platform image that is pushed without the registry cache', async () => {
-    const amd64 = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/amd64' } });
-    const mixed = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64' } });
+    const amd64 = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/amd64', buildCache: 'registry' } });
+    const mixed = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64', buildCache: 'registry' } });
     for (const name of imageNames) {
       assert.deepEqual(amd64.named(imageType, name).inputs.platforms, ['linux/amd64'], name);
       const { inputs } = mixed.named(imageType, name);
