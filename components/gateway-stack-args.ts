@@ -6,7 +6,8 @@ import { assertBaseImages, type BaseImageOverrides } from './base-images.js';
 import type { BuildCache } from './images.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import type { PublicEndpoint } from './services.js';
-import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort } from './validation.js';
+import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort, assertWholeNumber } from './validation.js';
+import { defaultLoadBalancerSettleSeconds } from './workloads.js';
 
 /**
  * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
@@ -46,6 +47,12 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
   gatewayAddress?: GatewayAddress;
   /** Where pushed images keep their build cache (images.ts). Default `registry`. */
   buildCache?: BuildCache;
+  /**
+   * How long the cluster's load balancer takes to notice a gateway pod starting or stopping
+   * (workloads.ts): a new gateway pod counts as available, and a stopping one keeps serving, that
+   * long. Default 30 (a cloud's health checks).
+   */
+  loadBalancerSettleSeconds?: number;
   /**
    * Folder the images are built from: the repository root, holding `apps/<image>/Dockerfile`.
    * Default: this repository.
@@ -108,6 +115,7 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
     gatewayAddress: args.gatewayAddress ?? { kind: 'awaited' },
     buildCache: args.buildCache ?? 'registry',
+    loadBalancerSettleSeconds: assertWholeNumber('loadBalancerSettleSeconds', args.loadBalancerSettleSeconds ?? defaultLoadBalancerSettleSeconds, 0),
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: resolveGatewayPolicy(args, (setting) => setting),

@@ -14,7 +14,7 @@ import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './n
 import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
 import { pullSecretArgs } from './pull-secret.js';
 import { backendServiceArgs, gatewayAccess, gatewayServiceArgs } from './services.js';
-import { workloads, type Workload } from './workloads.js';
+import { gatewayRollout, workloads, type Workload } from './workloads.js';
 
 export type { GatewayStackArgs } from './gateway-stack-args.js';
 
@@ -90,7 +90,8 @@ export class GatewayStack extends pulumi.ComponentResource {
       return deployment;
     };
 
-    const { books, 'books-react': booksReact, gateway } = workloads;
+    const { books, 'books-react': booksReact } = workloads;
+    const gateway: Workload = { ...workloads.gateway, rollout: gatewayRollout(settings.loadBalancerSettleSeconds) };
     const backendReplicas = [[books, settings.booksReplicas], [booksReact, settings.booksReactReplicas]] as const;
     const backends = backendReplicas.flatMap(([backend, replicas]) => [
       deploy(backend, replicas),

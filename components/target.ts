@@ -79,4 +79,6 @@ export interface Target {
   gatewayAddress?: GatewayAddress;
   /** Where pushed images keep their build cache (images.ts). Default `registry`. */
   buildCache?: BuildCache;
+  /** How long its load balancer takes to notice a gateway pod come or go (workloads.ts). Default 30. */
+  loadBalancerSettleSeconds?: number;
 }

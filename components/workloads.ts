@@ -74,17 +74,23 @@ export const longestRequestSeconds = gatewayTimeouts.retryBudget + gatewayTimeou
 const backendRollout: RolloutTimings = { minReadySeconds: 0, preStopPauseSeconds: 15 };
 
 /**
- * The gateway is reached through the cloud's load balancer, which, with `externalTrafficPolicy:
+ * The gateway is reached through the cluster's load balancer. A cloud's, with `externalTrafficPolicy:
  * Local`, sends traffic only to nodes whose kube-proxy health check reports a ready gateway pod,
  * and notices a change only after a few check rounds: AWS's NLB (EKS) checks every 10 s and acts
  * after 2 results (20 s), GCP's (GKE) every 8 s, healthy after 1 and unhealthy after 3 (24 s),
  * Azure's every 5 s, after 2 (10 s). With one replica, a rollout that stopped the old pod as soon
  * as the new one is ready would leave the load balancer no healthy node until it caught up. So a
- * new gateway pod counts as available only after 30 s, and a terminating one (whose node's check
- * fails at once) keeps serving 30 s while the load balancer stops sending it new connections.
+ * new gateway pod counts as available only after the load balancer's settle time (30 s where it is
+ * a cloud's), and a terminating one (whose node's check fails at once) keeps serving as long while
+ * the load balancer stops sending it new connections, and at least as long as a backend does.
+ * Docker Desktop's forwards to the Service's cluster IP, which follows the pods within a second.
  */
-const loadBalancerSettleSeconds = 30;
-const gatewayRollout: RolloutTimings = { minReadySeconds: loadBalancerSettleSeconds, preStopPauseSeconds: loadBalancerSettleSeconds };
+export const defaultLoadBalancerSettleSeconds = 30;
+
+/** The gateway's rollout behind a load balancer that takes `settleSeconds` to notice a pod come or go. */
+export function gatewayRollout(settleSeconds: number): RolloutTimings {
+  return { minReadySeconds: settleSeconds, preStopPauseSeconds: Math.max(settleSeconds, backendRollout.preStopPauseSeconds) };
+}
 
 /**
  * The grace the kubelet gives a pod from the start of its termination: the pause, then the
@@ -155,6 +161,6 @@ export const workloads: Record<WorkloadName, Workload> = {
     // would try to edit files on the read-only root filesystem).
     command: gatewayImageCommand,
     resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: gatewayCpuLimit, memory: '128Mi' } },
-    rollout: gatewayRollout,
+    rollout: gatewayRollout(defaultLoadBalancerSettleSeconds),
   },
 };

@@ -22,6 +22,8 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     gatewayAddress: target.gatewayAddress,
     buildCache: target.buildCache,
     ...gatewayConfig,
+    // Where the stack sets none, the target's own.
+    loadBalancerSettleSeconds: gatewayConfig.loadBalancerSettleSeconds ?? target.loadBalancerSettleSeconds,
     gatewayServicePort: gatewayConfig.gatewayServicePort ?? target.gatewayServicePorts?.http,
     gatewayTlsServicePort: gatewayConfig.gatewayTlsServicePort ?? target.gatewayServicePorts?.https,
   });

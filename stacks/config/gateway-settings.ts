@@ -27,7 +27,7 @@ import { readBaseImages } from './base-images.js';
  * Service ports are undefined when the stack leaves them empty: the target's own then apply.
  */
 export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages'>> &
-  Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort'> &
+  Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort' | 'loadBalancerSettleSeconds'> &
   GatewayPolicyArgs;
 
 /** Reads and validates the project's GatewayStack keys; errors name the key. */
@@ -40,6 +40,8 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     gatewayServicePort: readPort(config, 'gatewayServicePort'),
     gatewayTlsServicePort: readPort(config, 'gatewayTlsServicePort'),
     baseImages: readBaseImages(config),
+    // Unset: the target's own load balancer's.
+    loadBalancerSettleSeconds: optionalString(config, 'loadBalancerSettleSeconds') === undefined ? undefined : readWholeNumber(config, 'loadBalancerSettleSeconds', 0, 0, 600),
     ...readGatewayPolicy(config).args,
   };
 }

@@ -25,6 +25,12 @@ export function createDockerDesktopTarget(): Target {
     // is what `pulumi up --refresh` handles.
   });
 
-  // Docker Desktop publishes every LoadBalancer port on localhost.
-  return { provider, gatewayAddress: { kind: 'published', host: 'localhost' }, outputs: { kubeContext: context } };
+  return {
+    provider,
+    // Docker Desktop publishes every LoadBalancer port on localhost and forwards it to the
+    // Service's cluster IP, which follows the gateway's ready pods within a second or two.
+    gatewayAddress: { kind: 'published', host: 'localhost' },
+    loadBalancerSettleSeconds: 5,
+    outputs: { kubeContext: context },
+  };
 }

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
 import { dockerDesktop } from '../support/scenarios.js';
+import { azureStandIn } from '../stacks/shared/azure-stand-in.js';
+import { aks, eks, gke } from '../stacks/shared/cloud-scenarios.js';
+import { pathFixture } from '../stacks/shared/commands-on-path.js';
 
 /** A directive's seconds in the rendered nginx.conf, e.g. `proxy_read_timeout 30s;`. */
 function seconds(nginxConf: string, pattern: RegExp): number {
@@ -19,9 +22,9 @@ function seconds(nginxConf: string, pattern: RegExp): number {
  * and how many results in a row turn a node healthy or unhealthy.
  */
 const loadBalancerHealthChecks = [
-  { cloud: 'AWS NLB (EKS)', intervalSeconds: 10, healthyAfter: 2, unhealthyAfter: 2 },
-  { cloud: 'GCP passthrough NLB (GKE)', intervalSeconds: 8, healthyAfter: 1, unhealthyAfter: 3 },
-  { cloud: 'Azure Load Balancer (AKS)', intervalSeconds: 5, healthyAfter: 1, unhealthyAfter: 2 },
+  { cloud: 'AWS NLB (EKS)', scenario: eks, intervalSeconds: 10, healthyAfter: 2, unhealthyAfter: 2 },
+  { cloud: 'GCP passthrough NLB (GKE)', scenario: gke, intervalSeconds: 8, healthyAfter: 1, unhealthyAfter: 3 },
+  { cloud: 'Azure Load Balancer (AKS)', scenario: aks, intervalSeconds: 5, healthyAfter: 1, unhealthyAfter: 2 },
 ];
 
 describe('rolling updates lose no request', () => {
@@ -61,9 +64,20 @@ describe('rolling updates lose no request', () => {
   }
 
   describe('gateway behind a cloud load balancer, even with one replica', () => {
+    const path = pathFixture();
+    const azure = azureStandIn();
+    before(() => {
+      path.use(['aws', 'gke-gcloud-auth-plugin']);
+      azure.install();
+    });
+    after(() => {
+      azure.restore();
+      path.restore();
+    });
     for (const check of loadBalancerHealthChecks) {
-      it(`keeps the old pod until the ${check.cloud} sends to the new pod's node, and serving until it stops sending to the old one`, () => {
-        const { minReadySeconds, template } = deployment('gateway').spec;
+      it(`keeps the old pod until the ${check.cloud} sends to the new pod's node, and serving until it stops sending to the old one`, async () => {
+        const cloud = await runProgram(check.scenario);
+        const { minReadySeconds, template } = cloud.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec;
         const pause: number = template.spec.containers[0].lifecycle.preStop.sleep.seconds;
         const healthy = check.intervalSeconds * check.healthyAfter;
         const unhealthy = check.intervalSeconds * check.unhealthyAfter;
@@ -71,6 +85,18 @@ describe('rolling updates lose no request', () => {
         assert.ok(pause >= unhealthy, `preStop pause ${pause}s covers the ${unhealthy}s to mark the old node unhealthy`);
       });
     }
+  });
+
+  it("behind Docker Desktop's load balancer, which follows the cluster IP, counts a new gateway pod available after 5 s", () => {
+    const { minReadySeconds, template } = deployment('gateway').spec;
+    assert.equal(minReadySeconds, 5);
+    assert.equal(template.spec.containers[0].lifecycle.preStop.sleep.seconds, 15, 'still serving as long as a backend does');
+  });
+
+  it('takes the settle time a stack sets for its load balancer', async () => {
+    const tuned = await runProgram({ ...dockerDesktop, config: { ...dockerDesktop.config, loadBalancerSettleSeconds: '45' } });
+    const { minReadySeconds, template } = tuned.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec;
+    assert.deepEqual([minReadySeconds, template.spec.containers[0].lifecycle.preStop.sleep.seconds], [45, 45]);
   });
 
   it('lets books finish every request in flight after SIGTERM, within the grace period', () => {
