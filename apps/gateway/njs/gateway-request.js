@@ -1,14 +1,10 @@
 /*
- * Everything njs does for a request of the public server, in one module:
- * - headerFlaw (js_set, rewrite phase): refuses header bytes nginx would pass on;
- * - answer (js_content): the answers the gateway gives itself (its JSON errors, CORS preflights,
- *   closing an HTTP/0.9 request), given in the content phase: nginx's `return` answers in the
- *   rewrite phase, before the per-client limits (limit_req, limit_conn) of the preaccess phase,
- *   so a request answered with it never counted. Reached by an internal redirect, an answer
- *   counts like any request.
+ * What njs checks of a public request (headerFlaw, a js_set evaluated in the rewrite phase of
+ * the route locations): the header bytes nginx would pass on. The gateway's answers themselves
+ * are given by nginx (answers.ts says why not njs).
  *
- * One module because njs runs the top-level code of every module imported where a request is
- * handled, in that request's freshly cloned VM: each further module imported at http level costs
+ * The only module imported at http level: njs runs the top-level code of every module imported
+ * where a request is handled, in that request's freshly cloned VM, so each further one costs
  * every request about 2.3k instructions (callgrind, njs 1.0). The metrics run no njs per request
  * (gateway-metrics.js counts nginx's log of them).
  *
@@ -25,18 +21,6 @@ var maxHeaderBytes = 8192;
 /** Control bytes other than tab (RFC 9110 §5.5); nginx refuses NUL, CR and LF itself. */
 var controlByte = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-/** Status and body come from the location: `$gateway_answer_status`, `$gateway_answer_body`. */
-function answer(r) {
-  var status = Number(r.variables.gateway_answer_status);
-  var body = r.variables.gateway_answer_body;
-  if (body) {
-    r.return(status, body);
-  } else {
-    // 204, and 444: nginx closes the connection without a response.
-    r.return(status);
-  }
-}
-
 /** For js_set: '' when the headers may pass, else the refusal's status (400 or 431). */
 function headerFlaw(r) {
   var headers = r.rawHeadersIn;
@@ -48,4 +32,4 @@ function headerFlaw(r) {
   return total > maxHeaderBytes ? '431' : '';
 }
 
-export default { answer: answer, headerFlaw: headerFlaw };
+export default { headerFlaw: headerFlaw };

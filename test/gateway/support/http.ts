@@ -58,8 +58,8 @@ export function rawExchange(port: number, text: string): Promise<string> {
   });
 }
 
-/** The reply once all of it has arrived, else undefined. */
-function parseReply(received: Buffer): RawReply | undefined {
+/** The reply once all of it has arrived, else undefined; the reply to a HEAD request has no body. */
+function parseReply(received: Buffer, head = false): RawReply | undefined {
   const headEnd = received.indexOf('\r\n\r\n');
   if (headEnd < 0) return undefined;
   const [statusLine = '', ...headerLines] = received.subarray(0, headEnd).toString('latin1').split('\r\n');
@@ -70,7 +70,7 @@ function parseReply(received: Buffer): RawReply | undefined {
     }),
   );
   const body = received.subarray(headEnd + 4);
-  if (body.length < Number(headers['content-length'] ?? 0)) return undefined;
+  if (!head && body.length < Number(headers['content-length'] ?? 0)) return undefined;
   return { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') };
 }
 
@@ -93,5 +93,45 @@ export function pipelined(port: number, text: string, count: number): Promise<nu
     });
     socket.once('close', () => resolve(statuses()));
     socket.write(text.repeat(count));
+  });
+}
+
+/** A reply, and how long after the request's head it had arrived whole. */
+export interface TimedReply extends RawReply {
+  afterMs: number;
+}
+
+/**
+ * Sends a request's head, then its body in `chunkBytes` pieces every `intervalMs` (a slow
+ * client), and resolves with the first complete reply: one that came before the body was done,
+ * when the server did not wait for it, stops the sending.
+ */
+export function sendSlowly(port: number, head: string, bodyBytes: number, chunkBytes: number, intervalMs: number): Promise<TimedReply> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const started = Date.now();
+    let received = Buffer.alloc(0);
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (sent >= bodyBytes || !socket.writable) return clearInterval(drip);
+      const size = Math.min(chunkBytes, bodyBytes - sent);
+      sent += size;
+      socket.write(Buffer.alloc(size, 'a'));
+    }, intervalMs);
+    const finish = (outcome: () => void) => {
+      clearInterval(drip);
+      socket.destroy();
+      outcome();
+    };
+    socket.setTimeout(30000, () => finish(() => reject(new Error(`no complete answer within 30 s (${sent} body bytes sent)`))));
+    // The server may close its side once it answered: what it sent still counts.
+    socket.once('error', () => undefined);
+    socket.once('close', () => finish(() => reject(new Error(`closed without a complete answer after ${Date.now() - started} ms`))));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const reply = parseReply(received, head.startsWith('HEAD '));
+      if (reply) finish(() => resolve({ ...reply, afterMs: Date.now() - started }));
+    });
+    socket.write(head);
   });
 }

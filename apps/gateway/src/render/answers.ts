@@ -1,28 +1,43 @@
-import { block, quoted } from './nginx-text.js';
+import { block } from './nginx-text.js';
 
 /*
- * The gateway's own answers (JSON errors, CORS preflights, closing HTTP/0.9 requests) come from
- * internal locations whose njs handler answers in the content phase. nginx's `return` would
- * answer in the rewrite phase, before limit_req and limit_conn (preaccess phase) ever saw the
- * request: 500 pipelined OPTIONS or refused POSTs were all answered, none counted. A location
- * decides in its rewrite phase and redirects here, and the limits count the request on the way.
+ * The gateway's own answers (JSON errors, CORS preflights, closing HTTP/0.9 requests) follow
+ * three rules:
+ * - The per-client limits (limit_req, limit_conn: preaccess phase) count every request. So a
+ *   request is never answered in the rewrite phase of the location that chose the answer: a
+ *   location refuses with a bare `return <status>`, which nginx's `error_page` turns into an
+ *   internal redirect to that status's location, and the limits count the request there.
+ * - A refusal never reads the body: it is decided from the request line and headers, and
+ *   answered by `return` (which discards a body as it arrives, bounded by lingering_time) from a
+ *   named location. No njs answers: njs's js_content reads, and stores, the whole body before
+ *   its handler runs (njs 0.7.9 to 1.0), so a refusal waited for a body that never came.
+ *   `try_files`, in the precontent phase after the limits, hands the request to that location.
+ * - An error reaches its answer through `error_page <status> =<status>`: with an explicit
+ *   status nginx marks the request's `Expect: 100-continue` as handled, so a client waiting
+ *   for a `100 Continue` gets the final status instead, and sends no body.
  */
-/** The njs module of the public server's requests: these answers and the header check. */
+/** The njs module of the public server's requests: the header check. */
 export const requestScriptFile = 'gateway-request.js';
 /** The name it is imported under, at http level: every location of both servers can call it. */
 export const requestModule = 'gateway_request';
 
 /**
- * The internal location answering `status` (a number, or a variable holding one) with the
- * gateway's JSON error body. Internal URIs rather than named locations: a request whose request
- * line nginx could not parse has no URI, and nginx cannot redirect it to a named location.
+ * The internal location answering `status` with the gateway's JSON error body. Internal URIs
+ * rather than named locations as error_page targets: a request whose request line nginx could
+ * not parse has no URI, and nginx cannot redirect it to a named location.
  */
-export const errorUri = (status: number | string): string => `/_gateway/errors/${status}`;
+export const errorUri = (status: number): string => `/_gateway/errors/${status}`;
+/** The named location giving the answer of {@link errorUri}, once the limits have counted it. */
+export const errorAnswerLocation = (status: number): string => `@gateway_error_${status}`;
 const preflightUri = '/_gateway/preflight';
 const closeUri = '/_gateway/close';
 
-/** `400` or `431` when the request line or headers must not reach a backend, else empty. */
+/** The statuses a request flaw is refused with: 400 (bytes), 413 (a body), 431 (header size). */
+const requestFlawStatuses = [400, 413, 431] as const;
+/** One of those when the request line or headers must not reach a backend, else empty. */
 const requestFlawVariable = '$gateway_request_flaw';
+/** `1` when a read (GET, HEAD, OPTIONS) carries a body: nothing reads it, nothing stores it. */
+const readWithBodyVariable = '$gateway_read_with_body';
 /** `1` for an HTTP/0.9 request line (`GET /`): no version, so no status line or headers either. */
 const http09Variable = '$gateway_http09';
 
@@ -35,7 +50,13 @@ export function answersHttpLines(configDir: string): string[] {
     `js_set $gateway_header_flaw ${requestModule}.headerFlaw;`,
     // The raw path and query are printable ASCII (RFC 3986); a raw 0xff or a control byte is
     // refused here rather than passed to the API.
-    ...block(`map $request_uri ${requestFlawVariable}`, ['"~[^\\x21-\\x7e]" 400;', 'default $gateway_header_flaw;']),
+    ...block(`map $request_uri ${requestFlawVariable}`, ['"~[^\\x21-\\x7e]" 400;', 'default $gateway_body_flaw;']),
+    // Content-Length 0 is no body; any other length, or a Transfer-Encoding, is one.
+    ...block(`map "$request_method $content_length$http_transfer_encoding" ${readWithBodyVariable}`, [
+      '"~^(?:GET|HEAD|OPTIONS) (?!0?$)" 1;',
+      'default 0;',
+    ]),
+    ...block(`map ${readWithBodyVariable} $gateway_body_flaw`, ['1 413;', 'default $gateway_header_flaw;']),
     // Before any answer `$status` is 000, or 009 for an HTTP/0.9 request line (nginx's own marker).
     ...block(`map $status ${http09Variable}`, ['009 1;', 'default 0;']),
   ];
@@ -44,14 +65,23 @@ export function answersHttpLines(configDir: string): string[] {
 /** `rewrite` to an internal location, ending the rewrite phase of this one. */
 export const redirectTo = (uri: string): string => `rewrite ^ ${uri} last;`;
 
-/** The body of an answer location: status and body (nginx variables allowed in it) for njs. */
-export function answerLines(status: number, body = ''): string[] {
-  return [`set $gateway_answer_status ${status};`, `set $gateway_answer_body ${quoted(body)};`, `js_content ${requestModule}.answer;`];
+/**
+ * Lines of an internal location that hands the request, once the limits have counted it, to
+ * `target` (a named location, or `=<status>` to answer with that status and no body). Its one
+ * file to try is the configuration folder, a directory, which is never taken for a file.
+ */
+export function handOnAfterLimits(configDir: string, target: string): string[] {
+  return ['internal;', `root ${configDir};`, `try_files "" ${target};`];
 }
 
-/** The first line of a route location: malformed headers or path get their error here. */
+/** The first lines of a route location: malformed headers or path, or a read's body, are refused here. */
 export function requestCheckLines(): string[] {
-  return [`if (${requestFlawVariable}) { ${redirectTo(errorUri(requestFlawVariable))} }`];
+  return requestFlawStatuses.map((status) => `if (${requestFlawVariable} = ${status}) { return ${status}; }`);
+}
+
+/** A status-port location's check that its GET or HEAD carries no body. No limits apply there. */
+export function statusBodyCheckLines(): string[] {
+  return [`if (${readWithBodyVariable}) { return 413; }`];
 }
 
 /** Sends an OPTIONS request to the preflight answer (204, headers from the CORS maps). */
@@ -61,10 +91,10 @@ export const preflightLine = (): string => redirectTo(preflightUri);
  * Lines of both servers: HTTP/0.9 requests are closed without a response (444), since an answer
  * could carry none of the gateway's headers; and the locations answering preflights and that.
  */
-export function answerServerLines(): string[] {
+export function answerServerLines(configDir: string): string[] {
   return [
     `if (${http09Variable}) { ${redirectTo(closeUri)} }`,
-    ...block(`location = ${preflightUri}`, ['internal;', ...answerLines(204)]),
-    ...block(`location = ${closeUri}`, ['internal;', ...answerLines(444)]),
+    ...block(`location = ${preflightUri}`, handOnAfterLimits(configDir, '=204')),
+    ...block(`location = ${closeUri}`, handOnAfterLimits(configDir, '=444')),
   ];
 }

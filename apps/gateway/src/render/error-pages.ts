@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { authVariables } from './auth.js';
-import { answerLines, errorUri, redirectTo } from './answers.js';
-import { block } from './nginx-text.js';
+import { errorAnswerLocation, errorUri, handOnAfterLimits, redirectTo } from './answers.js';
+import { block, quoted } from './nginx-text.js';
 import { requestIdVariable } from './request-id.js';
 import { allowVariable } from './methods.js';
 import { responseHeadersFile } from './response-headers.js';
@@ -81,30 +81,36 @@ function errorBody({ status, message, reasonVariable }: GatewayError): string {
 /** File (next to nginx.conf) holding the error pages; both servers include it. */
 export const errorPagesFile = 'json-errors.conf';
 
-/** `error_page` lines and the internal locations answering them, included in each server block. */
+/**
+ * `error_page` lines, the internal locations they redirect to (where the limits count the
+ * request) and the named locations answering from there, included in each server block.
+ */
 export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptions): string {
   const errors = gatewayErrors(retryAfterSeconds);
   const lines = [
-    // An error while answering an error (a malformed chunked body discarded after a 401) gets
-    // its JSON page too, not nginx's HTML. No loop: the pages below only answer with a body.
+    // An error while answering an error gets its JSON page too, not nginx's HTML. No loop: the
+    // pages below only answer with a body.
     'recursive_error_pages on;',
     ...errors.flatMap(({ status, nginxStatuses = [], answeredAs }) => [
-      // `=` alone: the status is the one the location answers with, not always `status`.
-      `error_page ${status} ${answeredAs ? '= ' : ''}${errorUri(status)};`,
+      // `=status`, so a client waiting on `Expect: 100-continue` gets this answer, not a
+      // `100 Continue`; `=` alone where the status is the one the location answers with.
+      `error_page ${status} =${answeredAs ? '' : status} ${errorUri(status)};`,
       ...nginxStatuses.map((nginxStatus) => `error_page ${nginxStatus} =${status} ${errorUri(status)};`),
     ]),
-    ...errors.flatMap((gatewayError) =>
-      block(`location = ${errorUri(gatewayError.status)}`, [
-        'internal;',
+    ...errors.flatMap((gatewayError) => [
+      ...block(`location = ${errorUri(gatewayError.status)}`, [
         ...(gatewayError.answeredAs ? [`if (${gatewayError.answeredAs.variable}) { ${redirectTo(errorUri(gatewayError.answeredAs.status))} }`] : []),
+        ...handOnAfterLimits(configDir, errorAnswerLocation(gatewayError.status)),
+      ]),
+      ...block(`location ${errorAnswerLocation(gatewayError.status)}`, [
         'default_type application/json;',
         // A location with add_header of its own inherits none: the usual ones come again.
         ...(gatewayError.headers
           ? [`include ${configDir}/${responseHeadersFile};`, ...gatewayError.headers.map(([name, value]) => `add_header ${name} "${value}" always;`)]
           : []),
-        ...answerLines(gatewayError.status, errorBody(gatewayError)),
+        `return ${gatewayError.status} ${quoted(errorBody(gatewayError))};`,
       ]),
-    ),
+    ]),
   ];
   return ['# Rendered by apps/gateway (renderGateway): JSON bodies for the errors nginx answers itself.', ...lines, ''].join('\n');
 }

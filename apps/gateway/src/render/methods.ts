@@ -1,5 +1,5 @@
 import { routeVariable } from './access-log.js';
-import { errorUri, preflightLine, redirectTo } from './answers.js';
+import { preflightLine } from './answers.js';
 import { block } from './nginx-text.js';
 
 /** Methods the gateway lets through to the books API; anything else (TRACE, PROPFIND, ...) gets a JSON 405. */
@@ -52,10 +52,13 @@ export function methodMaps(routes: readonly RouteMethods[]): string[] {
   ];
 }
 
-/** The first lines of a route location after it set its route: a 405 or the answer to OPTIONS. */
+/**
+ * The first lines of a route location after it set its route: a 405 (its error page counts
+ * the request in the limits, answers.ts) or the answer to OPTIONS.
+ */
 export function methodCheckLines(): string[] {
   return [
-    `if (${methodActionVariable} = refuse) { ${redirectTo(errorUri(405))} }`,
+    `if (${methodActionVariable} = refuse) { return 405; }`,
     // CORS preflights (and any OPTIONS) are answered by the gateway; the CORS headers come from the maps.
     `if (${methodActionVariable} = preflight) { ${preflightLine()} }`,
   ];

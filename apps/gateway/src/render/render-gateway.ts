@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath } from '../platform.js';
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
-import { answerServerLines, answersHttpLines, requestScriptFile, requestCheckLines } from './answers.js';
+import { answerServerLines, answersHttpLines, requestCheckLines, requestScriptFile, statusBodyCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { type MetricsSet, metricsHttpLines, metricsLogLines, metricsScriptFile, metricsSet, metricsStatusLines } from './metrics.js';
@@ -169,7 +169,7 @@ function withVersion(files: Record<string, string>): RenderedGateway {
 
 /** Lines both servers share: the response headers (request id, security) and JSON error bodies. */
 function commonServerLines(configDir: string): string[] {
-  return [`include ${configDir}/${responseHeadersFile};`, `include ${configDir}/${errorPagesFile};`, ...answerServerLines()];
+  return [`include ${configDir}/${responseHeadersFile};`, `include ${configDir}/${errorPagesFile};`, ...answerServerLines(configDir)];
 }
 
 /** HTTPS with the certificate of the secrets folder; only TLS 1.2 and 1.3. */
@@ -221,6 +221,12 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     'proxy_next_upstream error timeout http_502 http_503 http_504;',
     `proxy_next_upstream_tries ${maxTries};`,
     `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
+    // Nothing a request or an answer carries is written to the pod's disk: a body is passed on
+    // as it arrives (only authenticated writes have one), an answer through memory buffers at
+    // the pace the client reads it. A write is then not retried on another backend once its
+    // body has started; only idempotent ones were (above).
+    'proxy_request_buffering off;',
+    'proxy_max_temp_file_size 0;',
     ...routes.flatMap(({ route, upstream, locations, writesNeedAuth, interceptErrors }) =>
       locations.flatMap((location) =>
         block(`location ${location}`, [
@@ -250,17 +256,19 @@ function upstreamHostMap(): string[] {
 }
 
 function statusServer(listen: string, platform: GatewayRenderInput['platform'], metrics: MetricsSet): string[] {
+  const checks = statusMethodCheckLines();
   return block('server', [
     listen,
     'access_log off;',
     ...commonServerLines(platform.configDir),
     // Read-only: GET and HEAD, a JSON 405 otherwise (checked per location, not on the server,
-    // where the error page's own internal redirect would be refused again).
+    // where the error page's own internal redirect would be refused again). The metrics' njs
+    // would read a body, which is refused there (413); the other locations' handlers drop it.
     `set ${routeVariable} ${statusRoute.route};`,
-    ...block(`location = ${healthPath}`, [...statusMethodCheckLines(), 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
+    ...block(`location = ${healthPath}`, [...checks, 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
     // nginx's connection counters, which the metrics below include; this port is never public.
-    ...block(`location = ${stubStatusPath}`, [...statusMethodCheckLines(), 'stub_status;']),
-    ...metricsStatusLines(metricsPath, metrics, statusMethodCheckLines(), platform),
-    ...block('location /', [...statusMethodCheckLines(), 'return 404;']),
+    ...block(`location = ${stubStatusPath}`, [...checks, 'stub_status;']),
+    ...metricsStatusLines(metricsPath, metrics, [...checks, ...statusBodyCheckLines()], platform),
+    ...block('location /', [...checks, 'return 404;']),
   ]);
 }
