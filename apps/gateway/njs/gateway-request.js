@@ -1,7 +1,7 @@
 /*
  * What njs checks of a public request (headerFlaw, a js_set evaluated in the rewrite phase of
- * the route locations): the header bytes nginx would pass on. The gateway's answers themselves
- * are given by nginx (answers.ts says why not njs).
+ * the route locations): the header bytes nginx would pass on, and the size of what it
+ * announces. The gateway's answers themselves are given by nginx (answers.ts says why not njs).
  *
  * The only module imported at http level: njs runs the top-level code of every module imported
  * where a request is handled, in that request's freshly cloned VM, so each further one costs
@@ -12,24 +12,51 @@
  */
 
 /**
- * Largest total of request header lines (names, values, `: ` and CRLF) the gateway passes on.
- * nginx itself only limits each line (large_client_header_buffers), so 4 lines of 7 kB would go
- * through; the books API (Node) would then refuse them with its own 431.
+ * Largest total of request header lines (names, values, separators and line ends) the gateway
+ * passes on, in bytes. nginx itself only limits each line (large_client_header_buffers), so 4
+ * lines of 7 kB would go through; the books API (Node) would then refuse them with its own 431.
  */
 var maxHeaderBytes = 8192;
 
 /** Control bytes other than tab (RFC 9110 §5.5); nginx refuses NUL, CR and LF itself. */
 var controlByte = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-/** For js_set: '' when the headers may pass, else the refusal's status (400 or 431). */
+/** The headers nginx copies, in quotes, into each error-log line of a request. */
+var loggedByNginx = /^(?:host|referer)$/i;
+
+/**
+ * What such a header may hold: printable ASCII without a space, `"` or `\` (all a host name or
+ * a URL needs), so that its value cannot end the quoted field early and forge another.
+ */
+var safeInErrorLog = /^[\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The request line and its line end, and the empty line ending the headers (CRLF each). */
+var lineEndBytes = 4;
+
+/**
+ * The bytes of the header lines as the client sent them. nginx's request length, before a body
+ * is read, is the request line and the headers as received; njs's header strings cannot say it
+ * (njs 0.8 and later measure them in characters, and replace invalid UTF-8).
+ */
+function headerBytes(r) {
+  return Number(r.variables.request_length) - r.rawVariables.request.length - lineEndBytes;
+}
+
+/**
+ * For js_set: '' when the request may pass, else the status it is refused with: 400 (a control
+ * byte, or a byte nginx's error log would misquote), 431 (headers over maxHeaderBytes) or 413
+ * (a Content-Length above the largest body accepted, `$gateway_max_body_bytes`).
+ */
 function headerFlaw(r) {
   var headers = r.rawHeadersIn;
-  var total = 0;
   for (var i = 0; i < headers.length; i++) {
-    if (controlByte.test(headers[i][1])) return '400';
-    total += headers[i][0].length + headers[i][1].length + 4;
+    var value = headers[i][1];
+    if (controlByte.test(value)) return '400';
+    if (loggedByNginx.test(headers[i][0]) && !safeInErrorLog.test(value)) return '400';
   }
-  return total > maxHeaderBytes ? '431' : '';
+  if (headerBytes(r) > maxHeaderBytes) return '431';
+  var announced = r.variables.content_length;
+  return announced && Number(announced) > Number(r.variables.gateway_max_body_bytes) ? '413' : '';
 }
 
 export default { headerFlaw: headerFlaw };

@@ -16,11 +16,52 @@ const clientMethodVariable = '$gateway_client_method';
 /** Bytes kept of each field a client chooses freely (URI, User-Agent) before JSON escaping. */
 const clientFieldMaxBytes = 512;
 
-/** Client-chosen fields, logged through a truncated copy. */
-const truncatedFields: ReadonlyArray<[source: string, copy: string]> = [
+/** Client-chosen fields, logged through a copy that is cut short and valid UTF-8. */
+const clientFields: ReadonlyArray<[source: string, copy: string]> = [
   ['$request_uri', '$gateway_log_uri'],
   ['$http_user_agent', '$gateway_log_user_agent'],
 ];
+
+/**
+ * One UTF-8 character that escape=json leaves valid JSON that no terminal acts on: ASCII but
+ * DEL (the bytes below 0x20 it writes as `\u00XX`), or a well-formed multi-byte sequence
+ * (RFC 3629: no overlong form, no surrogate) other than the C1 controls U+0080 to U+009F.
+ * Possessive repeats: the pattern never backtracks into a character.
+ */
+const logSafeCharacter = [
+  '[\\x01-\\x7e]',
+  '\\xc2[\\xa0-\\xbf]',
+  '[\\xc3-\\xdf][\\x80-\\xbf]',
+  '\\xe0[\\xa0-\\xbf][\\x80-\\xbf]',
+  '[\\xe1-\\xec\\xee\\xef][\\x80-\\xbf]{2}',
+  '\\xed[\\x80-\\x9f][\\x80-\\xbf]',
+  '\\xf0[\\x90-\\xbf][\\x80-\\xbf]{2}',
+  '[\\xf1-\\xf3][\\x80-\\xbf]{3}',
+  '\\xf4[\\x80-\\x8f][\\x80-\\xbf]{2}',
+].join('|');
+
+/** Marks where a logged field was cut at a byte that is not {@link logSafeCharacter}: U+FFFD, as decoders do. */
+const replacementCharacter = '\uFFFD';
+
+/**
+ * The maps giving `copy`: the first 512 bytes of `source`, up to the first byte that is not
+ * part of a {@link logSafeCharacter}, with {@link replacementCharacter} where it was cut there.
+ * escape=json escapes quotes, backslashes and bytes below 0x20, but copies the others as they
+ * came: raw 0xff would make the line invalid UTF-8, which strict log collectors drop.
+ */
+function clientFieldMaps(source: string, copy: string): string[] {
+  const head = `${copy}_head`;
+  // Capture names become variables too; PCRE2 allows them 32 characters.
+  const [bytes, valid] = ['bytes', 'valid'].map((part) => `${copy.replace('$gateway_', '')}_${part}`);
+  return [
+    // A 6 kB User-Agent would otherwise cost 6 kB of log per request, refused or not.
+    ...block(`map ${source} ${head}`, [`"~(?s)^(?<${bytes}>.{0,${clientFieldMaxBytes}})" $${bytes};`]),
+    ...block(`map ${head} ${copy}`, [
+      `"~^(?:${logSafeCharacter})*+$" ${head};`,
+      `"~^(?<${valid}>(?:${logSafeCharacter})*+)" "$${valid}${replacementCharacter}";`,
+    ]),
+  ];
+}
 
 /**
  * One JSON object per request, for log pipelines and per-request questions (the metrics are
@@ -58,11 +99,7 @@ export function accessLogDirectives(destination: string, otherLogs: readonly str
   return [
     // Nothing for a request line nginx could not read (garbage would only pollute the field).
     ...block(`map $request ${clientMethodVariable}`, ['"~^([A-Z]{1,20}) " $1;', 'default "";']),
-    // A 6 kB User-Agent would otherwise cost 6 kB of log per request, refused or not.
-    ...truncatedFields.flatMap(([source, copy]) => {
-      const capture = `${copy}_head`;
-      return block(`map ${source} ${copy}`, [`"~(?s)^(?<${capture.slice(1)}>.{0,${clientFieldMaxBytes}})" ${capture};`]);
-    }),
+    ...clientFields.flatMap(([source, copy]) => clientFieldMaps(source, copy)),
     `log_format ${accessLogFormatName} escape=json '{${json}}';`,
     `access_log ${destination} ${accessLogFormatName};`,
     ...otherLogs,

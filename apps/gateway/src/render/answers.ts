@@ -38,19 +38,24 @@ const requestFlawStatuses = [400, 413, 431] as const;
 const requestFlawVariable = '$gateway_request_flaw';
 /** `1` when a read (GET, HEAD, OPTIONS) carries a body: nothing reads it, nothing stores it. */
 const readWithBodyVariable = '$gateway_read_with_body';
+/** The largest body accepted, in bytes, which the header check compares Content-Length with. */
+const maxBodyBytesVariable = '$gateway_max_body_bytes';
 /** `1` for an HTTP/0.9 request line (`GET /`): no version, so no status line or headers either. */
 const http09Variable = '$gateway_http09';
 
 /** http-level lines: the script and the checks of what a client sent. */
-export function answersHttpLines(configDir: string): string[] {
+export function answersHttpLines(configDir: string, maxBodyBytes: number): string[] {
   return [
     `js_import ${requestModule} from ${configDir}/${requestScriptFile};`,
-    // Control bytes in a header value, or more than 8 kB of headers in total (njs: nginx has no
-    // directive for either). Evaluated only by the route locations that use it.
+    `js_var ${maxBodyBytesVariable} ${maxBodyBytes};`,
+    // Control bytes in a header value, more than 8 kB of headers, a body announced larger than
+    // accepted (njs: nginx has no directive for the first two, and its own size check logs the
+    // client's headers before any of these checks ran). Evaluated only by the route locations.
     `js_set $gateway_header_flaw ${requestModule}.headerFlaw;`,
-    // The raw path and query are printable ASCII (RFC 3986); a raw 0xff or a control byte is
-    // refused here rather than passed to the API.
-    ...block(`map $request_uri ${requestFlawVariable}`, ['"~[^\\x21-\\x7e]" 400;', 'default $gateway_body_flaw;']),
+    // The raw path and query are printable ASCII without `"` (RFC 3986, and what browsers send):
+    // a raw 0xff or a control byte is refused here rather than passed to the API, and a quote
+    // cannot end a quoted field of nginx's error log early.
+    ...block(`map $request_uri ${requestFlawVariable}`, ['"~[^\\x21\\x23-\\x7e]" 400;', 'default $gateway_body_flaw;']),
     // Content-Length 0 is no body; any other length, or a Transfer-Encoding, is one.
     ...block(`map "$request_method $content_length$http_transfer_encoding" ${readWithBodyVariable}`, [
       '"~^(?:GET|HEAD|OPTIONS) (?!0?$)" 1;',

@@ -35,14 +35,16 @@ export function requireAuthForWrites(): string[] {
 
 /**
  * The internal locations: the protected copy of a route, and the auth check. `route` and
- * `upstream` are those of the route the writes belong to.
+ * `upstream` are those of the route the writes belong to; the protected copy is the one place
+ * that reads a request body, up to `clientMaxBodySize`.
  */
-export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], upstream: string): string[] {
+export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], upstream: string, clientMaxBodySize: string): string[] {
   const jwt = auth.jwt;
   return [
     ...block(`location = ${protectedUri}`, [
       'internal;',
       ...routeLines,
+      `client_max_body_size ${clientMaxBodySize};`,
       `auth_request ${authUri};`,
       `auth_request_set ${authVariables.method} $sent_http_x_auth_method;`,
       `auth_request_set ${authVariables.subject} $sent_http_x_auth_subject;`,

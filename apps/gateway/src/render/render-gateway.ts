@@ -6,7 +6,7 @@ import { answerServerLines, answersHttpLines, requestCheckLines, requestScriptFi
 import { authHttpLines, authLocations, authScriptFile, authVariables, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { type MetricsSet, metricsHttpLines, metricsLogLines, metricsScriptFile, metricsSet, metricsStatusLines } from './metrics.js';
-import { block } from './nginx-text.js';
+import { block, sizeInBytes } from './nginx-text.js';
 import { njsScripts } from './njs-scripts.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
@@ -56,6 +56,8 @@ interface PublicServerSettings {
   auth: GatewayAuth;
   tls: boolean;
   forwardCredentials: boolean;
+  /** Largest body of a write, nginx size syntax. */
+  clientMaxBodySize: string;
 }
 
 /**
@@ -83,6 +85,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const tls = input.tls ?? false;
   const clientTimeout = input.clientTimeout ?? defaultClientTimeout;
   const metrics = metricsSet(platform);
+  const clientMaxBodySize = input.clientMaxBodySize ?? '1m';
 
   const http = block('http', [
     'server_tokens off;',
@@ -103,7 +106,10 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     // The route is set by the location that serves a request; one refused before (malformed,
     // too large) is logged with an empty route rather than a warning per request.
     'uninitialized_variable_warn off;',
-    `client_max_body_size ${input.clientMaxBodySize ?? '1m'};`,
+    // No size check where nginx makes it, before any location's checks ran, with a line in the
+    // error log that copies the client's headers: the header check refuses an announced body
+    // over the limit, and the one location that reads bodies (authenticated writes) sets it.
+    'client_max_body_size 0;',
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics, runDir)),
     ...requestIdMap(),
@@ -112,7 +118,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
     ...authHttpLines(),
-    ...answersHttpLines(platform.configDir),
+    ...answersHttpLines(platform.configDir, sizeInBytes(clientMaxBodySize)),
     ...metricsHttpLines(metrics),
     ...upstreamTimedOutMap(),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
@@ -126,6 +132,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
       auth: input.auth ?? defaultAuth,
       tls,
       forwardCredentials: input.forwardCredentials ?? false,
+      clientMaxBodySize,
     }),
     '',
     ...statusServer(`listen ${address(statusPort)};`, platform, metrics),
@@ -239,7 +246,7 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
         ]),
       ),
     ),
-    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), booksRoute.upstream) : []),
+    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), booksRoute.upstream, settings.clientMaxBodySize) : []),
   ]);
 }
 
