@@ -2,11 +2,11 @@
 # Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
 # present; with --tests also what the tests drive for real (chromium for the page, the
 # Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
-# their stand-in base images, scripts/docker-engine.sh) and the rehearsal's host packages; with
-# --docker only that engine; with --rehearse that engine and the rehearsal's host packages (without
-# nginx's); with --bench the load generator (wrk); with --tests or --bench the
-# bench's peers (haproxy, caddy). Installs them when it can (root with apt-get); otherwise stops
-# with the exact command to run, so nobody guesses.
+# their stand-in base images, scripts/docker-engine.sh) and the single-node cluster's host
+# packages; with --docker only that engine; with --cluster or --rehearse that engine and the
+# cluster's host packages (without nginx's); with --bench the load generator (wrk); with --tests
+# or --bench the bench's peers (haproxy, caddy). Installs them when it can (root with apt-get);
+# otherwise stops with the exact command to run, so nobody guesses.
 set -euo pipefail
 
 if [ "${1:-}" = "--docker" ]; then
@@ -27,20 +27,17 @@ if [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--tests" ]; then
   # The load generator: the bench's, and the rehearsal's flood past the rate limit.
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
-if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ]; then
-  # The rehearsal's host side: dnsmasq, the cluster DNS that answers each Service's names with
-  # its ready pods, and a static busybox (no C library in the image), the pods' pause container.
-  [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
-  { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)
-fi
-if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--cluster" ]; then
-  # The single-node cluster (npm run cluster): the pods' network (the CNI plugins, iptables,
-  # ipset for kube-router's policies, conntrack for kube-proxy), the pause container's compiler,
-  # and a static busybox for the storage provisioner's helper pods.
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--cluster" ] || [ "${1:-}" = "--rehearse" ]; then
+  # The single-node cluster (npm run cluster, and rehearse on it): the pods' network (the CNI
+  # plugins, iptables, ipset for kube-router's policies, conntrack for kube-proxy, socat for
+  # kubectl port-forward), the pause container's compiler, a static busybox for the storage
+  # provisioner's helper pods, and the image registry on 127.0.0.1.
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
   command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
   command -v ipset >/dev/null 2>&1 || [ -x /usr/sbin/ipset ] || missing+=(ipset)
   command -v conntrack >/dev/null 2>&1 || [ -x /usr/sbin/conntrack ] || missing+=(conntrack)
+  command -v socat >/dev/null 2>&1 || missing+=(socat)
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   [ -f /usr/include/stdio.h ] || missing+=(libc6-dev)
   { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)

@@ -209,6 +209,22 @@ export class Cluster {
     return addresses.includes(network.apiServiceIp);
   }
 
+  /**
+   * Stops the API server, leaving everything else running, so that one can see what an
+   * unreachable cluster does to a stack; `resumeApiServer` starts it again on the same state.
+   */
+  async pauseApiServer(): Promise<void> {
+    await this.processes.find((child) => child.name === 'kube-apiserver')?.stop();
+  }
+
+  async resumeApiServer(): Promise<void> {
+    const apiServer = this.processes.find((child) => child.name === 'kube-apiserver');
+    if (!apiServer || apiServer.running) return;
+    apiServer.start();
+    this.record();
+    await eventually('the API server is ready', () => this.kubectlOk(['get', '--raw', '/readyz']), 60_000, 500);
+  }
+
   /** Stops every process in reverse order, removes the pods' containers, the network and the run folder. */
   stop(): Promise<void> {
     this.stopping ??= this.teardown();

@@ -31,6 +31,9 @@ export const usage = [
   '                          get no address, as on kind or minikube without a tunnel',
   '  --build-only            build what is missing, print where it is, and exit',
   '  -h, --help              this text',
+  '',
+  'While it runs, SIGUSR1 stops its API server and SIGUSR2 starts it again: what a stack does',
+  'with a cluster it cannot reach (the tests use it).',
 ].join('\n');
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -42,13 +45,13 @@ function print(line: string): void {
 export async function clusterMain(argv: string[]): Promise<void> {
   const flags = parseCommandLine(argv, { 'stand-in-base-images': { type: 'boolean' }, 'no-load-balancer': { type: 'boolean' }, 'build-only': { type: 'boolean' } }, usage);
   const log = (line: string) => print(`cluster: ${line}`);
-  if (process.getuid?.() !== 0) throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');
   const components = await buildComponents(recipes, log);
   const pulumi = await preparePulumi(components);
   if (flags['build-only'] === true) {
     log(`built: ${[...components.values()].map((component) => `${component.recipe.name} ${component.recipe.version}`).join(', ')}`);
     return;
   }
+  if (process.getuid?.() !== 0) throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');
   const standIns = flags['stand-in-base-images'] === true ? await standInBaseImages(log) : undefined;
   const cluster = new Cluster({
     components,
@@ -69,6 +72,15 @@ export async function clusterMain(argv: string[]): Promise<void> {
   });
 
   await cluster.start();
+  const toggle = (signal: 'SIGUSR1' | 'SIGUSR2', action: () => Promise<void>, done: string) =>
+    process.on(signal, () => {
+      action().then(
+        () => log(done),
+        (error: unknown) => log(`${signal}: ${failureMessage(error)}`),
+      );
+    });
+  toggle('SIGUSR1', () => cluster.pauseApiServer(), 'the API server is stopped (SIGUSR1); SIGUSR2 starts it again');
+  toggle('SIGUSR2', () => cluster.resumeApiServer(), 'the API server is ready again (SIGUSR2)');
   const kubectlDir = path.dirname(components.get('kubernetes')!.binaries['kubectl']!);
   print(`export KUBECONFIG=${cluster.kubeconfig}`);
   print(`export PATH=${[kubectlDir, path.dirname(pulumi.cli), path.dirname(process.execPath)].join(':')}:$PATH`);

@@ -31,8 +31,11 @@ export const ports = {
   etcdClient: 2379,
   etcdPeer: 2380,
   etcdMetrics: 2381,
-  /** The image registry, on 127.0.0.1. */
-  registry: 5000,
+  /**
+   * The image registry, on 127.0.0.1: not Distribution's usual 5000, which Debian's
+   * docker-registry package, once installed, serves on every address where systemd runs.
+   */
+  registry: 5050,
 } as const;
 
 /** The one run folder: a second run while it is in use refuses, a dead run's is cleaned up first. */

@@ -1,0 +1,87 @@
+/**
+ * The kubeconfig target on the single-node cluster, as an operator deploys to kind, minikube or a
+ * cluster made elsewhere: its images pushed to a registry (Debian's docker-registry on 127.0.0.1,
+ * the cluster's) by a builder that exports no cache, like a plain Docker Engine's, and pulled
+ * from there by the kubelet; and what an unreachable cluster does to its state.
+ */
+import { strict as assert } from 'node:assert';
+import { freePort } from '../../scripts/local/ports.js';
+import { request } from '../gateway/support/http.js';
+import { pods } from './support/assertions.js';
+import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
+import { TestStack } from './support/test-stack.js';
+
+const namespace = 'books-gateway-kubeconfig';
+
+describe('the kubeconfig target on the single-node cluster, its images in a registry', function () {
+  this.timeout(240_000);
+  let cluster: RunningCluster;
+  let stack: TestStack;
+  let port: number;
+
+  before(async function () {
+    this.timeout(1_800_000);
+    cluster = await sharedCluster();
+    port = await freePort();
+    stack = new TestStack(cluster, 'kind', {
+      target: 'kubeconfig',
+      kubeContext: 'docker-desktop',
+      namespace,
+      imageRegistry: `${cluster.registry}/books-gateway`,
+      imagePlatform: 'linux/amd64',
+      baseImages: cluster.baseImages,
+      gatewayServicePort: String(port),
+      loadBalancerSettleSeconds: '5',
+    });
+  });
+  after(function () {
+    this.timeout(300_000);
+    if (this.currentTest?.state === 'failed') console.log(stack.logs.join('\n').split('\n').slice(-120).join('\n'));
+    stack.remove();
+  });
+
+  describe('pulumi up', () => {
+    it('pushes the three images to imageRegistry, with no cache export, and the kubelet pulls them by digest', async function () {
+      this.timeout(900_000);
+      const { outputs } = await stack.expect('up');
+      const images = outputs.images as Record<string, string>;
+      const catalog = (await (await fetch(`http://${cluster.registry}/v2/_catalog`)).json()) as { repositories: string[] };
+      for (const name of ['books', 'books-react', 'gateway']) {
+        assert.ok(catalog.repositories.includes(`books-gateway/${name}`), `${name} is in the registry: ${catalog.repositories.join(', ')}`);
+        assert.match(images[name]!, new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/books-gateway/${name}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`));
+        const digest = images[name]!.split('@')[1]!;
+        const pulled = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', images[name]!])) as string[];
+        assert.ok(pulled.includes(`${cluster.registry}/books-gateway/${name}@${digest}`), `Docker holds ${name} as pulled from the registry: ${pulled.join(', ')}`);
+      }
+      const tags = (await (await fetch(`http://${cluster.registry}/v2/books-gateway/books/tags/list`)).json()) as { tags: string[] };
+      assert.ok(!tags.tags.includes('buildcache'), 'no build cache was exported');
+      const running = await pods(cluster, namespace);
+      assert.equal(running.filter((pod) => pod.ready).length, 5);
+      assert.equal((await request(`http://127.0.0.1:${port}/books`)).status, 200);
+    });
+  });
+
+  describe('an unreachable cluster', () => {
+    it('keeps every object in the state: destroy and up --refresh fail, saying so', async function () {
+      this.timeout(300_000);
+      const { urns } = await stack.expect('export');
+      await cluster.signal('SIGUSR1', /the API server is stopped/);
+      try {
+        for (const op of ['destroy', 'refresh'] as const) {
+          const run = await stack.run(op);
+          assert.notEqual(run.code, 0, `${op} of an unreachable cluster fails`);
+          assert.match(run.log, /unreachable|connection refused/i, op);
+        }
+      } finally {
+        await cluster.signal('SIGUSR2', /the API server is ready again/);
+      }
+      assert.deepEqual((await stack.expect('export')).urns, urns, 'the state holds every object it held');
+    });
+
+    it('pulumi destroy, the cluster back, leaves no object behind', async function () {
+      this.timeout(600_000);
+      await stack.expect('destroy');
+      await assert.rejects(cluster.kubectl(['get', 'namespace', namespace]), /NotFound/);
+    });
+  });
+});
