@@ -43,7 +43,7 @@ const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
   {
     status: 401,
     message: 'This request needs a valid bearer token or API key.',
-    headers: [['WWW-Authenticate', authVariables.challenge]],
+    headers: [['WWW-Authenticate', authVariables.challenge], ['X-Auth-Error', authVariables.error]],
     reasonVariable: authVariables.error,
   },
   { status: 403, message: 'Access to this path is not allowed.' },

@@ -115,6 +115,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...requestIdMap(),
     ...methodMaps([...routes, statusRoute]),
     ...upstreamHostMap(),
+    ...forwardedForMap(),
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
     ...authHttpLines(),
@@ -208,10 +209,13 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     'proxy_set_header Connection "";',
     `proxy_set_header Host ${upstreamHostVariable};`,
     `proxy_set_header X-Request-Id ${requestIdVariable};`,
-    // The gateway is the edge: the client's own X-Forwarded-For is not trusted, it is replaced.
+    // The gateway is the edge: whatever a client sends under the names that say who it is and
+    // how it came is replaced by what the gateway saw.
     'proxy_set_header X-Forwarded-For $remote_addr;',
     'proxy_set_header X-Forwarded-Proto $scheme;',
     'proxy_set_header X-Forwarded-Host $host;',
+    'proxy_set_header X-Real-IP $remote_addr;',
+    `proxy_set_header Forwarded "for=${forwardedForVariable};proto=$scheme;host=\\"$host\\"";`,
     // Set only by the gateway's auth check: whatever a client sends under these names is dropped.
     `proxy_set_header X-Auth-Subject ${authVariables.subject};`,
     `proxy_set_header X-Auth-Method ${authVariables.method};`,
@@ -260,6 +264,13 @@ const upstreamHostVariable = '$gateway_upstream_host';
  */
 function upstreamHostMap(): string[] {
   return block(`map $host ${upstreamHostVariable}`, ['"" $proxy_host;', 'default $host;']);
+}
+
+/** The client's address as `Forwarded: for=` writes it: an IPv6 address quoted in brackets (RFC 7239). */
+const forwardedForVariable = '$gateway_forwarded_for';
+
+function forwardedForMap(): string[] {
+  return block(`map $remote_addr ${forwardedForVariable}`, ['"~:" "\\"[$remote_addr]\\"";', 'default $remote_addr;']);
 }
 
 function statusServer(listen: string, platform: GatewayRenderInput['platform'], metrics: MetricsSet): string[] {

@@ -30,7 +30,7 @@ const hstsMaxAgeSeconds = 31536000;
 
 /** Headers a preflight may ask for, and those a page from another origin may read. */
 const corsAllowHeaders = 'Authorization, Content-Type, X-API-Key, X-Request-Id';
-const corsExposeHeaders = 'X-Request-Id, Retry-After, WWW-Authenticate';
+const corsExposeHeaders = 'X-Request-Id, Retry-After, WWW-Authenticate, X-Auth-Error';
 const corsMaxAgeSeconds = 600;
 
 const securityHeaders: ReadonlyArray<[name: string, value: string]> = [
