@@ -81,8 +81,10 @@ function container(workload: Workload, options: DeploymentOptions): Container {
     readinessProbe: { ...httpGet(workload.probes.readiness), periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { ...httpGet(workload.probes.liveness), periodSeconds: 10, failureThreshold: 3 },
     // Keep serving while the endpoints, load balancers and the gateway's resolver stop sending
-    // new requests here; only then does the process get its stop signal.
-    lifecycle: { preStop: { sleep: { seconds: workload.rollout.preStopPauseSeconds } } },
+    // new requests here; only then does the process get its stop signal. The image's own `sleep`
+    // (every image here has one), not the hook's sleep action: API servers before 1.30 refuse
+    // that action, and an existing cluster (k3s, kubeconfig) may be that old.
+    lifecycle: { preStop: { exec: { command: ['sleep', String(workload.rollout.preStopPauseSeconds)] } } },
     resources: workload.resources,
     securityContext: containerSecurityContext(),
     volumeMounts: [

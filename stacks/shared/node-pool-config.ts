@@ -30,8 +30,10 @@ export interface KubernetesVersionFormat {
 const defaultNodeCount = 2;
 
 /**
- * The oldest Kubernetes minor version the system runs on: its pods' `preStop` hook pauses with the
- * `sleep` action (beta and on by default from 1.30), which an older API server refuses.
+ * The oldest Kubernetes minor version a cloud stack may ask for. The system's objects run on any
+ * release with Pod Security admission (1.25), but AKS, EKS and GKE create no cluster older than
+ * this any more, and they refuse one only once the stack's network and identities are made: the
+ * floor says so before any resource.
  */
 export const minimumKubernetesVersion = { major: 1, minor: 30 } as const;
 
@@ -53,8 +55,8 @@ export function readNodePoolConfig(versionFormat: KubernetesVersionFormat): Node
   if (kubernetesVersion !== undefined && !meetsKubernetesFloor(kubernetesVersion)) {
     const { major, minor } = minimumKubernetesVersion;
     throw new pulumi.RunError(
-      `${fullKey(config, 'kubernetesVersion')} "${kubernetesVersion}" is older than ${major}.${minor}, the oldest Kubernetes this system ` +
-        `runs on (its pods' preStop hook uses the sleep action, on by default from ${major}.${minor}). ${fix}`,
+      `${fullKey(config, 'kubernetesVersion')} "${kubernetesVersion}" is older than ${major}.${minor}, the oldest Kubernetes a cloud ` +
+        `stack may ask for (AKS, EKS and GKE create none older). ${fix}`,
     );
   }
   return {

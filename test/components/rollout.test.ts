@@ -27,6 +27,17 @@ const loadBalancerHealthChecks = [
   { cloud: 'Azure Load Balancer (AKS)', scenario: aks, intervalSeconds: 5, healthyAfter: 1, unhealthyAfter: 2 },
 ];
 
+/**
+ * A container's preStop pause, in seconds: `sleep N` in the container, which every API server
+ * runs (the hook's sleep action needs Kubernetes 1.30).
+ */
+function preStopPause(container: PropertyBag): number {
+  const command: string[] = container.lifecycle.preStop.exec.command;
+  assert.equal(command[0], 'sleep');
+  assert.equal(command.length, 2);
+  return Number(command[1]);
+}
+
 describe('rolling updates lose no request', () => {
   let run: ProgramRun;
   let longestRequest: number;
@@ -53,7 +64,7 @@ describe('rolling updates lose no request', () => {
 
       it('keeps serving until the gateway has re-resolved its backends, then has time to finish the longest request', () => {
         const pod = deployment(name).spec.template.spec;
-        const pause: number = pod.containers[0].lifecycle.preStop.sleep.seconds;
+        const pause = preStopPause(pod.containers[0]);
         assert.ok(pause > resolverValidity, `preStop pause ${pause}s outlasts the gateway's DNS cache of ${resolverValidity}s`);
         assert.ok(
           pod.terminationGracePeriodSeconds > pause + longestRequest,
@@ -78,7 +89,7 @@ describe('rolling updates lose no request', () => {
       it(`keeps the old pod until the ${check.cloud} sends to the new pod's node, and serving until it stops sending to the old one`, async () => {
         const cloud = await runProgram(check.scenario);
         const { minReadySeconds, template } = cloud.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec;
-        const pause: number = template.spec.containers[0].lifecycle.preStop.sleep.seconds;
+        const pause = preStopPause(template.spec.containers[0]);
         const healthy = check.intervalSeconds * check.healthyAfter;
         const unhealthy = check.intervalSeconds * check.unhealthyAfter;
         assert.ok(minReadySeconds >= healthy, `minReadySeconds ${minReadySeconds}s covers the ${healthy}s to mark the new node healthy`);
@@ -90,20 +101,28 @@ describe('rolling updates lose no request', () => {
   it("behind Docker Desktop's load balancer, which follows the cluster IP, counts a new gateway pod available after 5 s", () => {
     const { minReadySeconds, template } = deployment('gateway').spec;
     assert.equal(minReadySeconds, 5);
-    assert.equal(template.spec.containers[0].lifecycle.preStop.sleep.seconds, 15, 'still serving as long as a backend does');
+    assert.equal(preStopPause(template.spec.containers[0]), 15, 'still serving as long as a backend does');
   });
 
   it('takes the settle time a stack sets for its load balancer', async () => {
     const tuned = await runProgram({ ...dockerDesktop, config: { ...dockerDesktop.config, loadBalancerSettleSeconds: '45' } });
     const { minReadySeconds, template } = tuned.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec;
-    assert.deepEqual([minReadySeconds, template.spec.containers[0].lifecycle.preStop.sleep.seconds], [45, 45]);
+    assert.deepEqual([minReadySeconds, preStopPause(template.spec.containers[0])], [45, 45]);
+  });
+
+  it("pauses in preStop with the image's own sleep, which API servers before 1.30 accept too (the sleep action they refuse)", () => {
+    for (const name of ['books', 'books-react', 'gateway']) {
+      const { preStop } = deployment(name).spec.template.spec.containers[0].lifecycle;
+      assert.deepEqual(Object.keys(preStop), ['exec'], name);
+      assert.ok(preStopPause(deployment(name).spec.template.spec.containers[0]) > 0, name);
+    }
   });
 
   it('lets books finish every request in flight after SIGTERM, within the grace period', () => {
     const pod = deployment('books').spec.template.spec;
     const env = Object.fromEntries(pod.containers[0].env.map((v: PropertyBag) => [v.name, v.value]));
     const shutdown = Number(env.SHUTDOWN_TIMEOUT_MS) / 1000;
-    const pause: number = pod.containers[0].lifecycle.preStop.sleep.seconds;
+    const pause = preStopPause(pod.containers[0]);
     assert.ok(shutdown >= longestRequest, `books waits ${shutdown}s for requests the gateway waits ${longestRequest}s for`);
     assert.ok(pause + shutdown < pod.terminationGracePeriodSeconds, 'books exits before the kubelet kills it');
   });
