@@ -21,7 +21,8 @@ import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
 import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
 import { type ProcessGuard, startWatchdog } from './process-guard.js';
-import { type RunFolder, createRunFolder, nginxWorkerUid } from './run-folder.js';
+import { type RunFolder, createRunFolder } from './run-folder.js';
+import { ensureServiceUser } from './service-user.js';
 
 /** Everything the gateway renderer takes besides what the local run decides itself. */
 export type GatewayOptions = Omit<
@@ -109,6 +110,11 @@ export interface LocalSystem {
 
 const execFileAsync = promisify(execFile);
 const host = '127.0.0.1';
+/**
+ * The account the gateway's nginx workers run as when the local run starts as root: one of their
+ * own, the only one that may read the gateway's secrets (nginx would otherwise use `nobody`).
+ */
+const gatewayWorkerAccount = 'books-gateway-nginx';
 const repoRoot = resolve(__dirname, '..', '..');
 const paths = {
   booksEntry: join(repoRoot, 'apps/books/dist/server.js'),
@@ -161,7 +167,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     // While starting, an early exit is reported by the start itself, with the process's words.
     if (up) options.onUnexpectedExit?.(name, description);
   };
-  const runFolder = await createRunFolder(nginxWorkerUid(nginxBinary));
+  const workers = process.getuid?.() === 0 ? await ensureServiceUser(gatewayWorkerAccount, 'books-gateway npm run local, gateway nginx workers') : undefined;
+  const runFolder = await createRunFolder(workers);
   const watchdog = startWatchdog(runFolder.path, (description) => onUnexpectedExit('watchdog', description));
   const listeners: Listeners = { onOutput: options.onOutput ?? (() => undefined), onUnexpectedExit, guard: watchdog };
   const processes: ManagedProcess[] = [];
@@ -350,7 +357,7 @@ async function prepareGateway(
 ): Promise<{ managed: ManagedProcess; handle: LocalGateway }> {
   const folder = join(runFolder.path, 'gateway');
   await mkdir(folder);
-  const platform = debianPlatform(folder, options.gatewayPlatform);
+  const platform = debianPlatform(folder, { ...options.gatewayPlatform, workerUser: runFolder.workers?.name });
   const render = (gatewayOptions: GatewayOptions) =>
     renderGateway({
       ...gatewayOptions,

@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
+import type { ServiceUser } from './service-user.js';
 
 /** Every run's folder is `<tmpdir>/books-gateway-local-XXXXXX`. */
 const folderPrefix = 'books-gateway-local-';
@@ -31,24 +31,11 @@ async function removeStaleRunFolders(): Promise<void> {
   );
 }
 
-/**
- * The user nginx's workers run as. Started by root, the master switches its workers to the
- * user compiled in (`--user=` in `nginx -V`, `nobody` by default), so the files the workers
- * read must be theirs; otherwise the workers run as whoever started nginx.
- */
-export function nginxWorkerUid(nginxBinary: string): number | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  // nginx -V reports its build options on stderr.
-  const { stdout, stderr } = spawnSync(nginxBinary, ['-V'], { encoding: 'utf8' });
-  const user = /--user=(\S+)/.exec(`${stdout}${stderr}`)?.[1] ?? 'nobody';
-  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-}
-
 /** The private folder one run works in: its rendered files, secrets, logs and the page it serves. */
 export interface RunFolder {
   readonly path: string;
-  /** The uid of nginx's workers when it differs from ours (started as root), else undefined. */
-  readonly workerUid: number | undefined;
+  /** The account of the gateway's nginx workers when it differs from ours (started as root), else undefined. */
+  readonly workers: ServiceUser | undefined;
   /**
    * Writes files that only nginx's workers may read (the gateway's secrets) into `folder`,
    * each atomically, so a worker reading during a reload sees the old file or the new one.
@@ -62,7 +49,8 @@ export interface RunFolder {
  * started as root it stays traversable, because nginx's workers (another user) read the page
  * and their secrets below it.
  */
-export async function createRunFolder(workerUid: number | undefined): Promise<RunFolder> {
+export async function createRunFolder(workers: ServiceUser | undefined): Promise<RunFolder> {
+  const workerUid = workers?.uid;
   await removeStaleRunFolders();
   const path = await mkdtemp(join(tmpdir(), folderPrefix));
   await chmod(path, workerUid === undefined ? 0o700 : 0o711);
@@ -70,7 +58,7 @@ export async function createRunFolder(workerUid: number | undefined): Promise<Ru
   await writeFile(join(path, ownerFile), `${JSON.stringify(owner)}\n`);
   return {
     path,
-    workerUid,
+    workers,
     async writeSecretFiles(folder, files) {
       await mkdir(folder, { recursive: true, mode: 0o700 });
       if (workerUid !== undefined) await chown(folder, workerUid, -1);

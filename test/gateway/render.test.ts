@@ -85,6 +85,7 @@ describe('gateway configuration renderer', () => {
     );
     assert.throws(() => renderGateway({ ...clusterInput, clientMaxBodySize: '1 MB' }), /clientMaxBodySize/);
     assert.throws(() => renderGateway({ ...clusterInput, timeouts: { read: 0 } }), /timeouts\.read/);
+    assert.throws(() => renderGateway({ ...clusterInput, platform: { ...clusterPlatform, workerUser: 'nginx; daemon on' } }), /platform\.workerUser/);
   });
 
   it('matches the image: its Dockerfile runs the same command on the same ports', async () => {

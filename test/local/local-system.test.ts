@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -12,9 +12,20 @@ import { LocalRunError } from '../../scripts/local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { repoRoot } from './local-command.js';
 
-/** The uid nginx's workers run as here: `nobody` when the tests run as root (as CI does), else ours. */
+const startedAsRoot = process.getuid?.() === 0;
+
+/**
+ * The uid the gateway's nginx workers run as here: when the tests run as root (as CI does), that
+ * of an account of their own, not `nobody`, which other daemons share; else ours.
+ */
 function expectedWorkerUid(): number {
-  return process.getuid?.() === 0 ? Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })) : (process.getuid?.() ?? -1);
+  return startedAsRoot ? Number(execFileSync('id', ['-u', 'books-gateway-nginx'], { encoding: 'utf8' })) : (process.getuid?.() ?? -1);
+}
+
+/** The uids of the processes whose parent is `pid`: nginx's workers, for its master. */
+function childUids(pid: number | undefined): number[] {
+  const { stdout } = spawnSync('ps', ['-o', 'uid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return stdout.split('\n').filter((line) => line.trim() !== '').map(Number);
 }
 
 describe('the local system', () => {
@@ -74,6 +85,11 @@ describe('the local system', () => {
         const file = statSync(join(secrets, name));
         assert.equal(file.mode & 0o777, 0o400, `${name} is ${(file.mode & 0o777).toString(8)}`);
         assert.equal(file.uid, expectedWorkerUid(), `${name} belongs to the workers' user`);
+      }
+      assert.deepEqual(childUids(system?.addresses()[0]?.pid), [expectedWorkerUid()], 'the one worker runs as that account');
+      if (startedAsRoot) {
+        const asNobody = spawnSync('runuser', ['-u', 'nobody', '--', 'cat', join(secrets, 'api-keys.json')], { encoding: 'utf8' });
+        assert.notEqual(asNobody.status, 0, `a process of nobody reads no secret: ${asNobody.stdout}`);
       }
       assert.equal(statSync(gateway.accessLog).mode & 0o777, 0o600);
       assert.equal(statSync(join(gateway.configDir, '..')).mode & 0o066, 0, 'nobody else can list the run folder');

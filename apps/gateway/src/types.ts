@@ -32,6 +32,12 @@ export interface NginxPlatform {
   /** Worker processes (`auto` = one per core). */
   workerProcesses: number | 'auto';
   /**
+   * The account nginx's workers switch to when its master starts as root (`user`). Default: the
+   * one compiled in (`nobody`), which other daemons share. The gateway image starts nginx as
+   * user 101, where nginx would ignore it with a warning, so only the local run sets it.
+   */
+  workerUser?: string;
+  /**
    * Where the JSON access log goes: a file path, `/dev/stdout` (the cluster: the container log)
    * or `off`. Default `/dev/stdout`.
    */

@@ -142,6 +142,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const nginxConf = [
     '# Rendered by apps/gateway (renderGateway): change the renderer, not this file.',
     'daemon off;',
+    ...(platform.workerUser ? [`user ${platform.workerUser};`] : []),
     `worker_processes ${platform.workerProcesses};`,
     `pid ${runDir}/nginx.pid;`,
     'error_log stderr warn;',

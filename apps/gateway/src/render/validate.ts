@@ -11,6 +11,9 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   validateUpstream('books', input.books);
   validateUpstream('booksReact', input.booksReact);
   const usesDns = input.books.kind === 'dns' || input.booksReact.kind === 'dns';
+  if (input.platform.workerUser !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(input.platform.workerUser)) {
+    throw new Error(`platform.workerUser '${input.platform.workerUser}' is not an account name (lower case letters, digits, '_' or '-')`);
+  }
   if (usesDns && !input.platform.resolver) {
     throw new Error('platform.resolver is required when an upstream is a DNS name (kind: dns)');
   }
