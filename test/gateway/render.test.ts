@@ -40,12 +40,14 @@ describe('gateway configuration renderer', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('renders a configuration that nginx -t accepts', async () => {
-    const input = localInput(folder);
-    await writeNginxFiles(folder, input.platform.runDir, renderGateway(input).files);
-    const report = await testNginxConfig(locateNginx(), folder);
-    assert.match(report, /test is successful/);
-    assert.doesNotMatch(report, /\[warn\]/);
+  it('renders a configuration that nginx -t accepts, also without a burst', async () => {
+    for (const rateLimit of [undefined, { requestsPerSecond: 5, burst: 0, connectionsPerClient: 5 }]) {
+      const input = { ...localInput(folder), rateLimit };
+      await writeNginxFiles(folder, input.platform.runDir, renderGateway(input).files);
+      const report = await testNginxConfig(locateNginx(), folder);
+      assert.match(report, /test is successful/);
+      assert.doesNotMatch(report, /\[warn\]/);
+    }
   });
 
   it('gives the cluster re-resolved headless Service upstreams with a keepalive pool', () => {

@@ -22,7 +22,8 @@ export function rateLimitZones(limit: GatewayRateLimit): string[] {
 export function rateLimitServerLines(limit: GatewayRateLimit): string[] {
   return [
     // nodelay: requests within the burst are served at once rather than queued behind the rate.
-    `limit_req zone=${requestZone} burst=${limit.burst} nodelay;`,
+    // No burst is written as none: nginx refuses `burst=0`.
+    `limit_req zone=${requestZone}${limit.burst > 0 ? ` burst=${limit.burst}` : ''} nodelay;`,
     'limit_req_status 429;',
     `limit_conn ${connectionZone} ${limit.connectionsPerClient};`,
     'limit_conn_status 429;',
