@@ -3,6 +3,8 @@
  * under Pulumi's mocks (program-run.ts) with the stack's config: never a second copy of the
  * manifests. Outputs and secrets are resolved to plain values, as the cluster receives them.
  */
+import * as pulumi from '@pulumi/pulumi';
+import { UserError } from '../toolkit/user-error.js';
 import { autoName, runProgram, type PropertyBag, type RegisteredResource } from './program-run.js';
 import { revealSecrets } from './kubernetes-schemas.js';
 import type { StackConfig } from './stack-config.js';
@@ -46,6 +48,9 @@ export async function captureStack(config: StackConfig): Promise<CapturedStack> 
     stack: config.stack,
     // What Docker Desktop's load balancer reports; the objects do not depend on it.
     loadBalancerIngress: { hostname: 'localhost' },
+  }).catch((error: unknown) => {
+    // A config mistake: the program's own message, which names the key, is all there is to say.
+    throw pulumi.RunError.isInstance(error) ? new UserError(error.message) : error;
   });
   const resources = run.kubernetesObjects();
   const objects = resources.map(toObject);

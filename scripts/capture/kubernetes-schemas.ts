@@ -4,6 +4,7 @@
  * fails a test instead of a `pulumi up`. Unknown fields pass these schemas; the program's object
  * literals are typed with the Kubernetes SDK's input types so that tsc rejects a misspelt field.
  */
+import { UserError } from '../toolkit/user-error.js';
 import * as pulumi from '@pulumi/pulumi';
 import type { PropertyBag, RegisteredResource } from './program-run.js';
 
@@ -55,6 +56,6 @@ export async function validateKubernetesObject(resource: Pick<RegisteredResource
   try {
     new Model(revealSecrets(resource.inputs) as PropertyBag).validate();
   } catch (error) {
-    throw new Error(`${resource.type} ${resource.name} is not a valid Kubernetes object: ${(error as Error).message}`);
+    throw new UserError(`${resource.type} ${resource.name} is not a valid Kubernetes object: ${(error as Error).message}`);
   }
 }

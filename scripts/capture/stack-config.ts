@@ -54,21 +54,50 @@ export function parseOverride(option: string): [string, string] {
   return [qualify(option.slice(0, equals)), option.slice(equals + 1)];
 }
 
-export function readStackConfig(root: string, stack: string, overrides: readonly string[]): StackConfig {
+/** The number of single-character edits that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Refuses a key of the project's namespace that Pulumi.yaml does not declare, as the Pulumi CLI
+ * does: a misspelled key would otherwise be ignored, and its default used without a word.
+ */
+function assertDeclared(key: string, declared: readonly string[], where: string): void {
+  if (!key.startsWith(`${projectName}:`) || declared.includes(key)) return;
+  const nearest = [...declared].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+  throw new StackConfigError(`${key} (${where}) is not a config key of ${projectName}: Pulumi.yaml declares none such${nearest ? `; did you mean ${nearest}?` : ''}`);
+}
+
+/**
+ * The stack's config: Pulumi.yaml's defaults, the stack file, then `overrides` (`key=value`);
+ * `secretOverrides` names overrides that are secrets.
+ */
+export function readStackConfig(root: string, stack: string, overrides: readonly string[], secretOverrides: readonly string[] = []): StackConfig {
   const values: Record<string, string> = {};
   const project = readYaml(path.join(root, 'Pulumi.yaml'));
-  for (const [key, declaration] of Object.entries(isBag(project.config) ? project.config : {})) {
+  const declarations = Object.entries(isBag(project.config) ? project.config : {});
+  for (const [key, declaration] of declarations) {
     if (isBag(declaration) && declaration.default !== undefined) values[qualify(key)] = asText(declaration.default);
   }
+  const declared = declarations.map(([key]) => qualify(key));
   const given = new Map(overrides.map(parseOverride));
+  for (const key of given.keys()) assertDeclared(key, declared, 'given on the command line');
   const encrypted: string[] = [];
   const stackFile = readYaml(path.join(root, `Pulumi.${stack}.yaml`));
   for (const [key, value] of Object.entries(isBag(stackFile.config) ? stackFile.config : {})) {
+    assertDeclared(qualify(key), declared, `in Pulumi.${stack}.yaml`);
     if (isBag(value) && typeof value.secure === 'string') {
       encrypted.push(qualify(key));
       if (!given.has(qualify(key))) {
         throw new StackConfigError(
-          `${qualify(key)} is encrypted in Pulumi.${stack}.yaml and cannot be read without the Pulumi CLI: pass it with --config ${qualify(key)}=VALUE`,
+          `${qualify(key)} is encrypted in Pulumi.${stack}.yaml and cannot be read without the Pulumi CLI: pass it with --secret-file ${qualify(key)}=FILE`,
         );
       }
       continue;
@@ -76,5 +105,5 @@ export function readStackConfig(root: string, stack: string, overrides: readonly
     values[qualify(key)] = asText(value);
   }
   for (const [key, value] of given) values[key] = value;
-  return { stack, values, secretKeys: encrypted };
+  return { stack, values, secretKeys: [...new Set([...encrypted, ...secretOverrides.map(qualify)])] };
 }

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { stackConfigFrom } from '../capture/command-line.js';
+import { stackConfigFrom, stackFlags, stackUsage } from '../capture/stack-options.js';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { eventually } from '../eventually.js';
 import { runLayout } from '../cluster/layout.js';
@@ -30,8 +30,7 @@ export const usage = [
   'prints the gateway URL last. Ctrl-C, SIGTERM or SIGHUP remove everything it made.',
   '',
   'Options:',
-  '  --stack NAME             the stack whose Pulumi.NAME.yaml is deployed (default dev)',
-  "  --config key=value       a config value over the stack file's, repeatable",
+  ...stackUsage,
   '  --stand-in-base-images   build on stand-ins of the base images, made here (no registry needed)',
   '  --apply                  make the running rehearsal of the stack converge to its config anew,',
   '                           with the options it was started with',
@@ -59,14 +58,10 @@ async function waitUntilServes(url: string): Promise<void> {
 }
 
 export async function rehearseMain(argv: string[]): Promise<void> {
-  const flags = parseCommandLine(
-    argv,
-    { stack: { type: 'string' }, config: { type: 'string', multiple: true }, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } },
-    usage,
-  );
+  const flags = parseCommandLine(argv, { ...stackFlags, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } }, usage);
   const log = (line: string) => console.log(line);
   const overrides = [...((flags['config'] as string[] | undefined) ?? []), `gatewayServicePort=${gatewayPort()}`];
-  const config = stackConfigFrom(root, { stack: (flags['stack'] as string | undefined) ?? 'dev', config: overrides });
+  const config = stackConfigFrom(root, flags, [`gatewayServicePort=${gatewayPort()}`]);
   assertDeployableHere(config);
 
   if (flags['apply'] === true) {
