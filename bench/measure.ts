@@ -20,6 +20,8 @@ export interface MeasurePlan {
   connectionCounts: readonly number[];
   rounds: number;
   durationSeconds: number;
+  /** A second of load on every target before the rounds (JIT, pools, caches). Default true. */
+  warmUp?: boolean;
 }
 
 export interface Summary {
@@ -82,7 +84,7 @@ export async function measureInterleaved(
   plan: MeasurePlan,
   onProgress: (line: string) => void,
 ): Promise<Summary[]> {
-  await warmUp(generator, targets);
+  if (plan.warmUp !== false) await warmUp(generator, targets);
   const results = new Map<string, RoundResult[]>();
   const keyOf = (target: string, connections: number) => `${target}@${connections}`;
   for (let round = 1; round <= plan.rounds; round += 1) {

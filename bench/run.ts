@@ -14,18 +14,21 @@
  * (nginx with njs >= 0.8.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
- *   npm run bench [-- --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
+ *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
  *
  * The default (gateway, static, program; 3 rounds of 2 s) takes about 3 minutes on 2 cores;
  * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
- * metrics (Docker, at least 5 rounds).
+ * metrics (Docker, at least 5 rounds). `--quick` measures the gateway table alone, one round of
+ * 1 s per case, in under 30 s: rough figures, for a first look.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { locateNginx } from '../scripts/local/nginx.js';
+import { parseCommandLine } from '../scripts/toolkit/command-line.js';
+import { runSetup } from '../scripts/toolkit/setup.js';
+import { failureMessage, UserError } from '../scripts/toolkit/user-error.js';
 import { startBenchSystem } from './bench-system.js';
 import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
 import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
@@ -47,32 +50,48 @@ import {
   staticTable,
 } from './report.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '2' },
-    // Tuning (each setting and feature of the gateway alone) and metrics (in Docker) are opt-in,
-    // so the default run stays near 3 minutes on 2 cores.
-    sections: { type: 'string', default: 'gateway,static,program' },
-    'with-tests': { type: 'boolean', default: false },
-  },
-});
-
 const allSections = ['gateway', 'static', 'tuning', 'metrics', 'program'];
-const sections = new Set(flags.sections.split(',').map((section) => section.trim()));
-for (const section of sections) {
-  if (!allSections.includes(section)) throw new Error(`--sections: '${section}' is none of ${allSections.join(', ')}`);
-}
+
+const usage = [
+  'Usage: npm run bench [-- options]',
+  '',
+  "What the gateway costs, on loopback in one run: the books API direct, the tutorial's nginx, the",
+  'gateway (default, and with auth and a limit), HAProxy, Caddy and a bare nginx proxy at 1, 10 and',
+  '100 connections, interleaved; tables on stdout, JSON in bench/results/.',
+  '',
+  'Options:',
+  '  --quick             the gateway table alone, 1 round of 1 s per case: under 30 s, rough figures',
+  '  --rounds N          rounds per case (default 3)',
+  '  --duration S        seconds per case and round (default 2)',
+  `  --sections LIST     of ${allSections.join(', ')} (default gateway,static,program)`,
+  '  --with-tests        also time npm test',
+  '  --build             check the Debian packages and build the services first (npm run bench does)',
+  '  -h, --help          this text',
+].join('\n');
+
+const flags = parseCommandLine(
+  process.argv.slice(2),
+  { quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, sections: { type: 'string' }, 'with-tests': { type: 'boolean' }, build: { type: 'boolean' } },
+  usage,
+);
+const quick = flags['quick'] === true;
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0, got '${text}'`);
+  if (!Number.isInteger(value) || value < 1) throw new UserError(`--${name} must be a whole number above 0, got '${text}'`);
   return value;
 }
 
-const rounds = positiveInteger('rounds', flags.rounds);
-const duration = positiveInteger('duration', flags.duration);
-const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, durationSeconds: duration };
+// Tuning (each setting and feature of the gateway alone) and metrics (in Docker) are opt-in, so
+// the default run stays near 3 minutes on 2 cores.
+const sections = new Set(((flags['sections'] as string | undefined) ?? (quick ? 'gateway' : 'gateway,static,program')).split(',').map((section) => section.trim()));
+for (const section of sections) {
+  if (!allSections.includes(section)) throw new UserError(`--sections: '${section}' is none of ${allSections.join(', ')}`);
+}
+const rounds = positiveInteger('rounds', (flags['rounds'] as string | undefined) ?? (quick ? '1' : '3'));
+const duration = positiveInteger('duration', (flags['duration'] as string | undefined) ?? (quick ? '1' : '2'));
+// Quick mode skips the warm-up second too: its figures are rough anyway.
+const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, durationSeconds: duration, warmUp: !quick };
 /** The static files and the tuning variants are measured at fewer points, so the run stays bounded. */
 const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
@@ -195,7 +214,9 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
 }
 
 async function main(): Promise<void> {
+  if (flags['build'] === true) await runSetup(['--bench']).done;
   await mkdir(resultsDir, { recursive: true });
+  log(quick ? 'mode: quick (the gateway table alone, 1 round of 1 s per case: rough figures)' : `mode: full (${rounds} rounds of ${duration} s per case)`);
   const generator = chooseLoadGenerator();
   const variants = sections.has('tuning') ? tuningVariants : [];
   const { gateway, staticPage, tuning } = await measureLoad(generator, variants);
@@ -214,7 +235,7 @@ async function main(): Promise<void> {
     }
   }
   let tests: TestSuiteCost | undefined;
-  if (flags['with-tests']) {
+  if (flags['with-tests'] === true) {
     log('running npm test ...');
     tests = await measureTestSuite(join(resultsDir, 'npm-test.log'));
   }
@@ -227,7 +248,7 @@ async function main(): Promise<void> {
   );
 
   const report = [
-    `${generator.description}; ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, ${peerVersions()}, Node ${process.version}`,
+    `${quick ? 'Quick mode: rough figures. ' : ''}${generator.description}; ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, ${peerVersions()}, Node ${process.version}`,
     ...(gateway.length > 0
       ? [
           `GET /books, ${mainPlan.durationSeconds} s per case and round, two books processes behind every case`,
@@ -294,6 +315,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(failureMessage(error));
   process.exit(1);
 });

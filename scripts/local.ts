@@ -9,7 +9,7 @@
  * is SIGKILLed, its watchdog (watchdog.ts) ends them. If one component dies, the rest are stopped.
  */
 import { gatewayPorts } from '../apps/gateway/src/index.js';
-import { type BuildStep, runBuild } from './local/build-step.js';
+import { type BuildStep, runSetup } from './toolkit/setup.js';
 import { parseCommandLine } from './toolkit/command-line.js';
 import { devKey, withDevJwks } from './local/dev-jwt-key.js';
 import { gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const settings = gatewaySettingsFromEnv(flags['dev-jwt'] === true ? withDevJwks(process.env, devKey().jwks) : process.env);
   await ensurePortFree(host, gatewayPort, 'gateway', 'set GATEWAY_PORT to a free port, or stop what uses it');
   if (flags['build'] === true) {
-    build = runBuild();
+    build = runSetup([]);
     await build.done;
     build = undefined;
   }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { LocalRunError } from './local-run-error.js';
+import { UserError } from './user-error.js';
 
 const repoRoot = join(__dirname, '..', '..');
 
@@ -12,12 +12,13 @@ export interface BuildStep {
 }
 
 /**
- * `npm run local --build`'s preparation, after the settings and ports have been checked: the
- * Debian packages (scripts/system-deps.sh), then `npm run build`. Their output goes to stderr,
- * so stdout stays the component lines. Each runs in its own process group, so that cancelling
- * ends the compilers it started too.
+ * What a command needs before it starts, once its options are checked (so that `--help` answers
+ * at once): the Debian packages scripts/system-deps.sh checks for `packages` (its option: none
+ * for the local run's, `--bench`, `--cluster`...), then `npm run build` unless `build` is false.
+ * Their output goes to stderr, so stdout stays the command's own. Each runs in its own process
+ * group, so that cancelling ends the compilers it started too.
  */
-export function runBuild(): BuildStep {
+export function runSetup(packages: string[], build = true): BuildStep {
   let current: number | undefined;
   let cancelled = false;
   const step = async (command: string, args: string[]): Promise<void> => {
@@ -27,12 +28,12 @@ export function runBuild(): BuildStep {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     current = undefined;
     if (!cancelled && code !== 0) {
-      throw new LocalRunError(`${[command, ...args].join(' ')} failed (${signal ?? `exit code ${code}`}); see its output above`);
+      throw new UserError(`${[command, ...args].join(' ')} failed (${signal ?? `exit code ${code}`}); see its output above`);
     }
   };
   const done = (async () => {
-    await step('bash', ['scripts/system-deps.sh']);
-    await step('npm', ['run', 'build']);
+    await step('bash', ['scripts/system-deps.sh', ...packages]);
+    if (build) await step('npm', ['run', 'build']);
   })();
   return {
     done,
