@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { parseCommandLine } from '../toolkit/command-line.js';
+import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
 import { standInBaseImages } from '../rehearse/images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
@@ -45,6 +46,7 @@ function print(line: string): void {
 export async function clusterMain(argv: string[]): Promise<void> {
   const flags = parseCommandLine(argv, { 'stand-in-base-images': { type: 'boolean' }, 'no-load-balancer': { type: 'boolean' }, 'build-only': { type: 'boolean' } }, usage);
   const log = (line: string) => print(`cluster: ${line}`);
+  await runSetup(['--cluster'], false).done;
   const components = await buildComponents(recipes, log);
   const pulumi = await preparePulumi(components);
   if (flags['build-only'] === true) {

@@ -13,6 +13,7 @@ import { stackConfigFrom, stackFlags, stackUsage } from '../capture/stack-option
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { eventually } from '../eventually.js';
 import { runLayout } from '../cluster/layout.js';
+import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { standInBaseImages } from './images/stand-ins.js';
@@ -60,6 +61,7 @@ async function waitUntilServes(url: string): Promise<void> {
 export async function rehearseMain(argv: string[]): Promise<void> {
   const flags = parseCommandLine(argv, { ...stackFlags, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } }, usage);
   const log = (line: string) => console.log(line);
+  await runSetup(['--rehearse'], false).done;
   const overrides = [...((flags['config'] as string[] | undefined) ?? []), `gatewayServicePort=${gatewayPort()}`];
   const config = stackConfigFrom(root, flags, [`gatewayServicePort=${gatewayPort()}`]);
   assertDeployableHere(config);
