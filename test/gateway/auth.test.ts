@@ -254,3 +254,14 @@ describe('forwardCredentials', function () {
     assert.equal(gateway().seen.at(-1)?.headers['authorization'], 'Bearer for-the-api');
   });
 });
+
+describe('credentials of a kind the gateway is not set to take', function () {
+  this.timeout(30000);
+  const tokensOnly = useLocalSystem({ gateway: { auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256'] } } }, gatewaySecrets: { jwks: issuer.jwks } });
+
+  it('refuses an API key where only tokens are taken, saying so, as it says of a token where only keys are', async () => {
+    const reply = await request(`${tokensOnly.system().gateway.url}/books`, { method: 'POST', headers: { 'x-api-key': 'nope' } });
+    assertRefused(reply, 'API keys are not accepted', 'an API key with keys off');
+    assert.match(reply.headers.get('www-authenticate') ?? '', /error="invalid_token"/, 'credentials were given');
+  });
+});

@@ -40,9 +40,10 @@ describe('gateway configuration renderer', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('renders a configuration that nginx -t accepts, also without a burst', async () => {
-    for (const rateLimit of [undefined, { requestsPerSecond: 5, burst: 0, connectionsPerClient: 5 }]) {
-      const input = { ...localInput(folder), rateLimit };
+  it('renders a configuration that nginx -t accepts without a warning, also without a burst, and with CORS origins', async () => {
+    const variants: Partial<GatewayRenderInput>[] = [{}, { rateLimit: { requestsPerSecond: 5, burst: 0, connectionsPerClient: 5 } }, { corsOrigins: ['https://app.example.com'] }];
+    for (const variant of variants) {
+      const input = { ...localInput(folder), ...variant };
       await writeNginxFiles(folder, input.platform.runDir, renderGateway(input).files);
       const report = await testNginxConfig(locateNginx(), folder);
       assert.match(report, /test is successful/);

@@ -191,6 +191,8 @@ async function authenticate(r) {
       return;
     }
     if (authorization === undefined) {
+      // A key where keys are off is credentials the gateway will not take, as a token would be.
+      if (apiKey !== undefined) refuse('API keys are not accepted');
       deny(r, 'credentials required', false);
       return;
     }

@@ -110,6 +110,9 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     // error log that copies the client's headers: the header check refuses an announced body
     // over the limit, and the one location that reads bodies (authenticated writes) sets it.
     'client_max_body_size 0;',
+    // The maps, njs and CORS variables outgrow nginx's default variables hash, which then warns
+    // at every start ("could not build optimal variables_hash") and falls back to a slower one.
+    'variables_hash_max_size 2048;',
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics, runDir)),
     ...requestIdMap(),
