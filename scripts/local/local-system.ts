@@ -21,6 +21,7 @@ import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
 import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
 import { type ProcessGuard, startWatchdog } from './process-guard.js';
+import { type LocalPostgres, booksDatabase, postgresUser, prepareLocalPostgres } from './postgres.js';
 import { type RunFolder, createRunFolder } from './run-folder.js';
 import { ensureServiceUser } from './service-user.js';
 
@@ -67,7 +68,7 @@ export interface BooksProcess {
   readonly port: number;
   readonly url: string;
   readonly running: boolean;
-  /** Starts it again on the same port and resolves once it listens. */
+  /** Starts it again on the same port and resolves once it serves (it listens, its database is migrated). */
   start(): Promise<void>;
   /** SIGTERM: the API finishes its requests in flight, then exits. */
   stop(): Promise<void>;
@@ -102,6 +103,8 @@ export interface LocalSystem {
   readonly gateway: LocalGateway;
   readonly books: readonly BooksProcess[];
   readonly booksReact: { readonly url: string };
+  /** The books API's PostgreSQL, reached through a socket in the run folder. */
+  readonly postgres: { readonly url: string };
   /** One entry per component, gateway first. */
   addresses(): ComponentAddress[];
   /** Stops every component (gateway first, so no client sees a half-stopped system) and cleans up. */
@@ -142,8 +145,9 @@ interface Listeners {
 }
 
 /**
- * Starts the books API processes, the books-react page and the real nginx gateway on 127.0.0.1,
- * the gateway rendered by `renderGateway` with static upstreams, all in a private run folder.
+ * Starts a PostgreSQL (Debian's, on a socket of the run folder), the books API processes, the
+ * books-react page and the real nginx gateway on 127.0.0.1, the gateway rendered by
+ * `renderGateway` with static upstreams, all in a private run folder.
  * Resolves once every component listens; on any failure stops what it started and rejects with
  * a LocalRunError. A watchdog started first ends the components if this process dies without
  * stopping them (SIGKILL).
@@ -172,17 +176,25 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const watchdog = startWatchdog(runFolder.path, (description) => onUnexpectedExit('watchdog', description));
   const listeners: Listeners = { onOutput: options.onOutput ?? (() => undefined), onUnexpectedExit, guard: watchdog };
   const processes: ManagedProcess[] = [];
+  let postgres: LocalPostgres | undefined;
   const stopAll = async (): Promise<void> => {
     up = false;
     const [gatewayProcess, ...others] = processes;
     await gatewayProcess?.stop();
     await Promise.all(others.map((managed) => managed.stop()));
+    // Last, once no API process is left to lose its connections; SIGINT is PostgreSQL's fast
+    // shutdown (SIGTERM would wait for every client to leave).
+    await postgres?.process.stop('SIGINT');
     await runFolder.remove();
     await watchdog.close();
   };
 
   try {
-    const books = booksPorts.map((port, index) => booksProcess(`books-${index + 1}`, port, options.booksEnv, listeners));
+    postgres = await prepareLocalPostgres({ folder: join(runFolder.path, 'postgres'), user: await postgresUser(), ...listeners, guard: watchdog });
+    await postgres.start();
+    await postgres.createDatabase(booksDatabase);
+    const booksEnv = { ...options.booksEnv, DATABASE_URL: postgres.url() };
+    const books = booksPorts.map((port, index) => booksProcess(`books-${index + 1}`, port, booksEnv, listeners));
     const booksReact = await prepareBooksReact(join(runFolder.path, 'books-react'), booksReactPort, nginxBinary, listeners);
     const gateway = await prepareGateway(runFolder, nginxBinary, listeners, options, {
       gatewayPort,
@@ -197,14 +209,17 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     up = true;
 
     const booksReactUrl = `http://${host}:${booksReactPort}`;
+    const database = postgres;
     return {
       gateway: gateway.handle,
       books: books.map(({ handle }) => handle),
       booksReact: { url: booksReactUrl },
+      postgres: { url: database.url() },
       addresses: () => [
         { name: 'gateway', url: gateway.handle.url, pid: gateway.managed.pid },
         ...books.map(({ managed, handle }) => ({ name: handle.name, url: handle.url, pid: managed.pid })),
         { name: 'books-react', url: booksReactUrl, pid: booksReact.pid },
+        { name: 'postgres', url: database.url(), pid: database.process.pid },
       ],
       stop: stopAll,
     };
@@ -243,13 +258,42 @@ function booksProcess(
     get running() {
       return managed.running;
     },
-    start: () => startListening(managed, port),
+    start: async () => {
+      await startListening(managed, port);
+      await waitUntilReady(managed, `http://${host}:${port}/readyz`);
+    },
     stop: () => managed.stop(),
     kill: () => managed.kill(),
     pause: () => managed.signal('SIGSTOP'),
     resume: () => managed.signal('SIGCONT'),
   };
   return { managed, handle };
+}
+
+/**
+ * Resolves once a books process answers its readiness probe: it listens, and has migrated its
+ * database. Until then it answers the books routes with 503.
+ */
+async function waitUntilReady(managed: ManagedProcess, readyUrl: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!managed.running) throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
+    if ((await statusOf(readyUrl).catch(() => 0)) === 200) return;
+    await delay(50);
+  }
+  throw new LocalRunError(`${managed.name} was not ready within ${timeoutMs / 1000} s (its database): ${managed.recentOutput() || 'no output'}`);
+}
+
+/** The status of a GET over a new connection. */
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const request = get(url, { agent: false, timeout: 2000 }, (response) => {
+      response.resume();
+      resolvePromise(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error(`${url} timed out`)));
+    request.on('error', reject);
+  });
 }
 
 /** The page's nginx, configured in `folder` and serving its own copy of the built page (not started). */

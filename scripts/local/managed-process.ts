@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ProcessGuard } from './process-guard.js';
+import type { ServiceUser } from './service-user.js';
 
 export interface ProcessSpec {
   /** Component name used in logs and messages, e.g. `books-1`. */
@@ -8,6 +9,8 @@ export interface ProcessSpec {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /** The account it runs as (started as root, a daemon that refuses root); default: ours. */
+  user?: ServiceUser;
 }
 
 /** Receives every line a process writes, stdout and stderr alike. */
@@ -65,6 +68,9 @@ export class ManagedProcess {
       env: this.spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      // libuv also drops the supplementary groups when it switches the ids.
+      uid: this.spec.user?.uid,
+      gid: this.spec.user?.gid,
     });
     this.child = child;
     this.recent.length = 0;

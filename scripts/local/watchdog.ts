@@ -35,7 +35,10 @@ async function endChildren(): Promise<void> {
   const deadline = Date.now() + graceMs;
   while ([...groups].some((pid) => signalGroup(pid, 0)) && Date.now() < deadline) await sleep(50);
   for (const pid of groups) signalGroup(pid, 'SIGKILL');
-  if (runFolder) rmSync(runFolder, { recursive: true, force: true });
+  // A process still ending may write into the folder while it goes (PostgreSQL's background
+  // processes, each a group of its own, finish after their postmaster): a removal that finds a
+  // folder filled meanwhile is tried again.
+  if (runFolder) rmSync(runFolder, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 
 createInterface({ input: process.stdin })

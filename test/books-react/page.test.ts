@@ -83,6 +83,25 @@ describe('books-react page in Chromium', function () {
     assert.equal(await page.getByRole('alert').count(), 0);
   });
 
+  it('lists every book across the pages the API names in its Link header', async function () {
+    const pages = new Map<string, { books: typeof BOOKS; next?: string }>([
+      ['/books', { books: BOOKS.slice(0, 2), next: '/books?limit=2&cursor=Mg' }],
+      ['/books?limit=2&cursor=Mg', { books: BOOKS.slice(2) }],
+    ]);
+    const asked: string[] = [];
+    respond = (req, res) => {
+      asked.push(req.url ?? '');
+      const answer = pages.get(req.url ?? '');
+      if (!answer) return void sendJson(404, { error: 'not_found', message: 'no such page' })(req, res);
+      const link = answer.next ? { link: `<${answer.next}>; rel="next"` } : {};
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...link }).end(JSON.stringify(answer.books));
+    };
+    await open();
+    await page.getByRole('list', { name: 'Books' }).waitFor();
+    assert.equal((await bookItems()).length, BOOKS.length);
+    assert.deepEqual(asked, ['/books', '/books?limit=2&cursor=Mg']);
+  });
+
   it('shows a friendly error with Retry when the API fails, and the books after a Retry', async function () {
     respond = sendJson(502, { error: 'bad_gateway', message: 'No books service answered' });
     await open();

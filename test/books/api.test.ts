@@ -2,31 +2,21 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startBooks, type BooksProcess } from './support/books-process';
 import { eventually } from '../../scripts/eventually.js';
-import { request, type HttpResponse } from './support/http-client';
+import { request } from './support/http-client';
+import { assertError, isIsbn10, JSON_TYPE } from './support/answers';
 
 const TUTORIAL_BOOKS = [
   { id: 1788395549, title: 'Learning Node.js Development' },
   { id: 1788620216, title: 'Hands-On Microservices with Node.js' },
 ];
-const JSON_TYPE = 'application/json; charset=utf-8';
-const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
-
-function isIsbn10(id: number): boolean {
-  const digits = String(id);
-  const sum = [...digits].reduce((total, digit, i) => total + (10 - i) * Number(digit), 0);
-  return digits.length === 10 && sum % 11 === 0;
-}
-
-function assertError(response: HttpResponse, status: number, error: string): void {
-  assert.equal(response.status, status);
-  assert.equal(response.headers['content-type'], JSON_TYPE);
-  const body: unknown = JSON.parse(response.body);
-  assert.deepEqual(Object.keys(body as object).sort(), ['error', 'message', 'requestId']);
-  const { error: code, message, requestId } = body as Record<string, unknown>;
-  assert.equal(code, error);
-  assert.ok(typeof message === 'string' && message.length > 0, 'a human-readable message');
-  assert.ok(typeof requestId === 'string' && requestId.length > 0, 'the request id');
-}
+const RECORD_FIELDS = ['createdAt', 'createdBy', 'id', 'title', 'updatedAt', 'updatedBy'];
+/** Methods each path refuses with 405, and the Allow header it names instead. */
+const REFUSED: Array<[path: string, methods: string[], allow: string]> = [
+  ['/books', ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'], 'GET, HEAD, POST'],
+  ['/books/1788395549', ['POST', 'PATCH', 'OPTIONS', 'TRACE'], 'GET, HEAD, PUT, DELETE'],
+  ['/healthz', ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'], 'GET, HEAD'],
+  ['/readyz', ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'], 'GET, HEAD'],
+];
 
 describe('books API over HTTP', function () {
   let books: BooksProcess;
@@ -40,31 +30,34 @@ describe('books API over HTTP', function () {
     await books?.kill();
   });
 
-  it('GET /books lists the tutorial books and more, each id an ISBN-10, as JSON', async function () {
+  it("GET /books lists the six seed books in id order, the tutorial's two among them, each id an ISBN-10, with who wrote it and when", async function () {
     const response = await get('/books');
     assert.equal(response.status, 200);
     assert.equal(response.headers['content-type'], JSON_TYPE);
     assert.equal(response.headers['x-powered-by'], undefined);
-    const list = JSON.parse(response.body) as { id: number; title: string }[];
-    assert.ok(list.length >= 5, `a few more books than the tutorial's two, got ${list.length}`);
-    for (const book of TUTORIAL_BOOKS) assert.deepEqual(list.find((b) => b.id === book.id), book);
+    assert.equal(response.headers['link'], undefined, 'one page holds them all');
+    const list = JSON.parse(response.body) as Record<string, unknown>[];
+    assert.equal(list.length, 6, 'the six books of the first migration');
+    for (const book of TUTORIAL_BOOKS) assert.equal(list.find((b) => b['id'] === book.id)?.['title'], book.title);
     for (const book of list) {
-      assert.deepEqual(Object.keys(book).sort(), ['id', 'title']);
-      assert.ok(isIsbn10(book.id), `${book.id} is an ISBN-10`);
-      assert.ok(book.title.trim().length > 0);
+      assert.deepEqual(Object.keys(book).sort(), RECORD_FIELDS);
+      assert.ok(isIsbn10(book['id'] as number), `${String(book['id'])} is an ISBN-10`);
+      assert.ok((book['title'] as string).trim().length > 0);
+      assert.equal(book['createdBy'], 'seed');
+      assert.ok(!Number.isNaN(Date.parse(book['createdAt'] as string)), 'createdAt is a date');
     }
-    assert.equal(new Set(list.map((b) => b.id)).size, list.length, 'ids are unique');
+    assert.deepEqual(list.map((b) => b['id']), [...list.map((b) => b['id'] as number)].sort((a, b) => a - b), 'in id order');
   });
 
   it('GET /books/:id returns each listed book, with or without a trailing slash', async function () {
-    const list = JSON.parse((await get('/books')).body) as { id: number }[];
+    const list = JSON.parse((await get('/books')).body) as { id: number; title: string }[];
     for (const book of list) {
       const response = await get(`/books/${book.id}`);
       assert.equal(response.status, 200);
       assert.equal(response.headers['content-type'], JSON_TYPE);
       assert.deepEqual(JSON.parse(response.body), book);
     }
-    assert.deepEqual(JSON.parse((await get('/books/1788620216/')).body), TUTORIAL_BOOKS[1]);
+    assert.equal(JSON.parse((await get('/books/1788620216/')).body).title, TUTORIAL_BOOKS[1]?.title);
   });
 
   it('an unknown but well-formed ISBN-10 is 404 with a JSON error', async function () {
@@ -72,27 +65,33 @@ describe('books API over HTTP', function () {
     assertError(await get('/books/1617293725'), 404, 'not_found');
   });
 
-  it('a malformed id is 400 with a JSON error', async function () {
-    for (const id of ['abc', '178839554', '17883955490', '178839554X', '1788395540', '-788395549']) {
-      assertError(await get(`/books/${id}`), 400, 'bad_request');
+  it('a malformed id is 400 with a JSON error, naming a wrong check digit as such', async function () {
+    for (const id of ['abc', '178839554', '17883955490', '178839554X', '0788395549', '-788395549']) {
+      const response = await get(`/books/${id}`);
+      assertError(response, 400, 'bad_request');
+      assert.match(JSON.parse(response.body).message, /ISBN-10 of ten digits/, id);
     }
+    const wrongCheckDigit = await get('/books/1788395540');
+    assertError(wrongCheckDigit, 400, 'bad_request');
+    assert.match(JSON.parse(wrongCheckDigit.body).message, /1788395540 has a wrong check digit/);
   });
 
-  it('other methods are 405 with an Allow header, even with a body', async function () {
-    for (const path of ['/books', '/books/1788395549', '/healthz', '/readyz']) {
-      for (const method of OTHER_METHODS) {
+  it('other methods are 405 with the Allow header of their path, even with a body of any type', async function () {
+    for (const [path, methods, allow] of REFUSED) {
+      for (const method of methods) {
         const response = await request(books.port, path, { method });
         assertError(response, 405, 'method_not_allowed');
-        assert.equal(response.headers['allow'], 'GET, HEAD', `${method} ${path}`);
+        assert.equal(response.headers['allow'], allow, `${method} ${path}`);
       }
     }
     const withBody = [
       { 'content-type': 'application/json', body: '{"id":1,"title":"x"}' },
       { 'content-type': 'application/x-www-form-urlencoded', body: 'id=1' },
       { 'content-type': 'application/json', body: '{not json' },
+      { 'content-type': 'application/json', body: 'x'.repeat(100_000) },
     ];
     for (const { body, ...headers } of withBody) {
-      assertError(await request(books.port, '/books', { method: 'POST', headers, body }), 405, 'method_not_allowed');
+      assertError(await request(books.port, '/books', { method: 'PATCH', headers, body }), 405, 'method_not_allowed');
     }
   });
 

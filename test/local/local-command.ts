@@ -11,7 +11,7 @@ import { eventually } from '../../scripts/eventually.js';
 export const repoRoot = join(__dirname, '../..');
 
 /** A component line `npm run local` prints: `books-1      http://127.0.0.1:40123  (pid 4242)`. */
-const componentLine = /^(gateway|books-\d+|books-react)\s+(http:\/\/127\.0\.0\.1:\d+)\s+\(pid (\d+)\)$/;
+const componentLine = /^(gateway|books-\d+|books-react|postgres)\s+(http:\/\/127\.0\.0\.1:\d+|postgresql:\/\/\S+)\s+\(pid (\d+)\)$/;
 
 export interface PrintedComponent {
   name: string;
@@ -149,11 +149,13 @@ export function isAlive(pid: number): boolean {
  */
 export async function assertNothingLeft(printed: readonly string[], timeoutMs = 10000): Promise<void> {
   const components = printedComponents(printed);
-  assert.equal(components.length, 4, `the components were printed: ${printed.join(' | ')}`);
+  assert.equal(components.length, 5, `the components were printed: ${printed.join(' | ')}`);
   const { statusUrl, runFolder } = runInfo(printed);
   assert.match(runFolder, /books-gateway-local-/);
   await eventually('every component has stopped', () => components.every(({ pid }) => !isAlive(pid)), timeoutMs);
-  for (const url of [...components.map(({ url }) => url), statusUrl]) {
+  // PostgreSQL listens on a socket in the run folder only, which goes with the folder.
+  const httpUrls = components.map(({ url }) => url).filter((url) => url.startsWith('http://'));
+  for (const url of [...httpUrls, statusUrl]) {
     await assert.rejects(request(url), TypeError, `${url} no longer answers`);
   }
   await eventually('the run folder is removed', () => !existsSync(runFolder), timeoutMs);

@@ -11,6 +11,7 @@ import { testIssuer } from '../gateway/support/tokens.js';
 import { LocalRunError } from '../../scripts/local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { repoRoot } from './local-command.js';
+import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 
 const startedAsRoot = process.getuid?.() === 0;
 
@@ -94,8 +95,12 @@ describe('the local system', () => {
       assert.equal(statSync(gateway.accessLog).mode & 0o777, 0o600);
       assert.equal(statSync(join(gateway.configDir, '..')).mode & 0o066, 0, 'nobody else can list the run folder');
       // The workers still read them: a key the gateway can only know from the secrets folder works.
-      const write = await request(`${gateway.url}/books`, { method: 'POST', headers: { 'x-api-key': 'local-dev-key-0123456789abcdef' } });
-      assert.equal(write.status, 405, 'the key was recognised and the write reached the API');
+      const write = await request(`${gateway.url}/books`, {
+        method: 'POST',
+        body: newBookBody(),
+        headers: { 'content-type': 'application/json', 'x-api-key': 'local-dev-key-0123456789abcdef' },
+      });
+      assertCreatedBy(write, 'dev', 'the key was recognised and the write reached the API');
     });
 
     it('goes on serving the page it started with while the page is rebuilt', async () => {

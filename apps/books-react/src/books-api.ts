@@ -18,10 +18,16 @@ function isBook(value: unknown): value is Book {
   return typeof id === 'number' && Number.isInteger(id) && typeof title === 'string';
 }
 
-async function request(signal: AbortSignal): Promise<Response> {
+/**
+ * Pages followed at most: 1,000 pages of the API's 50 books. A Link header that never ends is a
+ * fault, reported rather than followed forever.
+ */
+const MAX_PAGES = 1000;
+
+async function request(path: string, signal: AbortSignal): Promise<Response> {
   try {
     // Relative to the page's origin: the gateway routes /books to the API.
-    return await fetch('/books', {
+    return await fetch(path, {
       headers: { Accept: 'application/json' },
       signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
     });
@@ -35,9 +41,33 @@ async function request(signal: AbortSignal): Promise<Response> {
   }
 }
 
-/** GET /books; rejects with BooksUnavailableError unless it is a 2xx JSON list of books. */
+/**
+ * The next page the API names in its Link header (`</books?limit=50&cursor=...>; rel="next"`),
+ * only ever a path of the API on this origin; undefined on the last page.
+ */
+function nextPage(response: Response): string | undefined {
+  const link = /<(\/books\?[^>]*)>\s*;\s*rel="?next"?/i.exec(response.headers.get('link') ?? '');
+  return link?.[1];
+}
+
+/**
+ * Every book: GET /books and each next page its Link header names; rejects with
+ * BooksUnavailableError unless each answer is a 2xx JSON list of books.
+ */
 export async function fetchBooks(signal: AbortSignal): Promise<Book[]> {
-  const response = await request(signal);
+  const books: Book[] = [];
+  let path: string | undefined = '/books';
+  for (let pages = 0; path !== undefined; pages++) {
+    if (pages === MAX_PAGES) throw new BooksUnavailableError(`The server named more than ${MAX_PAGES} pages of books.`);
+    const response = await request(path, signal);
+    books.push(...(await readPage(response, signal)));
+    path = nextPage(response);
+  }
+  return books;
+}
+
+/** One page's books; rejects with BooksUnavailableError unless it is a 2xx JSON list of books. */
+async function readPage(response: Response, signal: AbortSignal): Promise<Book[]> {
   if (!response.ok) {
     throw new BooksUnavailableError(`The server answered ${response.status} ${response.statusText}`.trim() + '.');
   }

@@ -2,12 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify from 'fastify';
-import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify';
-import { BOOKS, findBook } from './catalogue';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bookSchema } from './book';
+import { checkNewBook, checkTitleChange, type Checked } from './book-input';
+import { type BookStore, DatabaseUnavailableError } from './book-store';
 import { errorBody } from './errors';
-import { parseIsbn10 } from './isbn';
+import { callerOf, type Caller } from './identity';
+import { isbn10Problem } from './isbn';
+import { checkPageRequest, nextPageLink } from './paging';
 
 export interface BuildAppOptions {
+  /** Where the books are kept. */
+  store: BookStore;
+  /** Whether the database's schema is ready: until it is, the books routes answer 503. */
+  database: { readonly ready: boolean };
   /** pino log level (`fatal` ... `trace`, or `silent`). Default `info`. */
   logLevel?: string;
   /**
@@ -20,28 +28,37 @@ export interface BuildAppOptions {
 
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-/** Every route is read-only. Fastify answers HEAD for each GET route by itself. */
-const READ_METHODS = ['GET', 'HEAD'];
-const ALLOW = READ_METHODS.join(', ');
+/** The methods of each path; Fastify answers HEAD for each GET route by itself. */
+const PATH_METHODS = {
+  '/books': ['GET', 'HEAD', 'POST'],
+  '/books/:id': ['GET', 'HEAD', 'PUT', 'DELETE'],
+  '/healthz': ['GET', 'HEAD'],
+  '/readyz': ['GET', 'HEAD'],
+} as const;
 
 /** Longest path parameter (a book id) the router accepts: Fastify's default, stated. */
 const MAX_PARAM_LENGTH = 100;
 
+/** A book is a few hundred bytes: a body far larger is a mistake, refused with 413 unread. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Seconds a client is asked to wait before retrying while the database is out of reach. */
+export const RETRY_AFTER_SECONDS = 2;
+
 /**
- * What the client reads when Fastify's router refuses a path before any route runs. Never the
- * path itself: it may be long (that is the error) or not valid UTF-8.
+ * What the client reads when Fastify refuses a request before any route runs (the router, the
+ * body parser). Never the path or body itself: they may be long (that is the error), not valid
+ * UTF-8, or whatever a client chose to send.
  */
 const FRAMEWORK_ERROR_MESSAGES: Record<string, string> = {
   FST_ERR_BAD_URL: 'The path is not valid percent-encoded UTF-8',
   FST_ERR_MAX_PARAM_LENGTH: `A path segment is longer than ${MAX_PARAM_LENGTH} characters`,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the book as JSON, with Content-Type: application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty: send the book as a JSON object',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: `The body is larger than the ${BODY_LIMIT_BYTES} bytes a book may take`,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length says',
 };
-
-const bookSchema = {
-  type: 'object',
-  properties: { id: { type: 'integer' }, title: { type: 'string' } },
-  required: ['id', 'title'],
-  additionalProperties: false,
-} as const;
 
 const statusSchema = {
   type: 'object',
@@ -53,8 +70,13 @@ function sendError(reply: FastifyReply, statusCode: number, message: string): Fa
   return reply.code(statusCode).send(errorBody(statusCode, message, reply.request.id));
 }
 
-const rejectMethod: RouteHandlerMethod = (request, reply) =>
-  sendError(reply.header('allow', ALLOW), 405, `${request.method} is not allowed here; use ${ALLOW}`);
+function sendProblems(reply: FastifyReply, what: string, problems: readonly string[]): FastifyReply {
+  return sendError(reply, 400, `${what}: ${problems.join('; ')}`);
+}
+
+function sendUnavailable(reply: FastifyReply, message: string): FastifyReply {
+  return sendError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), 503, message);
+}
 
 /** A well-formed X-Request-Id (the gateway's pattern) among the bytes received so far. */
 const rawRequestId = /\r\nx-request-id: ?([A-Za-z0-9][A-Za-z0-9._:-]{7,127})\r\n/i;
@@ -85,19 +107,34 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
   socket.destroy(error);
 }
 
-/** Errors of Fastify's router (a malformed or too long path), in the API's error shape. */
-function sendFrameworkError(error: FastifyError, reply: FastifyReply): FastifyReply {
+/**
+ * Any error a route or Fastify raised, in the API's error shape: Fastify's own refusals with a
+ * message of ours, the database out of reach as a 503 the client may retry, anything else as a
+ * logged 500 that says nothing of the cause.
+ */
+function sendFailure(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof DatabaseUnavailableError) {
+    request.log.warn({ err: error.cause }, 'the database is out of reach');
+    return sendUnavailable(reply, 'The books database cannot be reached right now; retry shortly');
+  }
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
   const message = FRAMEWORK_ERROR_MESSAGES[error.code];
   if (statusCode >= 500 || message === undefined) {
-    reply.log.error({ err: error }, 'request failed');
+    request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'The server could not answer this request');
   }
   return sendError(reply, statusCode, message);
 }
 
+/** The book id of a path, or a 400 naming what is wrong with it (the check digit included). */
+function pathId(text: string): Checked<number> {
+  const problem = isbn10Problem("the path's id", text);
+  return problem === undefined ? { ok: true, value: Number(text) } : { ok: false, problems: [problem] };
+}
+
 /** The books API as a Fastify instance, routes registered, not yet listening. */
-export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
+export function buildApp(options: BuildAppOptions): FastifyInstance {
+  const { store, database } = options;
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info', name: 'books' },
     // The gateway sets X-Request-Id; logging it lets gateway and API log lines be joined.
@@ -108,19 +145,24 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
     // `Connection: close`, which Fastify adds) rather than refused: the pod may still be in the
     // endpoints for a moment, and a served request beats a 503 the client has to retry.
     return503OnClosing: false,
+    bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: answerClientError,
     // Above what the gateway passes on (request line and each header line 8 kB, 8 kB of headers
     // in total, plus its own few), so behind the gateway it is the gateway that refuses, and
     // Node's default of 16 kB never answers a request the gateway let through.
     http: { maxHeaderSize: 32 * 1024 },
-    frameworkErrors: (error, _request, reply) => sendFrameworkError(error, reply),
+    frameworkErrors: (error, request, reply) => sendFailure(error, request, reply),
   });
 
-  // No route takes a body. Leaving bodies unparsed (Node discards them) means a POST gets the
-  // 405 it deserves, not a 415 or 413 about a body nobody would have read.
+  // Books are JSON; a body of any other type is a 415. A DELETE needs no body: an empty one is
+  // no body, even under a JSON Content-Type that a client library sends by default.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') return done(null, undefined);
+    return parseJson(request, body.toString(), done);
+  });
 
   let shuttingDown = false;
   app.addHook('preClose', async () => {
@@ -128,47 +170,102 @@ export function buildApp(options: BuildAppOptions = {}): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, `No route for ${request.method} ${request.url}`));
-  app.setErrorHandler<FastifyError>((error, request, reply) => {
-    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (statusCode >= 500) {
-      request.log.error({ err: error }, 'request failed');
-      return sendError(reply, statusCode, 'The server could not answer this request');
-    }
-    return sendError(reply, statusCode, error.message);
-  });
+  app.setErrorHandler<FastifyError>(sendFailure);
 
-  // Every other method Fastify knows (TRACE, PROPFIND, ...) is a 405 on a known path, not a 404.
-  const rejectedMethods = app.supportedMethods.filter((method) => !READ_METHODS.includes(method));
-  function rejectOtherMethods(url: string): void {
-    app.route({ method: rejectedMethods, url, handler: rejectMethod });
+  /**
+   * Every other method Fastify knows (PATCH, TRACE, PROPFIND, ...) is a 405 on a known path, not
+   * a 404, answered before any body is read: a 405 deserves no 415 or 413 about a body nobody
+   * would have read.
+   */
+  for (const [url, methods] of Object.entries(PATH_METHODS)) {
+    const allow = methods.join(', ');
+    const rejected = app.supportedMethods.filter((method) => !(methods as readonly string[]).includes(method));
+    app.route({
+      method: rejected,
+      url,
+      onRequest: async (request, reply) => sendError(reply.header('allow', allow), 405, `${request.method} is not allowed here; use ${allow}`),
+      handler: async () => undefined,
+    });
   }
 
-  app.get('/books', { schema: { response: { 200: { type: 'array', items: bookSchema } } } }, async () => BOOKS);
-  rejectOtherMethods('/books');
+  /** Until the schema is ready, the books routes answer 503 (the readiness probe says so too). */
+  const requireDatabase = async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (!database.ready) return sendUnavailable(reply, 'The books database is being prepared; retry shortly');
+    return undefined;
+  };
 
-  app.get<{ Params: { id: string } }>(
-    '/books/:id',
-    { schema: { response: { 200: bookSchema } } },
-    async (request, reply) => {
-      const id = parseIsbn10(request.params.id);
-      if (id === undefined) {
-        const example = BOOKS[0]?.id;
-        const message = `Book id must be an ISBN-10 of ten digits with a valid check digit, e.g. ${example}`;
-        return sendError(reply, 400, message);
-      }
-      return findBook(id) ?? sendError(reply, 404, `No book with id ${id}`);
-    },
-  );
-  rejectOtherMethods('/books/:id');
+  /**
+   * Writes carry the caller the gateway authenticated; one without came around the gateway.
+   * Refused before the body is read, and before the database is asked anything.
+   */
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const requireCaller = async (request: FastifyRequest, reply: FastifyReply) => {
+    const caller = callerOf(request.headers);
+    if (caller === undefined) {
+      return sendError(reply, 403, 'Writes are accepted only through the gateway, which authenticates the caller (X-Auth-Subject, X-Auth-Method)');
+    }
+    callers.set(request, caller);
+    return requireDatabase(request, reply);
+  };
+  const callerOfRequest = (request: FastifyRequest): Caller => {
+    const caller = callers.get(request);
+    if (caller === undefined) throw new Error('a write route ran without its caller check');
+    return caller;
+  };
 
-  // Probes hit these every few seconds: log them only when something is wrong.
+  const one = { schema: { response: { 200: bookSchema, 201: bookSchema } } } as const;
+  const list = { schema: { response: { 200: { type: 'array', items: bookSchema } } } } as const;
+
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/books', { ...list, onRequest: requireDatabase }, async (request, reply) => {
+    const page = checkPageRequest(request.query);
+    if (!page.ok) return sendProblems(reply, 'Invalid page', page.problems);
+    const { books, more } = await store.list(page.value);
+    const last = books.at(-1);
+    if (more && last !== undefined) reply.header('link', nextPageLink(page.value.limit, last.id));
+    return books;
+  });
+
+  app.post('/books', { ...one, onRequest: requireCaller }, async (request, reply) => {
+    const input = checkNewBook(request.body);
+    if (!input.ok) return sendProblems(reply, 'Invalid book', input.problems);
+    const created = await store.create(input.value, callerOfRequest(request));
+    if (created === undefined) return sendError(reply, 409, `A book with id ${input.value.id} exists already`);
+    return reply.code(201).header('location', `/books/${created.id}`).send(created);
+  });
+
+  app.get<{ Params: { id: string } }>('/books/:id', { ...one, onRequest: requireDatabase }, async (request, reply) => {
+    const id = pathId(request.params.id);
+    if (!id.ok) return sendProblems(reply, 'Invalid path', id.problems);
+    return (await store.find(id.value)) ?? sendError(reply, 404, `No book with id ${id.value}`);
+  });
+
+  app.put<{ Params: { id: string } }>('/books/:id', { ...one, onRequest: requireCaller }, async (request, reply) => {
+    const id = pathId(request.params.id);
+    if (!id.ok) return sendProblems(reply, 'Invalid path', id.problems);
+    const input = checkTitleChange(request.body, id.value);
+    if (!input.ok) return sendProblems(reply, 'Invalid book', input.problems);
+    const updated = await store.replaceTitle(id.value, input.value.title, callerOfRequest(request));
+    return updated ?? sendError(reply, 404, `No book with id ${id.value}`);
+  });
+
+  app.delete<{ Params: { id: string } }>('/books/:id', { onRequest: requireCaller }, async (request, reply) => {
+    const id = pathId(request.params.id);
+    if (!id.ok) return sendProblems(reply, 'Invalid path', id.problems);
+    if (!(await store.remove(id.value))) return sendError(reply, 404, `No book with id ${id.value}`);
+    return reply.code(204).send();
+  });
+
+  // Probes hit these every few seconds: log them only when something is wrong. Liveness never
+  // depends on the database (a restart would not bring it back); readiness waits for the schema
+  // once, at start, and then stays up through database outages, so that clients get the API's
+  // own 503 with Retry-After rather than the gateway's 502 for a service with no ready pod.
   const probe = { logLevel: 'warn', schema: { response: { 200: statusSchema } } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
-  rejectOtherMethods('/healthz');
-  app.get('/readyz', probe, async (_request, reply) =>
-    shuttingDown ? sendError(reply, 503, 'Shutting down') : { status: 'ready' },
-  );
-  rejectOtherMethods('/readyz');
+  app.get('/readyz', probe, async (_request, reply) => {
+    if (shuttingDown) return sendError(reply, 503, 'Shutting down');
+    if (!database.ready) return sendError(reply, 503, 'The database schema is not ready yet');
+    return { status: 'ready' };
+  });
 
   return app;
 }

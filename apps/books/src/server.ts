@@ -1,6 +1,9 @@
 /** Process entry of the books API: configuration from the environment, listen, graceful exit. */
 import { buildApp } from './app';
+import { BookStore } from './book-store';
 import { readConfig, type ServerConfig } from './config';
+import { createPool } from './database';
+import { DatabaseSetup } from './database-setup';
 import { exitGracefullyOnSignals } from './shutdown';
 
 function configOrExit(): ServerConfig {
@@ -14,7 +17,12 @@ function configOrExit(): ServerConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const app = buildApp({ logLevel: config.logLevel });
+  const pool = createPool(config.database, (error) => app.log.warn({ err: error }, 'an idle database connection failed; the next query opens another'));
+  const setup = new DatabaseSetup(pool);
+  const app = buildApp({ logLevel: config.logLevel, store: new BookStore(pool), database: setup });
+  // The migrations stop retrying, and the pool closes, once the last request has been answered.
+  app.addHook('preClose', async () => setup.stop());
+  app.addHook('onClose', async () => pool.end());
   exitGracefullyOnSignals(app, config.shutdownTimeoutMs);
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -22,6 +30,8 @@ async function main(): Promise<void> {
     app.log.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
     process.exit(1);
   }
+  // Listening first: the liveness probe answers while the database is still being reached.
+  await setup.run(app.log);
 }
 
 void main();

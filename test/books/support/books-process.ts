@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../../../scripts/local/ports';
+import { testDatabaseUrl } from '../../support/postgres';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
 const SERVER_ENTRY = resolve(REPO_ROOT, 'apps/books/src/server.ts');
@@ -33,7 +34,8 @@ export interface BooksProcess {
 
 /**
  * Runs the books server from source (`node --import tsx`, the same code `tsc` compiles) on a
- * free loopback port with JSON logs at `info`; `env` adds or overrides variables.
+ * free loopback port with JSON logs at `info`; `env` adds or overrides variables (it names the
+ * database: `DATABASE_URL`).
  */
 export function spawnBooks(port: number, env: Record<string, string> = {}): BooksProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
@@ -67,11 +69,17 @@ export function spawnBooks(port: number, env: Record<string, string> = {}): Book
   };
 }
 
-/** Starts the books server and resolves once it logs that it listens; rejects if it exits first. */
-export async function startBooks(env: Record<string, string> = {}): Promise<BooksProcess> {
+/** The log line that says the process serves books: it listens, and its database is migrated. */
+export const schemaReady = 'the database schema is up to date';
+
+/**
+ * Starts the books server on `env`'s DATABASE_URL and resolves once it has logged `until` (by
+ * default that it listens); rejects if it exits first, or after 15 s.
+ */
+export async function startListening(env: Record<string, string>, until = (line: LogLine) => line.msg.startsWith('Server listening at')): Promise<BooksProcess> {
   const books = spawnBooks(await freePort(), env);
   const deadline = Date.now() + 15_000;
-  while (!books.logs.some((line) => line.msg.startsWith('Server listening at'))) {
+  while (!books.logs.some(until)) {
     if (books.child.exitCode !== null || books.child.signalCode !== null || Date.now() > deadline) {
       await books.kill();
       throw new Error(`books did not start (exit ${books.child.exitCode}): ${books.stderr()}`);
@@ -79,6 +87,15 @@ export async function startBooks(env: Record<string, string> = {}): Promise<Book
     await new Promise((wake) => setTimeout(wake, 25));
   }
   return books;
+}
+
+/**
+ * Starts the books server and resolves once it serves books (it listens, and has migrated its
+ * database: a new one of the tests' PostgreSQL unless `env` names one); rejects if it exits first.
+ */
+export async function startBooks(env: Record<string, string> = {}): Promise<BooksProcess> {
+  const database = env['DATABASE_URL'] ?? (await testDatabaseUrl());
+  return startListening({ DATABASE_URL: database, ...env }, (line) => line.msg === schemaReady);
 }
 
 /** Resolves with `promise`'s value, or rejects once `ms` have passed. */
