@@ -121,7 +121,8 @@ export const tuningVariants: readonly GatewayVariant[] = [
     edit(conf, /(upstream books \{[^}]*keepalive )128;/, '$132;', 'shrink the books keepalive pool'),
   ),
   editingConf('no proxy buffering', 'proxy_buffering off', (conf) =>
-    edit(conf, /(proxy_http_version 1\.1;)/, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
+    // The public server's line (the relay of writes has one of its own, in its location).
+    edit(conf, /^( {4}proxy_http_version 1\.1;)$/m, '$1\n    proxy_buffering off;', 'turn proxy buffering off'),
   ),
   editingConf('no reuseport', 'one listening socket shared by the workers (reuseport off)', (conf) =>
     edit(conf, /(server \{\n\s*listen [^;\s]+) reuseport;/, '$1;', 'take reuseport off the public listen'),

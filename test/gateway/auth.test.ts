@@ -6,6 +6,7 @@ import { eventually } from '../../scripts/eventually.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 import { jwtSettings, signJson, signToken, testIssuer, validClaims } from './support/tokens.js';
+import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 
 const issuer = testIssuer();
 const robotKey = 'robot-key-0123456789-abcdefghij';
@@ -54,18 +55,16 @@ describe('authentication at the gateway, in front of the real books API', functi
     }
   });
 
-  it('lets a write with a valid RS256, ES256 or HS256 token or API key through to the API (which answers 405)', async () => {
-    const credentials: Array<[string, Record<string, string>]> = [
-      ['RS256', bearer(signToken(issuer, 'RS256', validClaims()))],
-      ['ES256', bearer(signToken(issuer, 'ES256', validClaims()))],
-      ['HS256', bearer(signToken(issuer, 'HS256', validClaims()))],
-      ['API key', { 'x-api-key': robotKey }],
+  it('lets a write with a valid RS256, ES256 or HS256 token or API key through to the API, which records who wrote it', async () => {
+    const credentials: Array<[string, Record<string, string>, string]> = [
+      ['RS256', bearer(signToken(issuer, 'RS256', validClaims({ sub: 'rs-writer' }))), 'rs-writer'],
+      ['ES256', bearer(signToken(issuer, 'ES256', validClaims({ sub: 'es-writer' }))), 'es-writer'],
+      ['HS256', bearer(signToken(issuer, 'HS256', validClaims({ sub: 'hs-writer' }))), 'hs-writer'],
+      ['API key', { 'x-api-key': robotKey }, 'robot'],
     ];
-    for (const [what, headers] of credentials) {
-      const reply = await post(books(), headers);
-      assert.equal(reply.status, 405, `${what}: the API itself refuses the write`);
-      assert.equal(reply.headers.get('allow'), 'GET, HEAD', `${what}: the API's own Allow`);
-      assert.equal((JSON.parse(reply.body) as { error: string }).error, 'method_not_allowed', what);
+    for (const [what, headers, subject] of credentials) {
+      const reply = await request(books(), { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
+      assertCreatedBy(reply, subject, what);
     }
   });
 
@@ -103,7 +102,7 @@ describe('authentication at the gateway, in front of the real books API', functi
   it('logs how each write was authenticated, or why it was refused', async () => {
     const accepted = `auth-ok-${Date.now()}`;
     const refused = `auth-no-${Date.now()}`;
-    await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted });
+    await request(books(), { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted } });
     await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims({ aud: 'x' }))), 'x-request-id': refused });
     const entries = () => jsonLogRecords(system().gateway.accessLog);
     await eventually('both requests are logged', async () => (await entries()).filter((e) => [accepted, refused].includes(String(e['requestId']))).length === 2);
@@ -111,7 +110,7 @@ describe('authentication at the gateway, in front of the real books API', functi
     assert.deepEqual(
       [accepted, refused].map((id) => ({ route: byId.get(id)?.['route'], status: byId.get(id)?.['status'], auth: byId.get(id)?.['auth'], authError: byId.get(id)?.['authError'] })),
       [
-        { route: 'books', status: 405, auth: 'jwt', authError: '' },
+        { route: 'books', status: 201, auth: 'jwt', authError: '' },
         { route: 'books', status: 401, auth: '', authError: 'wrong audience' },
       ],
     );
@@ -137,11 +136,21 @@ for (const build of nginxBuilds) {
       assert.equal(lastSeen()?.headers['x-auth-method'], 'jwt');
       assert.equal(lastSeen()?.method, 'POST');
       assert.equal(lastSeen()?.url, '/books');
+      assert.equal(lastSeen()?.headers['x-gateway-write-method'], undefined, 'the relay keeps its own header to itself');
 
       assert.equal((await post(`${gateway().url}/books/1?x=1`, { ...forged, 'x-api-key': robotKey })).status, 200);
       assert.equal(lastSeen()?.headers['x-auth-subject'], 'robot');
       assert.equal(lastSeen()?.headers['x-auth-method'], 'api-key');
       assert.equal(lastSeen()?.url, '/books/1?x=1', 'path and query reach the API unchanged');
+      for (const method of ['PUT', 'PATCH', 'DELETE']) {
+        const reply = await request(`${gateway().url}/books/1%2F2?x=%0A`, { method, body: '{"title":"t"}', headers: { ...forged, 'content-type': 'application/json', 'x-api-key': robotKey, 'x-gateway-write-method': 'GET' } });
+        assert.equal(reply.status, 200, `${method}: ${reply.body}`);
+        assert.deepEqual(
+          [lastSeen()?.method, lastSeen()?.url, lastSeen()?.headers['x-auth-subject'], lastSeen()?.headers['x-gateway-write-method'], gateway().bodyBytes.at(-1)],
+          [method, '/books/1%2F2?x=%0A', 'robot', undefined, 13],
+          `${method} reaches the API as sent, with its body, through the relay of writes`,
+        );
+      }
 
       for (const path of ['/books', '/']) {
         assert.equal((await request(`${gateway().url}${path}`, { headers: forged })).status, 200);

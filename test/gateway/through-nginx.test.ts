@@ -86,7 +86,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
     assert.match(reply.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
 
     const book = await request(`${gateway()}/books/1788395549`);
-    assert.deepEqual(JSON.parse(book.body), { id: 1788395549, title: 'Learning Node.js Development' });
+    assert.equal((JSON.parse(book.body) as { title: string }).title, 'Learning Node.js Development');
   });
 
   it('serves the page at / and at every path that is not the API', async () => {
@@ -117,7 +117,9 @@ describe('the gateway on a real nginx, in front of the real services', function 
     const cases: Array<[path: string, init: RequestInit & { headers?: Record<string, string> }]> = [
       ['/books/123', {}],
       ['/books/0306406152', {}],
-      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-api-key': apiKey } }],
+      // The identity the gateway sets for the key, sent directly too: the API then answers alike.
+      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-auth-subject': 'tests', 'x-auth-method': 'api-key' } }],
+      ['/books/1617293725', { method: 'DELETE', headers: { 'x-api-key': apiKey, 'x-auth-subject': 'tests', 'x-auth-method': 'api-key' } }],
     ];
     const book = system().books[0];
     assert.ok(book);
@@ -319,7 +321,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
           `POST /books HTTP/1.1\r\nHost: localhost\r\nX-API-Key: ${apiKey}\r\nContent-Type: text/plain\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n${'x'.repeat(4096)}`,
         )
       ).status;
-    assert.equal(await postBody(), 405, 'the API refuses the write itself');
+    assert.equal(await postBody(), 415, 'the API refuses the body itself: it takes JSON only');
     const before = system().gateway.configVersion();
     await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize: '1k' });
     try {

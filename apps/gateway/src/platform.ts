@@ -6,6 +6,8 @@ export const gatewayPorts = {
   public: 8080,
   /** Health (`/healthz`) for the kubelet's probes; never exposed by a Service. */
   status: 8081,
+  /** The relay of writes (write-relay.ts), on the pod's loopback only. */
+  writeRelay: 8082,
 } as const;
 
 /** Path of the health endpoint on the status port. */
@@ -36,6 +38,9 @@ export const clusterPlatform: NginxPlatform = {
   // nginx resolves this name once at start through the system resolver (which knows the search
   // domains), then asks kube-dns directly: works on every cluster without knowing its DNS IP.
   resolver: 'kube-dns.kube-system.svc.cluster.local',
+  // The pod's own loopback, not a socket in the emptyDir: a socket file nginx leaves behind when
+  // it is killed (OOM) would outlive it there and make the restarted nginx fail to bind.
+  writeRelayAddress: `127.0.0.1:${gatewayPorts.writeRelay}`,
   // Never `auto`, which counts the node's CPUs, not the pod's: GatewayStack renders the count its
   // container's CPU limit allows.
   workerProcesses: 1,

@@ -29,6 +29,11 @@ export interface NginxPlatform {
   secretsDir: string;
   /** Name server for `kind: 'dns'` upstreams; required as soon as one upstream is `dns`. */
   resolver?: string;
+  /**
+   * Where the gateway's relay for writes listens (write-relay.ts), on this host only:
+   * `127.0.0.1:<port>` or `unix:<path>`. Default a Unix socket in `runDir`.
+   */
+  writeRelayAddress?: string;
   /** Worker processes (`auto` = one per core). */
   workerProcesses: number | 'auto';
   /**

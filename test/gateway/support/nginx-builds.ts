@@ -19,7 +19,17 @@ export const nginxBuildNames: Readonly<Record<NginxBuild, string>> = {
 };
 
 /** The cluster's paths, one worker, and the access log in the run folder, where a test can read it. */
-export const standInPlatform: NginxPlatform = { ...clusterPlatform, workerProcesses: 1, accessLog: `${clusterPlatform.runDir}/access.log` };
+/**
+ * The cluster's platform but for the relay of writes, whose loopback port the pod has to itself:
+ * on the host's network, several stand-ins at once would share it, so each uses a socket in its
+ * own run folder (the local run's default).
+ */
+export const standInPlatform: NginxPlatform = {
+  ...clusterPlatform,
+  workerProcesses: 1,
+  accessLog: `${clusterPlatform.runDir}/access.log`,
+  writeRelayAddress: `unix:${clusterPlatform.runDir}/books-writes.sock`,
+};
 
 const execFileAsync = promisify(execFile);
 

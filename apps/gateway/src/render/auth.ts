@@ -18,7 +18,8 @@ export const authVariables = {
   error: '$gateway_auth_error',
 } as const;
 
-const protectedUri = '/_gateway/protected';
+/** The internal location of authenticated writes. */
+export const protectedUri = '/_gateway/protected';
 const authUri = '/_gateway/auth';
 
 /** http-level lines: which methods need credentials. */
@@ -34,11 +35,11 @@ export function requireAuthForWrites(): string[] {
 }
 
 /**
- * The internal locations: the protected copy of a route, and the auth check. `route` and
- * `upstream` are those of the route the writes belong to; the protected copy is the one place
- * that reads a request body, up to `clientMaxBodySize`.
+ * The internal locations: the protected copy of a route, and the auth check. `routeLines` name
+ * the route the writes belong to and `proxyLines` send them on; the protected copy is the one
+ * place that reads a request body, up to `clientMaxBodySize`.
  */
-export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], upstream: string, clientMaxBodySize: string): string[] {
+export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], proxyLines: string[], clientMaxBodySize: string): string[] {
   const jwt = auth.jwt;
   return [
     ...block(`location = ${protectedUri}`, [
@@ -50,9 +51,7 @@ export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeL
       `auth_request_set ${authVariables.subject} $sent_http_x_auth_subject;`,
       `auth_request_set ${authVariables.challenge} $sent_http_www_authenticate;`,
       `auth_request_set ${authVariables.error} $sent_http_x_auth_error;`,
-      // The URI exactly as the client sent it (percent-encoding, %0A, %2F and all), as reads get
-      // it: nginx would otherwise send this location's own URI, or a decoded form of the original.
-      `proxy_pass http://${upstream}$request_uri;`,
+      ...proxyLines,
     ]),
     ...block(`location = ${authUri}`, [
       'internal;',

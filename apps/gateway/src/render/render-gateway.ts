@@ -3,7 +3,7 @@ import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath }
 import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
 import { answerServerLines, answersHttpLines, requestCheckLines, requestScriptFile, statusBodyCheckLines } from './answers.js';
-import { authHttpLines, authLocations, authScriptFile, authVariables, requireAuthForWrites } from './auth.js';
+import { authHttpLines, authLocations, authScriptFile, authVariables, protectedUri, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { type MetricsSet, metricsHttpLines, metricsLogLines, metricsScriptFile, metricsSet, metricsStatusLines } from './metrics.js';
 import { block, sizeInBytes } from './nginx-text.js';
@@ -14,8 +14,9 @@ import { allowedMethods, methodCheckLines, methodMaps, pageMethods, statusMethod
 import { corsMaps, hiddenUpstreamHeaders, responseHeadersConf, responseHeadersFile } from './response-headers.js';
 import { secretFiles } from './secrets.js';
 import { tempPathDirectives } from './run-paths.js';
-import { upstreamBlock, upstreamTimedOutMap } from './upstreams.js';
+import { backendProxyLines, upstreamBlock, upstreamTimedOutMap } from './upstreams.js';
 import { validateInput } from './validate.js';
+import { writeRelayHeaderLine, writeRelayHttpLines, writeRelayProxyLines, writeRelayServer } from './write-relay.js';
 
 interface Route {
   route: string;
@@ -67,9 +68,6 @@ interface PublicServerSettings {
  */
 export const defaultTimeouts: Readonly<Required<UpstreamTimeouts>> = { connect: 2, read: 5, send: 30, retryBudget: 10 };
 
-/** Total tries of one request across backends: the first plus up to two others. */
-const maxTries = 3;
-
 /**
  * Renders the gateway's complete nginx configuration. Pure: the same input gives the same files,
  * for the cluster's ConfigMap and for `npm run local` alike.
@@ -86,6 +84,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const clientTimeout = input.clientTimeout ?? defaultClientTimeout;
   const metrics = metricsSet(platform);
   const clientMaxBodySize = input.clientMaxBodySize ?? '1m';
+  const timeouts = { ...defaultTimeouts, ...input.timeouts };
 
   const http = block('http', [
     'server_tokens off;',
@@ -129,9 +128,10 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     '',
     ...upstreamBlock('books', input.books),
     ...upstreamBlock('books_react', input.booksReact),
+    ...writeRelayHttpLines(platform, protectedUri),
     '',
     ...publicServer(address(input.listenPort), input.platform, {
-      timeouts: { ...defaultTimeouts, ...input.timeouts },
+      timeouts,
       rateLimit,
       auth: input.auth ?? defaultAuth,
       tls,
@@ -140,6 +140,8 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     }),
     '',
     ...statusServer(`listen ${address(statusPort)};`, platform, metrics),
+    '',
+    ...writeRelayServer(platform, timeouts, 'books'),
   ]);
 
   const nginxConf = [
@@ -223,25 +225,17 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
     // Set only by the gateway's auth check: whatever a client sends under these names is dropped.
     `proxy_set_header X-Auth-Subject ${authVariables.subject};`,
     `proxy_set_header X-Auth-Method ${authVariables.method};`,
+    // Only on the hop of an authenticated write to the gateway's relay (write-relay.ts).
+    writeRelayHeaderLine(),
     // The credential stays at the gateway that verified it (as Envoy's jwt_authn does), on every
     // route, verified or not; `forwardCredentials` passes it on for an API that needs it.
     ...(settings.forwardCredentials ? [] : ['proxy_set_header Authorization "";', 'proxy_set_header X-API-Key "";']),
     ...hiddenUpstreamHeaders.map((header) => `proxy_hide_header ${header};`),
     // The gateway's id is the one the client gets, once.
     'proxy_hide_header X-Request-Id;',
-    `proxy_connect_timeout ${timeouts.connect}s;`,
-    `proxy_read_timeout ${timeouts.read}s;`,
-    `proxy_send_timeout ${timeouts.send}s;`,
-    // Only idempotent requests are retried (nginx never resends a POST unless told to).
-    'proxy_next_upstream error timeout http_502 http_503 http_504;',
-    `proxy_next_upstream_tries ${maxTries};`,
-    `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
-    // Nothing a request or an answer carries is written to the pod's disk: a body is passed on
-    // as it arrives (only authenticated writes have one), an answer through memory buffers at
-    // the pace the client reads it. A write is then not retried on another backend once its
-    // body has started; only idempotent ones were (above).
-    'proxy_request_buffering off;',
-    'proxy_max_temp_file_size 0;',
+    // Reads are retried on another backend; writes take the relay (write-relay.ts), where none is
+    // sent twice.
+    ...backendProxyLines(timeouts),
     ...routes.flatMap(({ route, upstream, locations, writesNeedAuth, interceptErrors }) =>
       locations.flatMap((location) =>
         block(`location ${location}`, [
@@ -254,7 +248,7 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
         ]),
       ),
     ),
-    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), booksRoute.upstream, settings.clientMaxBodySize) : []),
+    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), writeRelayProxyLines(timeouts), settings.clientMaxBodySize) : []),
   ]);
 }
 

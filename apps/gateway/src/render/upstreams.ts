@@ -1,4 +1,4 @@
-import type { UpstreamServers } from '../types.js';
+import type { UpstreamServers, UpstreamTimeouts } from '../types.js';
 import { block } from './nginx-text.js';
 
 /**
@@ -46,4 +46,27 @@ export function upstreamBlock(name: string, servers: UpstreamServers): string[] 
     `keepalive ${keepaliveConnections};`,
     `keepalive_timeout ${keepaliveIdleSeconds}s;`,
   ]);
+}
+
+/** Total tries of one request across backends: the first plus up to two others. */
+const maxTries = 3;
+
+/**
+ * How a request is sent to a backend: its timeouts, and its tries on another after an error, a
+ * timeout or a 502/503/504 (nginx sends a POST or PATCH again only while none of it was sent).
+ * Nothing a request or an answer carries is written to the pod's disk: a body is passed on as it
+ * arrives (only authenticated writes have one), an answer through memory buffers at the pace the
+ * client reads it.
+ */
+export function backendProxyLines(timeouts: Required<UpstreamTimeouts>): string[] {
+  return [
+    `proxy_connect_timeout ${timeouts.connect}s;`,
+    `proxy_read_timeout ${timeouts.read}s;`,
+    `proxy_send_timeout ${timeouts.send}s;`,
+    'proxy_next_upstream error timeout http_502 http_503 http_504;',
+    `proxy_next_upstream_tries ${maxTries};`,
+    `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
+    'proxy_request_buffering off;',
+    'proxy_max_temp_file_size 0;',
+  ];
 }

@@ -14,6 +14,16 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (input.platform.workerUser !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(input.platform.workerUser)) {
     throw new Error(`platform.workerUser '${input.platform.workerUser}' is not an account name (lower case letters, digits, '_' or '-')`);
   }
+  const relay = input.platform.writeRelayAddress;
+  if (relay !== undefined) {
+    const port = /^127\.0\.0\.1:(\d+)$/.exec(relay)?.[1];
+    if (port === undefined && !/^unix:\/[\w./-]+$/.test(relay)) {
+      throw new Error(`platform.writeRelayAddress '${relay}' must be 127.0.0.1:<port> or unix:<absolute path>: the relay of writes listens on this host only`);
+    }
+    if (port !== undefined && [input.listenPort, statusPort].includes(Number(port))) {
+      throw new Error(`platform.writeRelayAddress '${relay}' must use a port other than listenPort and statusPort`);
+    }
+  }
   if (usesDns && !input.platform.resolver) {
     throw new Error('platform.resolver is required when an upstream is a DNS name (kind: dns)');
   }
