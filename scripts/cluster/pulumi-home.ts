@@ -26,6 +26,8 @@ interface PluginInstall {
 const plugins: PluginInstall[] = [
   { name: 'kubernetes', version: versions.pulumiKubernetes, component: 'pulumi-resource-kubernetes', binary: 'pulumi-resource-kubernetes' },
   { name: 'docker-build', version: versions.pulumiDockerBuild, component: 'pulumi-resource-docker-build', binary: 'pulumi-resource-docker-build' },
+  // GatewayStack's PostgreSQL password (components/database-secrets.ts).
+  { name: 'random', version: versions.pulumiRandom, component: 'pulumi-resource-random', binary: 'pulumi-resource-random' },
 ];
 
 export interface PulumiTooling {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../../toolkit/user-error.js';
-import { goModulesDir, type GoRecipe } from './recipes.js';
+import { goModulesDir, type GenerateStep, type GoRecipe } from './recipes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -42,13 +42,17 @@ function binaryNames(recipe: GoRecipe): string[] {
   });
 }
 
-/** The wrapper module's files, the generated copy of a vendored module left out. */
+/**
+ * The wrapper module's files, relative to it, its folders' included (a nested module, its own
+ * packages), the generated copy of a vendored module left out.
+ */
 function moduleFiles(recipe: GoRecipe): string[] {
   const dir = path.join(goModulesDir, recipe.module);
   return fs
-    .readdirSync(dir, { withFileTypes: true })
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => entry.name)
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .filter((file) => recipe.vendored === undefined || !file.startsWith(`${recipe.vendored.folder}${path.sep}`))
     .sort();
 }
 
@@ -105,18 +109,35 @@ export async function moduleSource(module: string, version: string): Promise<str
   return (JSON.parse(stdout) as { Dir: string }).Dir;
 }
 
-/** The wrapper module, ready to build: in place, or copied with its vendored module beside it. */
+/**
+ * Runs a generate step in `dir` of the build's copy. Generators built on Pulumi's SDK get a
+ * Pulumi home inside the copy, never the user's ~/.pulumi.
+ */
+async function generate(step: GenerateStep, dir: string, scratch: string): Promise<void> {
+  const [command, ...args] = step.command;
+  await run(command!, args, dir, buildEnv({ PULUMI_HOME: path.join(scratch, '.pulumi-home'), ...step.env, GOFLAGS: '-buildvcs=false' }));
+}
+
+/**
+ * The wrapper module, ready to build: in place, or copied (with its vendored module beside it)
+ * where files are generated before the build.
+ */
 async function prepareModule(recipe: GoRecipe, scratch: string): Promise<string> {
   const source = path.join(goModulesDir, recipe.module);
   const { vendored } = recipe;
-  if (!vendored) return source;
-  for (const file of moduleFiles(recipe)) fs.copyFileSync(path.join(source, file), path.join(scratch, file));
-  const copy = path.join(scratch, vendored.folder);
-  fs.cpSync(await moduleSource(vendored.module, vendored.version), copy, { recursive: true });
-  // The module cache is read-only; the copy gets the generated files.
-  await run('chmod', ['-R', 'u+w', copy], scratch, process.env);
-  const [command, ...args] = vendored.generate.command;
-  await run(command!, args, path.join(copy, vendored.generate.dir), buildEnv({ ...vendored.generate.env, GOFLAGS: '-buildvcs=false' }));
+  if (!vendored && !recipe.generate) return source;
+  for (const file of moduleFiles(recipe)) {
+    fs.mkdirSync(path.dirname(path.join(scratch, file)), { recursive: true });
+    fs.copyFileSync(path.join(source, file), path.join(scratch, file));
+  }
+  if (vendored) {
+    const copy = path.join(scratch, vendored.folder);
+    fs.cpSync(await moduleSource(vendored.module, vendored.version), copy, { recursive: true });
+    // The module cache is read-only; the copy gets the generated files.
+    await run('chmod', ['-R', 'u+w', copy], scratch, process.env);
+    await generate(vendored.generate, path.join(copy, vendored.generate.dir), scratch);
+  }
+  if (recipe.generate) await generate(recipe.generate, path.join(scratch, recipe.generate.dir), scratch);
   return scratch;
 }
 

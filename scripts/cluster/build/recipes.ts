@@ -28,8 +28,17 @@ export const versions = {
    */
   pulumiKubernetesBuilt: '4.25.0-dev.20260115033456.f47bc2d6f199',
   pulumiDockerBuild: '0.0.22',
+  /** What @pulumi/random in package-lock.json asks the engine for (recipe below). */
+  pulumiRandom: '4.21.2',
   buildkit: '0.31.0',
 } as const;
+
+/** A command that writes files the build needs, run in the build's copy of a module. */
+export interface GenerateStep {
+  dir: string;
+  command: string[];
+  env: Record<string, string>;
+}
 
 export interface GoRecipe {
   /** The component, as build lines and cache folders name it. */
@@ -51,7 +60,9 @@ export interface GoRecipe {
    * with) and the command that generates files its sources embed, for a module whose release
    * zip lacks generated files.
    */
-  vendored?: { module: string; version: string; folder: string; generate: { dir: string; command: string[]; env: Record<string, string> } };
+  vendored?: { module: string; version: string; folder: string; generate: GenerateStep };
+  /** Files the wrapper generates before it is built (in a copy of it, its `dir` `.`): what its sources embed. */
+  generate?: GenerateStep;
 }
 
 /** `-X` assignments of the Kubernetes version, as hack/lib/version.sh stamps a release build. */
@@ -76,6 +87,9 @@ const kubernetesCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-s
 const kubernetesTags = ['selinux', 'notest', 'grpcnotrace'];
 
 const providerModule = 'github.com/pulumi/pulumi-kubernetes/provider/v4';
+
+/** Where the random provider's wrapper keeps the version it reports (and its schema generator needs). */
+const randomVersionStamp = 'books-gateway.local/cluster/pulumi-random/info.Version';
 
 export const recipes: GoRecipe[] = [
   {
@@ -155,6 +169,22 @@ export const recipes: GoRecipe[] = [
       folder: 'provider',
       // The provider's own `go generate` step: the schema it embeds, stamped with its version.
       generate: { dir: 'cmd/pulumi-resource-kubernetes', command: ['go', 'run', './generate.go'], env: { VERSION: versions.pulumiKubernetesBuilt } },
+    },
+  },
+  {
+    // The Go module proxy serves no version of pulumi-random's provider module: its few lines of
+    // provider description are the wrapper's own (scripts/cluster/go/pulumi-random), its schema
+    // the bridge's generator's output, made first (docs/cluster.md).
+    name: 'pulumi-resource-random',
+    version: `v${versions.pulumiRandom}`,
+    module: 'pulumi-random',
+    packages: ['books-gateway.local/cluster/pulumi-random'],
+    binaryNames: { 'pulumi-random': 'pulumi-resource-random' },
+    stamps: { [randomVersionStamp]: versions.pulumiRandom },
+    generate: {
+      dir: '.',
+      command: ['go', 'run', '-ldflags', `-X ${randomVersionStamp}=${versions.pulumiRandom}`, './tfgen', 'schema', '--out', '.', '--skip-docs', '--skip-examples'],
+      env: {},
     },
   },
   {
