@@ -5,12 +5,17 @@
 # their stand-in base images, scripts/docker-engine.sh) and the single-node cluster's host
 # packages; with --docker only that engine; with --cluster or --rehearse that engine and the
 # cluster's host packages (without nginx's); with --bench the load generator (wrk); with --tests
-# or --bench the bench's peers (haproxy, caddy). Installs them when it can (root with apt-get);
-# otherwise stops with the exact command to run, so nobody guesses.
+# or --bench the bench's peers (haproxy, caddy); with --tests or --emulation the emulation of
+# linux/arm64 and linux/arm/v7 the Raspberry Pi images run under here (scripts/emulation.sh).
+# Installs them when it can (root with apt-get); otherwise stops with the exact command to run,
+# so nobody guesses.
 set -euo pipefail
 
 if [ "${1:-}" = "--docker" ]; then
   exec bash "$(dirname "$0")/docker-engine.sh"
+fi
+if [ "${1:-}" = "--emulation" ]; then
+  exec bash "$(dirname "$0")/emulation.sh"
 fi
 
 missing=()
@@ -63,4 +68,7 @@ fi
 
 if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--rehearse" ] || [ "${1:-}" = "--cluster" ]; then
   bash "$(dirname "$0")/docker-engine.sh"
+fi
+if [ "${1:-}" = "--tests" ]; then
+  bash "$(dirname "$0")/emulation.sh"
 fi

