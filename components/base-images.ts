@@ -10,21 +10,34 @@ import type { ImageName } from './images.js';
  * registry), which the build then gets as build arguments.
  */
 
-/** apps/base-images.json, as far as the build reads it. */
-interface RecordedBaseImage {
+/** apps/base-images.json, as far as the program reads it. */
+interface RecordedImage {
   reference: string;
-  buildArg: string;
+  /** The Dockerfiles' build argument naming it; none for an image the cluster runs as it is. */
+  buildArg?: string;
   usedBy: string[];
 }
 
 const baseImagesFile = path.resolve(__dirname, '..', 'apps', 'base-images.json');
 
+function recordedImages(): Record<string, RecordedImage> {
+  return (JSON.parse(fs.readFileSync(baseImagesFile, 'utf8')) as { images: Record<string, RecordedImage> }).images;
+}
+
 /** Each build argument, with the images whose Dockerfile declares it. */
 export function baseImageArgs(): Map<string, ImageName[]> {
-  const { images } = JSON.parse(fs.readFileSync(baseImagesFile, 'utf8')) as { images: Record<string, RecordedBaseImage> };
   return new Map(
-    Object.values(images).map((image) => [image.buildArg, image.usedBy.map((dockerfile) => path.basename(path.dirname(dockerfile)) as ImageName)]),
+    Object.values(recordedImages()).flatMap((image) =>
+      image.buildArg === undefined ? [] : [[image.buildArg, image.usedBy.map((dockerfile) => path.basename(path.dirname(dockerfile)) as ImageName)] as const],
+    ),
   );
+}
+
+/** The pinned reference (`name:tag@sha256:…`) apps/base-images.json records under `name`. */
+export function recordedImage(name: string): string {
+  const image = recordedImages()[name];
+  if (!image) throw new Error(`apps/base-images.json records no image ${name}`);
+  return image.reference;
 }
 
 /** Build argument → image reference, for the arguments a stack overrides. */
@@ -39,8 +52,7 @@ const pinnedReference = new RegExp(String.raw`^(?:${domain}/)?${component}(?:/${
 
 /**
  * The overrides checked: each names a build argument a Dockerfile declares and an image reference
- * with a tag or a digest (an untagged name would be whatever `latest` is that day). The message
- * names `name`, the setting the user sets.
+ * with a tag or a digest. The message names `name`, the setting the user sets.
  */
 export function assertBaseImages(name: string, overrides: BaseImageOverrides): BaseImageOverrides {
   const known = [...baseImageArgs().keys()];
@@ -48,13 +60,20 @@ export function assertBaseImages(name: string, overrides: BaseImageOverrides): B
     if (!known.includes(arg)) {
       throw new pulumi.RunError(`${name} names an unknown build argument "${arg}": the Dockerfiles' base images are ${known.join(', ')}`);
     }
-    if (typeof reference !== 'string' || !pinnedReference.test(reference)) {
-      throw new pulumi.RunError(
-        `${name}.${arg} must be an image reference with a tag or a digest (registry.example.com/node:22-alpine, node@sha256:<64 hex>), got ${JSON.stringify(reference)}`,
-      );
-    }
+    assertImageReference(`${name}.${arg}`, reference, 'registry.example.com/node:22-alpine, node@sha256:<64 hex>');
   }
   return overrides;
+}
+
+/**
+ * An image reference with a tag or a digest: an untagged name would be whatever `latest` is that
+ * day. The message names `name`, the setting the user sets, and shows `examples`.
+ */
+export function assertImageReference(name: string, reference: unknown, examples: string): string {
+  if (typeof reference !== 'string' || !pinnedReference.test(reference)) {
+    throw new pulumi.RunError(`${name} must be an image reference with a tag or a digest (${examples}), got ${JSON.stringify(reference)}`);
+  }
+  return reference;
 }
 
 /** The overrides one image's Dockerfile takes, as its build arguments. */

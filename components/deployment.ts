@@ -43,7 +43,7 @@ export function podSecurityContext(workload: Workload): k8s.types.input.core.v1.
 }
 
 /** Container-level security: no privilege, no capability, nothing written outside its emptyDirs. */
-function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
   return {
     runAsNonRoot: true,
     privileged: false,
@@ -95,7 +95,7 @@ function container(workload: Workload, options: DeploymentOptions): Container {
 }
 
 /** Secret files: readable by the owner and the pod's fsGroup only (Kubernetes' default is 0644). */
-const secretFileMode = 0o440;
+export const secretFileMode = 0o440;
 
 function readOnlyVolumeSource({ name, source }: ReadOnlyVolume): k8s.types.input.core.v1.Volume {
   return source.kind === 'secret'

@@ -1,12 +1,15 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as path from 'node:path';
-import type { GatewayAddress, ImageRegistry, Target } from './target.js';
-import { assertBaseImages, type BaseImageOverrides } from './base-images.js';
+import type { GatewayAddress, ImageRegistry, Target, VolumeProvisioner } from './target.js';
+import { assertBaseImages, assertImageReference, type BaseImageOverrides } from './base-images.js';
+import { volumeFates, type VolumeFate } from './database-storage.js';
+import { type ExternalDatabase, parseDatabaseUrl } from './database-url.js';
 import type { BuildCache } from './images.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import type { PublicEndpoint } from './services.js';
-import { assertCount, assertDnsLabel, assertImagePlatforms, assertPort, assertWholeNumber } from './validation.js';
+import { defaultPostgresImage } from './postgres.js';
+import { assertCount, assertDnsLabel, assertImagePlatforms, assertOneOf, assertPort, assertVolumeSize, assertWholeNumber } from './validation.js';
 import { defaultLoadBalancerSettleSeconds } from './workloads.js';
 
 /**
@@ -64,7 +67,33 @@ export interface GatewayStackArgs extends GatewayPolicyArgs {
    * pinned digests of apps/base-images.json.
    */
   baseImages?: BaseImageOverrides;
+  /**
+   * The PostgreSQL image of the in-cluster database (a registry mirror, an air-gapped copy, the
+   * stand-in made on a machine without a registry), with a tag or a digest. Default: the official
+   * image pinned by digest in apps/base-images.json.
+   */
+  postgresImage?: string;
+  /**
+   * An existing PostgreSQL for the books API, `postgres://user:password@host:port/database`, in
+   * plaintext: it reaches the cluster only inside a Secret. With it, no database is made in the
+   * cluster. Default: none, the in-cluster one.
+   */
+  databaseUrl?: string;
+  /** Size of the in-cluster database's volume, in Mi, Gi or Ti. Default `1Gi`. */
+  databaseVolumeSize?: string;
+  /**
+   * What `pulumi destroy` does to the in-cluster database's volume: `keep` it (and the disk or
+   * folder under it) or `delete` it. Default `keep` (database-storage.ts).
+   */
+  databaseVolumeOnDestroy?: VolumeFate;
+  /** How the cluster makes volumes (target.ts). Default: its default StorageClass as it is. */
+  volumeProvisioner?: VolumeProvisioner;
 }
+
+/** Where the books API's data is, every setting checked. */
+export type DatabaseSettings =
+  | { kind: 'in-cluster'; image: string; volumeSize: string; volumeOnDestroy: VolumeFate; provisioner?: VolumeProvisioner }
+  | { kind: 'external'; database: ExternalDatabase };
 
 /** The defaults of GatewayStackArgs, also the defaults of the matching stack config keys. */
 export const gatewayDefaults = {
@@ -75,11 +104,16 @@ export const gatewayDefaults = {
   gatewayServicePort: 80,
   gatewayTlsServicePort: 443,
   sourceRoot: path.resolve(__dirname, '..'),
+  databaseVolumeSize: '1Gi',
+  databaseVolumeOnDestroy: 'keep',
 } as const;
 
+/** The arguments that make up `DatabaseSettings`. */
+type DatabaseSetting = 'postgresImage' | 'databaseUrl' | 'databaseVolumeSize' | 'databaseVolumeOnDestroy' | 'volumeProvisioner';
+
 /** GatewayStackArgs with every default applied and every value checked. */
-export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting>> &
-  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy };
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting | DatabaseSetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy; database: DatabaseSettings };
 
 /** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
 export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
@@ -119,5 +153,15 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: resolveGatewayPolicy(args, (setting) => setting),
+    database: resolveDatabase(args),
   };
+}
+
+/** The database settings checked; the messages name the argument (never quoting a URL). */
+function resolveDatabase(args: GatewayStackArgs): DatabaseSettings {
+  const volumeSize = assertVolumeSize('databaseVolumeSize', args.databaseVolumeSize ?? gatewayDefaults.databaseVolumeSize);
+  const volumeOnDestroy = assertOneOf('databaseVolumeOnDestroy', args.databaseVolumeOnDestroy ?? gatewayDefaults.databaseVolumeOnDestroy, volumeFates);
+  const image = assertImageReference('postgresImage', args.postgresImage ?? defaultPostgresImage(), 'registry.example.com/postgres:17, postgres@sha256:<64 hex>');
+  if (args.databaseUrl !== undefined) return { kind: 'external', database: parseDatabaseUrl('databaseUrl', args.databaseUrl) };
+  return { kind: 'in-cluster', image, volumeSize, volumeOnDestroy, provisioner: args.volumeProvisioner };
 }

@@ -14,7 +14,8 @@ import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './n
 import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
 import { pullSecretArgs } from './pull-secret.js';
 import { backendServiceArgs, gatewayAccess, gatewayServiceArgs } from './services.js';
-import { gatewayRollout, workloads, type Workload } from './workloads.js';
+import { createBooksDatabase } from './books-database.js';
+import { booksDatabaseDir, gatewayRollout, workloads, type Workload } from './workloads.js';
 
 export type { GatewayStackArgs } from './gateway-stack-args.js';
 
@@ -92,11 +93,18 @@ export class GatewayStack extends pulumi.ComponentResource {
 
     const { books, 'books-react': booksReact } = workloads;
     const gateway: Workload = { ...workloads.gateway, rollout: gatewayRollout(settings.loadBalancerSettleSeconds) };
-    const backendReplicas = [[books, settings.booksReplicas], [booksReact, settings.booksReactReplicas]] as const;
-    const backends = backendReplicas.flatMap(([backend, replicas]) => [
-      deploy(backend, replicas),
-      new k8s.core.v1.Service(backend.name, backendServiceArgs(backend, ns), inNamespace),
-    ]);
+    const database = createBooksDatabase(settings.database, { namespace: ns, inNamespace, inCluster: k8sOptions });
+    // The books pods start once their database serves: they migrate it first, and a rollout
+    // waits for that (their readiness).
+    const booksDatabase: Partial<DeploymentOptions> = {
+      readOnlyVolumes: [{ name: 'database', source: { kind: 'secret', name: database.urlSecret }, mountPath: booksDatabaseDir }],
+    };
+    const backends = [
+      deploy(books, settings.booksReplicas, booksDatabase, database.readyWhen),
+      new k8s.core.v1.Service(books.name, backendServiceArgs(books, ns), inNamespace),
+      deploy(booksReact, settings.booksReactReplicas),
+      new k8s.core.v1.Service(booksReact.name, backendServiceArgs(booksReact, ns), inNamespace),
+    ];
     // The gateway starts once the backends are ready and named in DNS (Pulumi waits for a
     // Deployment's rollout): nginx caches a name's answer, an empty one too, for the resolver's
     // validity, so a gateway started first would answer 502 for that long on a first `up`.

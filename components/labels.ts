@@ -3,7 +3,8 @@ import type { ImageName } from './images.js';
 /** The system's name in the `app.kubernetes.io/part-of` label. */
 export const systemName = 'books-gateway';
 
-export type WorkloadName = ImageName;
+/** The three images' workloads, and the PostgreSQL the cluster runs from its official image. */
+export type WorkloadName = ImageName | 'postgres';
 
 /**
  * The labels that select a workload's pods: stable for the Deployment's lifetime (a selector is

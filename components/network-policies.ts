@@ -1,5 +1,6 @@
 import type * as k8s from '@pulumi/kubernetes';
 import { selectorLabels, systemLabels } from './labels.js';
+import { postgres } from './postgres.js';
 import type { Workload } from './workloads.js';
 
 type NetworkPolicyArgs = k8s.networking.v1.NetworkPolicyArgs;
@@ -11,6 +12,15 @@ type NetworkPolicyArgs = k8s.networking.v1.NetworkPolicyArgs;
 const clusterDns = {
   namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+
+/** Cluster DNS, on the ports it answers: what a pod needs to resolve a Service or a host name. */
+const clusterDnsEgress = {
+  to: [clusterDns],
+  ports: [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ],
 };
 
 /** Nothing reaches or leaves any pod of the namespace unless a policy below allows it. */
@@ -63,14 +73,45 @@ export function gatewayPolicyArgs(
           to: [{ podSelector: { matchLabels: selectorLabels(backend.name, namespace) } }],
           ports: [{ protocol: 'TCP', port: backend.port }],
         })),
-        {
-          to: [clusterDns],
-          ports: [
-            { protocol: 'UDP', port: 53 },
-            { protocol: 'TCP', port: 53 },
-          ],
-        },
+        clusterDnsEgress,
       ],
+    },
+  };
+}
+
+/**
+ * Where the books pods' database is: the in-cluster PostgreSQL's pods, or an existing
+ * database's addresses (CIDRs) and port.
+ */
+export type DatabaseReach = { kind: 'in-cluster' } | { kind: 'external'; cidrs: string[]; port: number };
+
+/** The in-cluster PostgreSQL accepts connections on its port from the books pods only. */
+export function postgresPolicyArgs(books: Workload, namespace: string): NetworkPolicyArgs {
+  return {
+    metadata: { name: `${postgres.name}-from-books`, namespace, labels: systemLabels(namespace) },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(postgres.name, namespace) },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: selectorLabels(books.name, namespace) } }], ports: [{ protocol: 'TCP', port: postgres.port }] }],
+    },
+  };
+}
+
+/**
+ * The books pods may reach their database and cluster DNS (its name), and nothing else: not the
+ * page, not the gateway, not the internet.
+ */
+export function booksEgressPolicyArgs(books: Workload, database: DatabaseReach, namespace: string): NetworkPolicyArgs {
+  const databaseEgress =
+    database.kind === 'in-cluster'
+      ? { to: [{ podSelector: { matchLabels: selectorLabels(postgres.name, namespace) } }], ports: [{ protocol: 'TCP', port: postgres.port }] }
+      : { to: database.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: database.port }] };
+  return {
+    metadata: { name: `${books.name}-egress`, namespace, labels: systemLabels(namespace) },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(books.name, namespace) },
+      policyTypes: ['Egress'],
+      egress: [databaseEgress, clusterDnsEgress],
     },
   };
 }

@@ -45,6 +45,25 @@ export interface ImageRegistry {
 export type GatewayAddress = { kind: 'awaited' } | { kind: 'published'; host: string } | { kind: 'unawaited' };
 
 /**
+ * How volumes are made on a cluster: what the StorageClass of the database's volume copies from
+ * the cluster's own default class (its provisioner and parameters), so that the stack decides
+ * what becomes of the volume on `pulumi destroy` (database-storage.ts).
+ */
+export interface VolumeProvisioner {
+  /** The CSI driver or provisioner, e.g. `ebs.csi.aws.com`, `rancher.io/local-path`. */
+  provisioner: string;
+  /** Its parameters, e.g. `{ type: 'gp3' }`. Default: none. */
+  parameters?: Record<string, string>;
+  /**
+   * `WaitForFirstConsumer` where a volume belongs to a zone or a node (cloud disks, node-local
+   * folders): it is made where the pod is scheduled. `Immediate` otherwise.
+   */
+  volumeBindingMode: 'Immediate' | 'WaitForFirstConsumer';
+  /** Whether a claim may grow later (`databaseVolumeSize` raised). Default false. */
+  allowVolumeExpansion?: boolean;
+}
+
+/**
  * What GatewayStack needs from the place it deploys to, and so what each target (stacks/<target>/)
  * hands it: everything cloud-specific, so that GatewayStack never names a cloud. A target reads
  * and validates all of its config before it registers any resource.
@@ -81,4 +100,10 @@ export interface Target {
   buildCache?: BuildCache;
   /** How long its load balancer takes to notice a gateway pod come or go (workloads.ts). Default 30. */
   loadBalancerSettleSeconds?: number;
+  /**
+   * How the cluster makes volumes, for the database's. Undefined: the cluster's default
+   * StorageClass as it is (an existing cluster whose provisioner the program cannot know), whose
+   * reclaim policy then decides what `pulumi destroy` does to the volume.
+   */
+  volumeProvisioner?: VolumeProvisioner;
 }

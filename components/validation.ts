@@ -56,3 +56,19 @@ export function assertImagePlatforms(name: string, values: readonly string[]): I
   }
   return [...new Set(values as readonly ImagePlatform[])];
 }
+
+/** One of a fixed set of words; the message lists them. */
+export function assertOneOf<T extends string>(name: string, value: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(value)) {
+    throw new pulumi.RunError(`${name} must be one of ${values.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+/** A volume's size as Kubernetes writes it in binary units: `1Gi`, `500Mi`, `2Ti`. */
+export function assertVolumeSize(name: string, value: string): string {
+  if (!/^[1-9]\d{0,5}(Mi|Gi|Ti)$/.test(value)) {
+    throw new pulumi.RunError(`${name} must be a size such as 500Mi, 1Gi or 20Gi, got "${value}"`);
+  }
+  return value;
+}

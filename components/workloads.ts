@@ -7,11 +7,11 @@ import {
   healthPath,
   type UpstreamTimeouts,
 } from '../apps/gateway/src/index.js';
-import type { WorkloadName } from './labels.js';
+import type { ImageName } from './images.js';
 
 /** What GatewayStack needs to know about each of the three workloads and their images. */
 export interface Workload {
-  name: WorkloadName;
+  name: ImageName;
   /** `app.kubernetes.io/component`. */
   component: string;
   /** The container port (named `http`) its Service sends traffic to. */
@@ -116,10 +116,13 @@ const pageCpuLimit = '250m';
 /** Every request of the system passes the gateway: a generous limit keeps throttling from adding latency. */
 export const gatewayCpuLimit = '1';
 
+/** Where the books pods find their database's Secret (books-database.ts), whose key `url` is the file. */
+export const booksDatabaseDir = '/run/secrets/books-database';
+
 const nginxUser = 101; // nginxinc/nginx-unprivileged
 const nodeUser = 1000; // the `node` user of the official Node.js images
 
-export const workloads: Record<WorkloadName, Workload> = {
+export const workloads: Record<ImageName, Workload> = {
   books: {
     name: 'books',
     component: 'api',
@@ -132,6 +135,8 @@ export const workloads: Record<WorkloadName, Workload> = {
       { name: 'PORT', value: '5000' },
       // Requests in flight at SIGTERM may take as long as the gateway waits for them.
       { name: 'SHUTDOWN_TIMEOUT_MS', value: String(longestRequestSeconds * 1000) },
+      // A file of a Secret, not a variable: the URL holds the database's password.
+      { name: 'DATABASE_URL_FILE', value: `${booksDatabaseDir}/url` },
     ],
     rollout: backendRollout,
   },

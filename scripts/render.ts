@@ -48,14 +48,14 @@ function redactSecret(object: KubernetesObject): KubernetesObject {
 }
 
 /** The images a pod template names: all of them placeholders until `pulumi up` builds them. */
-function imagesOf(object: KubernetesObject): string[] {
+function imagesOf(object: KubernetesObject, built: readonly string[]): string[] {
   const pod = (object.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec;
-  return (pod?.containers ?? []).map((container) => container.image).filter((image): image is string => image !== undefined);
+  return (pod?.containers ?? []).map((container) => container.image).filter((image): image is string => image !== undefined && built.includes(image));
 }
 
 /** The comment at the top of a file: what in it is a placeholder, and why. */
-function placeholderNote(object: KubernetesObject, secretsRedacted: boolean): string {
-  const lines = imagesOf(object).map((image) => `# Placeholder: ${image} is the image pulumi up builds (its digest, and the build itself, exist only then).`);
+function placeholderNote(object: KubernetesObject, built: readonly string[], secretsRedacted: boolean): string {
+  const lines = imagesOf(object, built).map((image) => `# Placeholder: ${image} is the image pulumi up builds (its digest, and the build itself, exist only then).`);
   if (secretsRedacted && object.kind === 'Secret') lines.push('# Placeholder: the values are redacted (npm run render -- --include-secrets writes them).');
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
@@ -90,10 +90,10 @@ async function main(): Promise<void> {
     const key = `${object.kind}/${object.metadata.name}`;
     const file = path.join(folder, fileName(object, keys.indexOf(key) !== keys.lastIndexOf(key)));
     const written = includeSecrets ? object : redactSecret(object);
-    writeFileSync(file, `${placeholderNote(object, !includeSecrets)}${stringify(written, { lineWidth: 0 })}`, { mode: includeSecrets ? 0o600 : 0o644 });
+    writeFileSync(file, `${placeholderNote(object, captured.builtImages, !includeSecrets)}${stringify(written, { lineWidth: 0 })}`, { mode: includeSecrets ? 0o600 : 0o644 });
     if (includeSecrets) chmodSync(file, 0o600);
   }
-  const images = captured.objects.flatMap(imagesOf).length;
+  const images = captured.objects.flatMap((object) => imagesOf(object, captured.builtImages)).length;
   const secrets = includeSecrets ? 0 : captured.objects.filter((object) => object.kind === 'Secret').length;
   console.log(`${captured.objects.length} objects of stack ${config.stack} written to ${path.relative(process.cwd(), folder) || '.'}, for review and diff.`);
   console.log(

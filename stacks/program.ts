@@ -21,6 +21,7 @@ export async function deployGatewaySystem(): Promise<Record<string, pulumi.Input
     gatewayServiceAnnotations: target.gatewayServiceAnnotations,
     gatewayAddress: target.gatewayAddress,
     buildCache: target.buildCache,
+    volumeProvisioner: target.volumeProvisioner,
     ...gatewayConfig,
     // Where the stack sets none, the target's own.
     loadBalancerSettleSeconds: gatewayConfig.loadBalancerSettleSeconds ?? target.loadBalancerSettleSeconds,

@@ -23,6 +23,8 @@ export interface CapturedStack {
   objects: KubernetesObject[];
   /** The registrations they came from, for the schema check. */
   resources: RegisteredResource[];
+  /** The references of the images `pulumi up` builds (the others, PostgreSQL's, are pulled as they are). */
+  builtImages: string[];
 }
 
 /** `kubernetes:apps/v1:Deployment` → `apps/v1`, `Deployment`; the core group has no prefix. */
@@ -54,5 +56,5 @@ export async function captureStack(config: StackConfig): Promise<CapturedStack> 
   });
   const resources = run.kubernetesObjects();
   const objects = resources.map(toObject);
-  return { stack: config.stack, objects, resources };
+  return { stack: config.stack, objects, resources, builtImages: Object.values(run.outputs.images as Record<string, string>) };
 }

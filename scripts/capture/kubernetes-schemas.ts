@@ -21,10 +21,11 @@ let models: Promise<Models> | undefined;
  */
 function loadModels(): Promise<Models> {
   models ??= (async () => {
-    const [apps, networking, policy, core] = await Promise.all([
+    const [apps, networking, policy, storage, core] = await Promise.all([
       import('kubernetes-models/apps/v1'),
       import('kubernetes-models/networking.k8s.io/v1'),
       import('kubernetes-models/policy/v1'),
+      import('kubernetes-models/storage.k8s.io/v1'),
       import('kubernetes-models/v1'),
     ]);
     return {
@@ -32,7 +33,11 @@ function loadModels(): Promise<Models> {
       'kubernetes:core/v1:ConfigMap': core.ConfigMap,
       'kubernetes:core/v1:Secret': core.Secret,
       'kubernetes:core/v1:Service': core.Service,
+      'kubernetes:core/v1:PersistentVolumeClaim': core.PersistentVolumeClaim,
       'kubernetes:apps/v1:Deployment': apps.Deployment,
+      'kubernetes:apps/v1:StatefulSet': apps.StatefulSet,
+      // Its constructor's type requires `provisioner`, which validate() checks like any field.
+      'kubernetes:storage.k8s.io/v1:StorageClass': storage.StorageClass as unknown as Models[string],
       'kubernetes:policy/v1:PodDisruptionBudget': policy.PodDisruptionBudget,
       'kubernetes:networking.k8s.io/v1:NetworkPolicy': networking.NetworkPolicy,
     };

@@ -166,8 +166,15 @@ function clusterDns(image: string): Manifest[] {
 export const defaultStorageClass = 'hostpath';
 
 /**
+ * Docker Desktop's provisioner name, which the local-path-provisioner takes here: the
+ * docker-desktop target makes a StorageClass of its own for the database with it.
+ */
+const dockerDesktopProvisioner = 'docker.io/hostpath';
+
+/**
  * Rancher's local-path-provisioner (deploy/local-path-storage.yaml of its module), making each
- * volume a folder of the run folder, behind the default StorageClass `hostpath`.
+ * volume a folder of the run folder, behind the default StorageClass `hostpath`, under Docker
+ * Desktop's provisioner name.
  */
 function storage(layout: RunLayout, images: AddonImages): Manifest[] {
   const namespace = 'local-path-storage';
@@ -231,7 +238,7 @@ function storage(layout: RunLayout, images: AddonImages): Manifest[] {
                 name: account,
                 image: images.localPathProvisioner,
                 imagePullPolicy: 'IfNotPresent',
-                args: ['start', '--config', '/etc/config/config.json', '--helper-image', images.busybox],
+                args: ['start', '--config', '/etc/config/config.json', '--helper-image', images.busybox, '--provisioner-name', dockerDesktopProvisioner],
                 env: [
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'CONFIG_MOUNT_PATH', value: '/etc/config/' },
@@ -249,7 +256,7 @@ function storage(layout: RunLayout, images: AddonImages): Manifest[] {
       apiVersion: 'storage.k8s.io/v1',
       kind: 'StorageClass',
       metadata: { name: defaultStorageClass, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-      provisioner: 'rancher.io/local-path',
+      provisioner: dockerDesktopProvisioner,
       volumeBindingMode: 'WaitForFirstConsumer',
       reclaimPolicy: 'Delete',
     },

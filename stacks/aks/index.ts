@@ -13,7 +13,7 @@ import { requiredString } from '../config/stack-config.js';
 import { acrRefreshToken, acrTokenUserName } from './acr-push-token.js';
 import { bringSystemPoolTo } from './system-pool-version.js';
 import type { ImageName } from '../../components/images.js';
-import type { ImageRegistry, Target } from '../../components/target.js';
+import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /** The system pool's one node: the smallest size AKS accepts for a system pool (2 vCPU, 4 GiB). */
 const systemNodeSize = 'Standard_B2s';
@@ -49,6 +49,16 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
   readonly clusterName: pulumi.Output<string>;
   readonly resourceGroupName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * Azure Disk's CSI driver, which AKS runs, with the parameters of AKS's own default class
+   * (`managed-csi`): a zonal StandardSSD disk, made where the pod is scheduled.
+   */
+  readonly volumeProvisioner: VolumeProvisioner = {
+    provisioner: 'disk.csi.azure.com',
+    parameters: { skuname: 'StandardSSD_LRS' },
+    volumeBindingMode: 'WaitForFirstConsumer',
+    allowVolumeExpansion: true,
+  };
   /**
    * The version the system pool runs once the stack has upgraded it to kubernetesVersion; a
    * stack output, so that `pulumi up` waits for the upgrade and fails when it does. Undefined

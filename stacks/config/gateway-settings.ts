@@ -5,8 +5,11 @@ import {
   type GatewayPolicy,
   type GatewayPolicyArgs,
 } from '../../components/gateway-policy.js';
+import { assertImageReference } from '../../components/base-images.js';
+import { volumeFates } from '../../components/database-storage.js';
+import { parseDatabaseUrl } from '../../components/database-url.js';
 import { gatewayDefaults, type GatewayStackArgs } from '../../components/gateway-stack-args.js';
-import { assertDnsLabel } from '../../components/validation.js';
+import { assertDnsLabel, assertOneOf, assertVolumeSize } from '../../components/validation.js';
 import {
   fullKey,
   optionalSecret,
@@ -28,7 +31,11 @@ import { readBaseImages } from './base-images.js';
  */
 export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages'>> &
   Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort' | 'loadBalancerSettleSeconds'> &
+  DatabaseConfig &
   GatewayPolicyArgs;
+
+/** The database's keys; unset ones keep GatewayStack's defaults. */
+type DatabaseConfig = Pick<GatewayStackArgs, 'postgresImage' | 'databaseUrl' | 'databaseVolumeSize' | 'databaseVolumeOnDestroy'>;
 
 /** Reads and validates the project's GatewayStack keys; errors name the key. */
 export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
@@ -42,7 +49,27 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     baseImages: readBaseImages(config),
     // Unset: the target's own load balancer's.
     loadBalancerSettleSeconds: optionalString(config, 'loadBalancerSettleSeconds') === undefined ? undefined : readWholeNumber(config, 'loadBalancerSettleSeconds', 0, 0, 600),
+    ...readDatabaseConfig(config),
     ...readGatewayPolicy(config).args,
+  };
+}
+
+/**
+ * `postgresImage`, `databaseUrl` (a secret, read as plaintext to be checked now; it reaches the
+ * cluster only inside a Secret), `databaseVolumeSize` and `databaseVolumeOnDestroy`, each
+ * checked here so that the message names the key and nothing is registered yet.
+ */
+function readDatabaseConfig(config: pulumi.Config): DatabaseConfig {
+  const image = optionalString(config, 'postgresImage');
+  const url = optionalSecret(config, 'databaseUrl');
+  const size = optionalString(config, 'databaseVolumeSize');
+  const fate = optionalString(config, 'databaseVolumeOnDestroy');
+  const key = (name: string) => fullKey(config, name);
+  return {
+    postgresImage: image === undefined ? undefined : assertImageReference(key('postgresImage'), image, 'registry.example.com/postgres:17, postgres@sha256:<64 hex>'),
+    databaseUrl: url === undefined ? undefined : parseDatabaseUrl(key('databaseUrl'), url).url,
+    databaseVolumeSize: size === undefined ? undefined : assertVolumeSize(key('databaseVolumeSize'), size),
+    databaseVolumeOnDestroy: fate === undefined ? undefined : assertOneOf(key('databaseVolumeOnDestroy'), fate, volumeFates),
   };
 }
 

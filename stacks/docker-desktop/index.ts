@@ -31,6 +31,9 @@ export function createDockerDesktopTarget(): Target {
     // Service's cluster IP, which follows the gateway's ready pods within a second or two.
     gatewayAddress: { kind: 'published', host: 'localhost' },
     loadBalancerSettleSeconds: 5,
+    // Docker Desktop's own provisioner: each volume a folder of its VM's disk. Made for the pod's
+    // node (there is one), as Docker Desktop's default class would make it at once.
+    volumeProvisioner: { provisioner: 'docker.io/hostpath', volumeBindingMode: 'WaitForFirstConsumer' },
     outputs: { kubeContext: context },
   };
 }

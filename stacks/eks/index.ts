@@ -10,7 +10,7 @@ import { requireCommandForUp } from '../shared/command-on-path.js';
 import { awsCliInstallHint, type AwsIdentity, getTokenExec, readAwsIdentity } from './aws-identity.js';
 import { EksNetwork } from './network.js';
 import type { ImageName } from '../../components/images.js';
-import type { ImageRegistry, Target } from '../../components/target.js';
+import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /**
  * The gateway's Service as a Network Load Balancer. EKS's service controller otherwise makes a
@@ -72,6 +72,7 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
   readonly clusterName: pulumi.Output<string>;
   readonly vpcId: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
+  readonly volumeProvisioner: VolumeProvisioner;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('books-gateway:cloud:EksCluster', name, {}, opts);
@@ -143,6 +144,7 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
     );
     // CoreDNS runs on the nodes: as an add-on it becomes active only once they are there.
     const coreDns = addon('coredns', {}, [nodeGroup]);
+    const volumes = this.volumeDriver(name, addon, nodeGroup);
 
     const repository = (image: ImageName) =>
       new aws.ecr.Repository(
@@ -184,23 +186,44 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       {
         kubeconfig: this.kubeconfig,
         clusterIdentifier: cluster.arn,
-        readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns, ...network.publicIngress],
+        // The EBS driver too: the database's claim is made through it and, on `destroy`, deleted
+        // through it before it goes.
+        readyWhen: [nodeGroup, vpcCni, kubeProxy, coreDns, ...volumes, ...network.publicIngress],
       },
       this,
     );
+    this.volumeProvisioner = { provisioner: 'ebs.csi.aws.com', parameters: { type: 'gp3' }, volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true };
     this.clusterName = cluster.name;
     this.vpcId = network.vpcId;
     this.registerOutputs({ clusterName: this.clusterName, vpcId: this.vpcId });
   }
 
-  /** An IAM role that an AWS service assumes, with AWS managed policies attached. */
-  private serviceRole(name: string, service: string, policies: string[]) {
+  /**
+   * The EBS CSI driver, as the EKS add-on, with the identity it makes volumes as: EKS has had no
+   * volume provisioner of its own since 1.23 (the in-tree one went) and no default StorageClass
+   * since 1.30, so the database's claim would stay Pending forever without it. The driver's
+   * controller gets its role through EKS Pod Identity (its agent, another add-on, runs on every
+   * node), with AWS's policy for the driver and nothing else.
+   */
+  private volumeDriver(name: string, addon: (addonName: string, extra?: Partial<aws.eks.AddonArgs>, dependsOn?: pulumi.Resource[]) => aws.eks.Addon, nodeGroup: aws.eks.NodeGroup): aws.eks.Addon[] {
+    const podIdentityAgent = addon('eks-pod-identity-agent', {}, [nodeGroup]);
+    const driverRole = this.serviceRole(`${name}-ebs-csi-role`, 'pods.eks.amazonaws.com', ['service-role/AmazonEBSCSIDriverPolicy'], ['sts:AssumeRole', 'sts:TagSession']);
+    const driver = addon(
+      'aws-ebs-csi-driver',
+      { podIdentityAssociations: [{ roleArn: driverRole.role.arn, serviceAccount: 'ebs-csi-controller-sa' }] },
+      [nodeGroup, podIdentityAgent, ...driverRole.attachments],
+    );
+    return [podIdentityAgent, driver];
+  }
+
+  /** An IAM role that an AWS service assumes (with `actions`), with AWS managed policies attached. */
+  private serviceRole(name: string, service: string, policies: string[], actions: string[] = ['sts:AssumeRole']) {
     const role = new aws.iam.Role(
       name,
       {
         assumeRolePolicy: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: actions.length === 1 ? actions[0]! : actions }],
         },
       },
       { parent: this },
@@ -208,7 +231,7 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
     const attachments = policies.map(
       (policy) =>
         new aws.iam.RolePolicyAttachment(
-          `${name}-${policy}`,
+          `${name}-${policy.split('/').pop()}`,
           { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
           { parent: this },
         ),

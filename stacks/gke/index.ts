@@ -10,7 +10,7 @@ import { requireCommandForUp } from '../shared/command-on-path.js';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
 import { type PluginEnvironmentVariable, readPluginEnvironment } from './plugin-credentials.js';
 import type { ImageName } from '../../components/images.js';
-import type { ImageRegistry, Target } from '../../components/target.js';
+import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /** Address plan of the subnetwork: nodes, then the alias ranges of a VPC-native cluster. */
 const nodeCidr = '10.10.0.0/20';
@@ -54,6 +54,16 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
   readonly registryHost: string;
   readonly clusterName: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
+  /**
+   * Compute Engine's persistent disk CSI driver, which GKE runs on every new cluster, with the
+   * parameters of GKE's own default class (`standard-rwo`): a balanced zonal disk.
+   */
+  readonly volumeProvisioner: VolumeProvisioner = {
+    provisioner: 'pd.csi.storage.gke.io',
+    parameters: { type: 'pd-balanced' },
+    volumeBindingMode: 'WaitForFirstConsumer',
+    allowVolumeExpansion: true,
+  };
 
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('books-gateway:cloud:GkeCluster', name, {}, opts);

@@ -32,6 +32,9 @@ export function createK3sTarget(): Target {
     gatewayServicePorts: { http: 8080, https: 8443 },
     // ServiceLB gives the Service the nodes' addresses, unless the cluster runs without it.
     gatewayAddress: { kind: 'unawaited' },
+    // K3s's bundled local-path-provisioner: a folder on the node the pod is scheduled to, which
+    // the database then stays on.
+    volumeProvisioner: { provisioner: 'rancher.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' },
     outputs: { imageRegistry: repositoryPrefix },
   };
 }

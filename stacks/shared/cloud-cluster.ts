@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { ImageRegistry, Target } from '../../components/target.js';
+import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 import type { BuildCache } from '../../components/images.js';
 
 /** What each cloud's cluster component (AksCluster, EksCluster, GkeCluster) hands the program. */
@@ -14,6 +14,8 @@ export interface CloudCluster {
   readonly clusterName: pulumi.Output<string>;
   /** Kubeconfig of the new cluster, always a secret (AKS's holds a client certificate). */
   readonly kubeconfig: pulumi.Output<string>;
+  /** How the cluster makes volumes: the CSI driver of the cloud's disks, which the cluster runs. */
+  readonly volumeProvisioner: VolumeProvisioner;
 }
 
 /**
@@ -30,6 +32,7 @@ export function cloudTarget(
     platforms: ['linux/amd64'],
     registry: cluster.registry,
     buildCache,
+    volumeProvisioner: cluster.volumeProvisioner,
     outputs: {
       clusterName: cluster.clusterName,
       registry: cluster.registryHost,

@@ -57,7 +57,7 @@ describe('image inputs', () => {
 
   it("a change to an app's own source or lockfile gives that image, and only it, a new tag", () => {
     const before = tags(root);
-    edit(root, 'apps/books/src/catalogue.ts', (text) => `${text}\n// a change\n`);
+    edit(root, 'apps/books/src/book.ts', (text) => `${text}\n// a change\n`);
     const afterBooks = tags(root);
     assert.notEqual(afterBooks.books, before.books);
     assert.equal(afterBooks['books-react'], before['books-react']);

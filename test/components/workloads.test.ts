@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { clusterPlatform } from '../../apps/gateway/src/index.js';
 import { configChecksum, configChecksumAnnotation } from '../../components/gateway-config.js';
 import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
-import { dockerDesktop, k3s } from '../support/scenarios.js';
+import { dockerDesktop, k3s, namespaced } from '../support/scenarios.js';
 
 const deploymentType = 'kubernetes:apps/v1:Deployment';
 const serviceType = 'kubernetes:core/v1:Service';
@@ -29,10 +29,11 @@ for (const [targetName, scenario, providerName] of [
       run = await runProgram(scenario);
     });
 
-    it('creates the namespace, three Deployments and Services, the gateway configuration, policies and budgets', () => {
+    it('creates the namespace, three Deployments and Services, PostgreSQL, the gateway configuration, policies and budgets', () => {
       const kinds = run
         .kubernetesObjects()
-        .filter((object) => object.type !== 'kubernetes:core/v1:Secret')
+        // k3s's image pull Secret is its target's (k3s.test.ts).
+        .filter((object) => object.name !== 'registry-credentials')
         .map((object) => `${object.type.split(':').pop()}/${object.name}`)
         .sort();
       assert.deepEqual(kinds, [
@@ -41,17 +42,25 @@ for (const [targetName, scenario, providerName] of [
         'Deployment/books-react',
         'Deployment/gateway',
         'Namespace/books-gateway',
+        'NetworkPolicy/books-egress',
         'NetworkPolicy/books-from-gateway',
         'NetworkPolicy/books-react-from-gateway',
         'NetworkPolicy/default-deny',
         'NetworkPolicy/gateway',
+        'NetworkPolicy/postgres-from-books',
+        'PersistentVolumeClaim/postgres-data',
         'PodDisruptionBudget/books',
         'PodDisruptionBudget/books-react',
+        'Secret/books-database',
+        'Secret/postgres-credentials',
         'Service/books',
         'Service/books-react',
         'Service/gateway',
+        'Service/postgres',
+        'StatefulSet/postgres',
+        'StorageClass/database',
       ]);
-      for (const object of run.kubernetesObjects().filter((o) => o.type !== 'kubernetes:core/v1:Namespace')) {
+      for (const object of namespaced(run)) {
         assert.equal(object.inputs.metadata.namespace, 'books-gateway', `${object.type} ${object.name}`);
       }
     });

@@ -1,6 +1,6 @@
 /** Stack configs of the two targets that bring their own cluster, as the tests run them. */
 import type { GatewayTestKeys } from './gateway-keys.js';
-import type { RunOptions } from './program-harness.js';
+import type { ProgramRun, RegisteredResource, RunOptions } from './program-harness.js';
 
 export const k3sKubeconfig = `apiVersion: v1
 kind: Config
@@ -69,4 +69,19 @@ export function securedDockerDesktop(keys: GatewayTestKeys): RunOptions {
     },
     secretKeys: ['jwtJwks', 'apiKeys', 'tlsCertificate', 'tlsKey'],
   };
+}
+
+/**
+ * The Secrets a run registered besides the database's (PostgreSQL's password and the books pods'
+ * URL), which every stack has: the image pull Secret and the gateway's, whose presence the tests
+ * check.
+ */
+export function secretsBesidesDatabase(run: Pick<ProgramRun, 'ofType'>): RegisteredResource[] {
+  return run.ofType('kubernetes:core/v1:Secret').filter((secret) => !['postgres-credentials', 'books-database'].includes(secret.name));
+}
+
+/** The Kubernetes objects a run placed in a namespace: all but the Namespace and the cluster's own (StorageClass). */
+export function namespaced(run: Pick<ProgramRun, 'kubernetesObjects'>): RegisteredResource[] {
+  const clusterScoped = ['kubernetes:core/v1:Namespace', 'kubernetes:storage.k8s.io/v1:StorageClass'];
+  return run.kubernetesObjects().filter((object) => !clusterScoped.includes(object.type));
 }

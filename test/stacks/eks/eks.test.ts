@@ -118,15 +118,37 @@ describe('eks target', () => {
       assert.deepEqual(JSON.parse(addon.configurationValues), { enableNetworkPolicy: 'true' });
     });
 
-    it("runs the nodes and the networking add-ons at the control plane's version, CoreDNS once the nodes are up", () => {
+    it("runs the nodes and the add-ons at the control plane's version, those that run on nodes once the nodes are up", () => {
       assert.equal(run.named(nodeGroupType, 'books-gateway-nodes').inputs.version, eksDefaultVersion);
       const addons = run.ofType('aws:eks/addon:Addon').map((a) => [a.inputs.addonName, a.inputs.addonVersion, a.inputs.resolveConflictsOnCreate]);
       assert.deepEqual(addons.sort(), [
+        ['aws-ebs-csi-driver', eksAddonVersion('aws-ebs-csi-driver', eksDefaultVersion), 'OVERWRITE'],
         ['coredns', eksAddonVersion('coredns', eksDefaultVersion), 'OVERWRITE'],
+        ['eks-pod-identity-agent', eksAddonVersion('eks-pod-identity-agent', eksDefaultVersion), 'OVERWRITE'],
         ['kube-proxy', eksAddonVersion('kube-proxy', eksDefaultVersion), 'OVERWRITE'],
         ['vpc-cni', eksAddonVersion('vpc-cni', eksDefaultVersion), 'OVERWRITE'],
       ]);
-      assertWaitsFor(run.named('aws:eks/addon:Addon', 'books-gateway-coredns'), ['books-gateway-nodes']);
+      for (const addon of ['coredns', 'eks-pod-identity-agent', 'aws-ebs-csi-driver']) {
+        assertWaitsFor(run.named('aws:eks/addon:Addon', `books-gateway-${addon}`), ['books-gateway-nodes']);
+      }
+    });
+
+    it("makes the database's volume an EBS gp3 disk, through the EBS CSI add-on and its own role, which every Kubernetes object waits for", () => {
+      const driver = run.named('aws:eks/addon:Addon', 'books-gateway-aws-ebs-csi-driver');
+      const role = run.named('aws:iam/role:Role', 'books-gateway-ebs-csi-role');
+      assert.deepEqual(driver.inputs.podIdentityAssociations, [{ roleArn: role.state.arn, serviceAccount: 'ebs-csi-controller-sa' }]);
+      assert.deepEqual(role.inputs.assumeRolePolicy.Statement, [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]);
+      assert.deepEqual(
+        run.ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => a.inputs.role === role.state.name).map((a) => a.inputs.policyArn),
+        ['arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy'],
+      );
+      assertWaitsFor(driver, ['books-gateway-eks-pod-identity-agent', 'books-gateway-ebs-csi-role-AmazonEBSCSIDriverPolicy']);
+      const storageClass = run.named('kubernetes:storage.k8s.io/v1:StorageClass', 'database').inputs;
+      assert.deepEqual(
+        [storageClass.provisioner, storageClass.parameters, storageClass.volumeBindingMode, storageClass.reclaimPolicy],
+        ['ebs.csi.aws.com', { type: 'gp3' }, 'WaitForFirstConsumer', 'Retain'],
+      );
+      assert.equal(run.named('kubernetes:core/v1:PersistentVolumeClaim', 'postgres-data').inputs.spec.storageClassName, 'books-gateway-database');
     });
 
     it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
@@ -147,7 +169,7 @@ describe('eks target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: run.outputs.kubeconfig,
         clusterIdentifier: eksClusterArn,
-        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni', 'books-gateway-kube-proxy', 'books-gateway-coredns'],
+        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni', 'books-gateway-kube-proxy', 'books-gateway-coredns', 'books-gateway-eks-pod-identity-agent', 'books-gateway-aws-ebs-csi-driver'],
       });
       const kubeconfig = JSON.parse(run.outputs.kubeconfig);
       assert.equal(kubeconfig.clusters[0].cluster.server, eksEndpoint);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { gatewayTestKeys } from '../../support/gateway-keys.js';
 import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
-import { imageNames, k3s, k3sKubeconfig } from '../../support/scenarios.js';
+import { imageNames, k3s, k3sKubeconfig, secretsBesidesDatabase } from '../../support/scenarios.js';
 import { assertRegistryBuildCache } from '../shared/cloud-assertions.js';
 
 const imageType = 'docker-build:index:Image';
-const secretType = 'kubernetes:core/v1:Secret';
 
 describe('k3s target', () => {
   let run: ProgramRun;
@@ -64,8 +63,8 @@ describe('k3s target', () => {
   });
 
   it('gives the pods an image pull Secret for the private registry', () => {
-    const [secret] = run.ofType(secretType);
-    assert.equal(run.ofType(secretType).length, 1);
+    const [secret] = secretsBesidesDatabase(run);
+    assert.equal(secretsBesidesDatabase(run).length, 1);
     assert.equal(secret.inputs.type, 'kubernetes.io/dockerconfigjson');
     const stringData = secretValue(secret.inputs.stringData, "the pull Secret's data") as Record<string, string>;
     const dockerConfig = JSON.parse(stringData['.dockerconfigjson']);
@@ -108,7 +107,7 @@ describe('k3s target', () => {
   it('pushes without credentials and creates no pull Secret for a registry the nodes can already read', async () => {
     const { registryUsername: _user, registryPassword: _password, ...config } = k3s.config;
     const open = await runProgram({ ...k3s, config: { ...config, imageRegistry: 'registry.local:5000/pi', kubeContext: 'pi' } });
-    assert.deepEqual(open.ofType(secretType), []);
+    assert.deepEqual(secretsBesidesDatabase(open), []);
     for (const name of imageNames) {
       const { inputs } = open.named(imageType, name);
       assert.equal(inputs.registries, undefined);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mockDigest, runProgram, runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../support/program-harness.js';
-import { imageNames, kindKubeconfig } from '../../support/scenarios.js';
+import { imageNames, kindKubeconfig, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';
 const providerType = 'pulumi:providers:kubernetes';
@@ -37,12 +37,11 @@ describe('kubeconfig target', () => {
       }
     });
 
-    it('creates nothing but the system: every resource is GatewayStack, its images and objects, or the provider', () => {
-      const outside = run.resources.filter(
-        (r) => !r.type.startsWith('kubernetes:') && r.type !== imageType && r.type !== providerType && r.type !== 'books-gateway:index:GatewayStack',
-      );
+    it("creates nothing but the system: every resource is GatewayStack, its images, objects and database password, or the provider", () => {
+      const ofTheSystem = [imageType, providerType, 'books-gateway:index:GatewayStack', 'random:index/randomPassword:RandomPassword'];
+      const outside = run.resources.filter((r) => !r.type.startsWith('kubernetes:') && !ofTheSystem.includes(r.type));
       assert.deepEqual(outside.map((r) => `${r.type} ${r.name}`), []);
-      assert.deepEqual(run.ofType('kubernetes:core/v1:Secret'), [], 'no pull Secret for a registry without credentials');
+      assert.deepEqual(secretsBesidesDatabase(run), [], 'no pull Secret for a registry without credentials');
     });
 
     it("publishes the gateway on port 80, through the cluster's own load balancer", () => {
@@ -87,7 +86,7 @@ describe('kubeconfig target', () => {
         { address: 'registry.example.com', username: 'books-bot', password: 'registry-token' },
       ]);
     }
-    const [secret] = run.ofType('kubernetes:core/v1:Secret');
+    const [secret] = secretsBesidesDatabase(run);
     assert.equal(secret.inputs.type, 'kubernetes.io/dockerconfigjson');
     for (const deployment of run.ofType('kubernetes:apps/v1:Deployment')) {
       assert.deepEqual(deployment.inputs.spec.template.spec.imagePullSecrets, [{ name: secret.inputs.metadata.name }]);

@@ -8,7 +8,7 @@ import {
   type RegisteredResource,
   type RunOptions,
 } from '../../support/program-harness.js';
-import { imageNames } from '../../support/scenarios.js';
+import { imageNames, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 export interface ClusterProviderExpectation {
   /** The new cluster's kubeconfig, exactly. */
@@ -78,7 +78,7 @@ export function assertImagesPushedTo(run: ProgramRun, expected: PushExpectation)
     assertRegistryBuildCache(inputs, repository);
   }
   // The nodes pull by their cloud identity: no image pull Secret with the push credentials.
-  assert.deepEqual(run.ofType('kubernetes:core/v1:Secret'), []);
+  assert.deepEqual(secretsBesidesDatabase(run), []);
 }
 
 /**

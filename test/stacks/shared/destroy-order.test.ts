@@ -4,7 +4,9 @@
  * cluster's network) that only the cluster's controller deletes, when the Service goes: so the
  * Service must depend, through its provider and the provider's readiness, on the cluster, its
  * nodes and every piece of its network. Otherwise destroy may delete the cluster first, leaving
- * the load balancer behind to block the deletion of the subnets, the VPC or the network.
+ * the load balancer behind to block the deletion of the subnets, the VPC or the network. Likewise
+ * the database's claim: only the cluster's CSI driver deletes the disk behind it, so the claim goes
+ * first, while the driver (on EKS an add-on of the stack's own) still runs.
  */
 import assert from 'node:assert/strict';
 import { runProgram, type ProgramRun, type RegisteredResource, type RunOptions } from '../../support/program-harness.js';
@@ -30,10 +32,22 @@ function deletedAfter(run: ProgramRun, resource: RegisteredResource): Set<Regist
   return found;
 }
 
-const clouds: { name: string; scenario: RunOptions; clusterAndNetwork: RegExp }[] = [
-  { name: 'aks', scenario: aks, clusterAndNetwork: /^azure-native:(resources:ResourceGroup|containerservice:)/ },
-  { name: 'eks', scenario: eks, clusterAndNetwork: /^aws:(ec2\/|eks\/cluster:|eks\/nodeGroup:)/ },
-  { name: 'gke', scenario: gke, clusterAndNetwork: /^gcp:(compute\/|container\/)/ },
+const clouds: { name: string; scenario: RunOptions; clusterAndNetwork: RegExp; volumeDriver: RegExp }[] = [
+  {
+    name: 'aks',
+    scenario: aks,
+    clusterAndNetwork: /^azure-native:(resources:ResourceGroup|containerservice:)/,
+    // Azure Disk's CSI driver is part of the cluster and its node pools.
+    volumeDriver: /^azure-native:containerservice:(ManagedCluster|AgentPool)$/,
+  },
+  {
+    name: 'eks',
+    scenario: eks,
+    clusterAndNetwork: /^aws:(ec2\/|eks\/cluster:|eks\/nodeGroup:)/,
+    // The EBS CSI add-on, its Pod Identity agent and role, the nodes its controller runs on.
+    volumeDriver: /^aws:(eks\/cluster:|eks\/nodeGroup:|eks\/addon:|iam\/role:|iam\/rolePolicyAttachment:)/,
+  },
+  { name: 'gke', scenario: gke, clusterAndNetwork: /^gcp:(compute\/|container\/)/, volumeDriver: /^gcp:container\// },
 ];
 
 describe('pulumi destroy on each cloud', () => {
@@ -48,7 +62,18 @@ describe('pulumi destroy on each cloud', () => {
     path.restore();
   });
 
-  for (const { name, scenario, clusterAndNetwork } of clouds) {
+  for (const { name, scenario, clusterAndNetwork, volumeDriver } of clouds) {
+    it(`${name}: deletes the database's volume claim, and with databaseVolumeOnDestroy delete its disk, while the cluster and its volume driver still run`, async () => {
+      const run = await runProgram({ ...scenario, config: { ...scenario.config, databaseVolumeOnDestroy: 'delete' } });
+      const claim = run.named('kubernetes:core/v1:PersistentVolumeClaim', 'postgres-data');
+      assert.equal(run.named('kubernetes:storage.k8s.io/v1:StorageClass', 'database').inputs.reclaimPolicy, 'Delete');
+      const after = deletedAfter(run, claim);
+      const driver = run.resources.filter((r) => volumeDriver.test(r.type));
+      assert.ok(driver.length >= 2, `the ${name} cluster and its volume driver are found by type`);
+      const before = driver.filter((r) => !after.has(r)).map((r) => `${r.type} ${r.name}`);
+      assert.deepEqual(before, [], 'deleted before the claim is');
+    });
+
     it(`${name}: deletes the gateway's LoadBalancer Service before the cluster, its nodes and every piece of its network`, async () => {
       const run = await runProgram(scenario);
       const service = run.named('kubernetes:core/v1:Service', 'gateway');
