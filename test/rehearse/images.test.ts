@@ -20,6 +20,7 @@ import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
 import { prepareImages } from '../../scripts/rehearse/images/index.js';
 import { standInBaseImages, type StandInImages } from '../../scripts/rehearse/images/stand-ins.js';
 import { eventually } from '../../scripts/eventually.js';
+import { podCommand, podEnvironment, podRestrictions } from '../support/pod-container.js';
 
 /** Containers of these tests: labelled and named after the branch, and removed after them. */
 const testLabel = 'books-gateway.test=images';
@@ -27,21 +28,6 @@ const namePrefix = 'images-test';
 
 const podReference = (image: ImageName) => `${localRepositoryPrefix}/${image}:${contentTag(repoRoot, image)}`;
 const podImages = imageNames.map(podReference);
-
-/** The pod's restrictions, as `docker run` options: its user, a read-only root, its emptyDirs only. */
-function podRestrictions(image: ImageName): string[] {
-  const { user, writableDirs } = workloads[image];
-  return [
-    '--read-only',
-    '--user',
-    `${user}:${user}`,
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges',
-    ...writableDirs.flatMap((dir) => ['--tmpfs', `${dir}:size=64m,uid=${user},gid=${user}`]),
-  ];
-}
 
 let containerCount = 0;
 const containers: string[] = [];
@@ -164,8 +150,7 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
   });
 
   it('the books image serves /books as uid 1000 with a read-only root, no capability, no privilege gain', async () => {
-    const env = (workloads.books.env ?? []).flatMap(({ name, value }) => ['-e', `${name}=${value ?? ''}`]);
-    const url = await start(local.get(podReference('books'))!, workloads.books.port, [...podRestrictions('books'), ...env]);
+    const url = await start(local.get(podReference('books'))!, workloads.books.port, [...podRestrictions('books'), ...podEnvironment('books')]);
     const response = await served(`${url}/books`);
     assert.equal(response.status, 200);
     assert.ok((JSON.parse(response.body) as Array<{ title: string }>).some((book) => book.title === 'Learning Node.js Development'));
@@ -202,7 +187,7 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
         '-v',
         `${folder}:${clusterPlatform.configDir}:ro`,
         local.get(podReference('gateway'))!,
-        ...(workloads.gateway.command ?? []),
+        ...podCommand('gateway'),
         '-t',
       ]);
       assert.equal(result.code, 0, result.stderr);
