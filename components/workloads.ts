@@ -18,8 +18,12 @@ export interface Workload {
   port: number;
   /** Further container ports by name, never exposed by a Service. */
   otherPorts?: Record<string, number>;
-  /** GET probes: readiness takes the pod out of its Service; liveness restarts a hung process. */
-  probes: { readiness: HttpProbe; liveness: HttpProbe };
+  /**
+   * GET probes: readiness takes the pod out of its Service; liveness restarts a hung process.
+   * `startupSeconds`: how long a starting process may take to answer before liveness applies
+   * (default: liveness from the start).
+   */
+  probes: { readiness: HttpProbe; liveness: HttpProbe; startupSeconds?: number };
   /**
    * The image user's numeric uid (and gid): the kubelet can only enforce `runAsNonRoot` on a
    * numeric user, so the pod states it rather than trusting the image's USER line.
@@ -127,7 +131,14 @@ export const workloads: Record<ImageName, Workload> = {
     name: 'books',
     component: 'api',
     port: 5000,
-    probes: { readiness: { path: '/readyz', port: 'http' }, liveness: { path: '/healthz', port: 'http' } },
+    probes: {
+      readiness: { path: '/readyz', port: 'http' },
+      liveness: { path: '/healthz', port: 'http' },
+      // It listens once its database's schema is up to date: on a first `up`, after PostgreSQL
+      // has initialised its volume; after a database outage, once it is back. A restart would
+      // not bring the database sooner.
+      startupSeconds: 300,
+    },
     user: nodeUser,
     writableDirs: ['/tmp'],
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },

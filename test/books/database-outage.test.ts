@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { eventually } from '../../scripts/eventually.js';
 import { type LocalPostgres, postgresUser, prepareLocalPostgres } from '../../scripts/local/postgres';
 import { assertError, identity, isbn10 } from './support/answers';
-import { schemaReady, startListening, type BooksProcess } from './support/books-process';
+import { freePort } from '../../scripts/local/ports';
+import { schemaReady, spawnBooks, type BooksProcess } from './support/books-process';
+import { connectionRefused } from './support/raw-connection';
 import { request, type HttpResponse } from './support/http-client';
 
 describe('books API with its database out of reach', function () {
@@ -44,16 +46,16 @@ describe('books API with its database out of reach', function () {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('started before its database: alive, not ready, books answered 503; ready and serving, migrated, once the database exists', async function () {
-    books = await startListening({ DATABASE_URL: postgres.url('books') });
-    assert.equal((await request(books.port, '/healthz')).status, 200, 'alive: a restart would not help');
-    assertError(await request(books.port, '/readyz'), 503, 'service_unavailable');
-    await assertUnavailable(() => request(books.port, '/books'), 'GET /books');
-    await assertUnavailable(() => post(isbn10(1), 'Too early'), 'POST /books');
+  it('started before its database: refuses connections (the gateway tries another process) until the database exists, then serves it migrated', async function () {
+    books = spawnBooks(await freePort(), { DATABASE_URL: postgres.url('books') });
+    await eventually('it retries the migrations', () => books.logs.some((line) => /could not be brought up to date/.test(line.msg)), 10_000, 50);
+    assert.ok(await connectionRefused(books.port), 'no connection is accepted before the schema is up to date');
+    assert.equal(books.child.exitCode, null, 'it waits rather than exits');
     await postgres.createDatabase('books');
-    await eventually('ready once the database exists', async () => (await request(books.port, '/readyz')).status === 200, 15_000, 100);
+    await eventually('serving once the database exists', async () => (await request(books.port, '/books').catch(() => undefined))?.status === 200, 15_000, 100);
     assert.ok(books.logs.some((line) => line.msg === schemaReady));
     assert.equal((JSON.parse((await request(books.port, '/books')).body) as unknown[]).length, 6, 'the seed books');
+    assert.equal((await request(books.port, '/readyz')).status, 200);
   });
 
   it('while the database is killed: 503 with Retry-After at once, never a hang; then serves again with every acknowledged write', async function () {

@@ -5,6 +5,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/local/ports';
+import { testDatabaseUrl } from '../support/postgres';
 
 /** A database URL nobody serves: startup checks that fail come before any connection. */
 const UNSERVED_DATABASE = 'postgres://books:s3cret-in-the-url@127.0.0.1:1/books';
@@ -51,7 +52,7 @@ describe('books API startup', function () {
     const port = await freePort();
     blocker = createServer();
     await new Promise<void>((resolve) => blocker!.listen(port, '127.0.0.1', resolve));
-    books = spawnBooks(port, { DATABASE_URL: UNSERVED_DATABASE });
+    books = spawnBooks(port, { DATABASE_URL: await testDatabaseUrl() });
     assert.deepEqual(await within(10_000, 'exit', books.exited), { code: 1, signal: null });
     const fatal = books.logs.find((line) => line.msg === `cannot listen on 127.0.0.1:${port}`);
     assert.ok(fatal, JSON.stringify(books.logs));

@@ -73,7 +73,7 @@ describe('the books database', () => {
       assert.doesNotMatch(JSON.stringify(run.outputs), /generated-by-pulumi-up/, 'no output shows it');
     });
 
-    it("gives the books pods the URL as a file of that Secret, and starts them once PostgreSQL runs", () => {
+    it('gives the books pods the URL as a file of that Secret, and starts them once PostgreSQL runs, waiting for it before liveness applies', () => {
       const deployment = run.named('kubernetes:apps/v1:Deployment', 'books');
       const spec = deployment.inputs.spec.template.spec;
       const env = Object.fromEntries(spec.containers[0].env.map((variable: PropertyBag) => [variable.name, variable.value]));
@@ -82,6 +82,9 @@ describe('the books database', () => {
       const volume = spec.volumes.find((entry: PropertyBag) => entry.secret);
       assert.equal(volume.secret.secretName, run.named(secretType, 'books-database').state.metadata.name);
       assert.ok(deployment.dependencies.some((urn) => urn.endsWith('StatefulSet::postgres')), 'waits for the StatefulSet');
+      // A books process listens once its schema is up to date: liveness waits 5 minutes for that.
+      const probe = spec.containers[0].startupProbe;
+      assert.deepEqual([probe.httpGet.path, probe.periodSeconds * probe.failureThreshold], ['/healthz', 300]);
     });
 
     it('lets only the books pods reach PostgreSQL, and the books pods reach only PostgreSQL and cluster DNS', () => {

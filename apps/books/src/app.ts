@@ -12,10 +12,8 @@ import { isbn10Problem } from './isbn';
 import { checkPageRequest, nextPageLink } from './paging';
 
 export interface BuildAppOptions {
-  /** Where the books are kept. */
+  /** Where the books are kept (its schema up to date). */
   store: BookStore;
-  /** Whether the database's schema is ready: until it is, the books routes answer 503. */
-  database: { readonly ready: boolean };
   /** pino log level (`fatal` ... `trace`, or `silent`). Default `info`. */
   logLevel?: string;
   /**
@@ -74,9 +72,6 @@ function sendProblems(reply: FastifyReply, what: string, problems: readonly stri
   return sendError(reply, 400, `${what}: ${problems.join('; ')}`);
 }
 
-function sendUnavailable(reply: FastifyReply, message: string): FastifyReply {
-  return sendError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), 503, message);
-}
 
 /** A well-formed X-Request-Id (the gateway's pattern) among the bytes received so far. */
 const rawRequestId = /\r\nx-request-id: ?([A-Za-z0-9][A-Za-z0-9._:-]{7,127})\r\n/i;
@@ -115,7 +110,7 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
 function sendFailure(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof DatabaseUnavailableError) {
     request.log.warn({ err: error.cause }, 'the database is out of reach');
-    return sendUnavailable(reply, 'The books database cannot be reached right now; retry shortly');
+    return sendError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), 503, 'The books database cannot be reached right now; retry shortly');
   }
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
   const message = FRAMEWORK_ERROR_MESSAGES[error.code];
@@ -134,7 +129,7 @@ function pathId(text: string): Checked<number> {
 
 /** The books API as a Fastify instance, routes registered, not yet listening. */
 export function buildApp(options: BuildAppOptions): FastifyInstance {
-  const { store, database } = options;
+  const { store } = options;
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info', name: 'books' },
     // The gateway sets X-Request-Id; logging it lets gateway and API log lines be joined.
@@ -188,12 +183,6 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     });
   }
 
-  /** Until the schema is ready, the books routes answer 503 (the readiness probe says so too). */
-  const requireDatabase = async (_request: FastifyRequest, reply: FastifyReply) => {
-    if (!database.ready) return sendUnavailable(reply, 'The books database is being prepared; retry shortly');
-    return undefined;
-  };
-
   /**
    * Writes carry the caller the gateway authenticated; one without came around the gateway.
    * Refused before the body is read, and before the database is asked anything.
@@ -205,7 +194,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       return sendError(reply, 403, 'Writes are accepted only through the gateway, which authenticates the caller (X-Auth-Subject, X-Auth-Method)');
     }
     callers.set(request, caller);
-    return requireDatabase(request, reply);
+    return undefined;
   };
   const callerOfRequest = (request: FastifyRequest): Caller => {
     const caller = callers.get(request);
@@ -216,7 +205,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const one = { schema: { response: { 200: bookSchema, 201: bookSchema } } } as const;
   const list = { schema: { response: { 200: { type: 'array', items: bookSchema } } } } as const;
 
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/books', { ...list, onRequest: requireDatabase }, async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/books', list, async (request, reply) => {
     const page = checkPageRequest(request.query);
     if (!page.ok) return sendProblems(reply, 'Invalid page', page.problems);
     const { books, more } = await store.list(page.value);
@@ -233,7 +222,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     return reply.code(201).header('location', `/books/${created.id}`).send(created);
   });
 
-  app.get<{ Params: { id: string } }>('/books/:id', { ...one, onRequest: requireDatabase }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/books/:id', one, async (request, reply) => {
     const id = pathId(request.params.id);
     if (!id.ok) return sendProblems(reply, 'Invalid path', id.problems);
     return (await store.find(id.value)) ?? sendError(reply, 404, `No book with id ${id.value}`);
@@ -255,17 +244,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     return reply.code(204).send();
   });
 
-  // Probes hit these every few seconds: log them only when something is wrong. Liveness never
-  // depends on the database (a restart would not bring it back); readiness waits for the schema
-  // once, at start, and then stays up through database outages, so that clients get the API's
-  // own 503 with Retry-After rather than the gateway's 502 for a service with no ready pod.
+  // Probes hit these every few seconds: log them only when something is wrong. Neither depends
+  // on the database (the process listens only once its schema is up to date): a restart would
+  // not bring it back, and through an outage clients get the API's own 503 with Retry-After
+  // rather than the gateway's 502 for a service without a ready pod.
   const probe = { logLevel: 'warn', schema: { response: { 200: statusSchema } } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
-  app.get('/readyz', probe, async (_request, reply) => {
-    if (shuttingDown) return sendError(reply, 503, 'Shutting down');
-    if (!database.ready) return sendError(reply, 503, 'The database schema is not ready yet');
-    return { status: 'ready' };
-  });
+  app.get('/readyz', probe, async (_request, reply) =>
+    shuttingDown ? sendError(reply, 503, 'Shutting down') : { status: 'ready' },
+  );
 
   return app;
 }

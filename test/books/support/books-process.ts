@@ -69,17 +69,17 @@ export function spawnBooks(port: number, env: Record<string, string> = {}): Book
   };
 }
 
-/** The log line that says the process serves books: it listens, and its database is migrated. */
+/** The log line that says the process has migrated its database (it listens right after). */
 export const schemaReady = 'the database schema is up to date';
 
 /**
- * Starts the books server on `env`'s DATABASE_URL and resolves once it has logged `until` (by
- * default that it listens); rejects if it exits first, or after 15 s.
+ * Starts the books server and resolves once it listens, which it does once it has migrated its
+ * database: a new one of the tests' PostgreSQL unless `env` names one. Rejects if it exits first.
  */
-export async function startListening(env: Record<string, string>, until = (line: LogLine) => line.msg.startsWith('Server listening at')): Promise<BooksProcess> {
-  const books = spawnBooks(await freePort(), env);
+export async function startBooks(env: Record<string, string> = {}): Promise<BooksProcess> {
+  const books = spawnBooks(await freePort(), { DATABASE_URL: env['DATABASE_URL'] ?? (await testDatabaseUrl()), ...env });
   const deadline = Date.now() + 15_000;
-  while (!books.logs.some(until)) {
+  while (!books.logs.some((line) => line.msg.startsWith('Server listening at'))) {
     if (books.child.exitCode !== null || books.child.signalCode !== null || Date.now() > deadline) {
       await books.kill();
       throw new Error(`books did not start (exit ${books.child.exitCode}): ${books.stderr()}`);
@@ -87,15 +87,6 @@ export async function startListening(env: Record<string, string>, until = (line:
     await new Promise((wake) => setTimeout(wake, 25));
   }
   return books;
-}
-
-/**
- * Starts the books server and resolves once it serves books (it listens, and has migrated its
- * database: a new one of the tests' PostgreSQL unless `env` names one); rejects if it exits first.
- */
-export async function startBooks(env: Record<string, string> = {}): Promise<BooksProcess> {
-  const database = env['DATABASE_URL'] ?? (await testDatabaseUrl());
-  return startListening({ DATABASE_URL: database, ...env }, (line) => line.msg === schemaReady);
 }
 
 /** Resolves with `promise`'s value, or rejects once `ms` have passed. */
