@@ -8,13 +8,13 @@ import * as path from 'node:path';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
-import { hostPlatform, standInBaseImages } from '../rehearse/images/stand-ins.js';
+import { hostPlatform, standInBaseImages, standInPostgresImage } from '../rehearse/images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { buildComponents, moduleSource } from './build/go-build.js';
 import { recipes, versions } from './build/recipes.js';
 import { Cluster } from './cluster.js';
 import { preparePulumi } from './pulumi-home.js';
-import { publishStandIns } from './stand-in-registry.js';
+import { publishImage, publishStandIns } from './stand-in-registry.js';
 
 export const usage = [
   'Usage: npm run cluster [-- options]        (as root)',
@@ -26,8 +26,9 @@ export const usage = [
   'Ctrl-C, SIGTERM or SIGHUP stop it and remove everything it made.',
   '',
   'Options:',
-  '  --stand-in-base-images  also make the stand-in base images and print the',
-  '                          `pulumi config set baseImages` line that uses them',
+  '  --stand-in-base-images  also make the stand-in base images and PostgreSQL\'s, push them',
+  '                          to the cluster\'s registry, and print the `pulumi config set',
+  '                          baseImages` and `postgresImage` lines that use them',
   '  --no-load-balancer      start without the LoadBalancer controller: Services of that type',
   '                          get no address, as on kind or minikube without a tunnel',
   '  --build-only            build what is missing, print where it is, and exit',
@@ -55,6 +56,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
   }
   if (process.getuid?.() !== 0) throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');
   const standIns = flags['stand-in-base-images'] === true ? await standInBaseImages(log) : undefined;
+  const postgresStandIn = flags['stand-in-base-images'] === true ? await standInPostgresImage(log) : undefined;
   const cluster = new Cluster({
     components,
     kubernetesSource: await moduleSource('k8s.io/kubernetes', `v${versions.kubernetes}`),
@@ -92,5 +94,6 @@ export async function clusterMain(argv: string[]): Promise<void> {
     const published = await publishStandIns([[hostPlatform(), standIns]]);
     print(`pulumi config set baseImages '${JSON.stringify({ NODE_IMAGE: published.node, NGINX_IMAGE: published.nginx })}'`);
   }
+  if (postgresStandIn) print(`pulumi config set postgresImage '${await publishImage(postgresStandIn)}'`);
   log(`running; Ctrl-C stops it (repository: ${repoRoot})`);
 }

@@ -12,7 +12,8 @@ import { ports } from './layout.js';
 
 const registry = `127.0.0.1:${ports.registry}`;
 
-async function push(reference: string): Promise<string> {
+/** An image of the local engine, pushed to the cluster's registry; answers its reference there. */
+export async function publishImage(reference: string): Promise<string> {
   const published = `${registry}/${reference}`;
   await docker(['tag', reference, published]);
   await docker(['push', '--quiet', published]);
@@ -21,7 +22,7 @@ async function push(reference: string): Promise<string> {
 
 /** One index of the platforms' images, pushed under the first one's name with the platforms' tags. */
 async function pushIndex(images: ReadonlyArray<readonly [StandInPlatform, string]>): Promise<string> {
-  const published = await Promise.all(images.map(([, reference]) => push(reference)));
+  const published = await Promise.all(images.map(([, reference]) => publishImage(reference)));
   const index = `${published[0]}-index-${images.map(([platform]) => platform.split('/').slice(1).join('')).join('-')}`;
   await docker(['manifest', 'rm', index]).catch(() => undefined);
   await docker(['manifest', 'create', '--insecure', index, ...published]);
@@ -40,7 +41,7 @@ async function pushIndex(images: ReadonlyArray<readonly [StandInPlatform, string
 export async function publishStandIns(byPlatform: ReadonlyArray<readonly [StandInPlatform, StandInImages]>): Promise<StandInImages> {
   if (byPlatform.length === 1) {
     const [[, standIns]] = byPlatform as [readonly [StandInPlatform, StandInImages]];
-    const [node, nginx] = await Promise.all([push(standIns.node), push(standIns.nginx)]);
+    const [node, nginx] = await Promise.all([publishImage(standIns.node), publishImage(standIns.nginx)]);
     return { node, nginx };
   }
   const [node, nginx] = await Promise.all([

@@ -16,8 +16,8 @@ import { runLayout } from '../cluster/layout.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
-import { standInBaseImages } from './images/stand-ins.js';
-import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalOptions } from './rehearsal.js';
+import { standInBaseImages, standInPostgresImage } from './images/stand-ins.js';
+import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalOptions, type RehearsalStandIns } from './rehearsal.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -58,6 +58,11 @@ async function waitUntilServes(url: string): Promise<void> {
   await eventually(`the gateway at ${url} serves the page`, async () => (await fetch(url).catch(() => undefined))?.status === 200, 60_000, 250);
 }
 
+/** The stand-ins made here: the base images' and PostgreSQL's. */
+async function standInsOf(log: (line: string) => void): Promise<RehearsalStandIns> {
+  return { ...(await standInBaseImages(log)), postgres: await standInPostgresImage(log) };
+}
+
 export async function rehearseMain(argv: string[]): Promise<void> {
   const flags = parseCommandLine(argv, { ...stackFlags, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } }, usage);
   const log = (line: string) => console.log(line);
@@ -69,13 +74,13 @@ export async function rehearseMain(argv: string[]): Promise<void> {
   if (flags['apply'] === true) {
     const record = liveRehearsal(config.stack);
     if (!record) throw new UserError(`No rehearsal of the stack ${config.stack} is running: start one with npm run rehearse`);
-    const standIns = record.standInBaseImages ? await standInBaseImages(log) : undefined;
+    const standIns = record.standInBaseImages ? await standInsOf(log) : undefined;
     const outputs = await applyToRunning({ config, overrides, standIns, sourceRoot: root, log }, record);
     log(`gateway: ${String(outputs['gatewayUrl'])}`);
     return;
   }
 
-  const standIns = flags['stand-in-base-images'] === true ? await standInBaseImages(log) : undefined;
+  const standIns = flags['stand-in-base-images'] === true ? await standInsOf(log) : undefined;
   const options: RehearsalOptions = { config, overrides, standIns, sourceRoot: root, log };
   const rehearsal = new Rehearsal(options);
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.

@@ -8,7 +8,7 @@ import { recipes, versions } from '../cluster/build/recipes.js';
 import { Cluster } from '../cluster/cluster.js';
 import { runLayout } from '../cluster/layout.js';
 import { preparePulumi, type PulumiTooling } from '../cluster/pulumi-home.js';
-import { publishStandIns } from '../cluster/stand-in-registry.js';
+import { publishImage, publishStandIns } from '../cluster/stand-in-registry.js';
 import { hostPlatform } from './images/stand-ins.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 import { UserError } from '../toolkit/user-error.js';
@@ -76,16 +76,31 @@ export function assertDeployableHere(config: StackConfig): void {
 export interface RehearsalOptions {
   config: StackConfig;
   overrides: string[];
-  /** Stand-in base images, made here, for a machine that reaches no container registry. */
-  standIns?: { node: string; nginx: string };
+  /** Stand-in base images and PostgreSQL, made here, for a machine that reaches no container registry. */
+  standIns?: RehearsalStandIns;
   sourceRoot: string;
   log: (line: string) => void;
 }
 
-/** The stack's config with the stand-ins as its base images, when there are any. */
+/** The stand-ins of a rehearsal: the base images' and PostgreSQL's (standInPostgresImage). */
+export interface RehearsalStandIns {
+  node: string;
+  nginx: string;
+  postgres: string;
+}
+
+/** The stack's config with the stand-ins as its base images and PostgreSQL, when there are any. */
 export function withStandIns(config: StackConfig, standIns: RehearsalOptions['standIns']): StackConfig {
   if (!standIns) return config;
-  return { ...config, values: { ...config.values, 'books-gateway:baseImages': JSON.stringify({ NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx }) } };
+  const baseImages = JSON.stringify({ NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx });
+  return { ...config, values: { ...config.values, 'books-gateway:baseImages': baseImages, 'books-gateway:postgresImage': standIns.postgres } };
+}
+
+/** The stand-ins pushed to the cluster's registry, where BuildKit and the kubelet pull them. */
+async function published(standIns: RehearsalStandIns | undefined): Promise<RehearsalStandIns | undefined> {
+  if (!standIns) return undefined;
+  const [baseImages, postgres] = await Promise.all([publishStandIns([[hostPlatform(), standIns]]), publishImage(standIns.postgres)]);
+  return { ...baseImages, postgres };
 }
 
 /** The built components and the Pulumi CLI; builds what is missing. */
@@ -133,7 +148,7 @@ export class Rehearsal {
       log('rehearse: deploying to the cluster already running (npm run cluster)');
     }
     await this.removeLeftover(pulumi, running);
-    const standIns = this.options.standIns ? await publishStandIns([[hostPlatform(), this.options.standIns]]) : undefined;
+    const standIns = await published(this.options.standIns);
     const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), this.options.sourceRoot);
     const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
     fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
@@ -178,7 +193,7 @@ export class Rehearsal {
 export async function applyToRunning(options: RehearsalOptions, record: RehearsalRecord): Promise<Record<string, unknown>> {
   const { config, log } = options;
   const { pulumi } = await tooling(log);
-  const standIns = options.standIns ? await publishStandIns([[hostPlatform(), options.standIns]]) : undefined;
+  const standIns = await published(options.standIns);
   const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), options.sourceRoot);
   log(`rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`);
   const stack = await openStack(workspace, pulumi, deployGatewaySystem);

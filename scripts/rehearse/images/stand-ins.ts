@@ -102,12 +102,18 @@ function recipeHash(platform: StandInPlatform, node: string | undefined): string
   return hash.digest('hex').slice(0, 16);
 }
 
-async function makeRootfs(reference: string, hash: string, platform: StandInPlatform, log: (line: string) => void): Promise<void> {
+/** A root filesystem made by mmdebstrap with `args` (its last the suite), of the packages `what` names. */
+interface RootfsRecipe {
+  args: string[];
+  what: string;
+}
+
+async function makeRootfs(reference: string, hash: string, platform: StandInPlatform, recipe: RootfsRecipe, log: (line: string) => void): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'books-gateway-rootfs-'));
   try {
     const tarball = path.join(folder, 'rootfs.tar');
-    const args = mmdebstrapArgs(platform);
-    log(`stand-ins: mmdebstrap ${args.at(-1)} for ${platform} (nginx, njs, Node.js's libraries) ...`);
+    const { args } = recipe;
+    log(`stand-ins: mmdebstrap ${args.at(-1)} for ${platform} (${recipe.what}) ...`);
     try {
       await execFileAsync('mmdebstrap', ['--quiet', ...args, tarball], { maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
@@ -176,7 +182,7 @@ async function buildStandIns(platform: StandInPlatform, log: (line: string) => v
   // Node.js and npm download while mmdebstrap runs; the stand-ins then build side by side.
   const [context] = await Promise.all([
     standInContext(node, missing.includes('node')),
-    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, platform, log))),
+    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, platform, { args: mmdebstrapArgs(platform), what: "nginx, njs, Node.js's libraries" }, log))),
   ]);
   try {
     await Promise.all(
@@ -208,4 +214,57 @@ export function standInBaseImages(log: (line: string) => void = () => {}, platfo
     standIns.set(platform, images);
   }
   return images;
+}
+
+/*
+ * PostgreSQL's stand-in (postgres-stand-in/), for the cluster's database on this machine's
+ * platform: Debian 13 (trixie), the official image's own Debian, with its postgresql-17, the
+ * official image's major release. A recipe of its own, so that it and the base images' stand-ins
+ * are made again only when their own recipe changes.
+ */
+const postgresRecipeDir = path.join(__dirname, 'postgres-stand-in');
+
+const postgresRootfs: RootfsRecipe = {
+  args: [
+    '--variant=essential',
+    '--aptopt=Acquire::Check-Valid-Until "false"',
+    '--dpkgopt=path-exclude=/usr/share/doc/*',
+    '--dpkgopt=path-exclude=/usr/share/man/*',
+    '--dpkgopt=path-exclude=/usr/share/locale/*',
+    '--include=postgresql-17,ca-certificates',
+    'trixie',
+  ],
+  what: 'postgresql-17',
+};
+
+async function buildPostgresStandIn(log: (line: string) => void): Promise<string> {
+  await ensureEngine();
+  const hash = createHash('sha256');
+  for (const file of fs.readdirSync(postgresRecipeDir).sort()) hash.update(`${file}\0`).update(fs.readFileSync(path.join(postgresRecipeDir, file))).update('\0');
+  const digest = hash.update(JSON.stringify(postgresRootfs)).digest('hex').slice(0, 16);
+  const image = `${repository}/postgres:${digest}`;
+  if (await imageExists(image)) {
+    log(`stand-ins: reusing ${image}`);
+    return image;
+  }
+  const started = Date.now();
+  const rootfs = `${repository}/debian-trixie-postgres-rootfs:${digest}`;
+  if (!(await imageExists(rootfs))) await makeRootfs(rootfs, digest, hostPlatform(), postgresRootfs, log);
+  log(`stand-ins: building ${image}`);
+  const args = ['build', '--progress=plain', '-f', path.join(postgresRecipeDir, 'postgres.Dockerfile'), '--build-arg', `ROOTFS=${rootfs}`];
+  const run = await runDocker([...args, '--label', `${standInLabel}=${digest}`, '-t', image, postgresRecipeDir]);
+  if (run.code !== 0) throw new Error(`Building the stand-in ${image} failed\n${outputTail(run.stderr)}`);
+  log(`stand-ins: built ${image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return image;
+}
+
+let postgresStandIn: Promise<string> | undefined;
+
+/** The local reference of PostgreSQL's stand-in, for postgresImage: built once per recipe (and per process). */
+export function standInPostgresImage(log: (line: string) => void = () => {}): Promise<string> {
+  postgresStandIn ??= buildPostgresStandIn(log).catch((error: unknown) => {
+    postgresStandIn = undefined;
+    throw error;
+  });
+  return postgresStandIn;
 }
