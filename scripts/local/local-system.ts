@@ -104,7 +104,13 @@ export interface LocalSystem {
   readonly books: readonly BooksProcess[];
   readonly booksReact: { readonly url: string };
   /** The books API's PostgreSQL, reached through a socket in the run folder. */
-  readonly postgres: { readonly url: string };
+  readonly postgres: {
+    readonly url: string;
+    /** SIGKILL, as a crash (fault tests). */
+    kill(): Promise<void>;
+    /** Starts it again on its data, resolving once it accepts connections. */
+    start(): Promise<void>;
+  };
   /** One entry per component, gateway first. */
   addresses(): ComponentAddress[];
   /** Stops every component (gateway first, so no client sees a half-stopped system) and cleans up. */
@@ -214,7 +220,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway: gateway.handle,
       books: books.map(({ handle }) => handle),
       booksReact: { url: booksReactUrl },
-      postgres: { url: database.url() },
+      postgres: { url: database.url(), kill: () => database.process.kill(), start: () => database.start() },
       addresses: () => [
         { name: 'gateway', url: gateway.handle.url, pid: gateway.managed.pid },
         ...books.map(({ managed, handle }) => ({ name: handle.name, url: handle.url, pid: managed.pid })),

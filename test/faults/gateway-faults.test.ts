@@ -142,6 +142,33 @@ describe('faults under steady traffic through the gateway', function () {
     assert.ok(slowest < 3000, `every answer within 3 s (slowest ${slowest.toFixed(0)} ms)`);
   });
 
+  it("answers the books API's own JSON 503 with Retry-After within 3 s while its database is down, never its 502, and serves again once it is back", async () => {
+    const apiUnavailable = ({ status, headers, body }: Answer): string | undefined => {
+      if (status !== 503) return `status ${status}: ${body.slice(0, 120)}`;
+      if (headers['retry-after'] !== '2') return `503 without the API's Retry-After: ${body.slice(0, 120)}`;
+      return /cannot be reached/.test((JSON.parse(body) as { message?: string }).message ?? '') ? undefined : `not the API's 503: ${body}`;
+    };
+    const traffic = startLoad((answer) => (answer.status === 200 ? booksListed(answer) : apiUnavailable(answer)));
+    await trafficFor(traffic, 200);
+    await system().postgres.kill();
+    const down = performance.now();
+    await trafficFor(traffic, 300);
+    const duringOutage = traffic.since(down + 100);
+    assert.ok(duringOutage.length >= 100, `traffic during the outage (${duringOutage.length} requests)`);
+    assert.deepEqual([...new Set(duringOutage.map((exchange) => exchange.status))], [503], 'every answer is the API\'s 503');
+    const back = performance.now();
+    await system().postgres.start();
+    const recoveryDeadline = Date.now() + 10000;
+    while (!traffic.since(back).some((exchange) => exchange.status === 200)) {
+      assert.ok(Date.now() < recoveryDeadline, 'the books are served again within 10 s of the database');
+      await sleep(50);
+    }
+    const report = await traffic.stop();
+    assertNoFailure(report, 'as a prompt JSON 200, or the API\'s 503 with Retry-After');
+    const slowest = Math.max(...report.exchanges.map((exchange) => exchange.latencyMs));
+    assert.ok(slowest < 3000, `every answer within 3 s (slowest ${slowest.toFixed(0)} ms)`);
+  });
+
   it('loses no request while it reloads a new configuration under traffic', async () => {
     // The only test whose client resends: a GET whose connection an old worker closed before
     // answering (see SteadyLoadOptions.retryClosedBeforeAnswer). Without it, about 12-16 of

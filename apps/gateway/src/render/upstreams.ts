@@ -53,7 +53,10 @@ const maxTries = 3;
 
 /**
  * How a request is sent to a backend: its timeouts, and its tries on another after an error, a
- * timeout or a 502/503/504 (nginx sends a POST or PATCH again only while none of it was sent).
+ * timeout or a 502/504 (nginx sends a POST or PATCH again only while none of it was sent). Not
+ * after a 503: the books API answers it, with a Retry-After, while its database is out of reach,
+ * which every replica shares; tried on another, it also counted as that server's failure, and
+ * with both out of rotation clients got the gateway's own 502 ("no live upstreams") instead.
  * Nothing a request or an answer carries is written to the pod's disk: a body is passed on as it
  * arrives (only authenticated writes have one), an answer through memory buffers at the pace the
  * client reads it.
@@ -63,7 +66,7 @@ export function backendProxyLines(timeouts: Required<UpstreamTimeouts>): string[
     `proxy_connect_timeout ${timeouts.connect}s;`,
     `proxy_read_timeout ${timeouts.read}s;`,
     `proxy_send_timeout ${timeouts.send}s;`,
-    'proxy_next_upstream error timeout http_502 http_503 http_504;',
+    'proxy_next_upstream error timeout http_502 http_504;',
     `proxy_next_upstream_tries ${maxTries};`,
     `proxy_next_upstream_timeout ${timeouts.retryBudget}s;`,
     'proxy_request_buffering off;',
