@@ -1,4 +1,4 @@
-import type * as dockerBuild from '@pulumi/docker-build';
+import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
@@ -115,4 +115,29 @@ export function imageBuildArgs(image: ImageName, options: ImageBuildOptions): do
     load: options.registry === undefined,
     registries: credentials ? [{ ...credentials }] : undefined,
   };
+}
+
+/** Each image's content tag (contentTag): worked out before anything is registered, since a missing Dockerfile throws. */
+export function contentTags(sourceRoot: string, baseImages: BaseImageOverrides = {}): ReadonlyMap<ImageName, string> {
+  return new Map(imageNames.map((image) => [image, contentTag(sourceRoot, image, baseImages)]));
+}
+
+/**
+ * The three images, built and pushed (or loaded) as `options` say, under `tags`; answers the
+ * reference each workload runs. A pushed image is deployed by digest. A loaded one has no
+ * registry digest (a digest reference would make the kubelet pull): it is deployed by its content
+ * tag, read once the build has finished.
+ */
+export function buildImages(
+  options: Omit<ImageBuildOptions, 'tag'>,
+  tags: ReadonlyMap<ImageName, string>,
+  resourceOptions: pulumi.CustomResourceOptions = {},
+): Record<ImageName, pulumi.Output<string>> {
+  const images = {} as Record<ImageName, pulumi.Output<string>>;
+  for (const [image, tag] of tags) {
+    const imageOptions: ImageBuildOptions = { ...options, tag };
+    const build = new dockerBuild.Image(image, imageBuildArgs(image, imageOptions), resourceOptions);
+    images[image] = options.registry ? build.ref : pulumi.all([build.ref, imageTag(image, imageOptions)]).apply(([, reference]) => reference);
+  }
+  return images;
 }

@@ -11,11 +11,17 @@ import { recipes } from '../../../scripts/cluster/build/recipes.js';
 import { preparePulumi } from '../../../scripts/cluster/pulumi-home.js';
 import { existingWorkspace, openStack, operationOptions, prepareWorkspace, type WorkspaceOptions } from '../../../scripts/rehearse/pulumi-stack.js';
 import { deployGatewaySystem } from '../../../stacks/program.js';
+import { buildTargetImages } from './image-program.js';
 
 export type Operation = 'preview' | 'up' | 'refresh' | 'destroy' | 'export';
 
+/** The programs a test stack runs: the system (stacks/program.ts), or only its images (image-program.ts). */
+export const programs = { system: deployGatewaySystem, images: buildTargetImages };
+export type ProgramName = keyof typeof programs;
+
 export interface OperationRequest {
   op: Operation;
+  program: ProgramName;
   stack: string;
   stateDir: string;
   /** Fully qualified keys to their text. */
@@ -50,7 +56,7 @@ async function run(request: OperationRequest): Promise<OperationResult> {
   // Destroy and export need no config: the stack file stays as the last `up` left it.
   const needsConfig = request.op === 'preview' || request.op === 'up';
   const workspace = needsConfig ? await prepareWorkspace(options, sourceRoot) : existingWorkspace(options);
-  const stack = await openStack(workspace, pulumi, deployGatewaySystem);
+  const stack = await openStack(workspace, pulumi, programs[request.program]);
   const outputs = async () => Object.fromEntries(Object.entries(await stack.outputs()).map(([key, output]) => [key, output.value]));
   switch (request.op) {
     case 'preview': {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunningCluster } from './cluster-process.js';
-import type { Operation, OperationRequest, OperationResult } from './stack-operation.js';
+import type { Operation, OperationRequest, OperationResult, ProgramName } from './stack-operation.js';
 import { sourceCopy, type SourceCopy } from './source-copy.js';
 
 export interface OperationRun {
@@ -31,6 +31,7 @@ export class TestStack {
     readonly name: string,
     private config: Record<string, string>,
     private secretKeys: string[] = [],
+    private readonly program: ProgramName = 'system',
   ) {}
 
   /** The checkout operations run from. */
@@ -55,6 +56,7 @@ export class TestStack {
     const qualify = (key: string) => (key.includes(':') ? key : `books-gateway:${key}`);
     const request: OperationRequest = {
       op,
+      program: this.program,
       stack: this.name,
       stateDir: this.stateDir,
       values: Object.fromEntries(Object.entries(this.config).map(([key, value]) => [qualify(key), value])),
