@@ -1,4 +1,3 @@
-import * as dockerBuild from '@pulumi/docker-build';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { clusterPlatform } from '../apps/gateway/src/index.js';
@@ -8,7 +7,7 @@ import { disruptionBudgetArgs } from './disruption-budget.js';
 import { configChecksum, configChecksumAnnotation, gatewayConfigMapArgs, renderClusterGateway } from './gateway-config.js';
 import { type GatewayStackArgs, publicEndpoint, resolveGatewaySettings } from './gateway-stack-args.js';
 import { gatewaySecretArgs, gatewaySecretOptions } from './gateway-secrets.js';
-import { contentTag, imageBuildArgs, imageNames, imageTag } from './images.js';
+import { buildImages, contentTags } from './images.js';
 import { namespaceArgs } from './namespace.js';
 import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './network-policies.js';
 import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
@@ -39,7 +38,7 @@ export class GatewayStack extends pulumi.ComponentResource {
     // or a missing Dockerfile leaves nothing half-made.
     const settings = resolveGatewaySettings(args);
     const ns = settings.namespace;
-    const tags = new Map(imageNames.map((image) => [image, contentTag(settings.sourceRoot, image, settings.baseImages)]));
+    const tags = contentTags(settings.sourceRoot, settings.baseImages);
     const files = renderClusterGateway(ns, settings.policy.render);
     const endpoint = publicEndpoint(settings);
     super('books-gateway:index:GatewayStack', name, {}, opts);
@@ -49,15 +48,8 @@ export class GatewayStack extends pulumi.ComponentResource {
     // Objects in the namespace wait for it, and are deleted before it.
     const inNamespace: pulumi.CustomResourceOptions = { ...k8sOptions, dependsOn: [namespace] };
 
-    const images = {} as Record<ImageName, pulumi.Output<string>>;
-    for (const [image, tag] of tags) {
-      const options = { sourceRoot: settings.sourceRoot, platforms: settings.platforms, registry: settings.registry, tag, baseImages: settings.baseImages, cache: settings.buildCache };
-      const build = new dockerBuild.Image(image, imageBuildArgs(image, options), { parent: this });
-      // A pushed image is deployed by digest. A loaded one has no registry digest (a digest
-      // reference would make the kubelet pull): it is deployed by its content tag, read once
-      // the build has finished.
-      images[image] = settings.registry ? build.ref : pulumi.all([build.ref, imageTag(image, options)]).apply(([, tag]) => tag);
-    }
+    const { sourceRoot, platforms, registry, baseImages, buildCache: cache } = settings;
+    const images = buildImages({ sourceRoot, platforms, registry, baseImages, cache }, tags, { parent: this });
 
     const credentials = settings.registry?.needsPullSecret ? settings.registry.credentials : undefined;
     const pullSecret = credentials
