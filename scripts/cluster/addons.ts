@@ -238,7 +238,19 @@ function storage(layout: RunLayout, images: AddonImages): Manifest[] {
                 name: account,
                 image: images.localPathProvisioner,
                 imagePullPolicy: 'IfNotPresent',
-                args: ['start', '--config', '/etc/config/config.json', '--helper-image', images.busybox, '--provisioner-name', dockerDesktopProvisioner],
+                // The helper pods that make and remove each volume's folder run under this
+                // account too (the provisioner's default names an account this cluster lacks).
+                args: [
+                  'start',
+                  '--config',
+                  '/etc/config/config.json',
+                  '--helper-image',
+                  images.busybox,
+                  '--provisioner-name',
+                  dockerDesktopProvisioner,
+                  '--service-account-name',
+                  account,
+                ],
                 env: [
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'CONFIG_MOUNT_PATH', value: '/etc/config/' },

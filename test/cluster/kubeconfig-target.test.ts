@@ -30,6 +30,7 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
       imageRegistry: `${cluster.registry}/books-gateway`,
       imagePlatform: 'linux/amd64',
       baseImages: cluster.baseImages,
+      postgresImage: cluster.postgresImage,
       gatewayServicePort: String(port),
       loadBalancerSettleSeconds: '5',
     });

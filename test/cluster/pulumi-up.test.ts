@@ -19,6 +19,7 @@ import { assertJsonError, assertNoneLost, pods, steadyLoad } from './support/ass
 import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { describeMetrics } from './support/metrics-suite.js';
 import { TestStack } from './support/test-stack.js';
+import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 
 const execFileAsync = promisify(execFile);
 const issuer = testIssuer();
@@ -46,6 +47,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       {
         target: 'docker-desktop',
         baseImages: cluster.baseImages,
+        postgresImage: cluster.postgresImage,
         gatewayServicePort: String(port),
         // Per gateway pod: the steady load's at most 120 req/s stays under it.
         rateLimitPerSecond: '120',
@@ -72,8 +74,8 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
     const images = async () => (await docker(['images', '-q', '--filter', 'reference=books-gateway/*'])).trim().split('\n').sort();
     const before = await images();
     const { changes } = await stack.expect('preview');
-    // The 20 of GatewayStack and its provider, and the stack itself.
-    assert.equal(changes.create, 21, JSON.stringify(changes));
+    // The 29 of GatewayStack (9 of them its database's) and its provider, and the stack itself.
+    assert.equal(changes.create, 30, JSON.stringify(changes));
     assert.deepEqual(await images(), before, 'no image was built');
     assert.doesNotMatch(stack.logs.at(-1)!, /\[internal\] load build definition/, 'no build ran');
   });
@@ -81,7 +83,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
   it('pulumi up creates every resource on an empty stack, every pod admitted at restricted without a warning', async function () {
     this.timeout(900_000);
     const { changes, outputs } = await stack.expect('up');
-    assert.equal(changes.create, 21, JSON.stringify(changes));
+    assert.equal(changes.create, 30, JSON.stringify(changes));
     assert.doesNotMatch(stack.logs.at(-1)!, /PodSecurity|would violate/i);
     assert.equal(outputs.gatewayUrl, `http://localhost:${port}`);
     assert.equal((await cluster.kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'])).trim(), 'restricted');
@@ -97,10 +99,13 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
     await assert.rejects(cluster.kubectl(['apply', '-f', '-'], privileged), /violates PodSecurity "restricted:latest".*privileged/s);
   });
 
-  it('runs 2 books, 2 books-react and 1 gateway pod, ready, whose containers the kubelet runs on Docker', async () => {
+  it('runs 2 books, 2 books-react, 1 gateway and 1 PostgreSQL pod, ready, whose containers the kubelet runs on Docker', async () => {
     const running = await pods(cluster, namespace);
     const count = (app: string) => running.filter((pod) => pod.app === app && pod.ready).length;
-    assert.deepEqual({ books: count('books'), 'books-react': count('books-react'), gateway: count('gateway') }, { books: 2, 'books-react': 2, gateway: 1 });
+    assert.deepEqual(
+      { books: count('books'), 'books-react': count('books-react'), gateway: count('gateway'), postgres: count('postgres') },
+      { books: 2, 'books-react': 2, gateway: 1, postgres: 1 },
+    );
     for (const pod of running) {
       for (const id of pod.containerIds) {
         assert.match(id, /^docker:\/\/[0-9a-f]{64}$/, pod.name);
@@ -131,14 +136,16 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       for (const title of tutorialTitles) await list.getByText(title).waitFor();
     });
 
-    it('answers errors as JSON, refuses writes without credentials and lets a JWT or an API key through to the API', async () => {
-      assertJsonError(await request(`${url}/books/9999999999`), 404, 'an unknown book');
-      const post = (headers: Record<string, string>) => request(`${url}/books`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...headers } });
+    it('answers errors as JSON, refuses writes without credentials and stores those with a JWT or an API key as written by their subject', async () => {
+      assertJsonError(await request(`${url}/books/1617293725`), 404, 'an unknown book');
+      const post = (headers: Record<string, string>) => request(`${url}/books`, { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
       assertJsonError(await post({}), 401, 'a write without credentials');
       assertJsonError(await post({ authorization: 'Bearer not.a.token' }), 401, 'a bad token');
-      // The API has no write route yet: its 405 shows that the gateway let the write through.
-      assertJsonError(await post({ authorization: `Bearer ${signToken(issuer, 'RS256', validClaims())}` }), 405, 'an RS256 token');
-      assertJsonError(await post({ 'x-api-key': apiKey }), 405, 'the API key');
+      assertCreatedBy(await post({ authorization: `Bearer ${signToken(issuer, 'RS256', validClaims({ sub: 'cluster-alice' }))}`, 'x-auth-subject': 'admin' }), 'cluster-alice', 'an RS256 token');
+      const created = await post({ 'x-api-key': apiKey });
+      assertCreatedBy(created, 'cluster-ci', 'the API key');
+      const { id } = JSON.parse(created.body) as { id: number };
+      assert.equal((await request(`${url}/books/${id}`)).status, 200, 'read back through the gateway');
     });
 
     it('answers 429 above the rate limit, and serves again after a pause', async () => {
@@ -184,13 +191,15 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       await cluster.kubectl(['delete', 'namespace', probeNamespace, '--wait=false']);
     });
 
-    it('lets a pod of another namespace reach the gateway, and neither books nor books-react', async () => {
+    it('lets a pod of another namespace reach the gateway, and neither books, books-react nor PostgreSQL', async () => {
       const running = await pods(cluster, namespace);
       const ip = (app: string) => running.find((pod) => pod.app === app)!.ip;
-      // kube-router programs a new pod's rules within seconds of its start.
-      await eventually('the gateway answers the probe', async () => /^HTTP\/1\.1 /.test((await httpFrom('probe', probeNamespace, ip('gateway'), 8080, ncGet)) ?? ''), 20_000, 1000);
+      // kube-router programs a new pod's rules at its next sync after the pod starts: within
+      // seconds on an idle machine, and once over 20 s on this busy 2-core one.
+      await eventually('the gateway answers the probe', async () => /^HTTP\/1\.1 /.test((await httpFrom('probe', probeNamespace, ip('gateway'), 8080, ncGet)) ?? ''), 60_000, 1000);
       assert.equal(await httpFrom('probe', probeNamespace, ip('books'), 5000, ncGet), undefined, 'books is out of reach');
       assert.equal(await httpFrom('probe', probeNamespace, ip('books-react'), 3000, ncGet), undefined, 'books-react is out of reach');
+      assert.equal(await httpFrom('probe', probeNamespace, ip('postgres'), 5432, ncGet), undefined, 'PostgreSQL is out of reach');
     });
 
     it('lets the gateway reach both backends, and a books pod not reach books-react', async () => {
@@ -280,16 +289,24 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
   });
 
   describe('pulumi destroy', () => {
-  it('leaves no object of the stack in the cluster, the namespace included', async function () {
+  it("leaves no object of the stack in the cluster, the namespace included, but the database's volume, kept as databaseVolumeOnDestroy says by default", async function () {
     this.timeout(600_000);
     const { urns = [] } = await stack.expect('export');
+    const volume = (await cluster.kubectl(['-n', namespace, 'get', 'pvc', 'postgres-data', '-o', 'jsonpath={.spec.volumeName}'])).trim();
     const { changes } = await stack.expect('destroy');
     // Every resource of the state, but the default providers, which the summary does not count.
     const resources = urns.filter((urn) => !/::pulumi:providers:[^:]+::default/.test(urn));
     assert.equal(changes.delete, resources.length, `every resource of the state: ${JSON.stringify(changes)}`);
     await assert.rejects(cluster.kubectl(['get', 'namespace', namespace]), /NotFound/);
-    const left = await cluster.kubectl(['get', 'all,configmaps,secrets,networkpolicies,poddisruptionbudgets', '-A', '-l', 'app.kubernetes.io/part-of=books-gateway', '-o', 'name']);
+    const left = await cluster.kubectl(['get', 'all,configmaps,secrets,networkpolicies,poddisruptionbudgets,storageclasses', '-A', '-l', 'app.kubernetes.io/part-of=books-gateway', '-o', 'name']);
     assert.equal(left.trim(), '');
+    // The volume outlives its claim (Retain), until someone deletes it as the README says.
+    const kept = JSON.parse(await cluster.kubectl(['get', 'pv', volume, '-o', 'json'])) as { spec: { persistentVolumeReclaimPolicy: string; claimRef: { namespace: string; name: string } }; status: { phase: string } };
+    assert.deepEqual(
+      [kept.spec.persistentVolumeReclaimPolicy, kept.status.phase, kept.spec.claimRef.namespace, kept.spec.claimRef.name],
+      ['Retain', 'Released', namespace, 'postgres-data'],
+    );
+    await cluster.kubectl(['delete', 'pv', volume]);
   });
   });
 });

@@ -30,6 +30,7 @@ describe('the kubeconfig target on a cluster without a load balancer', function 
       kubeContext: 'docker-desktop',
       imageRegistry: `${cluster.registry}/books-gateway`,
       baseImages: cluster.baseImages,
+      postgresImage: cluster.postgresImage,
       loadBalancerSettleSeconds: '5',
     });
   });

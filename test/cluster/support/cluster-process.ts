@@ -19,6 +19,8 @@ export interface RunningCluster {
   dockerConfig: string;
   /** The `baseImages` config that builds on the stand-ins in the cluster's registry. */
   baseImages: string;
+  /** The `postgresImage` config: PostgreSQL's stand-in in the cluster's registry. */
+  postgresImage: string;
   /** The cluster's image registry, `127.0.0.1:<port>`. */
   registry: string;
   /** Seconds from the command's start to its last line. */
@@ -67,6 +69,7 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
   const kubeconfig = exportValue(text, 'KUBECONFIG');
   const kubernetesBin = exportValue(text, 'PATH').split(':')[0]!;
   const baseImages = /^pulumi config set baseImages '(.*)'$/m.exec(text)?.[1] ?? '';
+  const postgresImage = /^pulumi config set postgresImage '(.*)'$/m.exec(text)?.[1] ?? '';
   const registry = /"(127\.0\.0\.1:\d+)\//.exec(baseImages)?.[1];
   if (!registry) throw new Error(`npm run cluster named no registry in its baseImages line:\n${text}`);
   return {
@@ -74,6 +77,7 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
     kubernetesBin,
     dockerConfig: exportValue(text, 'DOCKER_CONFIG'),
     baseImages,
+    postgresImage,
     registry,
     startSeconds: (Date.now() - started) / 1000,
     async kubectl(args, input) {
