@@ -25,6 +25,15 @@ export function createKubeconfigTarget(): Target {
         `or a context of this machine's kubeconfig, set with: ${setCommand(config, 'kubeContext', 'kind-books')}`,
     );
   }
+  // The database's volume comes from the cluster's default StorageClass as it is, a provisioner
+  // the program cannot know: that class's reclaim policy decides what destroy does to it.
+  if (optionalString(config, 'databaseVolumeOnDestroy') !== undefined) {
+    throw new pulumi.RunError(
+      `${fullKey(config, 'databaseVolumeOnDestroy')} cannot be honoured on the kubeconfig target: the database's volume comes from ` +
+        "the cluster's default StorageClass, whose reclaim policy (kubectl get storageclass) decides what pulumi destroy does to it; " +
+        `remove the key with: pulumi config rm ${fullKey(config, 'databaseVolumeOnDestroy')}`,
+    );
+  }
   const platforms = readImagePlatforms(config, 'linux/amd64');
   // Built where the operator is, often a plain Docker Engine, whose builder exports no cache.
   const buildCache = readBuildCache(config, 'none');

@@ -129,6 +129,15 @@ describe('the books database', () => {
     assert.equal(kind.named(claimType, 'postgres-data').inputs.spec.storageClassName, undefined);
   });
 
+  it("refuses databaseVolumeOnDestroy on an existing cluster of a kubeconfig, whose default class's reclaim policy decides, before any resource", async () => {
+    const failure = await runProgramExpectingError({
+      config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, imageRegistry: 'registry.example.com/books', databaseVolumeOnDestroy: 'delete' },
+      secretKeys: ['kubeconfig'],
+    });
+    assert.match(failure.error.message, /books-gateway:databaseVolumeOnDestroy cannot be honoured on the kubeconfig target: .*reclaim policy/);
+    assert.deepEqual(failure.resources, []);
+  });
+
   describe('an existing one, named by databaseUrl', () => {
     const url = 'postgres://books:s3cret-pw@10.20.30.40:6432/books?sslmode=require';
 
