@@ -95,6 +95,11 @@ describe('Pulumi project file', () => {
     }
   });
 
+  it("leaves databaseVolumeOnDestroy empty: the CLI applies a declared default to every stack, and the kubeconfig target refuses the key set", () => {
+    assert.deepEqual([declared.get('databaseVolumeOnDestroy')?.type, declared.get('databaseVolumeOnDestroy')?.default], ['string', '']);
+    assert.match(declared.get('databaseVolumeOnDestroy')?.description ?? '', /empty means keep/);
+  });
+
   it('makes the dev stack a docker-desktop stack', () => {
     assert.match(fs.readFileSync(path.join(repoRoot, 'Pulumi.dev.yaml'), 'utf8'), /^ {2}books-gateway:target: docker-desktop$/m);
   });
