@@ -29,7 +29,10 @@ export interface GatewayContainerSpec {
 
 /** Starts the container and waits until its health endpoint answers. */
 export async function startGatewayContainer(spec: GatewayContainerSpec): Promise<void> {
-  const { platform, ports } = spec;
+  const { ports } = spec;
+  // On the host's network the pod's loopback port for the relay of writes would be shared by every
+  // gateway container at once: each gets a socket in its own run folder (a fresh tmpfs) instead.
+  const platform: NginxPlatform = { ...spec.platform, writeRelayAddress: `unix:${spec.platform.runDir}/books-writes.sock` };
   const upstream = { kind: 'static' as const, addresses: spec.booksPorts.map((port) => `127.0.0.1:${port}`) };
   const { files } = renderGateway({
     listenPort: ports.listen,
@@ -45,7 +48,13 @@ export async function startGatewayContainer(spec: GatewayContainerSpec): Promise
   await docker(['run', '-d', '--label', spec.label, '--name', spec.name, '--network', 'host', '--read-only', '--cap-drop', 'ALL',
     '--tmpfs', `${platform.runDir}:uid=101,gid=101`, '--user', '101:101', '-v', `${spec.folder}:${platform.configDir}:ro`,
     spec.image, ...nginxCommandLine(platform)]);
-  await eventually(`${spec.name} answers`, async () => (await fetch(`http://127.0.0.1:${ports.status}/healthz`).catch(() => undefined))?.ok === true, 15_000);
+  try {
+    await eventually(`${spec.name} answers`, async () => (await fetch(`http://127.0.0.1:${ports.status}/healthz`).catch(() => undefined))?.ok === true, 15_000);
+  } catch (error) {
+    // What nginx said is the only clue to why it does not answer.
+    const logs = await docker(['inspect', '--format', '{{.State.Status}} (exit {{.State.ExitCode}})', spec.name]).catch((failure: unknown) => String(failure));
+    throw new Error(`${(error as Error).message}; the container is ${logs}`);
+  }
 }
 
 /** Removes those of the containers that exist and carry `label`, whatever their state. */
