@@ -18,9 +18,10 @@ import { baseImages, nodeVersionOf, repoRoot } from '../../scripts/rehearse/imag
 import { appImage } from '../../scripts/rehearse/images/app-images.js';
 import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
 import { prepareImages } from '../../scripts/rehearse/images/index.js';
-import { standInBaseImages, type StandInImages } from '../../scripts/rehearse/images/stand-ins.js';
+import { standInBaseImages, standInPostgresImage, type StandInImages } from '../../scripts/rehearse/images/stand-ins.js';
 import { eventually } from '../../scripts/eventually.js';
-import { podCommand, podEnvironment, podRestrictions } from '../support/pod-container.js';
+import { podCommand, podRestrictions } from '../support/pod-container.js';
+import { PodNetwork } from '../support/pod-network.js';
 
 /** Containers of these tests: labelled and named after the branch, and removed after them. */
 const testLabel = 'books-gateway.test=images';
@@ -31,6 +32,7 @@ const podImages = imageNames.map(podReference);
 
 let containerCount = 0;
 const containers: string[] = [];
+const networks: PodNetwork[] = [];
 
 /** Starts a container with `docker run` options, its `port` published on a free loopback port; returns its URL. */
 async function start(localImage: string, port: number, options: string[], command: string[] = []): Promise<string> {
@@ -62,9 +64,9 @@ async function get(url: string): Promise<{ status: number; body: string; type: s
   }
 }
 
-async function served(url: string): Promise<{ status: number; body: string; type: string }> {
+async function served(url: string, withinMs = 15_000): Promise<{ status: number; body: string; type: string }> {
   let last: Awaited<ReturnType<typeof get>>;
-  await eventually(`${url} answers`, async () => (last = await get(url)) !== undefined, 15000);
+  await eventually(`${url} answers`, async () => (last = await get(url)) !== undefined, withinMs);
   return last!;
 }
 
@@ -92,6 +94,7 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
 
   after(async () => {
     if (containers.length > 0) await runDocker(['rm', '-f', ...containers]);
+    for (const pods of networks) await pods.remove();
   });
 
   it('builds every image the pods name and reuses them: a second call builds nothing', async () => {
@@ -149,9 +152,20 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
     assert.match(npm, /^\d+\.\d+\.\d+$/);
   });
 
-  it('the books image serves /books as uid 1000 with a read-only root, no capability, no privilege gain', async () => {
-    const url = await start(local.get(podReference('books'))!, workloads.books.port, [...podRestrictions('books'), ...podEnvironment('books')]);
-    const response = await served(`${url}/books`);
+  it('the books image serves /books from PostgreSQL as uid 1000 with a read-only root, no capability, no privilege gain', async () => {
+    // Its database as in the cluster: PostgreSQL's stand-in under the Service name, its URL a mounted file.
+    const pods = new PodNetwork({
+      name: `${namePrefix}-${process.pid}-books`,
+      label: testLabel,
+      namespace: 'books-gateway',
+      images: { books: local.get(podReference('books'))! },
+      postgresImage: await standInPostgresImage(),
+    });
+    networks.push(pods);
+    await pods.create();
+    const books = await pods.run('books', ['-p', `127.0.0.1::${workloads.books.port}`]);
+    const url = await pods.publishedUrl(books, workloads.books.port);
+    const response = await served(`${url}/books`, 60_000);
     assert.equal(response.status, 200);
     assert.ok((JSON.parse(response.body) as Array<{ title: string }>).some((book) => book.title === 'Learning Node.js Development'));
   });
