@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure the Debian packages the local run needs (nginx with njs: the real gateway) are
-# present; with --tests also what the tests drive for real (chromium for the page, the
-# Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
+# Makes sure the Debian packages the local run needs (nginx with njs: the real gateway;
+# postgresql: the books API's database) are present; with --tests also what the tests drive
+# for real (chromium for the page, the Prometheus for the metrics) and a Docker engine with mmdebstrap (the images and
 # their stand-in base images, scripts/docker-engine.sh) and the single-node cluster's host
 # packages; with --docker only that engine; with --cluster or --rehearse that engine and the
 # cluster's host packages (without nginx's); with --bench the load generator (wrk); with --tests
@@ -23,6 +23,8 @@ if [ "${1:-}" != "--rehearse" ] && [ "${1:-}" != "--cluster" ]; then
   # /usr/sbin is often missing from a normal user's PATH.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  # Debian keeps the server's programs in /usr/lib/postgresql/<major>/bin, off every PATH.
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 fi
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
