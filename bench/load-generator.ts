@@ -18,6 +18,8 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   /** Loopback ports to spread the connections over (one per wrk thread) instead of the URL's. */
   spreadPorts?: readonly number[];
+  /** POSTs of new books to the URL, each followed by a GET of the book created, instead of GETs. */
+  writes?: boolean;
 }
 
 export interface LoadResult {
@@ -80,15 +82,27 @@ interface WrkReport {
  */
 const wrkThreads = 2;
 
+/**
+ * The nine leading digits of the first ISBN-10 a writing run creates: each run takes a range of
+ * its own, above the six seed books' (which start with 1), so no create in a bench answers 409.
+ */
+const firstWriteIds = 200_000_000;
+const writeIdsPerRun = wrkThreads * 1_000_000;
+
 function wrkGenerator(binary: string): LoadGenerator {
+  let writingRuns = 0;
   return {
     name: 'wrk',
     description: `wrk, ${wrkThreads} threads (1 at 1 connection), the connections split between them; API direct: each thread on its own books process`,
-    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [] }) {
+    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [], writes = false }) {
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
       const threads = Math.min(wrkThreads, connections);
       const args = [`-t${threads}`, `-c${connections}`, `-d${durationSeconds}s`, `--timeout`, `${requestTimeoutSeconds}s`, '-s', wrkReportScript, ...headerArgs, url];
-      const env = { ...process.env, BENCH_SPREAD_PORTS: spreadPorts.join(',') };
+      const env = {
+        ...process.env,
+        BENCH_SPREAD_PORTS: spreadPorts.join(','),
+        BENCH_WRITE_IDS: writes ? String(firstWriteIds + writeIdsPerRun * writingRuns++) : '',
+      };
       const { stdout } = await run(binary, args, { env, timeout: (durationSeconds + 30) * 1000 });
       const line = stdout.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
       if (!line) throw new Error(`wrk printed no result for ${url}: ${stdout}`);
@@ -120,8 +134,9 @@ function autocannonGenerator(binary: string): LoadGenerator {
   return {
     name: 'autocannon',
     description: 'autocannon, one process (wrk is not installed)',
-    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [] }) {
+    async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [], writes = false }) {
       if (spreadPorts.length > 0) throw new Error('spreading the load over several backends needs wrk: apt-get install -y wrk');
+      if (writes) throw new Error('the write case needs wrk: apt-get install -y wrk');
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
       const args = ['--json', '-c', String(connections), '-d', String(durationSeconds), '-t', String(requestTimeoutSeconds), ...headerArgs, url];
       const { stdout } = await run(binary, args, { timeout: (durationSeconds + 30) * 1000 });

@@ -12,6 +12,8 @@ export interface Target {
   headers?: Record<string, string>;
   /** See LoadSpec: the API direct, spread over its processes. */
   spreadPorts?: readonly number[];
+  /** See LoadSpec: POSTs of new books and GETs of them instead of GET /books. */
+  writes?: boolean;
   /** The proxy's main process, whose CPU time (workers included) is measured over each run. */
   proxyPid?: number;
 }

@@ -8,6 +8,7 @@
  *   (e) HAProxy, (f) Caddy, each doing the gateway's job as closely as it can
  *   (g) nginx as a bare keepalive proxy: the floor of nginx's own cost
  *
+ * and writes (POST /books, then GET of the book created) to the API directly and through (d),
  * at 1, 10 and 100 connections, interleaved, in rounds, every proxy with the same worker or
  * thread count and the same two books processes behind it; then the static page through the
  * gateway (gzip), variants of the gateway's tunable settings, the full metrics on against off
@@ -16,7 +17,7 @@
  *
  *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
  *
- * The default (gateway, static, program; 3 rounds of 2 s) takes about 3 minutes on 2 cores;
+ * The default (gateway, static, program; 3 rounds of 2 s) takes about 4 minutes on 2 cores;
  * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
  * metrics (Docker, at least 5 rounds). `--quick` measures the gateway table alone, one round of
  * 1 s per case, in under 30 s: rough figures, for a first look.
@@ -57,7 +58,8 @@ const usage = [
   '',
   "What the gateway costs, on loopback in one run: the books API direct, the tutorial's nginx, the",
   'gateway (default, and with auth and a limit), HAProxy, Caddy and a bare nginx proxy at 1, 10 and',
-  '100 connections, interleaved; tables on stdout, JSON in bench/results/.',
+  '100 connections, interleaved, and writes (POST, then GET of the book) direct and through the gateway',
+  'with auth; tables on stdout, JSON in bench/results/.',
   '',
   'Options:',
   '  --quick             the gateway table alone, 1 round of 1 s per case: under 30 s, rough figures',
@@ -97,6 +99,16 @@ const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSecond
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
 /** At least 5 rounds: the metrics' cost is a few percent at most, below the noise of fewer. */
 const metricsPlan: MeasurePlan = { connectionCounts: [10, 100], rounds: Math.max(5, rounds), durationSeconds: duration };
+
+/** Writes beside the reads of the same cases. */
+const writeLabels: CaseLabels = [
+  ['a', '(a) books direct, reads'],
+  ['a-writes', '(a) books direct, writes'],
+  ['d', '(d) gateway+auth, reads'],
+  ['d-writes', '(d) gateway+auth, writes'],
+];
+/** What the books API takes as the gateway's word on who writes (the gateway sets it in (d)). */
+const directIdentity = { 'X-Auth-Subject': 'bench', 'X-Auth-Method': 'api-key' };
 
 const caseLabels: CaseLabels = [
   ['a', '(a) books direct, both'],
@@ -152,13 +164,14 @@ function nginxVersion(): string {
 
 interface Measured {
   gateway: Summary[];
+  writes: Summary[];
   staticPage: Summary[];
   tuning: Summary[];
 }
 
 /** Starts every server, drives the load of the chosen sections, stops every server. */
 async function measureLoad(generator: LoadGenerator, variants: readonly GatewayVariant[]): Promise<Measured> {
-  const measured: Measured = { gateway: [], staticPage: [], tuning: [] };
+  const measured: Measured = { gateway: [], writes: [], staticPage: [], tuning: [] };
   if (!sections.has('gateway') && !sections.has('static') && variants.length === 0) return measured;
   log(`load generator: ${generator.name}; starting books, the page, the tutorial's nginx and the gateways on 127.0.0.1 ...`);
   // The default rendering is case (c) and the tuning baseline: started once, like the others.
@@ -178,8 +191,9 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
     if (sections.has('gateway')) {
       log('gateway cases:');
       const [firstBooks = ''] = system.booksUrls;
+      const direct: Target = { key: 'a', url: `${firstBooks}/books`, spreadPorts: system.booksUrls.map((url) => Number(new URL(url).port)) };
       const targets: Target[] = [
-        { key: 'a', url: `${firstBooks}/books`, spreadPorts: system.booksUrls.map((url) => Number(new URL(url).port)) },
+        direct,
         { key: 'b', ...through(system.tutorial) },
         { key: 'c', ...through(gatewayOf(defaultGateway)) },
         { key: 'd', ...through(gatewayOf(authGateway.variant), authGateway.headers) },
@@ -190,6 +204,12 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
         }),
       ];
       measured.gateway = await measureInterleaved(generator, targets, mainPlan, log);
+      log('write cases:');
+      const writeTargets: Target[] = [
+        { ...direct, key: 'a-writes', headers: directIdentity, writes: true },
+        { key: 'd-writes', ...through(gatewayOf(authGateway.variant), authGateway.headers), writes: true },
+      ];
+      measured.writes = await measureInterleaved(generator, writeTargets, mainPlan, log);
     }
     if (sections.has('static')) {
       log('static page through the gateway:');
@@ -219,7 +239,7 @@ async function main(): Promise<void> {
   log(quick ? 'mode: quick (the gateway table alone, 1 round of 1 s per case: rough figures)' : `mode: full (${rounds} rounds of ${duration} s per case)`);
   const generator = chooseLoadGenerator();
   const variants = sections.has('tuning') ? tuningVariants : [];
-  const { gateway, staticPage, tuning } = await measureLoad(generator, variants);
+  const { gateway, writes, staticPage, tuning } = await measureLoad(generator, variants);
   let metrics: MetricsCost | undefined;
   if (sections.has('metrics')) metrics = await measureMetricsCost(generator, metricsPlan, log);
   const metricsRatios = metrics ? ratios(metrics.summaries, [['metrics on / off', 'metrics-on', 'metrics-off']]) : [];
@@ -263,6 +283,8 @@ async function main(): Promise<void> {
           ratioTable(gatewayRatios),
           referenceTable(gateway, caseLabels, references),
           `Goals for the gateway (issue 15):\n${goalLines(gateway, goals)}`,
+          `Writes beside reads: each writing connection POSTs a new book (201) and then GETs it by its Location (200), so half the requests are each; the books in PostgreSQL (the local run's), ${mainPlan.durationSeconds} s per case and round`,
+          loadTable([...gateway, ...writes], writeLabels),
         ]
       : []),
     ...(staticPage.length > 0
@@ -302,6 +324,7 @@ async function main(): Promise<void> {
     cases: Object.fromEntries(caseLabels),
     authCase: authGateway.variant.change,
     gateway,
+    writes,
     ratios: gatewayRatios,
     goals: goalLines(gateway, goals).split('\n'),
     static: staticPage,
