@@ -7,6 +7,7 @@ import { volumeFates, type VolumeFate } from './database-storage.js';
 import { type ExternalDatabase, parseDatabaseUrl } from './database-url.js';
 import type { BuildCache } from './images.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
+import { resolveMonitoring, type MonitoringArgs, type MonitoringSetting, type MonitoringSettings } from './monitoring.js';
 import type { PublicEndpoint } from './services.js';
 import { defaultPostgresImage } from './postgres.js';
 import { assertCount, assertDnsLabel, assertImagePlatforms, assertOneOf, assertPort, assertVolumeSize, assertWholeNumber } from './validation.js';
@@ -14,9 +15,10 @@ import { defaultLoadBalancerSettleSeconds } from './workloads.js';
 
 /**
  * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
- * gateway's security and limits (GatewayPolicyArgs) carry the names of their stack config keys.
+ * gateway's security and limits (GatewayPolicyArgs) and the monitoring objects (MonitoringArgs)
+ * carry the names of their stack config keys.
  */
-export interface GatewayStackArgs extends GatewayPolicyArgs {
+export interface GatewayStackArgs extends GatewayPolicyArgs, MonitoringArgs {
   /** The Kubernetes provider every object is created through. Required: never the ambient default. */
   provider: k8s.Provider;
   /** Where the images are pushed. Default: none, the images are loaded into the local Docker that the cluster runs on. */
@@ -112,8 +114,8 @@ export const gatewayDefaults = {
 type DatabaseSetting = 'postgresImage' | 'databaseUrl' | 'databaseVolumeSize' | 'databaseVolumeOnDestroy' | 'volumeProvisioner';
 
 /** GatewayStackArgs with every default applied and every value checked. */
-export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting | DatabaseSetting>> &
-  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy; database: DatabaseSettings };
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting | DatabaseSetting | MonitoringSetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy; database: DatabaseSettings; monitoring: MonitoringSettings };
 
 /** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
 export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
@@ -154,6 +156,7 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: resolveGatewayPolicy(args, (setting) => setting),
     database: resolveDatabase(args),
+    monitoring: resolveMonitoring(args, (setting) => setting),
   };
 }
 

@@ -11,6 +11,7 @@ import { buildImages, contentTags } from './images.js';
 import { namespaceArgs } from './namespace.js';
 import { backendPolicyArgs, defaultDenyPolicyArgs, gatewayPolicyArgs } from './network-policies.js';
 import { metricsPort, prometheusScrapeAnnotations } from './prometheus-scrape.js';
+import { dashboardConfigMapArgs, podMonitorArgs, readDashboard } from './monitoring.js';
 import { pullSecretArgs } from './pull-secret.js';
 import { backendServiceArgs, gatewayAccess, gatewayServiceArgs } from './services.js';
 import { createBooksDatabase } from './books-database.js';
@@ -21,8 +22,8 @@ export type { GatewayStackArgs } from './gateway-stack-args.js';
 /**
  * The whole system on one Kubernetes cluster: the three images built from this repository, the
  * books API and the books-react page behind headless Services, and the nginx gateway behind a
- * LoadBalancer Service (with its key material in a Secret, serving Prometheus metrics on its status port),
- * in their own namespace with network policies, disruption budgets and hardened pods. Every child goes through the given provider; nothing here knows which cluster
+ * LoadBalancer Service (with its key material in a Secret, serving Prometheus metrics on its status port,
+ * optionally with a PodMonitor and a Grafana dashboard), in their own namespace with network policies, disruption budgets and hardened pods. Every child goes through the given provider; nothing here knows which cluster
  * or cloud that is.
  */
 export class GatewayStack extends pulumi.ComponentResource {
@@ -40,6 +41,8 @@ export class GatewayStack extends pulumi.ComponentResource {
     const ns = settings.namespace;
     const tags = contentTags(settings.sourceRoot, settings.baseImages);
     const files = renderClusterGateway(ns, settings.policy.render);
+    const { podMonitor, grafanaDashboard } = settings.monitoring;
+    const dashboard = grafanaDashboard && { namespace: grafanaDashboard.namespace, json: readDashboard(settings.sourceRoot) };
     const endpoint = publicEndpoint(settings);
     super('books-gateway:index:GatewayStack', name, {}, opts);
 
@@ -115,6 +118,13 @@ export class GatewayStack extends pulumi.ComponentResource {
     }
     const gatewayPolicy = gatewayPolicyArgs(gateway, [books, booksReact], ns, metricsPort);
     new k8s.networking.v1.NetworkPolicy(gateway.name, gatewayPolicy, inNamespace);
+
+    if (podMonitor) new k8s.apiextensions.CustomResource('gateway', podMonitorArgs(ns, podMonitor.labels), inNamespace);
+    if (dashboard) {
+      // In Grafana's namespace it neither waits for the system's namespace nor goes before it.
+      const options = dashboard.namespace === undefined ? inNamespace : k8sOptions;
+      new k8s.core.v1.ConfigMap('dashboard', dashboardConfigMapArgs(ns, dashboard.namespace ?? ns, dashboard.json), options);
+    }
 
     this.url = service.status.apply((status) => gatewayAccess(settings.gatewayAddress, status?.loadBalancer?.ingress, endpoint, ns));
     this.namespace = namespace.metadata.name;

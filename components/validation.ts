@@ -72,3 +72,22 @@ export function assertVolumeSize(name: string, value: string): string {
   }
   return value;
 }
+
+/** A label value: empty, or up to 63 letters, digits, `-`, `_` and `.`, starting and ending alphanumeric. */
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** A label key: an optional DNS subdomain prefix and `/`, then a name shaped as a non-empty value. */
+const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Kubernetes labels: each key and value as the API server accepts them; the message names the first that is not. */
+export function assertLabels(name: string, labels: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
+    const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
+    if (!labelKey.test(key) || prefix.length > 253) {
+      throw new pulumi.RunError(`${name}: "${key}" is not a Kubernetes label key (an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' and '.')`);
+    }
+    if (typeof value !== 'string' || !labelValue.test(value)) {
+      throw new pulumi.RunError(`${name}: the value of "${key}" must be a Kubernetes label value (a string of up to 63 letters, digits, '-', '_' and '.'), got ${JSON.stringify(value)}`);
+    }
+  }
+  return labels;
+}

@@ -21,12 +21,14 @@ let models: Promise<Models> | undefined;
  */
 function loadModels(): Promise<Models> {
   models ??= (async () => {
-    const [apps, networking, policy, storage, core] = await Promise.all([
+    const [apps, networking, policy, storage, core, monitoring] = await Promise.all([
       import('kubernetes-models/apps/v1'),
       import('kubernetes-models/networking.k8s.io/v1'),
       import('kubernetes-models/policy/v1'),
       import('kubernetes-models/storage.k8s.io/v1'),
       import('kubernetes-models/v1'),
+      // The Prometheus Operator's CRD (podMonitor): its models are generated from the CRD's schema.
+      import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'),
     ]);
     return {
       'kubernetes:core/v1:Namespace': core.Namespace,
@@ -40,6 +42,8 @@ function loadModels(): Promise<Models> {
       'kubernetes:storage.k8s.io/v1:StorageClass': storage.StorageClass as unknown as Models[string],
       'kubernetes:policy/v1:PodDisruptionBudget': policy.PodDisruptionBudget,
       'kubernetes:networking.k8s.io/v1:NetworkPolicy': networking.NetworkPolicy,
+      // Its constructor's type requires `spec`, which validate() checks like any field.
+      'kubernetes:monitoring.coreos.com/v1:PodMonitor': monitoring.PodMonitor as unknown as Models[string],
     };
   })();
   return models;

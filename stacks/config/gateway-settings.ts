@@ -14,6 +14,7 @@ import {
   fullKey,
   optionalSecret,
   optionalString,
+  parseJsonObject,
   readBoolean,
   readCount,
   readList,
@@ -24,6 +25,8 @@ import {
   type SettingSource,
 } from './stack-config.js';
 import { readBaseImages } from './base-images.js';
+import { readMonitoringConfig } from './monitoring-settings.js';
+import type { MonitoringArgs } from '../../components/monitoring.js';
 
 /**
  * The GatewayStack arguments that come from stack config rather than from the target. The
@@ -32,6 +35,7 @@ import { readBaseImages } from './base-images.js';
 export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages'>> &
   Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort' | 'loadBalancerSettleSeconds'> &
   DatabaseConfig &
+  MonitoringArgs &
   GatewayPolicyArgs;
 
 /** The database's keys; unset ones keep GatewayStack's defaults. */
@@ -50,6 +54,7 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     // Unset: the target's own load balancer's.
     loadBalancerSettleSeconds: optionalString(config, 'loadBalancerSettleSeconds') === undefined ? undefined : readWholeNumber(config, 'loadBalancerSettleSeconds', 0, 0, 600),
     ...readDatabaseConfig(config),
+    ...readMonitoringConfig(config),
     ...readGatewayPolicy(config).args,
   };
 }
@@ -125,14 +130,8 @@ function readGatewayPolicyArgs(source: SettingSource): GatewayPolicyArgs {
  * on, which would print a secret, so this one says only what is expected.
  */
 function parseApiKeys(source: SettingSource, text: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-  if (!isObject || Object.values(parsed as object).some((key) => typeof key !== 'string')) {
+  const parsed = parseJsonObject(text);
+  if (parsed === undefined || Object.values(parsed).some((key) => typeof key !== 'string')) {
     const advice = source.secretAdvice === undefined ? '' : `, ${source.secretAdvice}`;
     throw new pulumi.RunError(
       `${source.nameOf('apiKeys')} must be a JSON object of client name to key, e.g. {"inventory-sync":"<random key of 24+ characters>"}` +

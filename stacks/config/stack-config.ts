@@ -129,3 +129,17 @@ export function readPort(settings: Settings, key: string): number | undefined {
   if (value === undefined) return undefined;
   return assertPort(settingSource(settings).nameOf(key), parseWholeNumber(settings, key, value, 'a port number from 1 to 65535'));
 }
+
+/**
+ * The text as a JSON object (not an array, not null), undefined when it is anything else. JSON's
+ * own message would quote the text, which may be a secret: callers say what they expected.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+}

@@ -100,6 +100,19 @@ describe('Pulumi project file', () => {
     assert.match(declared.get('databaseVolumeOnDestroy')?.description ?? '', /empty means keep/);
   });
 
+  it('declares the monitoring keys off by default, so that no stack needs the Prometheus Operator it may not have', () => {
+    const expected: Record<string, [string, string]> = {
+      podMonitor: ['boolean', 'false'],
+      podMonitorLabels: ['string', ''],
+      grafanaDashboard: ['boolean', 'false'],
+      grafanaDashboardNamespace: ['string', ''],
+    };
+    for (const [key, [type, value]] of Object.entries(expected)) {
+      assert.deepEqual([declared.get(key)?.type, declared.get(key)?.default], [type, value], key);
+      assert.ok(declared.get(key)?.description, key);
+    }
+  });
+
   it('makes the dev stack a docker-desktop stack', () => {
     assert.match(fs.readFileSync(path.join(repoRoot, 'Pulumi.dev.yaml'), 'utf8'), /^ {2}books-gateway:target: docker-desktop$/m);
   });
