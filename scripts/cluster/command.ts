@@ -11,6 +11,7 @@ import { onStopRequest } from '../toolkit/stop-request.js';
 import { hostPlatform, standInBaseImages, standInPostgresImage } from '../rehearse/images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { buildComponents, moduleSource } from './build/go-build.js';
+import { podMonitorCrdFile } from './prometheus-operator.js';
 import { recipes, versions } from './build/recipes.js';
 import { Cluster } from './cluster.js';
 import { preparePulumi } from './pulumi-home.js';
@@ -52,6 +53,8 @@ export async function clusterMain(argv: string[]): Promise<void> {
   const pulumi = await preparePulumi(components);
   if (flags['build-only'] === true) {
     log(`built: ${[...components.values()].map((component) => `${component.recipe.name} ${component.recipe.version}`).join(', ')}`);
+    // Cached now, like the builds, for the test that installs it (test/cluster/pod-monitor.test.ts).
+    log(`PodMonitor CRD: ${await podMonitorCrdFile()}`);
     return;
   }
   if (process.getuid?.() !== 0) throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');

@@ -9,6 +9,7 @@ import { freePort } from '../../scripts/local/ports.js';
 import { request } from '../gateway/support/http.js';
 import { pods } from './support/assertions.js';
 import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
+import { kubeconfigStackConfig } from './support/kubeconfig-stack.js';
 import { TestStack } from './support/test-stack.js';
 
 const namespace = 'books-gateway-kubeconfig';
@@ -23,17 +24,7 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
     this.timeout(1_800_000);
     cluster = await sharedCluster();
     port = await freePort();
-    stack = new TestStack(cluster, 'kind', {
-      target: 'kubeconfig',
-      kubeContext: 'docker-desktop',
-      namespace,
-      imageRegistry: `${cluster.registry}/books-gateway`,
-      imagePlatform: 'linux/amd64',
-      baseImages: cluster.baseImages,
-      postgresImage: cluster.postgresImage,
-      gatewayServicePort: String(port),
-      loadBalancerSettleSeconds: '5',
-    });
+    stack = new TestStack(cluster, 'kind', kubeconfigStackConfig(cluster, namespace, port));
   });
   after(function () {
     this.timeout(300_000);
