@@ -4,9 +4,11 @@
  * static upstreams) on 127.0.0.1; the gateway on 8080 unless GATEWAY_PORT says otherwise, and
  * with the security and limit settings the GATEWAY_* variables give (see gateway-env.ts).
  *
- * However this process ends, the components end with it: Ctrl-C, SIGTERM or SIGHUP (a closed
- * terminal) stop them in order, so does a closed stdout (`| head`) or an uncaught error; if it
- * is SIGKILLed, its watchdog (watchdog.ts) ends them. If one component dies, the rest are stopped.
+ * However this process ends, the components end with it: Ctrl-C (even twice), SIGTERM, SIGHUP (a
+ * closed terminal) or the end of npm that started it stop them in order (toolkit/stop-request.ts),
+ * so does a closed stdout (`| head`) or an uncaught error; if it is SIGKILLed, its watchdog
+ * (watchdog.ts) ends them. If one component dies, the rest are stopped. It says on stderr what
+ * stops and why, then what has stopped. The books processes' JSON log shows as one line per request.
  */
 import { gatewayPorts } from '../apps/gateway/src/index.js';
 import { type BuildStep, runSetup } from './toolkit/setup.js';
@@ -16,6 +18,8 @@ import { gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
 import { LocalRunError, failureMessage } from './local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from './local/local-system.js';
 import { ensurePortFree } from './local/ports.js';
+import { booksLogFormatter } from './local/books-log.js';
+import { onStopRequest } from './toolkit/stop-request.js';
 
 const usage = [
   'Usage: npm run local [-- --dev-jwt]        (or: node --import tsx scripts/local.ts [options])',
@@ -51,9 +55,34 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** The run's own account of itself (what stops, and why): stderr, which outlives a closed stdout. */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
 function fail(error: unknown): never {
-  process.stderr.write(`npm run local: ${failureMessage(error)}\n`);
+  say(`npm run local: ${failureMessage(error)}`);
   process.exit(1);
+}
+
+/** The longest component name, so that every component's lines line up. */
+const nameWidth = 'books-react'.length;
+
+/**
+ * What a component writes, as the terminal shows it: behind the component's name, the books
+ * processes' JSON log as one readable line per request (books-log.ts), the others' as they are.
+ */
+function componentOutput(): (component: string, line: string) => void {
+  const formats = new Map<string, (line: string) => string | undefined>();
+  return (component, line) => {
+    let format = formats.get(component);
+    if (!format) {
+      format = /^books-\d+$/.test(component) ? booksLogFormatter() : (text: string) => text;
+      formats.set(component, format);
+    }
+    const shown = format(line);
+    if (shown !== undefined) print(`${component.padEnd(nameWidth)}  ${shown}`);
+  };
 }
 
 async function main(): Promise<void> {
@@ -62,19 +91,31 @@ async function main(): Promise<void> {
   let build: BuildStep | undefined;
   let exitCode: number | undefined;
   let stopping: Promise<void> | undefined;
-  const shutdown = (code: number): void => {
-    exitCode ??= code;
-    build?.cancel();
+  /** Stops what has started, once, then exits saying what stopped. */
+  const stopSystem = (): void => {
     // Still starting: main() stops the system as soon as it is up.
-    if (!system) return;
-    stopping ??= system.stop().then(() => process.exit(exitCode), fail);
+    if (!system || stopping) return;
+    const names = system.addresses().map(({ name }) => name);
+    stopping = system.stop().then(() => {
+      say(`stopped: ${names.join(', ')}`);
+      process.exit(exitCode);
+    }, fail);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0));
+  /** The run stops, whatever asks first, saying why; what asks later changes nothing. */
+  const shutdown = (code: number, why: string): void => {
+    if (exitCode === undefined) {
+      exitCode = code;
+      say(`stopping: ${why}`);
+    }
+    build?.cancel();
+    stopSystem();
+  };
+  onStopRequest((why) => shutdown(0, why));
   // The reader of our output has gone (`| head`, a closed terminal): nobody watches any more.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => shutdown(0));
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => shutdown(0, 'nobody reads its output any more'));
   const crash = (error: unknown): void => {
-    process.stderr.write(`npm run local: ${failureMessage(error)}\n`);
-    shutdown(1);
+    say(`npm run local: ${failureMessage(error)}`);
+    shutdown(1, 'an uncaught error');
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
@@ -88,22 +129,21 @@ async function main(): Promise<void> {
     await build.done;
     build = undefined;
   }
-  if (exitCode !== undefined) process.exit(exitCode);
+  if (exitCode !== undefined) {
+    say('stopped: before any component started');
+    process.exit(exitCode);
+  }
 
   system = await startLocalSystem({
     gatewayPort,
     gateway: settings.gateway,
     gatewaySecrets: settings.gatewaySecrets,
-    onOutput: (component, line) => print(`[${component}] ${line}`),
-    onUnexpectedExit: (component, description) => {
-      process.stderr.write(`npm run local: ${component} ${description}; stopping the others\n`);
-      shutdown(1);
-    },
+    onOutput: componentOutput(),
+    onUnexpectedExit: (component, description) => shutdown(1, `${component} ${description}`),
   });
-  if (exitCode !== undefined) return shutdown(exitCode);
+  if (exitCode !== undefined) return stopSystem();
 
-  const width = Math.max(...system.addresses().map(({ name }) => name.length));
-  for (const { name, url, pid } of system.addresses()) print(`${name.padEnd(width)}  ${url}  (pid ${pid})`);
+  for (const { name, url, pid } of system.addresses()) print(`${name.padEnd(nameWidth)}  ${url}  (pid ${pid})`);
   print(settings.summary);
   const { gateway } = system;
   print(`Open ${gateway.url}. Gateway health: ${gateway.statusUrl}, access log: ${gateway.accessLog}. Ctrl-C stops everything.`);

@@ -68,7 +68,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
   });
 
   onStopRequest((why) => {
-    log(`stopping (${why}): the node's processes, the pods' containers, the network, ${cluster.layout.root}`);
+    log(`stopping: ${why}; removing the node's processes, the pods' containers, the network, ${cluster.layout.root}`);
     cluster.stop().then(
       () => process.exit(0),
       (error: unknown) => {

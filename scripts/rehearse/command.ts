@@ -88,7 +88,7 @@ export async function rehearseMain(argv: string[]): Promise<void> {
   let stopping = false;
   onStopRequest((why) => {
     stopping = true;
-    log(`stopping (${why}): removing what the rehearsal made`);
+    log(`stopping: ${why}; removing what the rehearsal made`);
     rehearsal.stop().then(
       () => process.exit(0),
       (error: unknown) => {

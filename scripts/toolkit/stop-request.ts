@@ -2,9 +2,11 @@
  * How a long-running command learns that it should stop, the same way for every command:
  * Ctrl-C (which a terminal sends to npm and to it, so it comes twice), SIGTERM, SIGHUP, or the
  * end of the process that started it (npm killed alone, with SIGHUP by a closing terminal or a
- * `nohup` setup, leaves its child running otherwise). `stop` is called once, with the reason;
- * later requests are ignored, so a second Ctrl-C cannot cut the clean-up short. The watch also
- * keeps the command alive while it serves.
+ * `nohup` setup, leaves its child running otherwise: npm passes on SIGINT and SIGTERM only). `stop`
+ * is called once, with the reason in words a person reads; later requests are ignored, so a second
+ * Ctrl-C cannot cut the clean-up short. Every listener is a lasting `process.on`: with `once`, the
+ * second signal would find none and end the process mid-clean-up. The watch also keeps the command
+ * alive while it serves.
  */
 export function onStopRequest(stop: (why: string) => void): void {
   let requested = false;
@@ -13,9 +15,10 @@ export function onStopRequest(stop: (why: string) => void): void {
     requested = true;
     stop(why);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => request(signal));
+  const reasons = { SIGINT: 'Ctrl-C (SIGINT)', SIGTERM: 'SIGTERM', SIGHUP: 'SIGHUP (its terminal closed)' } as const;
+  for (const [signal, why] of Object.entries(reasons)) process.on(signal, () => request(why));
   const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent) request('the process that started it ended');
+    if (process.ppid !== parent) request(`the process that started it (pid ${parent}) ended`);
   }, 1000);
 }

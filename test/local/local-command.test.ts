@@ -42,6 +42,27 @@ describe('npm run local', function () {
     await assertNothingLeft(command.stdout);
   });
 
+  it('prints one readable line per request the books processes answer, and on Ctrl-C what stopped and why', async () => {
+    const port = await freePort();
+    const command = startCommand({ GATEWAY_PORT: String(port) });
+    await command.components();
+    const paths = Array.from({ length: 30 }, (_, index) => (index % 3 === 2 ? '/books/1617293725' : '/books'));
+    for (const path of paths) await request(`http://127.0.0.1:${port}${path}`);
+    // What the run printed once it was up: the books processes' readiness checks come before.
+    const afterStart = () => command.stdout.slice(command.stdout.findIndex((line) => line.startsWith('Open ')) + 1);
+    const requestLine = /^books-[12] {6}(GET) (\/books\S*) (\d{3}) \d+\.\d ms$/;
+    await eventually('a line for each request', () => afterStart().filter((line) => requestLine.test(line)).length >= paths.length);
+    const printed = afterStart();
+    command.signal('SIGINT');
+    assert.equal((await command.exit).code, 0);
+
+    assert.deepEqual(printed.filter((line) => line.startsWith('books-')), printed.filter((line) => requestLine.test(line)), 'every books line is a request line');
+    const requests = printed.flatMap((line) => requestLine.exec(line)?.slice(1, 4).join(' ') ?? []);
+    assert.deepEqual(requests.sort(), paths.map((path) => `GET ${path} ${path === '/books' ? 200 : 404}`).sort(), 'one line per request');
+    assert.ok(!command.stdout.some((line) => line.includes('{"level"')), 'no JSON log line');
+    assert.deepEqual(command.stderr.slice(-2), ['stopping: Ctrl-C (SIGINT)', 'stopped: gateway, books-1, books-2, books-react, postgres']);
+  });
+
   it('stops the rest and fails when one component dies', async () => {
     const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
     const components = await command.components();
@@ -50,7 +71,8 @@ describe('npm run local', function () {
     process.kill(victim.pid, 'SIGKILL');
     const { code } = await command.exit;
     assert.equal(code, 1);
-    assert.ok(command.stderr.some((line) => /books-2 killed by SIGKILL; stopping the others/.test(line)), command.stderr.join('\n'));
+    assert.ok(command.stderr.includes('stopping: books-2 killed by SIGKILL'), command.stderr.join('\n'));
+    assert.ok(command.stderr.includes('stopped: gateway, books-1, books-2, books-react, postgres'), command.stderr.join('\n'));
     await eventually('the other components have stopped', async () => components.every(({ pid }) => !isAlive(pid)));
   });
 

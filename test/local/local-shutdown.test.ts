@@ -27,20 +27,66 @@ function buildProcesses(): string[] {
   });
 }
 
+/** The components, in the order the run lists them. */
+const allComponents = 'gateway, books-1, books-2, books-react, postgres';
+
+/** The run said, exactly once, that it stops and why: a repeated signal starts no second stop. */
+function assertSaidOnce(lines: readonly string[], why: RegExp): void {
+  const stopping = lines.filter((line) => line.startsWith('stopping: '));
+  assert.equal(stopping.length, 1, lines.join('\n'));
+  assert.match(stopping[0] ?? '', why);
+}
+
 describe('npm run local, however it ends', function () {
   this.timeout(90000);
   const startCommand = useLocalCommands();
 
 
   for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
-    it(`stops everything on ${signal} to its process group`, async () => {
+    it(`stops everything on ${signal} to its process group, sent twice`, async () => {
       const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
       await command.components();
       command.signal(signal);
+      command.signal(signal);
       assert.equal((await command.exit).code, 0);
       await assertNothingLeft(command.stdout);
+      assertSaidOnce(command.stderr, new RegExp(`^stopping: ${signal === 'SIGINT' ? 'Ctrl-C \\(SIGINT\\)' : signal}`));
     });
   }
+
+  it('stops everything on Ctrl-C twice in a terminal: SIGINT twice to the group of `npm run local`, which npm passes on too', async function () {
+    // The README's command, build included. Each Ctrl-C reaches npm and the run alike, and npm
+    // passes its own on: the run gets SIGINT four times, the first while nothing has stopped.
+    this.timeout(240000);
+    const command = startCommand({ GATEWAY_PORT: String(await freePort()) }, [], 'npm');
+    await command.components(200000);
+    command.signal('SIGINT');
+    command.signal('SIGINT');
+    assert.equal((await command.exit).code, 0);
+    await assertNothingLeft(command.stdout);
+    assertSaidOnce(command.stderr, /^stopping: Ctrl-C \(SIGINT\)$/);
+    assert.ok(command.stderr.includes(`stopped: ${allComponents}`), command.stderr.join('\n'));
+  });
+
+  it('stops everything when npm alone gets SIGHUP (a closing terminal, a nohup setup), and the next run starts on its port', async function () {
+    // npm passes on SIGINT and SIGTERM only: SIGHUP ends npm and leaves the run without a parent.
+    this.timeout(360000);
+    const port = String(await freePort());
+    const command = startCommand({ GATEWAY_PORT: port }, [], 'npm');
+    await command.components(200000);
+    process.kill(command.pid, 'SIGHUP');
+    await command.exit;
+    await assertNothingLeft(command.stdout);
+    assertSaidOnce(command.stderr, new RegExp(`^stopping: the process that started it \\(pid ${command.pid}\\) ended$`));
+
+    const next = startCommand({ GATEWAY_PORT: port }, [], 'npm');
+    const [gateway] = await next.components(200000);
+    assert.equal(gateway?.url, `http://127.0.0.1:${port}`);
+    assert.equal((await request(`${gateway.url}/books`)).status, 200);
+    process.kill(next.pid, 'SIGTERM');
+    await next.exit;
+    await assertNothingLeft(next.stdout);
+  });
 
   it('stops everything when SIGTERM reaches `npm run local` itself, as a process manager sends it', async function () {
     // The README's command, build included: npm passes SIGTERM on to the process it execs.
