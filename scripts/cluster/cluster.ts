@@ -64,6 +64,8 @@ export class Cluster {
   private readonly processes: ManagedProcess[] = [];
   private readonly logStreams = new Map<string, fs.WriteStream>();
   private stopping: Promise<void> | undefined;
+  /** The start in progress, which `stop` lets end (at its next step) before it removes anything. */
+  private starting: Promise<void> | undefined;
   private failure: ((error: Error) => void) | undefined;
 
   constructor(private readonly options: ClusterOptions) {
@@ -89,32 +91,36 @@ export class Cluster {
     if (previous && isRunning(previous.owner)) {
       throw new UserError(`A cluster is already running (pid ${previous.owner.pid}): stop it first (Ctrl-C where it runs, or kill ${previous.owner.pid})`);
     }
-    // A run that was killed left its processes, containers and network behind.
-    if (previous || fs.existsSync(this.layout.root)) await this.removeLeftovers(previous);
-    fs.mkdirSync(this.layout.logs, { recursive: true, mode: 0o700 });
-    fs.chmodSync(this.layout.root, 0o700);
-    this.record();
     const failed = new Promise<never>((_, reject) => (this.failure = reject));
     try {
-      await Promise.race([this.bringUp(), failed]);
+      this.starting = this.bringUp(previous);
+      await Promise.race([this.starting, failed]);
     } catch (error) {
       await this.stop();
       throw error;
     }
   }
 
-  private async bringUp(): Promise<void> {
+  private async bringUp(previous: OwnerRecord | undefined): Promise<void> {
     const { log } = this.options;
     const { layout, binaries } = this;
+    // A run that was killed left its processes, containers and network behind.
+    if (previous || fs.existsSync(layout.root)) await this.removeLeftovers(previous);
+    this.checkpoint();
+    fs.mkdirSync(layout.logs, { recursive: true, mode: 0o700 });
+    fs.chmodSync(layout.root, 0o700);
+    this.record();
     const address = nodeAddress();
     const started = Date.now();
     await makePki(layout, { kubeadm: binaries['kubeadm']!, kubectl: binaries['kubectl']! }, address, versions.kubernetes);
+    this.checkpoint();
     const [pause, coredns, localPathProvisioner, busybox] = await Promise.all([
       pauseImage(this.options.kubernetesSource),
       binaryImage('coredns', binaries['coredns']!, 65534),
       binaryImage('local-path-provisioner', binaries['local-path-provisioner']!, 65534),
       busyboxImage(),
     ]);
+    this.checkpoint();
     fs.writeFileSync(layout.kubeletConfig, kubeletConfig({ layout, address }));
     fs.writeFileSync(layout.kubeProxyConfig, kubeProxyConfig(layout));
     fs.mkdirSync(layout.cniConfDir, { recursive: true });
@@ -124,6 +130,7 @@ export class Cluster {
       log('this machine cannot lower OOM scores: the Docker engine runs containers through the runtime adapter while the cluster runs');
     }
 
+    this.checkpoint();
     fs.writeFileSync(layout.registryConfig, registryConfig(layout));
     fs.writeFileSync(layout.buildkitConfig, buildkitdConfig());
     writeBuilderConfig(layout);
@@ -131,24 +138,42 @@ export class Cluster {
     const processes = hostProcesses({ layout, binaries, address, pauseImage: pause, loadBalancer: this.options.loadBalancer });
     processes.images.forEach((spec) => this.launch(spec));
     this.launch(processes.store);
-    await eventually('etcd answers', () => this.httpOk(`http://127.0.0.1:${ports.etcdMetrics}/health`), 30_000, 250);
+    await this.waitFor('etcd answers', () => this.httpOk(`http://127.0.0.1:${ports.etcdMetrics}/health`), 30_000, 250);
     this.launch(processes.apiServer);
-    await eventually('the API server is ready', () => this.kubectlOk(['get', '--raw', '/readyz']), 60_000, 500);
+    await this.waitFor('the API server is ready', () => this.kubectlOk(['get', '--raw', '/readyz']), 60_000, 500);
     await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], addonManifests(layout, { coredns, localPathProvisioner, busybox }));
+    this.checkpoint();
     processes.controlPlane.forEach((spec) => this.launch(spec));
     this.launch(processes.runtime);
-    await eventually('cri-dockerd listens', () => fs.existsSync(layout.criSocket), 30_000, 250);
+    await this.waitFor('cri-dockerd listens', () => fs.existsSync(layout.criSocket), 30_000, 250);
     processes.node.forEach((spec) => this.launch(spec));
-    await eventually(`node ${nodeName} is Ready`, () => this.nodeReady(), 90_000, 500);
+    await this.waitFor(`node ${nodeName} is Ready`, () => this.nodeReady(), 90_000, 500);
     processes.addOns.forEach((spec) => this.launch(spec));
-    await eventually('the cluster DNS answers', () => this.dnsAnswers(), 120_000, 500);
-    await eventually('the image registry answers', () => this.httpOk(`http://127.0.0.1:${ports.registry}/v2/`), 30_000, 250);
-    await eventually('BuildKit listens', () => fs.existsSync(layout.buildkitSocket), 30_000, 250);
+    await this.waitFor('the cluster DNS answers', () => this.dnsAnswers(), 120_000, 500);
+    await this.waitFor('the image registry answers', () => this.httpOk(`http://127.0.0.1:${ports.registry}/v2/`), 30_000, 250);
+    await this.waitFor('BuildKit listens', () => fs.existsSync(layout.buildkitSocket), 30_000, 250);
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s (logs: ${layout.logs})`);
+  }
+
+  /**
+   * Throws once a stop has begun: the start goes no step further, so that nothing it makes (a
+   * process, a file, the Docker engine's runtime) comes after the teardown and outlives it.
+   */
+  private checkpoint(): void {
+    if (this.stopping) throw new UserError('the cluster was stopped while it started');
+  }
+
+  /** `eventually`, given up at once when a stop begins (a stop during the start waits for it). */
+  private waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> {
+    return eventually(what, () => {
+      this.checkpoint();
+      return check();
+    }, timeoutMs, intervalMs);
   }
 
   /** Starts one host process, its output into its own log file; its unexpected end fails the run. */
   private launch(spec: ProcessSpec): void {
+    this.checkpoint();
     const logFile = fs.createWriteStream(path.join(this.layout.logs, `${spec.name}.log`), { flags: 'a', mode: 0o600 });
     this.logStreams.set(spec.name, logFile);
     const child = new ManagedProcess(
@@ -233,6 +258,8 @@ export class Cluster {
 
   private async teardown(): Promise<void> {
     this.failure = undefined;
+    // A stop during the start (Ctrl-C while it starts): the start ends at its next checkpoint.
+    await this.starting?.catch(() => undefined);
     for (const child of [...this.processes].reverse()) await child.stop();
     await this.removeRunState();
     for (const stream of this.logStreams.values()) stream.end();

@@ -67,7 +67,9 @@ export async function clusterMain(argv: string[]): Promise<void> {
     log,
   });
 
+  let stopping = false;
   onStopRequest((why) => {
+    stopping = true;
     log(`stopping: ${why}; removing the node's processes, the pods' containers, the network, ${cluster.layout.root}`);
     cluster.stop().then(
       () => process.exit(0),
@@ -78,7 +80,13 @@ export async function clusterMain(argv: string[]): Promise<void> {
     );
   });
 
-  await cluster.start();
+  try {
+    await cluster.start();
+  } catch (error) {
+    // Stopped while it started: the stop request's handler exits once everything is removed.
+    if (stopping) return;
+    throw error;
+  }
   const toggle = (signal: 'SIGUSR1' | 'SIGUSR2', action: () => Promise<void>, done: string) =>
     process.on(signal, () => {
       action().then(

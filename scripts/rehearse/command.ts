@@ -17,7 +17,7 @@ import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { standInBaseImages, standInPostgresImage } from './images/stand-ins.js';
-import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalOptions, type RehearsalStandIns } from './rehearsal.js';
+import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalStandIns } from './rehearsal.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -80,16 +80,16 @@ export async function rehearseMain(argv: string[]): Promise<void> {
     return;
   }
 
-  const standIns = flags['stand-in-base-images'] === true ? await standInsOf(log) : undefined;
-  const options: RehearsalOptions = { config, overrides, standIns, sourceRoot: root, log };
-  const rehearsal = new Rehearsal(options);
   // A closed terminal (SIGHUP) must not crash the cleanup with a write error.
   process.stdout.on('error', () => undefined);
+  let rehearsal: Rehearsal | undefined;
   let stopping = false;
+  // From here on, a stop request (Ctrl-C, repeated or not) ends the process once what the
+  // rehearsal made so far is removed, never before: nothing else here exits while it stops.
   onStopRequest((why) => {
     stopping = true;
     log(`stopping: ${why}; removing what the rehearsal made`);
-    rehearsal.stop().then(
+    (rehearsal?.stop() ?? Promise.resolve()).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`npm run rehearse: ${failureMessage(error)}`);
@@ -97,6 +97,8 @@ export async function rehearseMain(argv: string[]): Promise<void> {
       },
     );
   });
+  const standIns = flags['stand-in-base-images'] === true ? await standInsOf(log) : undefined;
+  rehearsal = new Rehearsal({ config, overrides, standIns, sourceRoot: root, log });
   const started = Date.now();
   try {
     const outputs = await rehearsal.start();
@@ -105,7 +107,9 @@ export async function rehearseMain(argv: string[]): Promise<void> {
     log(await podTable(rehearsal.kubectl, String(outputs['namespace'])));
     log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. The gateway: ${url}`);
   } catch (error) {
-    if (!stopping) await rehearsal.stop();
-    throw error;
+    // A start cut short by a stop request (the CLI got the terminal's Ctrl-C too) is not a failure
+    // to report: the stop request's handler exits once the removal is over.
+    await rehearsal.stop();
+    if (!stopping) throw error;
   }
 }

@@ -126,18 +126,29 @@ export class Rehearsal {
   private cluster: Cluster | undefined;
   private stack: Stack | undefined;
   private stopping: Promise<void> | undefined;
+  /** The start in progress, which `stop` lets end before it removes anything. */
+  private starting: Promise<Record<string, unknown>> | undefined;
+  /** Aborted by `stop`: the start goes no step further, and its `pulumi up` is cancelled. */
+  private readonly abort = new AbortController();
   /** kubectl, once started. */
   kubectl = 'kubectl';
 
   constructor(private readonly options: RehearsalOptions) {}
 
   /** Starts (or joins) the cluster and runs `pulumi up`; answers the stack's outputs. */
-  async start(): Promise<Record<string, unknown>> {
+  start(): Promise<Record<string, unknown>> {
+    this.starting ??= this.deploy();
+    return this.starting;
+  }
+
+  private async deploy(): Promise<Record<string, unknown>> {
     const { config, log } = this.options;
+    const checkpoint = () => this.abort.signal.throwIfAborted();
     if (liveRehearsal(config.stack)) {
       throw new UserError(`A rehearsal of the stack ${config.stack} is running: change it with --apply, or stop it first`);
     }
     const { pulumi, kubectl, cluster } = await tooling(log);
+    checkpoint();
     this.kubectl = kubectl;
     const layout = runLayout();
     const running = fs.existsSync(layout.owner) && isRunning((JSON.parse(fs.readFileSync(layout.owner, 'utf8')) as { owner: ProcessIdentity }).owner);
@@ -148,12 +159,17 @@ export class Rehearsal {
       log('rehearse: deploying to the cluster already running (npm run cluster)');
     }
     await this.removeLeftover(pulumi, running);
+    checkpoint();
     const standIns = await published(this.options.standIns);
+    checkpoint();
     const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), this.options.sourceRoot);
+    checkpoint();
     const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
     fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
     this.stack = await openStack(workspace, pulumi, deployGatewaySystem);
-    await this.stack.up(operationOptions(print)).catch((error: unknown) => {
+    checkpoint();
+    // Aborted, the Automation API sends the CLI SIGINT: it ends the steps in flight, then exits.
+    await this.stack.up({ ...operationOptions(print), signal: this.abort.signal }).catch((error: unknown) => {
       throw upFailure(error);
     });
     return Object.fromEntries(Object.entries(await this.stack.outputs()).map(([key, output]) => [key, output.value]));
@@ -177,11 +193,17 @@ export class Rehearsal {
     fs.rmSync(options.stateDir, { recursive: true, force: true });
   }
 
-  /** Removes what it deployed: the whole cluster when it started it, else the stack's objects. */
+  /**
+   * Removes what it deployed: the whole cluster when it started it, else the stack's objects.
+   * During the start, it first lets the start end (cancelled at its next step), so that nothing
+   * the start makes comes after the removal; a cluster it started stops at once, with its start.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.cluster) await this.cluster.stop();
-      else if (this.stack) await this.stack.destroy(operationOptions(print));
+      this.abort.abort();
+      const cluster = this.cluster;
+      await Promise.all([cluster?.stop(), this.starting?.catch(() => undefined)]);
+      if (!cluster && this.stack) await this.stack.destroy(operationOptions(print));
       process.chdir(this.options.sourceRoot);
       fs.rmSync(rehearsalDir(this.options.config.stack), { recursive: true, force: true });
     })();

@@ -40,13 +40,23 @@ function exportValue(text: string, name: string): string {
   return value;
 }
 
-/** Starts `scripts/cluster.ts` with these options; resolves once it prints that it runs. */
-export async function startCluster(options: string[] = []): Promise<RunningCluster> {
-  const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--stand-in-base-images', ...options], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A command of this repository run as a child, its stdout and stderr read as they come. */
+export interface CommandRun {
+  readonly child: ChildProcess;
+  /** Resolves once the output since `since` (an offset into it) matches; rejects if the command ends first. */
+  printed(pattern: RegExp, since?: number): Promise<void>;
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Its exit code (null: ended by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Runs `command args` in the repository. `detached` gives it a process group of its own, as a
+ * terminal gives the command line it runs.
+ */
+export function runCommand(command: string, args: string[], { detached = false, env = {} }: { detached?: boolean; env?: NodeJS.ProcessEnv } = {}): CommandRun {
+  const child: ChildProcess = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached, env: { ...process.env, ...env } });
   let text = '';
   const waiters: Array<() => void> = [];
   const onOutput = (chunk: string) => {
@@ -56,6 +66,7 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
   child.stdout?.setEncoding('utf8').on('data', onOutput);
   child.stderr?.setEncoding('utf8').on('data', onOutput);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const name = [command, ...args].map((part) => path.basename(part)).join(' ');
   const printed = (pattern: RegExp, since = 0) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -63,9 +74,17 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
         else waiters.push(check);
       };
       check();
-      void exited.then((code) => reject(new Error(`npm run cluster ended (exit ${String(code)}) before printing ${pattern}:\n${text}`)));
+      void exited.then((code) => reject(new Error(`${name} ended (exit ${String(code)}) before printing ${pattern}:\n${text}`)));
     });
+  return { child, printed, output: () => text, exited };
+}
+
+/** Starts `scripts/cluster.ts` with these options; resolves once it prints that it runs. */
+export async function startCluster(options: string[] = []): Promise<RunningCluster> {
+  const started = Date.now();
+  const { child, printed, output, exited } = runCommand(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--stand-in-base-images', ...options]);
   await printed(/^cluster: running;/m);
+  const text = output();
   const kubeconfig = exportValue(text, 'KUBECONFIG');
   const kubernetesBin = exportValue(text, 'PATH').split(':')[0]!;
   const baseImages = /^pulumi config set baseImages '(.*)'$/m.exec(text)?.[1] ?? '';
@@ -90,11 +109,11 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
       });
     },
     async signal(signal, answer) {
-      const since = text.length;
+      const since = output().length;
       child.kill(signal);
       await printed(answer, since);
     },
-    output: () => text,
+    output,
     async stop() {
       child.kill('SIGTERM');
       return exited;
