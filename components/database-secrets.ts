@@ -19,7 +19,7 @@ export const urlKey = 'url';
 /**
  * The password: 32 letters and digits (no character a URL would have to escape), about 190
  * bits. Generated once; a stack that deletes it gets a new one, which an existing volume does
- * not know (see the README).
+ * not know (docs/targets.md, the database).
  */
 export function postgresPassword(opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
   return new random.RandomPassword('postgres-password', { length: 32, special: false }, opts).result;

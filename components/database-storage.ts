@@ -16,7 +16,7 @@ import type { VolumeProvisioner } from './target.js';
 export const volumeFates = ['keep', 'delete'] as const;
 export type VolumeFate = (typeof volumeFates)[number];
 
-/** The claim's name, fixed: the README's backup and clean-up commands name it. */
+/** The claim's name, fixed: the backup and clean-up commands of docs/targets.md name it. */
 export const volumeClaimName = 'postgres-data';
 
 /**
