@@ -112,6 +112,10 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     // The maps, njs and CORS variables outgrow nginx's default variables hash, which then warns
     // at every start ("could not build optimal variables_hash") and falls back to a slower one.
     'variables_hash_max_size 2048;',
+    // The maps' bucket defaults to the CPU's cache line as nginx reads it, which is 32 bytes on some
+    // ARM systems (the arm64 stand-in under emulation), where a key of 19 characters no longer
+    // fits and nginx refuses to start ("could not build map_hash"): set, it no longer depends on the CPU.
+    'map_hash_bucket_size 64;',
     ...tempPathDirectives(runDir),
     ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics, runDir)),
     ...requestIdMap(),
