@@ -101,11 +101,18 @@ describe('Ctrl-C twice in a terminal, on npm run cluster and npm run rehearse', 
     await assertStoppedClean(command, [rehearsalDir('dev')]);
   });
 
-  it('npm run rehearse, once the gateway serves, removes the cluster it started and the rehearsal, and frees the port', async () => {
+  it('npm run rehearse, once the gateway serves, applies a change with the options it runs with, then removes the cluster it started and the rehearsal, and frees the port', async () => {
     const port = await freePort();
     command = inTerminal(['rehearse', '--', '--stand-in-base-images'], { GATEWAY_PORT: String(port) });
     await command.printed(/^Ready in [\d.]+ s\. The gateway: \S+/m);
     assert.equal((await request(`http://127.0.0.1:${port}/books`)).status, 200);
+    // The README's --apply example, without --stand-in-base-images: it takes the running
+    // rehearsal's (a build from the official bases would fail here, where no registry answers).
+    const apply = runCommand('npm', ['run', 'rehearse', '--', '--apply', '--config', 'booksReplicas=3'], { env: { GATEWAY_PORT: String(port) } });
+    assert.equal(await apply.exited, 0, apply.output());
+    assert.match(apply.output(), /applying to the rehearsal of dev \(pid \d+, stand-in base images\)/);
+    const books = await docker(['ps', '-q', '--filter', 'label=io.kubernetes.container.name=books']);
+    assert.equal(books.trim().split('\n').length, 3, 'booksReplicas 3 runs three books containers');
     ctrlCTwice(command.pid);
     await assertStoppedClean(command, [rehearsalDir('dev')]);
     await assert.rejects(request(`http://127.0.0.1:${port}/`), TypeError, 'the gateway no longer answers');
