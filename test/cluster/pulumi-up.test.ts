@@ -15,7 +15,7 @@ import { eventually } from '../../scripts/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';
-import { assertJsonError, assertNoneLost, pods, steadyLoad } from './support/assertions.js';
+import { assertJsonError, assertNoneLost, pods, readyPodsByApp, steadyLoad } from './support/assertions.js';
 import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { describeMetrics } from './support/metrics-suite.js';
 import { TestStack } from './support/test-stack.js';
@@ -101,11 +101,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
 
   it('runs 2 books, 2 books-react, 1 gateway and 1 PostgreSQL pod, ready, whose containers the kubelet runs on Docker', async () => {
     const running = await pods(cluster, namespace);
-    const count = (app: string) => running.filter((pod) => pod.app === app && pod.ready).length;
-    assert.deepEqual(
-      { books: count('books'), 'books-react': count('books-react'), gateway: count('gateway'), postgres: count('postgres') },
-      { books: 2, 'books-react': 2, gateway: 1, postgres: 1 },
-    );
+    assert.deepEqual(readyPodsByApp(running), { books: 2, 'books-react': 2, gateway: 1, postgres: 1 });
     for (const pod of running) {
       for (const id of pod.containerIds) {
         assert.match(id, /^docker:\/\/[0-9a-f]{64}$/, pod.name);

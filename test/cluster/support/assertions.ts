@@ -56,3 +56,9 @@ export async function pods(cluster: RunningCluster, namespace: string): Promise<
       containerIds: (pod.status.containerStatuses ?? []).map((container) => container.containerID ?? ''),
     }));
 }
+
+/** The ready pods of each of the system's workloads: what a deployed stack runs. */
+export function readyPodsByApp(running: readonly PodStatus[]): Record<'books' | 'books-react' | 'gateway' | 'postgres', number> {
+  const count = (app: string) => running.filter((pod) => pod.app === app && pod.ready).length;
+  return { books: count('books'), 'books-react': count('books-react'), gateway: count('gateway'), postgres: count('postgres') };
+}
