@@ -1,7 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ImageName } from './images.js';
+import type { ImageName } from './target.js';
 
 /*
  * The base images the Dockerfiles build on. Each is pinned by digest in apps/base-images.json and

@@ -5,7 +5,7 @@ import type { GatewayAddress, ImageRegistry, Target, VolumeProvisioner } from '.
 import { assertBaseImages, assertImageReference, type BaseImageOverrides } from './base-images.js';
 import { volumeFates, type VolumeFate } from './database-storage.js';
 import { type ExternalDatabase, parseDatabaseUrl } from './database-url.js';
-import type { BuildCache } from './images.js';
+import type { BuildCache } from './target.js';
 import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
 import { resolveMonitoring, type MonitoringArgs, type MonitoringSetting, type MonitoringSettings } from './monitoring.js';
 import type { PublicEndpoint } from './services.js';

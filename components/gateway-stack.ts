@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { clusterPlatform } from '../apps/gateway/src/index.js';
-import type { ImageName } from './images.js';
+import type { ImageName } from './target.js';
 import { deploymentArgs, type DeploymentOptions, type ReadOnlyVolume } from './deployment.js';
 import { disruptionBudgetArgs } from './disruption-budget.js';
 import { configChecksum, configChecksumAnnotation, gatewayConfigMapArgs, renderClusterGateway } from './gateway-config.js';

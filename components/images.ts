@@ -2,13 +2,9 @@ import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { ImageRegistry, Target } from './target.js';
+import { imageNames, type BuildCache, type ImageName, type ImageRegistry, type Target } from './target.js';
 import { baseImageBuildArgs, type BaseImageOverrides } from './base-images.js';
 import { buildContextDigest } from './build-context.js';
-
-/** The images GatewayStack builds, one per workload; each target names a repository per image. */
-export const imageNames = ['gateway', 'books', 'books-react'] as const;
-export type ImageName = (typeof imageNames)[number];
 
 /** Repository of the images loaded into the local Docker (never pushed, so any name will do). */
 export const localRepositoryPrefix = 'books-gateway';
@@ -43,15 +39,6 @@ export interface ImageBuildOptions {
   /** Where a pushed image's build keeps its layer cache (BuildCache). Default `registry`. */
   cache?: BuildCache;
 }
-
-/**
- * A pushed image's build cache: `registry`, beside the image; `none`, the builder's own. A
- * registry cache needs a builder that exports caches (Docker Desktop 4.34+ or Docker Engine 29+
- * with the containerd image store, or a docker-container builder): a plain Docker Engine's
- * builder refuses the build outright rather than skip the cache.
- */
-export const buildCaches = ['registry', 'none'] as const;
-export type BuildCache = (typeof buildCaches)[number];
 
 /** The image's name and tag: in its registry repository, or the local one. */
 export function imageTag(image: ImageName, options: Pick<ImageBuildOptions, 'registry' | 'tag'>): pulumi.Output<string> {

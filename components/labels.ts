@@ -1,4 +1,4 @@
-import type { ImageName } from './images.js';
+import type { ImageName } from './target.js';
 
 /** The system's name in the `app.kubernetes.io/part-of` label. */
 export const systemName = 'books-gateway';

@@ -1,6 +1,18 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { BuildCache, ImageName } from './images.js';
+
+/** The images GatewayStack builds, one per workload; each target names a repository per image. */
+export const imageNames = ['gateway', 'books', 'books-react'] as const;
+export type ImageName = (typeof imageNames)[number];
+
+/**
+ * A pushed image's build cache: `registry`, beside the image; `none`, the builder's own. A
+ * registry cache needs a builder that exports caches (Docker Desktop 4.34+ or Docker Engine 29+
+ * with the containerd image store, or a docker-container builder): a plain Docker Engine's
+ * builder refuses the build outright rather than skip the cache.
+ */
+export const buildCaches = ['registry', 'none'] as const;
+export type BuildCache = (typeof buildCaches)[number];
 
 /**
  * The platforms the images can be built for: those every pinned base image publishes

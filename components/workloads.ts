@@ -7,7 +7,7 @@ import {
   healthPath,
   type UpstreamTimeouts,
 } from '../apps/gateway/src/index.js';
-import type { ImageName } from './images.js';
+import type { ImageName } from './target.js';
 
 /** What GatewayStack needs to know about each of the three workloads and their images. */
 export interface Workload {

@@ -12,7 +12,7 @@ import { type CloudCluster, cloudTarget, clusterProvider } from '../shared/cloud
 import { requiredString } from '../config/stack-config.js';
 import { acrRefreshToken, acrTokenUserName } from './acr-push-token.js';
 import { bringSystemPoolTo } from './system-pool-version.js';
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /** The system pool's one node: the smallest size AKS accepts for a system pool (2 vCPU, 4 GiB). */

@@ -9,7 +9,7 @@ import { requiredString } from '../config/stack-config.js';
 import { requireCommandForUp } from '../shared/command-on-path.js';
 import { awsCliInstallHint, type AwsIdentity, getTokenExec, readAwsIdentity } from './aws-identity.js';
 import { EksNetwork } from './network.js';
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /**

@@ -9,7 +9,7 @@ import { execKubeconfigSecret } from '../shared/cloud-kubeconfig.js';
 import { requireCommandForUp } from '../shared/command-on-path.js';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
 import { type PluginEnvironmentVariable, readPluginEnvironment } from './plugin-credentials.js';
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
 
 /** Address plan of the subnetwork: nodes, then the alias ranges of a VPC-native cluster. */

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { buildCaches, type BuildCache } from '../../components/images.js';
+import { buildCaches, type BuildCache } from '../../components/target.js';
 import { fullKey, optionalString, setCommand } from '../config/stack-config.js';
 
 /**

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { ImageRegistry, Target, VolumeProvisioner } from '../../components/target.js';
-import type { BuildCache } from '../../components/images.js';
+import type { BuildCache } from '../../components/target.js';
 
 /** What each cloud's cluster component (AksCluster, EksCluster, GkeCluster) hands the program. */
 export interface CloudCluster {

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { fullKey, optionalString, requiredString, setCommand } from '../config/stack-config.js';
 import { kubeconfigCurrentContext } from './kubeconfig-context.js';
 import { parseImageRegistry } from './registry-address.js';
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import type { ImageRegistry, RegistryCredentials } from '../../components/target.js';
 
 /*

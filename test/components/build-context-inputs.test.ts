@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { contextFiles, ignoreFileFor, parseIgnorePatterns } from '../../components/build-context.js';
-import { contentTag, imageNames, imageSource, type ImageName } from '../../components/images.js';
+import { contentTag, imageSource } from '../../components/images.js';
+import { imageNames, type ImageName } from '../../components/target.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 

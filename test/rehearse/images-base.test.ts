@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { imageNames, imageSource } from '../../components/images.js';
+import { imageSource } from '../../components/images.js';
+import { imageNames } from '../../components/target.js';
 import { baseImages, repoRoot } from '../../scripts/rehearse/images/base-images.js';
 
 interface Stage {

@@ -54,3 +54,49 @@ export function importsOutside(root: string, dir: string, allowed: readonly stri
 export function describeImports(imports: readonly ResolvedImport[]): string {
   return imports.map(({ file, specifier, resolved }) => `${file} imports '${specifier}' (${resolved})`).join('\n');
 }
+
+/** The source file an import resolves to (`./x.js` is `x.ts` or `x.tsx`, a folder its index), if any. */
+function sourceOf(root: string, resolved: string): string | undefined {
+  const stem = resolved.replace(/\.js$/, '');
+  return [`${stem}.ts`, `${stem}.tsx`, `${stem}/index.ts`].find((candidate) => fs.existsSync(path.join(root, candidate)));
+}
+
+/**
+ * The import circles among the files below `dirs`: each a list of files that import one another
+ * round to the first (a strongly connected component of the import graph, Tarjan's algorithm).
+ * Type-only imports count too: a circle of types still ties two modules into one.
+ */
+export function importCycles(root: string, dirs: readonly string[]): string[][] {
+  const files = dirs.flatMap((dir) => (dir.endsWith('.ts') ? [dir] : sourceFiles(root, dir)));
+  const edges = new Map(
+    files.map((file) => [file, relativeImports(root, file).flatMap(({ resolved }) => sourceOf(root, resolved) ?? [])] as const),
+  );
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (file: string): void => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file)!, low.get(next)!));
+      } else if (stack.includes(next)) {
+        low.set(file, Math.min(low.get(file)!, index.get(next)!));
+      }
+    }
+    if (low.get(file) === index.get(file)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        component.push(member);
+      } while (member !== file);
+      if (component.length > 1) cycles.push(component.sort());
+    }
+  };
+  for (const file of files) if (!index.has(file)) visit(file);
+  return cycles;
+}

@@ -2,7 +2,7 @@
  * A workload's pod, as `docker run` options: what the tests that start the images outside a
  * cluster (the rehearsal's images, the Raspberry Pi images under emulation) hold them to.
  */
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import { workloads } from '../../components/workloads.js';
 
 /** The pod's restrictions: its user, a read-only root, no capability or privilege gain, its emptyDirs only writable. */

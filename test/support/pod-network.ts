@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ImageName } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import { inClusterHost, postgres } from '../../components/postgres.js';
 import { booksDatabaseDir } from '../../components/workloads.js';
 import { docker } from '../../scripts/rehearse/images/docker-cli.js';

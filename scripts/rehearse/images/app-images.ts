@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { contentTag, imageSource, type ImageName } from '../../../components/images.js';
+import { contentTag, imageSource } from '../../../components/images.js';
+import type { ImageName } from '../../../components/target.js';
 import { repoRoot } from './base-images.js';
 import { imageExists, outputTail, runDocker } from './docker-cli.js';
 

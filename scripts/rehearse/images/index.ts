@@ -1,4 +1,5 @@
-import { contentTag, imageNames, localRepositoryPrefix, type ImageName } from '../../../components/images.js';
+import { contentTag, localRepositoryPrefix } from '../../../components/images.js';
+import { imageNames, type ImageName } from '../../../components/target.js';
 import { appImage, type BaseImageArgs } from './app-images.js';
 import { repoRoot } from './base-images.js';
 import { ensureEngine } from './docker-cli.js';

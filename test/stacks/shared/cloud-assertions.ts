@@ -1,6 +1,6 @@
 /** Checks every cloud target must pass, on a run of the program under mocks. */
 import assert from 'node:assert/strict';
-import type { ImageName } from '../../../components/images.js';
+import type { ImageName } from '../../../components/target.js';
 import {
   runProgramExpectingError,
   secretValue,

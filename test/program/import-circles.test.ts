@@ -1,0 +1,34 @@
+/**
+ * No module reaches itself through its imports, in the product or its tooling: a circle ties its
+ * files into one unit that can be read, tested and moved only whole (components/images.ts and
+ * components/target.ts once imported each other's types; the image names now belong to the
+ * contract in target.ts).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { importCycles } from '../support/import-boundaries.js';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const everyRoom = ['index.ts', 'components', 'stacks', 'apps', 'scripts', 'bench', 'test'];
+
+describe('import circles', () => {
+  it('no file of the program, the apps, the tooling, the bench or the tests imports itself through others', () => {
+    const cycles = importCycles(repoRoot, everyRoom);
+    assert.deepEqual(cycles, [], cycles.map((cycle) => cycle.join(' <-> ')).join('\n'));
+  });
+
+  it('finds a circle of type-only imports through a folder index, and leaves a chain alone', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'import-circles-'));
+    try {
+      fs.mkdirSync(path.join(root, 'src/names'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'src/contract.ts'), "import type { Name } from './names/index.js';\nexport interface Contract { name: Name }\n");
+      fs.writeFileSync(path.join(root, 'src/names/index.ts'), "import type { Contract } from '../contract.js';\nexport type Name = Contract['name'] | 'a';\n");
+      fs.writeFileSync(path.join(root, 'src/user.ts'), "import type { Contract } from './contract.js';\nexport const user: Contract | undefined = undefined;\n");
+      assert.deepEqual(importCycles(root, ['src']), [['src/contract.ts', 'src/names/index.ts']]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
