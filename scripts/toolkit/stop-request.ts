@@ -6,9 +6,10 @@
  * is called once, with the reason in words a person reads; later requests are ignored, so a second
  * Ctrl-C cannot cut the clean-up short. Every listener is a lasting `process.on`: with `once`, the
  * second signal would find none and end the process mid-clean-up. The watch also keeps the command
- * alive while it serves.
+ * alive while it serves; a command that ends by itself (the bench) ends the watch with the function
+ * returned, once nothing is left to clean up.
  */
-export function onStopRequest(stop: (why: string) => void): void {
+export function onStopRequest(stop: (why: string) => void): () => void {
   let requested = false;
   const request = (why: string) => {
     if (requested) return;
@@ -16,9 +17,14 @@ export function onStopRequest(stop: (why: string) => void): void {
     stop(why);
   };
   const reasons = { SIGINT: 'Ctrl-C (SIGINT)', SIGTERM: 'SIGTERM', SIGHUP: 'SIGHUP (its terminal closed)' } as const;
-  for (const [signal, why] of Object.entries(reasons)) process.on(signal, () => request(why));
+  const listeners = Object.entries(reasons).map(([signal, why]) => [signal, () => request(why)] as const);
+  for (const [signal, listener] of listeners) process.on(signal, listener);
   const parent = process.ppid;
-  setInterval(() => {
+  const watch = setInterval(() => {
     if (process.ppid !== parent) request(`the process that started it (pid ${parent}) ended`);
   }, 1000);
+  return () => {
+    clearInterval(watch);
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
 }
