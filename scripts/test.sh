@@ -26,6 +26,7 @@ newest="$(bash scripts/node-runtime.sh 24)"
 oldest="$(bash scripts/node-runtime.sh 22)"
 
 export PATH="$newest:$PATH"
+node --import tsx scripts/test-options.ts "$@"
 bash scripts/system-deps.sh --tests
 bash scripts/with-node.sh scripts/cluster.ts --build-only
 
