@@ -113,13 +113,16 @@ export async function tooling(log: (line: string) => void): Promise<{ pulumi: Pu
   return { pulumi, kubectl, cluster: () => new Cluster({ components, kubernetesSource, loadBalancer: true, log }) };
 }
 
-/** Explains a failed `pulumi up` in one line first, then its own output. */
+/**
+ * A failed `pulumi up`: its own output, then one line that says what failed and, where it can
+ * tell, what to do, last, where a person reading the end of a long log finds it.
+ */
 export function upFailure(error: unknown): Error {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = (error instanceof Error ? error.message : String(error)).trimEnd();
   if (/registry-1\.docker\.io|failed to resolve source metadata|pull access denied/.test(text)) {
-    return new UserError(`pulumi up could not build the images: their base images are out of reach. On a machine without a registry, rehearse with --stand-in-base-images\n${text}`);
+    return new UserError(`${text}\npulumi up could not build the images: their base images are out of reach. On a machine without a registry, rehearse with --stand-in-base-images`);
   }
-  return new UserError(`pulumi up failed:\n${text}`);
+  return new UserError(`${text}\npulumi up failed (its output is above)`);
 }
 
 export class Rehearsal {
