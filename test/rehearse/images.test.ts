@@ -184,31 +184,38 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
     assert.match(bundle.type, /javascript/);
   });
 
-  it("the gateway image accepts the cluster's rendered configuration (nginx -t) as 101 with a read-only root", async () => {
-    const files = renderClusterGateway('books-gateway', resolveGatewayPolicy({}, (setting) => setting).render);
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'images-gateway-config-'));
-    try {
-      for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(folder, name), content);
-      fs.chmodSync(folder, 0o755);
-      const result = await runDocker([
-        'run',
-        '--rm',
-        '--label',
-        testLabel,
-        ...podRestrictions('gateway'),
-        // The cluster resolver's name, which nginx resolves once at start.
-        '--add-host',
-        `${clusterPlatform.resolver}:127.0.0.11`,
-        '-v',
-        `${folder}:${clusterPlatform.configDir}:ro`,
-        local.get(podReference('gateway'))!,
-        ...podCommand('gateway'),
-        '-t',
-      ]);
+  it("the gateway image accepts the cluster's rendered configuration (nginx -t) as 101 with a read-only root, with CORS origins too, without a warning", async () => {
+    for (const settings of [{}, { corsOrigins: ['https://app.example.com', 'https://admin.example.com'] }]) {
+      const result = await testClusterGateway(local.get(podReference('gateway'))!, renderClusterGateway('books-gateway', resolveGatewayPolicy(settings, (setting) => setting).render));
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /test is successful/);
-    } finally {
-      fs.rmSync(folder, { recursive: true, force: true });
+      assert.doesNotMatch(result.stderr, /\[warn\]/, JSON.stringify(settings));
     }
   });
 });
+
+/** `nginx -t` of a rendered cluster configuration in the gateway image `image`, run as its pod runs it. */
+async function testClusterGateway(image: string, files: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'images-gateway-config-'));
+  try {
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(folder, name), content);
+    fs.chmodSync(folder, 0o755);
+    return await runDocker([
+      'run',
+      '--rm',
+      '--label',
+      testLabel,
+      ...podRestrictions('gateway'),
+      // The cluster resolver's name, which nginx resolves once at start.
+      '--add-host',
+      `${clusterPlatform.resolver}:127.0.0.11`,
+      '-v',
+      `${folder}:${clusterPlatform.configDir}:ro`,
+      image,
+      ...podCommand('gateway'),
+      '-t',
+    ]);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
