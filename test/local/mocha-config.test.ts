@@ -35,7 +35,7 @@ describe('running the tests with mocha', function () {
   it('runs every test file when given none, and a --grep picks among all of them', async () => {
     const every = await testFiles([]);
     assert.deepEqual([...every].sort(), allTestFiles('test').sort());
-    const grepped = await testFiles(['--grep', 'npm run token']);
+    const grepped = await testFiles(['--grep', 'signs with the development key']);
     assert.deepEqual([...grepped], ['test/local/token.test.ts']);
   });
 });
