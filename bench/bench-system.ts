@@ -1,10 +1,12 @@
 /**
  * Everything the bench drives load at, on 127.0.0.1: two books processes (LOG_LEVEL=warn, so the
  * figures are the proxies' cost, not the API's request logging) and the page, started as
- * `npm run local` starts them; the tutorial's nginx, one gateway nginx per variant (the default
+ * `npm run local` starts them; two memory backends answering GET /books with the API's own body
+ * (bench/memory-backend.ts); the tutorial's nginx, one gateway nginx per variant (the default
  * rendering among them) and the peers (HAProxy, Caddy, a bare nginx proxy), all in front of
- * those two books processes, so every case has the same backend capacity; and the page served
- * from precompressed files behind one more gateway.
+ * those two memory backends, so every case has the same backend, and one that is never the
+ * bottleneck; the gateway with auth once more in front of the books processes, for the reads and
+ * writes of the real API; and the page served from precompressed files behind one more gateway.
  */
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,20 +19,26 @@ import { freePort } from '../scripts/local/ports.js';
 import {
   type BackendPorts,
   type GatewayVariant,
+  authGateway,
   defaultGateway,
   gatewayFiles,
   loadGeneratorRateLimit,
   tutorialNginxConf,
 } from './configurations.js';
+import { booksListBody, startMemoryBackends } from './memory-backend.js';
 import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
 import { type PeerName, type PeerSettings, startPeer } from './peer-server.js';
 
 export interface BenchSystem {
   /** The books processes, each on its own port. */
   booksUrls: string[];
+  /** The memory backends, each on its own port: what the proxies of the gateway table front. */
+  memoryUrls: string[];
   tutorial: RunningServer;
-  /** One gateway per variant. */
+  /** One gateway per variant, in front of the memory backends. */
   variants: Map<string, RunningServer>;
+  /** The gateway with auth (`authGateway`) in front of the books processes. */
+  apiGateway: RunningServer;
   peers: Map<PeerName, RunningServer>;
   /** A default gateway in front of the page compressed per request (no `gzip_static`). */
   perRequestGzipPageGatewayUrl: string;
@@ -99,7 +107,13 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
 
   try {
     const books = system.books.map(({ port }) => port);
-    const backends: BackendPorts = { books, booksReact: Number(new URL(system.booksReact.url).port) };
+    const booksReact = Number(new URL(system.booksReact.url).port);
+    const [firstBooks] = system.books;
+    if (!firstBooks) throw new Error('the local system started no books process');
+    const memory = await startMemoryBackends(nginxBinary, workDir, await booksListBody(firstBooks.url), books.length);
+    servers.push(...memory);
+    const memoryUrls = memory.map(({ url }) => url);
+    const backends: BackendPorts = { books: memoryUrls.map((url) => Number(new URL(url).port)), booksReact };
 
     const tutorial = await startServer('tutorial', (folder, port) => ({ [mainConfigFile]: tutorialNginxConf(port, backends, runDirOf(folder)) }));
 
@@ -115,6 +129,8 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
       runningPeers.set(name, peer);
     }
 
+    const apiGateway = await startGateway({ ...authGateway.variant, name: `${authGateway.variant.name} on the API` }, { books, booksReact });
+
     const siteConf = await perRequestCompressionSiteConf(join(workDir, 'per-request-gzip'));
     const perRequestSite = await startServer('page gzip per request', (folder, port) => ({
       [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: pageDist, siteConf, runDir: runDirOf(folder) }),
@@ -126,8 +142,10 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
 
     return {
       booksUrls: system.books.map(({ url }) => url),
+      memoryUrls,
       tutorial,
       variants: runningVariants,
+      apiGateway,
       peers: runningPeers,
       perRequestGzipPageGatewayUrl: perRequestGateway.url,
       bundlePath: await bundlePathOfPage(),

@@ -145,16 +145,16 @@ export function programTable(costs: readonly TargetCost[], tests: TestSuiteCost 
   return `${text}\n${testLine}`;
 }
 
-/** A target of issue 15: one case's figure over a reference's, at one connection count. */
+/** A goal for the gateway: one case's figure over a reference's, at one connection count. */
 export interface Goal {
   name: string;
   over: string;
   under: string;
   connections: number;
-  metric: 'requestsPerSecond' | 'p50Ms' | 'p99Ms';
+  metric: 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'proxyCpuUsPerRequest';
   /** The ratio must be at least this (throughput) ... */
   atLeast?: number;
-  /** ... or at most this (latency). */
+  /** ... or at most this (latency, CPU). */
   atMost?: number;
 }
 
@@ -163,8 +163,9 @@ export function goalLines(summaries: readonly Summary[], goals: readonly Goal[])
     .map((goal) => {
       const top = find(summaries, goal.over, goal.connections);
       const bottom = find(summaries, goal.under, goal.connections);
-      if (!top || !bottom) return `  ${goal.name}: not measured`;
-      const value = top[goal.metric] / bottom[goal.metric];
+      const [over, under] = [top?.[goal.metric], bottom?.[goal.metric]];
+      if (over === undefined || under === undefined) return `  ${goal.name}: not measured`;
+      const value = over / under;
       const met = (goal.atLeast === undefined || value >= goal.atLeast) && (goal.atMost === undefined || value <= goal.atMost);
       const bound = goal.atLeast === undefined ? `<= ${ratio(goal.atMost ?? Infinity)}` : `>= ${ratio(goal.atLeast)}`;
       return `  ${met ? 'met   ' : 'MISSED'} ${goal.name}: ${ratio(value)} (goal ${bound})`;
