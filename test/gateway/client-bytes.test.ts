@@ -48,6 +48,9 @@ for (const build of nginxBuilds) {
         ['c1', getWith(`X-Request-Id: ${id('c1')}`, 'User-Agent: a\u009bb'), 'a\ufffd'],
         // 600 bytes of 3-byte characters: the first 512 bytes end inside the 171st.
         ['long', getWith(`X-Request-Id: ${id('long')}`, `User-Agent: ${'\u20ac'.repeat(200)}`), `${'\u20ac'.repeat(170)}\ufffd`],
+        // ASCII cut at 512 bytes too, and ASCII of 512 bytes kept whole.
+        ['ascii-long', getWith(`X-Request-Id: ${id('ascii-long')}`, `User-Agent: ${'a'.repeat(600)}`), 'a'.repeat(512)],
+        ['ascii-512', getWith(`X-Request-Id: ${id('ascii-512')}`, `User-Agent: ${'b'.repeat(512)}`), 'b'.repeat(512)],
       ];
       for (const [, line] of cases) await rawRequest(gateway().port, line);
       const rawPath = Buffer.concat([Buffer.from('GET /books/'), Buffer.from([0xff, 0xc3]), Buffer.from(` HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id('path')}\r\n\r\n`)]);
