@@ -68,7 +68,10 @@ for (const build of nginxBuilds) {
     });
 
     it('refuses a GET, HEAD or OPTIONS that carries a body with 413, and lets one with Content-Length: 0 through', async () => {
-      const seenBefore = gateway().seen.length;
+      // Only requests of these methods count: the previous test's accepted POST may reach the
+      // backend late, once its client has gone.
+      const bodyless = () => gateway().seen.filter(({ method }) => ['GET', 'HEAD', 'OPTIONS'].includes(method)).length;
+      const seenBefore = bodyless();
       for (const requestLine of ['GET /books', 'HEAD /books/1', 'OPTIONS /books', 'GET /']) {
         const reply = await withoutBody(gateway().port, head(requestLine, 10));
         assert.equal(reply.status, 413, requestLine);
@@ -76,7 +79,7 @@ for (const build of nginxBuilds) {
         const chunked = await withoutBody(gateway().port, `${requestLine} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
         assert.equal(chunked.status, 413, `${requestLine}, chunked`);
       }
-      assert.equal(gateway().seen.length, seenBefore, 'none reached the backend');
+      assert.equal(bodyless(), seenBefore, 'none reached the backend');
       const metrics = await withoutBody(gateway().statusPort, head('GET /metrics', 10));
       assert.equal(metrics.status, 413, 'the metrics of the status port, whose njs would read the body');
       assert.ok(metrics.afterMs < 1000, `GET /metrics: answered after ${metrics.afterMs} ms`);
