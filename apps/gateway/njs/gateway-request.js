@@ -21,14 +21,6 @@ var maxHeaderBytes = 8192;
 /** Control bytes other than tab (RFC 9110 §5.5); nginx refuses NUL, CR and LF itself. */
 var controlByte = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-/**
- * What a header nginx copies, in quotes, into each error-log line of a request (Host, and the
- * first Referer: the one nginx logs) may hold: printable ASCII without a space, `"` or `\` (all
- * a host name or a URL needs), so that its value cannot end the quoted field early and forge
- * another.
- */
-var safeInErrorLog = /^[\x21\x23-\x5b\x5d-\x7e]*$/;
-
 /** The request line and its line end, and the empty line ending the headers (CRLF each). */
 var lineEndBytes = 4;
 
@@ -43,8 +35,8 @@ function headerBytes(r) {
 
 /**
  * For js_set: '' when the request may pass, else the status it is refused with: 400 (a control
- * byte, or a byte nginx's error log would misquote), 431 (headers over maxHeaderBytes) or 413
- * (a Content-Length above the largest body accepted, `$gateway_max_body_bytes`).
+ * byte), 431 (headers over maxHeaderBytes) or 413 (a Content-Length above the largest body
+ * accepted, `$gateway_max_body_bytes`). Host and Referer are checked by nginx (answers.ts).
  */
 function headerFlaw(r) {
   // One regex over every value at once: a test per header costs more than the concatenation
@@ -53,9 +45,6 @@ function headerFlaw(r) {
   var values = '';
   for (var i = 0; i < headers.length; i++) values += headers[i][1];
   if (controlByte.test(values)) return '400';
-  var host = r.headersIn.Host;
-  var referer = r.headersIn.Referer;
-  if ((host && !safeInErrorLog.test(host)) || (referer && !safeInErrorLog.test(referer))) return '400';
   // The request length bounds the header bytes: only a request longer than the limit needs them
   // counted (headerBytes makes a copy of the request line).
   if (Number(r.variables.request_length) > maxHeaderBytes && headerBytes(r) > maxHeaderBytes) return '431';

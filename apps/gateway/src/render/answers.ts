@@ -32,6 +32,11 @@ export const errorAnswerLocation = (status: number): string => `@gateway_error_$
 const preflightUri = '/_gateway/preflight';
 const closeUri = '/_gateway/close';
 
+/**
+ * A byte nginx cannot quote in its error log without the value ending its field early. A map
+ * tries no regex on an empty value (an absent header), which takes its default: the pass.
+ */
+const errorLogUnsafeByte = '[^\\x21\\x23-\\x5b\\x5d-\\x7e]';
 /** The statuses a request flaw is refused with: 400 (bytes), 413 (a body), 431 (header size). */
 const requestFlawStatuses = [400, 413, 431] as const;
 /** One of those when the request line or headers must not reach a backend, else empty. */
@@ -61,7 +66,14 @@ export function answersHttpLines(configDir: string, maxBodyBytes: number): strin
       '"~^(?:GET|HEAD|OPTIONS) (?!0?$)" 1;',
       'default 0;',
     ]),
-    ...block(`map ${readWithBodyVariable} $gateway_body_flaw`, ['1 413;', 'default $gateway_header_flaw;']),
+    ...block(`map ${readWithBodyVariable} $gateway_body_flaw`, ['1 413;', 'default $gateway_host_flaw;']),
+    // The headers nginx copies, in quotes, into each error-log line of a request (Host, Referer)
+    // hold printable ASCII without a space, `"` or `\` (all a host name or a URL needs), so
+    // that a value cannot end its quoted field early and forge another. Checked here rather than
+    // by njs, where reading the two headers cost about 6k instructions per request (callgrind).
+    // Since nginx 1.23 $http_referer joins repeated lines with ", ": two Referers are refused.
+    ...block('map $http_host $gateway_host_flaw', [`"~${errorLogUnsafeByte}" 400;`, 'default $gateway_referer_flaw;']),
+    ...block('map $http_referer $gateway_referer_flaw', [`"~${errorLogUnsafeByte}" 400;`, 'default $gateway_header_flaw;']),
     // Before any answer `$status` is 000, or 009 for an HTTP/0.9 request line (nginx's own marker).
     ...block(`map $status ${http09Variable}`, ['009 1;', 'default 0;']),
   ];
