@@ -63,7 +63,7 @@ describe('gateway configuration renderer', () => {
     assert.match(conf, /pid \/tmp\/nginx\/nginx\.pid;/);
     assert.match(conf, /proxy_temp_path \/tmp\/nginx\/proxy;/);
     assert.match(conf, /include \/etc\/nginx\/gateway\/json-errors\.conf;/);
-    assert.match(conf, /access_log \/dev\/stdout gateway_json;/);
+    assert.match(conf, /access_log \/dev\/stdout gateway_json buffer=64k flush=1s;/);
   });
 
   it('gives static upstreams plain server lines and no resolver', () => {

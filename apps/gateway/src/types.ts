@@ -48,6 +48,13 @@ export interface NginxPlatform {
    */
   accessLog?: string;
   /**
+   * Seconds a line of that log may wait in nginx's buffer (64 kB per worker) before it is
+   * written: one write per buffer instead of one per request. A line waits at most this long,
+   * and those still buffered when nginx is killed (not stopped) are lost. Default: none, each
+   * line written as its request ends.
+   */
+  accessLogFlushSeconds?: number;
+  /**
    * Whether its njs (0.8.8 or newer) has what the full set of metrics (per route) needs: shared
    * dictionaries (`js_shared_dict_zone`), `js_periodic` and `process.kill`. Otherwise the status
    * port serves nginx's connection counters only. Default false (Debian 12's njs 0.7.9).

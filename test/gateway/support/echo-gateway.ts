@@ -40,6 +40,8 @@ export interface EchoGateway {
   readonly nginxOutput: string[];
   /** The JSON access log, byte for byte. */
   accessLogBytes(): Promise<Buffer>;
+  /** Stops nginx as the kubelet does (SIGQUIT: graceful, as the image's STOPSIGNAL says). */
+  stop(): Promise<void>;
 }
 
 /** What the echo backend answers, by path; anything else gets its path echoed at once. */
@@ -62,6 +64,8 @@ export function useEchoGateway(
   options: GatewayOptions = {},
   secrets: () => GatewaySecretsInput = () => ({}),
   build: NginxBuild = 'debian',
+  /** Platform settings over Debian's (the stand-in runs the cluster's). */
+  debianOverrides: Partial<NginxPlatform> = {},
 ): () => EchoGateway {
   let gateway: EchoGateway | undefined;
   let nginx: ManagedProcess | undefined;
@@ -89,7 +93,7 @@ export function useEchoGateway(
     folder = await mkdtemp(join(tmpdir(), 'gateway-echo-'));
     // Readable by nginx's workers, which run as another user than the test's.
     await chmod(folder, 0o755);
-    const platform = build === 'debian' ? debianPlatform(folder, { workerProcesses: 1 }) : standInPlatform;
+    const platform = build === 'debian' ? debianPlatform(folder, { workerProcesses: 1, ...debianOverrides }) : standInPlatform;
     const [port, statusPort] = [await freePort(), await freePort()];
     const upstream = { kind: 'static' as const, addresses: [`127.0.0.1:${address.port}`] };
     const input = { ...options, listenPort: port, listenAddress: '127.0.0.1', statusPort, books: upstream, booksReact: upstream, platform };
@@ -119,6 +123,7 @@ export function useEchoGateway(
       bodyBytes: [],
       nginxOutput,
       accessLogBytes: () => (build === 'debian' ? readFile(accessLog) : readStandInFile(container, accessLog)),
+      stop: async () => nginx?.stop('SIGQUIT'),
     };
   });
   after(async function () {

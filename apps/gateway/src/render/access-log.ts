@@ -98,8 +98,11 @@ const fields: ReadonlyArray<[name: string, value: string, numeric?: true]> = [
   ['limitConn', '$limit_conn_status'],
 ];
 
-/** `otherLogs`: further access_log lines of the same level (the metrics hook). */
-export function accessLogDirectives(destination: string, otherLogs: readonly string[] = []): string[] {
+/**
+ * `flushSeconds`: buffer the lines (see NginxPlatform.accessLogFlushSeconds); `otherLogs`:
+ * further access_log lines of the same level (the metrics hook).
+ */
+export function accessLogDirectives(destination: string, flushSeconds?: number, otherLogs: readonly string[] = []): string[] {
   // `access_log off` would silence every other access_log of its level too.
   if (destination === 'off') return otherLogs.length > 0 ? [...otherLogs] : ['access_log off;'];
   const json = fields.map(([name, value, numeric]) => (numeric ? `"${name}":${value}` : `"${name}":"${value}"`)).join(',');
@@ -108,7 +111,7 @@ export function accessLogDirectives(destination: string, otherLogs: readonly str
     ...block(`map $request ${clientMethodVariable}`, ['"~^([A-Z]{1,20}) " $1;', 'default "";']),
     ...clientFields.flatMap(([source, copy]) => clientFieldMaps(source, copy)),
     `log_format ${accessLogFormatName} escape=json '{${json}}';`,
-    `access_log ${destination} ${accessLogFormatName};`,
+    `access_log ${destination} ${accessLogFormatName}${flushSeconds === undefined ? '' : ` buffer=64k flush=${flushSeconds}s`};`,
     ...otherLogs,
   ];
 }

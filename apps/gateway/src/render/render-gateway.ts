@@ -117,7 +117,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     // fits and nginx refuses to start ("could not build map_hash"): set, it no longer depends on the CPU.
     'map_hash_bucket_size 64;',
     ...tempPathDirectives(runDir),
-    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', metricsLogLines(metrics, runDir)),
+    ...accessLogDirectives(platform.accessLog ?? '/dev/stdout', platform.accessLogFlushSeconds, metricsLogLines(metrics, runDir)),
     ...requestIdMap(),
     ...methodMaps([...routes, statusRoute]),
     ...upstreamHostMap(),

@@ -30,6 +30,10 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (input.clientMaxBodySize !== undefined && !/^\d+[kKmMgG]?$/.test(input.clientMaxBodySize)) {
     throw new Error(`clientMaxBodySize '${input.clientMaxBodySize}' is not an nginx size such as 512k or 1m`);
   }
+  const flush = input.platform.accessLogFlushSeconds;
+  if (flush !== undefined && !(Number.isInteger(flush) && flush > 0)) {
+    throw new Error(`platform.accessLogFlushSeconds must be a whole number of seconds above 0, got ${flush}`);
+  }
   if (input.clientTimeout !== undefined && !(Number.isInteger(input.clientTimeout) && input.clientTimeout > 0)) {
     throw new Error(`clientTimeout must be a whole number of seconds above 0, got ${input.clientTimeout}`);
   }
