@@ -45,8 +45,8 @@ export const clusterPlatform: NginxPlatform = {
   // container's CPU limit allows.
   workerProcesses: 1,
   accessLog: '/dev/stdout',
-  // Two workers writing a line each per request to one file contend for it: buffered, the
-  // gateway took 10-14% less CPU per request at 10 and 100 connections (npm run bench, tuning).
+  // A write per request, which workers sharing the log also contend for: buffered, the gateway
+  // took 10-14% less CPU per request at 10 and 100 connections (npm run bench, tuning, 2 workers).
   // The container log then lags by up to a second; nginx writes what it holds when it stops.
   accessLogFlushSeconds: 1,
   // The image's njs (0.8.10) has what the full set of metrics needs.
