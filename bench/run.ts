@@ -19,10 +19,10 @@
  *
  *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
  *
- * The default (gateway, static, program; 3 rounds of 2 s) takes about 4 minutes on 2 cores;
+ * The default (gateway, static, program; 3 rounds of 2 s) takes about 5 minutes on 2 cores;
  * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
  * metrics (Docker, at least 5 rounds). `--quick` measures the gateway table alone, one round of
- * 1 s per case, in under 30 s: rough figures, for a first look.
+ * 1 s per case, in under 30 s (42 s with the build npm run bench starts with): rough figures, for a first look.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -89,7 +89,7 @@ function positiveInteger(name: string, text: string): number {
 }
 
 // Tuning (each setting and feature of the gateway alone) and metrics (in Docker) are opt-in, so
-// the default run stays near 3 minutes on 2 cores.
+// the default run stays near 5 minutes on 2 cores.
 const sections = new Set(((flags['sections'] as string | undefined) ?? (quick ? 'gateway' : 'gateway,static,program')).split(',').map((section) => section.trim()));
 for (const section of sections) {
   if (!allSections.includes(section)) throw new UserError(`--sections: '${section}' is none of ${allSections.join(', ')}`);
@@ -218,7 +218,7 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
         }),
       ];
       measured.gateway = await measureInterleaved(generator, targets, mainPlan, log);
-      // The quick mode is the gateway table alone, in under 30 s: the writes' table comes with a full run.
+      // The quick mode is the gateway table alone, in under 30 s without the build: the writes' table comes with a full run.
       if (!quick) {
         log('write cases:');
         const writeTargets: Target[] = [
