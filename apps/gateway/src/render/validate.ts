@@ -30,20 +30,13 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (input.clientMaxBodySize !== undefined && !/^\d+[kKmMgG]?$/.test(input.clientMaxBodySize)) {
     throw new Error(`clientMaxBodySize '${input.clientMaxBodySize}' is not an nginx size such as 512k or 1m`);
   }
-  const flush = input.platform.accessLogFlushSeconds;
-  if (flush !== undefined && !(Number.isInteger(flush) && flush > 0)) {
-    throw new Error(`platform.accessLogFlushSeconds must be a whole number of seconds above 0, got ${flush}`);
-  }
-  if (input.clientTimeout !== undefined && !(Number.isInteger(input.clientTimeout) && input.clientTimeout > 0)) {
-    throw new Error(`clientTimeout must be a whole number of seconds above 0, got ${input.clientTimeout}`);
-  }
+  validateSeconds('platform.accessLogFlushSeconds', input.platform.accessLogFlushSeconds);
+  validateSeconds('clientTimeout', input.clientTimeout);
   if (input.rateLimit) validateRateLimit(input.rateLimit);
   if (input.auth) validateAuth(input.auth);
   validateCorsOrigins(input.corsOrigins ?? []);
   for (const [name, seconds] of Object.entries(input.timeouts ?? {})) {
-    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
-      throw new Error(`timeouts.${name} must be a whole number of seconds above 0, got ${seconds}`);
-    }
+    validateSeconds(`timeouts.${name}`, seconds);
   }
 }
 
@@ -60,6 +53,13 @@ function validateUpstream(name: string, servers: UpstreamServers): void {
     const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d+)$/.exec(address);
     if (!match) throw new Error(`${name}: static upstream address '${address}' is not host:port`);
     validatePort(`${name}: port of '${address}'`, Number(match[2]));
+  }
+}
+
+/** An optional duration: unset, or a whole number of seconds above 0. */
+function validateSeconds(what: string, seconds: number | undefined): void {
+  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+    throw new Error(`${what} must be a whole number of seconds above 0, got ${seconds}`);
   }
 }
 
