@@ -300,7 +300,7 @@ async function main(): Promise<void> {
           ].join('\n'),
           ratioTable(gatewayRatios),
           referenceTable(gateway, caseLabels, references),
-          `Goals for the gateway (met on the median of three runs):\n${goalLines(gateway, goals)}`,
+          `Goals for the gateway, this run alone (they are judged on the median of three runs):\n${goalLines(gateway, goals)}`,
           ...(writes.length > 0
             ? [
                 `The books API itself, its books in PostgreSQL (the local run's), directly and through the gateway with auth: reads (GET /books), and writes, where each connection POSTs a new book (201) and then GETs it by its Location (200), so half the requests are each; ${mainPlan.durationSeconds} s per case and round`,
