@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { stackConfigFrom, stackFlags, stackUsage } from '../capture/stack-options.js';
 import { parseCommandLine } from '../toolkit/command-line.js';
-import { eventually } from '../eventually.js';
+import { eventually } from '../toolkit/eventually.js';
 import { runLayout } from '../cluster/layout.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';

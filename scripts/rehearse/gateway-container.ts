@@ -10,7 +10,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GatewayRateLimit, type NginxPlatform, nginxCommandLine, renderGateway } from '../../apps/gateway/src/index.js';
-import { eventually } from '../eventually.js';
+import { eventually } from '../toolkit/eventually.js';
 import { docker, dockerLines } from './docker.js';
 
 export interface GatewayContainerSpec {

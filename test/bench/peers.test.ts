@@ -10,7 +10,7 @@ import { freePort } from '../../scripts/local/ports.js';
 import { jsonLogRecords } from '../gateway/support/access-log.js';
 import { type Reply, request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 
 // The bench compares the gateway with these peers: the comparison is only honest if each does
 // the gateway's job. Each runs once, for real, in front of the real books processes and page,

@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { runCommand } from '../cluster/support/cluster-process.js';
 
 /** The bench's and its local system's run folders (books-gateway-bench-*, books-gateway-local-*). */

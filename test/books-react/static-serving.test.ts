@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { request, type HttpResponse } from '../books/support/http-client';
 import { SITE_CONF, startNginx, wrapperConfig, type RunningNginx } from './support/nginx';
 import { builtPage, REPO_ROOT } from './support/page-build';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startBooks, type BooksProcess } from './support/books-process';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { request } from './support/http-client';
 import { assertError, isIsbn10, JSON_TYPE } from './support/answers';
 

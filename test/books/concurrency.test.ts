@@ -9,7 +9,7 @@ import { testDatabaseUrl } from '../support/postgres';
 import { assertError, identity, isbn10 } from './support/answers';
 import { schemaReady, spawnBooks, within, type BooksProcess } from './support/books-process';
 import { request, type HttpResponse } from './support/http-client';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 
 describe('books API: two replicas on one database', function () {
   let replicas: BooksProcess[] = [];

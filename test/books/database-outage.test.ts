@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { type LocalPostgres, postgresUser, prepareLocalPostgres } from '../../scripts/local/postgres';
 import { assertError, identity, isbn10 } from './support/answers';
 import { freePort } from '../../scripts/local/ports';

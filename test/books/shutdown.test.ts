@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { startBooks, within, type BooksProcess } from './support/books-process';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { request } from './support/http-client';
 import { connectionRefused, RawConnection } from './support/raw-connection';
 

@@ -6,7 +6,7 @@
  * claims in the identity headers itself.
  */
 import assert from 'node:assert/strict';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { isbn10 } from '../support/book-writes.js';
 import { type Reply, request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';

@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { pods } from './support/assertions.js';
 import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';

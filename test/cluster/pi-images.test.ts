@@ -16,7 +16,7 @@ import { resolveGatewayPolicy } from '../../components/gateway-policy.js';
 import { imageNames, type ImageName, type ImagePlatform } from '../../components/target.js';
 import { workloads } from '../../components/workloads.js';
 import { publishStandIns } from '../../scripts/cluster/stand-in-registry.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { hostPlatform, standInBaseImages, standInPostgresImage, type StandInPlatform } from '../../scripts/rehearse/images/stand-ins.js';
 import { request } from '../gateway/support/http.js';
 import { podCommand, podRestrictions } from '../support/pod-container.js';

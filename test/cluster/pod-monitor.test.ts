@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dashboardFile } from '../../components/monitoring.js';
 import { podMonitorCrdFile } from '../../scripts/cluster/prometheus-operator.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { pods } from './support/assertions.js';
 import { repoRoot, sharedCluster, type RunningCluster } from './support/cluster-process.js';

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';

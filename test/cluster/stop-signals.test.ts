@@ -11,7 +11,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { runLayout } from '../../scripts/cluster/layout.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { rehearsalDir } from '../../scripts/rehearse/rehearsal.js';

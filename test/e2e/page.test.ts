@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { request } from '../gateway/support/http.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { useLocalSystem } from '../gateway/support/system.js';
 
 const tutorialTitles = ['Learning Node.js Development', 'Hands-On Microservices with Node.js'];

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { type Reply, rawRequest, request } from './support/http.js';
 import { nginxBuildNames, nginxBuilds } from './support/nginx-builds.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 import { jwtSettings, signJson, signToken, testIssuer, validClaims } from './support/tokens.js';

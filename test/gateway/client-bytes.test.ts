@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { rawRequest } from './support/http.js';
 import { nginxBuildNames, nginxBuilds } from './support/nginx-builds.js';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { defaultRateLimit, renderGateway } from '../../apps/gateway/src/index.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { type Reply, pipelined, request } from './support/http.js';

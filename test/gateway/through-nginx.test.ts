@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { type RawReply, type Reply, rawExchange, rawRequest, request } from './support/http.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { defaultTimeouts } from '../../apps/gateway/src/index.js';
 import type { GatewayOptions, LocalSystem } from '../../scripts/local/local-system.js';
 import { jsonLogRecords } from './support/access-log.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from '../gateway/support/http.js';
 import { ensureServicesBuilt } from '../gateway/support/system.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 
 export const repoRoot = join(__dirname, '../..');
 

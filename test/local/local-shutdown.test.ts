@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../gateway/support/http.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { assertNothingLeft, repoRoot, useLocalCommands } from './local-command.js';
 

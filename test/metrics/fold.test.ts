@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type GatewayRateLimit, clusterPlatform, metricsLagSeconds, metricsPath } from '../../apps/gateway/src/index.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { freePorts } from '../../scripts/local/ports.js';
 import { docker } from '../../scripts/rehearse/docker.js';

@@ -4,7 +4,7 @@ import { metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
 import { jsonLogRecords } from '../gateway/support/access-log.js';
 import { request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 
 /** What README.md (Metrics) says `npm run local` serves: nginx's counters, no per-route series. */
 const connectionSet = [

@@ -20,7 +20,7 @@ import { appImage } from '../../scripts/rehearse/images/app-images.js';
 import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
 import { prepareImages } from '../../scripts/rehearse/images/index.js';
 import { standInBaseImages, standInPostgresImage, type StandInImages } from '../../scripts/rehearse/images/stand-ins.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { podCommand, podRestrictions } from '../support/pod-container.js';
 import { PodNetwork } from '../support/pod-network.js';
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { postgres } from '../../components/postgres.js';
-import { eventually } from '../../scripts/eventually.js';
+import { eventually } from '../../scripts/toolkit/eventually.js';
 import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
 import { standInPostgresImage } from '../../scripts/rehearse/images/stand-ins.js';
 

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { within } from '../../books/support/books-process';
-import { eventually } from '../../../scripts/eventually.js';
+import { eventually } from '../../../scripts/toolkit/eventually.js';
 import { freePort } from '../../../scripts/local/ports';
 import { connectionRefused } from '../../books/support/raw-connection';
 import { REPO_ROOT } from './page-build';

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gatewayPorts, metricsLagSeconds, metricsPath, stubStatusPath } from '../../../apps/gateway/src/index.js';
-import { eventually } from '../../../scripts/eventually.js';
+import { eventually } from '../../../scripts/toolkit/eventually.js';
 import { dashboardQueries } from '../../metrics/support/dashboard.js';
 import { usePrometheus } from '../../metrics/support/prometheus.js';
 import { pods } from './assertions.js';

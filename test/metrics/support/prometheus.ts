@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { metricsPath } from '../../../apps/gateway/src/index.js';
 import { ManagedProcess } from '../../../scripts/local/managed-process.js';
 import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
-import { eventually } from '../../../scripts/eventually.js';
+import { eventually } from '../../../scripts/toolkit/eventually.js';
 
 /** One series of an instant query's answer. */
 export interface Sample {
