@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tempPathDirectives } from '../../apps/gateway/src/index.js';
+import { eventually } from '../toolkit/eventually.js';
 import { LocalRunError } from './local-run-error.js';
 
 /**
@@ -59,15 +59,16 @@ function localReferences(indexHtml: string): string[] {
  * index.html or a file it loads: it is taken again until it is whole.
  */
 export async function copyBuiltPage(source: string, target: string, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await rm(target, { recursive: true, force: true });
-    await cp(source, target, { recursive: true }).catch(() => undefined);
-    const indexHtml = await readFile(join(target, 'index.html'), 'utf8').catch(() => undefined);
-    if (indexHtml !== undefined && localReferences(indexHtml).every((path) => existsSync(join(target, path)))) return;
-    if (Date.now() > deadline) {
-      throw new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`);
-    }
-    await sleep(500);
-  }
+  await eventually(
+    `a whole copy of ${source}`,
+    async () => {
+      await rm(target, { recursive: true, force: true });
+      await cp(source, target, { recursive: true }).catch(() => undefined);
+      const indexHtml = await readFile(join(target, 'index.html'), 'utf8').catch(() => undefined);
+      return indexHtml !== undefined && localReferences(indexHtml).every((path) => existsSync(join(target, path)));
+    },
+    timeoutMs,
+    500,
+    () => new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`),
+  );
 }

@@ -11,7 +11,7 @@
  */
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../toolkit/eventually.js';
 
 /** Long enough for nginx's fast shutdown and an idle books process; short enough to free the ports within 2 s. */
 const graceMs = 1200;
@@ -32,8 +32,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
 
 async function endChildren(): Promise<void> {
   for (const pid of groups) signalGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while ([...groups].some((pid) => signalGroup(pid, 0)) && Date.now() < deadline) await sleep(50);
+  // A group that outlasts the grace time is killed below: the wait's end is no failure.
+  await eventually('the children end', () => ![...groups].some((pid) => signalGroup(pid, 0)), graceMs, 50).catch(() => undefined);
   for (const pid of groups) signalGroup(pid, 'SIGKILL');
   // A process still ending may write into the folder while it goes (PostgreSQL's background
   // processes, each a group of its own, finish after their postmaster): a removal that finds a
