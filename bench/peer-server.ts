@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
-import { ManagedProcess } from '../scripts/local/managed-process.js';
+import { ManagedProcess } from '../scripts/toolkit/managed-process.js';
 import { locateNginx } from '../scripts/local/nginx.js';
 import { waitUntilListening } from '../scripts/local/ports.js';
 import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';

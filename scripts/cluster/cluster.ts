@@ -3,7 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import * as fs from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import * as path from 'node:path';
-import { ManagedProcess, type ProcessSpec } from '../local/managed-process.js';
+import { ManagedProcess, type ProcessSpec } from '../toolkit/managed-process.js';
 import { eventually } from '../toolkit/eventually.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 import { UserError } from '../toolkit/user-error.js';

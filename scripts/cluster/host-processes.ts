@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import type { ProcessSpec } from '../local/managed-process.js';
+import type { ProcessSpec } from '../toolkit/managed-process.js';
 import { network, nodeName, ports, type RunLayout } from './layout.js';
 import { componentKubeconfig, hostUserKubeconfig, hostUsers } from './pki.js';
 

@@ -17,10 +17,10 @@ import {
 } from '../../apps/gateway/src/index.js';
 import { copyBuiltPage, renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
-import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
+import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
 import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
-import { type ProcessGuard, startWatchdog } from './process-guard.js';
+import { startWatchdog } from './process-guard.js';
 import { type LocalPostgres, booksDatabase, postgresUser, prepareLocalPostgres } from './postgres.js';
 import { type RunFolder, createRunFolder } from './run-folder.js';
 import { ensureServiceUser } from './service-user.js';

@@ -5,8 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
 import { LocalRunError } from './local-run-error.js';
-import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
-import type { ProcessGuard } from './process-guard.js';
+import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
 
 const installHint = "install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)";
 

@@ -1,7 +1,7 @@
 import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalRunError } from './local-run-error.js';
-import type { ManagedProcess } from './managed-process.js';
+import type { ManagedProcess } from '../toolkit/managed-process.js';
 
 /**
  * `count` distinct ports nobody listens on right now (the kernel picks them). They are held open

@@ -5,8 +5,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { LocalRunError } from './local-run-error.js';
-import { ManagedProcess, type OutputListener, type UnexpectedExitListener } from './managed-process.js';
-import type { ProcessGuard } from './process-guard.js';
+import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
 import { ensureServiceUser, type ServiceUser } from './service-user.js';
 
 /*

@@ -1,14 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-
-/** Told about every child a local run starts and sees end, so none outlives the run. */
-export interface ProcessGuard {
-  /** A child started, as the leader of its own process group. */
-  watch(pid: number): void;
-  /** That child has ended. */
-  release(pid: number): void;
-}
+import type { ProcessGuard } from '../toolkit/managed-process.js';
 
 /** The watchdog of one run (see watchdog.ts), which ends its children if the run dies first. */
 export interface Watchdog extends ProcessGuard {

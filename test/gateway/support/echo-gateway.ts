@@ -12,7 +12,7 @@ import {
   renderGatewaySecrets,
 } from '../../../apps/gateway/src/index.js';
 import type { GatewayOptions } from '../../../scripts/local/local-system.js';
-import type { ManagedProcess } from '../../../scripts/local/managed-process.js';
+import type { ManagedProcess } from '../../../scripts/toolkit/managed-process.js';
 import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../../../scripts/local/nginx.js';
 import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
 import { type NginxBuild, readStandInFile, removeStandInContainer, standInNginxProcess, standInPlatform } from './nginx-builds.js';

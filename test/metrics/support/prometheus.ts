@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricsPath } from '../../../apps/gateway/src/index.js';
-import { ManagedProcess } from '../../../scripts/local/managed-process.js';
+import { ManagedProcess } from '../../../scripts/toolkit/managed-process.js';
 import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
 import { eventually } from '../../../scripts/toolkit/eventually.js';
 

@@ -1,7 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { ProcessGuard } from './process-guard.js';
-import type { ServiceUser } from './service-user.js';
+
+/** Told about every child a supervisor starts and sees end, so none outlives whoever started it. */
+export interface ProcessGuard {
+  /** A child started, as the leader of its own process group. */
+  watch(pid: number): void;
+  /** That child has ended. */
+  release(pid: number): void;
+}
+
+/** The account a process runs as, by its numeric ids. */
+export interface ProcessAccount {
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export interface ProcessSpec {
   /** Component name used in logs and messages, e.g. `books-1`. */
@@ -10,7 +22,7 @@ export interface ProcessSpec {
   args: string[];
   env?: NodeJS.ProcessEnv;
   /** The account it runs as (started as root, a daemon that refuses root); default: ours. */
-  user?: ServiceUser;
+  user?: ProcessAccount;
 }
 
 /** Receives every line a process writes, stdout and stderr alike. */
