@@ -1,5 +1,5 @@
 import { createConnection, createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../toolkit/eventually.js';
 import { LocalRunError } from './local-run-error.js';
 import type { ManagedProcess } from '../toolkit/managed-process.js';
 
@@ -71,15 +71,14 @@ function accepts(host: string, port: number): Promise<boolean> {
  * last wrote (nginx's own message when its configuration is wrong, for instance).
  */
 export async function waitUntilListening(managed: ManagedProcess, host: string, port: number, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!managed.running) {
-      throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
-    }
-    if (await accepts(host, port)) return;
-    if (Date.now() > deadline) {
-      throw new LocalRunError(`${managed.name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`);
-    }
-    await sleep(50);
-  }
+  await eventually(
+    `${managed.name} listens on ${host}:${port}`,
+    () => {
+      if (!managed.running) throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
+      return accepts(host, port);
+    },
+    timeoutMs,
+    50,
+    () => new LocalRunError(`${managed.name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`),
+  );
 }

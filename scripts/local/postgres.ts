@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { eventually } from '../toolkit/eventually.js';
 import { LocalRunError } from './local-run-error.js';
 import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
 import { ensureServiceUser, type ServiceUser } from './service-user.js';
@@ -140,17 +140,19 @@ export async function prepareLocalPostgres(options: LocalPostgresOptions): Promi
 
 /** Resolves once the server accepts connections; fails with its last words if it ends first. */
 async function waitUntilAccepting(bin: string, socketArgs: string[], server: ManagedProcess, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!server.running) throw new LocalRunError(`PostgreSQL ended while starting: ${server.recentOutput()}`);
-    const ready = await execFileAsync(join(bin, 'pg_isready'), [...socketArgs, '--quiet']).then(
-      () => true,
-      () => false,
-    );
-    if (ready) return;
-    await delay(50);
-  }
-  throw new LocalRunError(`PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${server.recentOutput()}`);
+  await eventually(
+    'PostgreSQL accepts connections',
+    async () => {
+      if (!server.running) throw new LocalRunError(`PostgreSQL ended while starting: ${server.recentOutput()}`);
+      return execFileAsync(join(bin, 'pg_isready'), [...socketArgs, '--quiet']).then(
+        () => true,
+        () => false,
+      );
+    },
+    timeoutMs,
+    50,
+    () => new LocalRunError(`PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${server.recentOutput()}`),
+  );
 }
 
 /** The account the local PostgreSQL runs as when started by root. */
