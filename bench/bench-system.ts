@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
-import { locateNginx } from '../scripts/local/nginx.js';
+import { locateNginx } from '../scripts/toolkit/nginx.js';
 import { freePort } from '../scripts/local/ports.js';
 import {
   type BackendPorts,

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ManagedProcess } from '../scripts/toolkit/managed-process.js';
-import { nginxProcess, testNginxConfig, writeNginxFiles } from '../scripts/local/nginx.js';
+import { nginxProcess, testNginxConfig, writeNginxFiles } from '../scripts/toolkit/nginx.js';
 import { waitUntilListening } from '../scripts/local/ports.js';
 
 export interface RunningServer {

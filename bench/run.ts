@@ -28,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { locateNginx } from '../scripts/local/nginx.js';
+import { locateNginx } from '../scripts/toolkit/nginx.js';
 import { parseCommandLine } from '../scripts/toolkit/command-line.js';
 import { onStopRequest } from '../scripts/toolkit/stop-request.js';
 import { runSetup } from '../scripts/toolkit/setup.js';

@@ -18,7 +18,7 @@ import {
 import { copyBuiltPage, renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
 import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
-import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from './nginx.js';
+import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../toolkit/nginx.js';
 import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
 import { startWatchdog } from './process-guard.js';
 import { type LocalPostgres, booksDatabase, postgresUser, prepareLocalPostgres } from './postgres.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authGateway, gatewayFiles, tuningVariants, tutorialNginxConf } from '../../bench/configurations.js';
 import { runDirOf, writeCheckedConfig } from '../../bench/nginx-server.js';
-import { locateNginx } from '../../scripts/local/nginx.js';
+import { locateNginx } from '../../scripts/toolkit/nginx.js';
 
 // The bench edits the rendered configuration to measure variants; when the renderer's defaults
 // move, an edit that no longer applies must fail here, in `npm test`, not halfway through a bench.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { booksListBody, startMemoryBackends } from '../../bench/memory-backend.js';
 import type { RunningServer } from '../../bench/nginx-server.js';
-import { locateNginx } from '../../scripts/local/nginx.js';
+import { locateNginx } from '../../scripts/toolkit/nginx.js';
 import { pipelined, request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';
 

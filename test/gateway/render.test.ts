@@ -11,7 +11,7 @@ import {
   headlessServiceUpstream,
   renderGateway,
 } from '../../apps/gateway/src/index.js';
-import { locateNginx, testNginxConfig, writeNginxFiles } from '../../scripts/local/nginx.js';
+import { locateNginx, testNginxConfig, writeNginxFiles } from '../../scripts/toolkit/nginx.js';
 
 const clusterInput: GatewayRenderInput = {
   listenPort: gatewayPorts.public,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { request } from '../gateway/support/http.js';
 import { ensureServicesBuilt } from '../gateway/support/system.js';
 import { testIssuer } from '../gateway/support/tokens.js';
-import { LocalRunError } from '../../scripts/local/local-run-error.js';
+import { UserError } from '../../scripts/toolkit/user-error.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { repoRoot } from './local-command.js';
 import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
@@ -34,7 +34,7 @@ describe('the local system', () => {
     await assert.rejects(
       startLocalSystem({ gatewayPort: 0, nginxBinary: 'nginx-not-installed' }),
       (error: unknown) =>
-        error instanceof LocalRunError &&
+        error instanceof UserError &&
         /^nginx is not installed .*apt-get install -y nginx libnginx-mod-http-js/.test(error.message) &&
         !error.message.includes('\n'),
     );

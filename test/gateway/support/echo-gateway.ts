@@ -13,7 +13,7 @@ import {
 } from '../../../apps/gateway/src/index.js';
 import type { GatewayOptions } from '../../../scripts/local/local-system.js';
 import type { ManagedProcess } from '../../../scripts/toolkit/managed-process.js';
-import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../../../scripts/local/nginx.js';
+import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../../../scripts/toolkit/nginx.js';
 import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
 import { type NginxBuild, readStandInFile, removeStandInContainer, standInNginxProcess, standInPlatform } from './nginx-builds.js';
 

@@ -4,8 +4,8 @@ import { accessSync, constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
-import { LocalRunError } from './local-run-error.js';
-import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
+import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from './managed-process.js';
+import { UserError } from './user-error.js';
 
 const installHint = "install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)";
 
@@ -25,7 +25,7 @@ export function locateNginx(binary = 'nginx'): string {
       // not here; try the next folder
     }
   }
-  throw new LocalRunError(`nginx is not installed (no '${binary}' on PATH or in /usr/sbin); ${installHint}`);
+  throw new UserError(`nginx is not installed (no '${binary}' on PATH or in /usr/sbin); ${installHint}`);
 }
 
 /** Writes rendered files into `folder` (and the run folder nginx needs next to them). */
@@ -46,7 +46,7 @@ export async function testNginxConfig(nginxBinary: string, configDir: string): P
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) {
-    throw new LocalRunError(`nginx refused the configuration in ${configDir}: ${stderr.trim().split('\n').join(' | ')}`);
+    throw new UserError(`nginx refused the configuration in ${configDir}: ${stderr.trim().split('\n').join(' | ')}`);
   }
   return stderr;
 }
