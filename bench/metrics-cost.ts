@@ -20,7 +20,7 @@ import { type NginxPlatform, clusterPlatform, metricsLagSeconds, metricsPath } f
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/local/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
-import { docker } from '../scripts/rehearse/docker.js';
+import { docker } from '../scripts/toolkit/docker.js';
 import { removeGatewayContainers, startGatewayContainer } from '../scripts/rehearse/gateway-container.js';
 import { loadGeneratorRateLimit } from './configurations.js';
 import type { LoadGenerator, LoadResult, LoadSpec } from './load-generator.js';

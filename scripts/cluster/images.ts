@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { docker, imageExists } from '../rehearse/images/docker-cli.js';
+import { docker, imageExists } from '../toolkit/docker.js';
 import { UserError } from '../toolkit/user-error.js';
 
 const execFileAsync = promisify(execFile);

@@ -1,4 +1,4 @@
-import { docker } from '../rehearse/images/docker-cli.js';
+import { docker } from '../toolkit/docker.js';
 import type { StandInImages, StandInPlatform } from '../rehearse/images/stand-ins.js';
 import { ports } from './layout.js';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { docker } from '../rehearse/images/docker-cli.js';
+import { docker } from '../toolkit/docker.js';
 import { network } from './layout.js';
 
 const execFileAsync = promisify(execFile);

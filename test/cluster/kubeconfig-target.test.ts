@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { freePort } from '../../scripts/local/ports.js';
 import { request } from '../gateway/support/http.js';
 import { pods, readyPodsByApp } from './support/assertions.js';
-import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
+import { docker } from '../../scripts/toolkit/docker.js';
+import { sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { kubeconfigStackConfig } from './support/kubeconfig-stack.js';
 import { TestStack } from './support/test-stack.js';
 

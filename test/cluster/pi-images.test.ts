@@ -16,13 +16,14 @@ import { resolveGatewayPolicy } from '../../components/gateway-policy.js';
 import { imageNames, type ImageName, type ImagePlatform } from '../../components/target.js';
 import { workloads } from '../../components/workloads.js';
 import { publishStandIns } from '../../scripts/cluster/stand-in-registry.js';
+import { docker } from '../../scripts/toolkit/docker.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { hostPlatform, standInBaseImages, standInPostgresImage, type StandInPlatform } from '../../scripts/rehearse/images/stand-ins.js';
 import { request } from '../gateway/support/http.js';
 import { podCommand, podRestrictions } from '../support/pod-container.js';
 import { PodNetwork, writeFolder } from '../support/pod-network.js';
 import { assertJsonError } from './support/assertions.js';
-import { docker, sharedCluster, type RunningCluster } from './support/cluster-process.js';
+import { sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { TestStack } from './support/test-stack.js';
 
 type PiPlatform = Extract<ImagePlatform, 'linux/arm64' | 'linux/arm/v7'>;

@@ -16,7 +16,8 @@ import { runLayout } from '../../scripts/cluster/layout.js';
 import { freePort } from '../../scripts/local/ports.js';
 import { rehearsalDir } from '../../scripts/rehearse/rehearsal.js';
 import { request } from '../gateway/support/http.js';
-import { docker, runCommand, stopSharedCluster, type CommandRun } from './support/cluster-process.js';
+import { docker } from '../../scripts/toolkit/docker.js';
+import { runCommand, stopSharedCluster, type CommandRun } from './support/cluster-process.js';
 
 const layout = runLayout();
 

@@ -15,7 +15,7 @@ import { type GatewayRateLimit, clusterPlatform, metricsLagSeconds, metricsPath 
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { freePorts } from '../../scripts/local/ports.js';
-import { docker } from '../../scripts/rehearse/docker.js';
+import { docker } from '../../scripts/toolkit/docker.js';
 import { removeGatewayContainers, startGatewayContainer } from '../../scripts/rehearse/gateway-container.js';
 import { standInBaseImages } from '../../scripts/rehearse/images/stand-ins.js';
 

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { postgres } from '../../components/postgres.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { docker, runDocker } from '../../scripts/rehearse/images/docker-cli.js';
+import { docker, runDocker } from '../../scripts/toolkit/docker.js';
 import { standInPostgresImage } from '../../scripts/rehearse/images/stand-ins.js';
 
 describe("PostgreSQL's stand-in image", function () {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { ImageName } from '../../components/target.js';
 import { inClusterHost, postgres } from '../../components/postgres.js';
 import { booksDatabaseDir } from '../../components/workloads.js';
-import { docker } from '../../scripts/rehearse/images/docker-cli.js';
+import { docker } from '../../scripts/toolkit/docker.js';
 import { podCommand, podEnvironment, podRestrictions } from './pod-container.js';
 
 export interface PodNetworkSpec {

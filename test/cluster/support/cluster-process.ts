@@ -6,9 +6,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -134,10 +131,4 @@ export async function stopSharedCluster(): Promise<void> {
   const running = shared;
   shared = undefined;
   if (running) await (await running).stop();
-}
-
-/** The Docker engine, through its client, for what the kubelet ran there. */
-export async function docker(args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('/usr/bin/docker', args, { maxBuffer: 32 * 1024 * 1024 });
-  return stdout;
 }

@@ -10,7 +10,8 @@ import { eventually } from '../../../scripts/toolkit/eventually.js';
 import { dashboardQueries } from '../../metrics/support/dashboard.js';
 import { usePrometheus } from '../../metrics/support/prometheus.js';
 import { pods } from './assertions.js';
-import { docker, type RunningCluster } from './cluster-process.js';
+import { docker } from '../../../scripts/toolkit/docker.js';
+import type { RunningCluster } from './cluster-process.js';
 
 /** Known traffic: good reads, refused writes, and reads held up by a paused backend. */
 const goodReads = 10;

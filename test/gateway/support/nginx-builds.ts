@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type NginxPlatform, clusterPlatform, nginxCommandLine } from '../../../apps/gateway/src/index.js';
 import { ManagedProcess, type OutputListener } from '../../../scripts/toolkit/managed-process.js';
-import { docker, dockerCli } from '../../../scripts/rehearse/docker.js';
+import { docker, dockerCli } from '../../../scripts/toolkit/docker.js';
 import { standInBaseImages } from '../../../scripts/rehearse/images/stand-ins.js';
 
 /**
