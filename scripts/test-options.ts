@@ -5,21 +5,14 @@
  * nor Node (the flags mocha passes on to it) knows exits 2 with the usage; anything else, files
  * and option values, goes to mocha as given.
  */
-interface MochaOptionMetadata {
-  isMochaFlag(flag: string): boolean;
-}
-interface MochaNodeFlags {
-  isNodeFlag(flag: string, bareword?: boolean): boolean;
-}
-// mocha publishes no types for its command line's own tables; these are the two functions used.
-const { isMochaFlag } = require('mocha/lib/cli/run-option-metadata.cjs') as MochaOptionMetadata;
-const { isNodeFlag } = require('mocha/lib/cli/node-flags.cjs') as MochaNodeFlags;
+import { isMochaFlag } from 'mocha/lib/cli/run-option-metadata.cjs';
+import { isNodeFlag } from 'mocha/lib/cli/node-flags.cjs';
 
 const usage = 'Usage: npm test [-- mocha options and files]; npm test -- --help lists the options';
 
 /** Whether `argument` (`--name`, `--name=value`, `-x`) is an option mocha or Node takes. */
 function isKnownOption(argument: string): boolean {
-  const flag = argument.split('=')[0]!;
+  const flag = argument.split('=')[0];
   const name = flag.replace(/^--?/, '');
   return isMochaFlag(name) || (name.startsWith('no-') && isMochaFlag(name.slice(3))) || isNodeFlag(flag, false);
 }

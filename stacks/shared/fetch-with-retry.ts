@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function failureReason(error: unknown, policy: RetryPolicy): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === 'TimeoutError') return `no answer within ${policy.timeoutMs / 1000} s`;
-  return String(error.cause ?? error.message);
+  return error.cause instanceof Error ? String(error.cause) : error.message;
 }
 
 /**

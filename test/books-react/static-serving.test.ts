@@ -51,7 +51,7 @@ function servesThePage(start: (dist: string) => Promise<RunningNginx>): () => Ru
 
   it('serves the hashed assets under /assets/ cached for a year, immutable', async function () {
     const assets = assetPaths(indexHtml);
-    assert.ok(assets.some((path) => path.endsWith('.js')) && assets.some((path) => path.endsWith('.css')), `${assets}`);
+    assert.ok(assets.some((path) => path.endsWith('.js')) && assets.some((path) => path.endsWith('.css')), assets.join(', '));
     for (const path of assets) {
       const response = await get(path);
       assert.equal(response.status, 200, path);

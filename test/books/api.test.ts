@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { startBooks, type BooksProcess } from './support/books-process';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { request } from './support/http-client';
-import { assertError, isIsbn10, JSON_TYPE } from './support/answers';
+import { assertError, isIsbn10, JSON_TYPE, type ErrorBody } from './support/answers';
 
 const TUTORIAL_BOOKS = [
   { id: 1788395549, title: 'Learning Node.js Development' },
@@ -57,7 +57,7 @@ describe('books API over HTTP', function () {
       assert.equal(response.headers['content-type'], JSON_TYPE);
       assert.deepEqual(JSON.parse(response.body), book);
     }
-    assert.equal(JSON.parse((await get('/books/1788620216/')).body).title, TUTORIAL_BOOKS[1]?.title);
+    assert.equal((JSON.parse((await get('/books/1788620216/')).body) as { title: string }).title, TUTORIAL_BOOKS[1]?.title);
   });
 
   it('an unknown but well-formed ISBN-10 is 404 with a JSON error', async function () {
@@ -69,11 +69,11 @@ describe('books API over HTTP', function () {
     for (const id of ['abc', '178839554', '17883955490', '178839554X', '0788395549', '-788395549']) {
       const response = await get(`/books/${id}`);
       assertError(response, 400, 'bad_request');
-      assert.match(JSON.parse(response.body).message, /ISBN-10 of ten digits/, id);
+      assert.match((JSON.parse(response.body) as ErrorBody).message, /ISBN-10 of ten digits/, id);
     }
     const wrongCheckDigit = await get('/books/1788395540');
     assertError(wrongCheckDigit, 400, 'bad_request');
-    assert.match(JSON.parse(wrongCheckDigit.body).message, /1788395540 has a wrong check digit/);
+    assert.match((JSON.parse(wrongCheckDigit.body) as ErrorBody).message, /1788395540 has a wrong check digit/);
   });
 
   it('other methods are 405 with the Allow header of their path, even with a body of any type', async function () {
@@ -105,7 +105,7 @@ describe('books API over HTTP', function () {
     for (const [path, status, error] of cases) {
       const response = await get(path, { 'x-request-id': 'router-error-check' });
       assertError(response, status, error);
-      assert.equal(JSON.parse(response.body).requestId, 'router-error-check', path);
+      assert.equal((JSON.parse(response.body) as ErrorBody).requestId, 'router-error-check', path);
       assert.ok(!response.body.includes(longId) && !response.body.includes('%c0'), `${path}: the path is not echoed`);
     }
   });
@@ -153,8 +153,8 @@ describe('books API over HTTP', function () {
 
   it('puts the X-Request-Id in error bodies, or the id it generated and logged', async function () {
     const sent = await get('/books/1617293725', { 'x-request-id': 'gateway-chose-this' });
-    assert.equal(JSON.parse(sent.body).requestId, 'gateway-chose-this');
-    const generated = JSON.parse((await get('/books/1617293725')).body).requestId as string;
+    assert.equal((JSON.parse(sent.body) as ErrorBody).requestId, 'gateway-chose-this');
+    const generated = (JSON.parse((await get('/books/1617293725')).body) as ErrorBody).requestId;
     assert.match(generated, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await eventually('logged', () => books.logs.some((line) => line.reqId === generated), 2000);
   });
@@ -180,7 +180,7 @@ describe('books API over HTTP', function () {
       assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), what);
       // The body names the id the answer carries, whichever it is.
       const sent = /^x-request-id: (.*)$/im.exec(head)?.[1];
-      assert.equal(JSON.parse(body).requestId, sent, what);
+      assert.equal((JSON.parse(body) as ErrorBody).requestId, sent, what);
       if (recovered) assert.equal(sent, id, what);
     }
   });
@@ -196,6 +196,6 @@ describe('books API over HTTP', function () {
     const [head = '', body = ''] = raw.split('\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.match(head, /\r\nContent-Type: application\/json; charset=utf-8\r\n/i);
-    assert.equal(JSON.parse(body).error, 'bad_request');
+    assert.equal((JSON.parse(body) as ErrorBody).error, 'bad_request');
   });
 });

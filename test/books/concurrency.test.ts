@@ -23,7 +23,10 @@ describe('books API: two replicas on one database', function () {
     // Started together on a new database: each runs the migrations at start.
     const url = await testDatabaseUrl();
     replicas = await Promise.all([freePort(), freePort()]).then((ports) => ports.map((port) => spawnBooks(port, { DATABASE_URL: url })));
-    await within(30_000, 'both replicas serve', Promise.all(replicas.map((books) => eventually('migrated', () => books.logs.some((line) => line.msg === schemaReady), 30_000))));
+    // Each listens only once its schema is ready: wait for both, or the first request may be refused.
+    const serving = (books: BooksProcess) =>
+      books.logs.some((line) => line.msg === schemaReady) && books.logs.some((line) => line.msg.startsWith('Server listening at'));
+    await within(30_000, 'both replicas serve', Promise.all(replicas.map((books) => eventually('migrated and listening', () => serving(books), 30_000))));
   });
   after(async function () {
     await Promise.all(replicas.map((books) => books.kill()));
@@ -40,9 +43,9 @@ describe('books API: two replicas on one database', function () {
 
   it('store all of 50 concurrent creates of distinct ids, spread over both', async function () {
     const ids = Array.from({ length: 50 }, (_, n) => isbn10(n, 400_000_000));
-    const answers = await Promise.all(ids.map((id, n) => post(replicas[n % 2]!, id, `Concurrent ${n}`)));
+    const answers = await Promise.all(ids.map((id, n) => post(replicas[n % 2], id, `Concurrent ${n}`)));
     assert.deepEqual(answers.map((answer) => answer.status), ids.map(() => 201));
-    const stored = new Map((await list(replicas[0]!)).map((book) => [book.id, book.title]));
+    const stored = new Map((await list(replicas[0])).map((book) => [book.id, book.title]));
     for (const [n, id] of ids.entries()) assert.equal(stored.get(id), `Concurrent ${n}`);
   });
 
@@ -54,7 +57,7 @@ describe('books API: two replicas on one database', function () {
       assert.deepEqual(statuses, [201, 409], `round ${round}`);
       const winner = answers.find((answer) => answer.status === 201)!;
       assertError(answers.find((answer) => answer.status === 409)!, 409, 'conflict');
-      const stored = JSON.parse((await request(replicas[0]!.port, `/books/${id}`)).body) as { title: string; createdBy: string };
+      const stored = JSON.parse((await request(replicas[0].port, `/books/${id}`)).body) as { title: string; createdBy: string };
       const written = JSON.parse(winner.body) as { title: string; createdBy: string };
       assert.deepEqual({ title: stored.title, createdBy: stored.createdBy }, { title: written.title, createdBy: written.createdBy });
     }
@@ -62,12 +65,12 @@ describe('books API: two replicas on one database', function () {
 
   it('leave one of the written titles after concurrent updates of one book, with its writer, never a mix', async function () {
     const id = isbn10(0, 600_000_000);
-    assert.equal((await post(replicas[0]!, id, 'Before')).status, 201);
+    assert.equal((await post(replicas[0], id, 'Before')).status, 201);
     // Long, distinct titles: a mix of two would show.
     const titles = Array.from({ length: 20 }, (_, n) => `${String.fromCharCode(65 + n).repeat(400)} ${n}`);
     const answers = await Promise.all(
       titles.map((title, n) =>
-        request(replicas[n % 2]!.port, `/books/${id}`, {
+        request(replicas[n % 2].port, `/books/${id}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json', ...identity(`writer-${n}`) },
           body: JSON.stringify({ title }),
@@ -75,7 +78,7 @@ describe('books API: two replicas on one database', function () {
       ),
     );
     assert.deepEqual(answers.map((answer) => answer.status), titles.map(() => 200));
-    const stored = JSON.parse((await request(replicas[1]!.port, `/books/${id}`)).body) as { title: string; updatedBy: string };
+    const stored = JSON.parse((await request(replicas[1].port, `/books/${id}`)).body) as { title: string; updatedBy: string };
     const n = titles.indexOf(stored.title);
     assert.ok(n >= 0, `the title is one of those written, whole: ${stored.title.slice(0, 20)}...`);
     assert.equal(stored.updatedBy, `writer-${n}`, 'updatedBy is the writer of that title');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { type LocalPostgres, postgresUser, prepareLocalPostgres } from '../../scripts/local/postgres';
 import { assertError, identity, isbn10 } from './support/answers';
-import { freePort } from '../../scripts/local/ports';
+import { freePort } from '../../scripts/toolkit/ports';
 import { schemaReady, spawnBooks, type BooksProcess } from './support/books-process';
 import { connectionRefused } from './support/raw-connection';
 import { request, type HttpResponse } from './support/http-client';

@@ -85,7 +85,7 @@ describe('books API shutdown', function () {
     assert.ok((JSON.parse(booksResponse.body) as unknown[]).length >= 5);
     const readyResponse = await inFlightReady.nextResponse();
     assert.equal(readyResponse.status, 503, 'readiness fails once shutdown has begun');
-    assert.equal(JSON.parse(readyResponse.body).error, 'service_unavailable');
+    assert.equal((JSON.parse(readyResponse.body) as { error: string }).error, 'service_unavailable');
 
     const exit = await within(3000, 'exit after the last request', books.exited);
     assert.deepEqual(exit, { code: 0, signal: null });

@@ -4,7 +4,7 @@ import { spawnBooks, within, type BooksProcess } from './support/books-process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../scripts/local/ports';
+import { freePort } from '../../scripts/toolkit/ports';
 import { testDatabaseUrl } from '../support/postgres';
 
 /** A database URL nobody serves: startup checks that fail come before any connection. */

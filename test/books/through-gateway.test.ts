@@ -70,7 +70,7 @@ describe('the books API through the gateway, on PostgreSQL', function () {
       });
 
       it(`replaces a title as ${subject}, keeping who created it, and answers 404 for a book that does not exist`, async () => {
-        const [, otherSubject, otherCredentials] = callers[(caller + 1) % callers.length]!;
+        const [, otherSubject, otherCredentials] = callers[(caller + 1) % callers.length];
         const other = isbn10(caller, 420_000_000);
         const created = await request(url('/books'), {
           method: 'POST',
@@ -126,7 +126,7 @@ describe('the books API through the gateway, on PostgreSQL', function () {
     it("answers writes and reads with the API's 503 and Retry-After while PostgreSQL is down, and serves again once it is back", async () => {
       await system().postgres.kill();
       try {
-        const [, , credentials] = callers[0]!;
+        const [, , credentials] = callers[0];
         const write = await request(url('/books'), {
           method: 'POST',
           body: JSON.stringify({ id: isbn10(0, 450_000_000), title: 'During the outage' }),

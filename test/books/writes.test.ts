@@ -31,7 +31,7 @@ describe('books API writes', function () {
     const response = await request(books.port, `/books/${id}`);
     return response.status === 200 ? (JSON.parse(response.body) as BookRecord) : undefined;
   };
-  const message = (response: HttpResponse): string => JSON.parse(response.body).message as string;
+  const message = (response: HttpResponse): string => (JSON.parse(response.body) as { message: string }).message;
 
   before(async function () {
     books = await startBooks();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { targetNames, type TargetName } from '../../stacks/targets.js';
-import { runProgram, type RunOptions } from '../support/program-harness.js';
+import { runProgram, type RunOptions } from '../../scripts/capture/program-run.js';
 import { dockerDesktop, k3s, kindKubeconfig } from '../support/scenarios.js';
 import { azureStandIn } from '../stacks/shared/azure-stand-in.js';
 import { aks, eks, gke } from '../stacks/shared/cloud-scenarios.js';
@@ -21,7 +21,7 @@ const docFiles = ['README.md', ...fs.readdirSync(path.join(repoRoot, 'docs')).fi
 const docs = docFiles.map((file) => ({ file, text: read(file) }));
 
 /** The keys Pulumi.yaml declares in the project's namespace. */
-const declaredKeys = new Set([...read('Pulumi.yaml').matchAll(/^ {2}books-gateway:(\w+):\s*$/gm)].map((match) => match[1]!));
+const declaredKeys = new Set([...read('Pulumi.yaml').matchAll(/^ {2}books-gateway:(\w+):\s*$/gm)].map((match) => match[1]));
 /** The namespaces of the providers' own keys (`aws:region`), which Pulumi.yaml does not declare. */
 const providerNamespaces = new Set(['aws', 'azure-native', 'gcp', 'kubernetes']);
 
@@ -33,13 +33,13 @@ function tableRows(text: string, header: string): string[][] {
     const cells = line.startsWith('|') ? line.split('|').slice(1, -1).map((cell) => cell.trim()) : undefined;
     if (!cells) inTable = false;
     else if (cells[0] === header) inTable = true;
-    else if (inTable && !/^-+$/.test(cells[0]!)) rows.push(cells);
+    else if (inTable && !/^-+$/.test(cells[0])) rows.push(cells);
   }
   return rows;
 }
 
 /** The backticked names in a table cell (`booksReplicas` / `booksReactReplicas`). */
-const codeNames = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+const codeNames = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]);
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
 function anchor(heading: string): string {
@@ -56,7 +56,7 @@ function anchors(text: string): Set<string> {
   for (const line of text.split('\n')) {
     if (line.startsWith('```')) inCode = !inCode;
     const heading = !inCode && /^#{1,6} (.+)$/.exec(line);
-    if (heading) found.add(anchor(heading[1]!));
+    if (heading) found.add(anchor(heading[1]));
   }
   return found;
 }
@@ -72,7 +72,7 @@ describe('the README and docs/, against the code', () => {
       .readdirSync(repoRoot, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && !['node_modules', '.git', '.cache', '.local'].includes(entry.name))
       .map((entry) => entry.name);
-    const named = new Set(tableRows(read('README.md'), 'folder').flatMap((row) => codeNames(row[0]!).map((name) => name.replace(/\/.*$/, ''))));
+    const named = new Set(tableRows(read('README.md'), 'folder').flatMap((row) => codeNames(row[0]).map((name) => name.replace(/\/.*$/, ''))));
     for (const folder of folders) assert.ok(named.has(folder), `the README's folder table names ${folder}/`);
   });
 
@@ -80,7 +80,7 @@ describe('the README and docs/, against the code', () => {
     const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
     for (const { file, text } of docs) {
       for (const match of text.matchAll(/npm run (?:-s )?([a-z][\w:-]*)/g)) {
-        assert.ok(scripts.includes(match[1]!), `${file} names npm run ${match[1]}, which package.json lacks`);
+        assert.ok(scripts.includes(match[1]), `${file} names npm run ${match[1]}, which package.json lacks`);
       }
     }
   });
@@ -88,27 +88,27 @@ describe('the README and docs/, against the code', () => {
   it('name only config keys Pulumi.yaml declares, in commands and in the config tables', () => {
     const named: Array<[string, string]> = [];
     for (const { file, text } of docs) {
-      for (const match of text.matchAll(/books-gateway:(\w+)/g)) named.push([file, match[1]!]);
-      for (const match of text.matchAll(/pulumi config (?:set|get|rm)(?: --secret)? ([\w:-]+)/g)) named.push([file, match[1]!]);
+      for (const match of text.matchAll(/books-gateway:(\w+)/g)) named.push([file, match[1]]);
+      for (const match of text.matchAll(/pulumi config (?:set|get|rm)(?: --secret)? ([\w:-]+)/g)) named.push([file, match[1]]);
     }
-    for (const row of tableRows(read('docs/config.md'), 'key')) named.push(...codeNames(row[0]!).map((key): [string, string] => ['docs/config.md', key]));
+    for (const row of tableRows(read('docs/config.md'), 'key')) named.push(...codeNames(row[0]).map((key): [string, string] => ['docs/config.md', key]));
     assert.ok(named.length > 50, `found ${named.length} keys`);
     for (const [file, key] of named) {
       const [namespace, name] = key.includes(':') ? key.split(':') : ['books-gateway', key];
-      if (namespace === 'books-gateway') assert.ok(declaredKeys.has(name!), `${file} names ${key}, which Pulumi.yaml does not declare`);
-      else assert.ok(providerNamespaces.has(namespace!), `${file} names ${key}, a key of no provider the program uses`);
+      if (namespace === 'books-gateway') assert.ok(declaredKeys.has(name), `${file} names ${key}, which Pulumi.yaml does not declare`);
+      else assert.ok(providerNamespaces.has(namespace), `${file} names ${key}, a key of no provider the program uses`);
     }
   });
 
   it('document every key Pulumi.yaml declares in the tables of docs/config.md', () => {
-    const documented = new Set(tableRows(read('docs/config.md'), 'key').flatMap((row) => codeNames(row[0]!)));
+    const documented = new Set(tableRows(read('docs/config.md'), 'key').flatMap((row) => codeNames(row[0])));
     for (const key of declaredKeys) assert.ok(documented.has(key), `docs/config.md has no row for ${key}`);
   });
 
   it('lead every relative link to a file that exists, and to a heading of it', () => {
     for (const { file, text } of docs) {
       for (const match of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        const target = match[1]!;
+        const target = match[1];
         if (/^[a-z]+:/.test(target)) continue;
         const [linked, fragment] = target.split('#');
         const resolved = linked ? path.join(path.dirname(path.join(repoRoot, file)), linked) : path.join(repoRoot, file);
@@ -146,7 +146,7 @@ describe('the README and docs/, against the code', () => {
         this.timeout(120_000);
         const column = header.indexOf(target);
         assert.ok(column > 0, `the table has a column for ${target}`);
-        const documented = rows.filter((row) => row[column] !== '').flatMap((row) => codeNames(row[0]!));
+        const documented = rows.filter((row) => row[column] !== '').flatMap((row) => codeNames(row[0]));
         const run = await runProgram(scenarios[target]);
         assert.deepEqual(Object.keys(run.outputs).sort(), [...documented].sort());
       });

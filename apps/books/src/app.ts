@@ -147,7 +147,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // in total, plus its own few), so behind the gateway it is the gateway that refuses, and
     // Node's default of 16 kB never answers a request the gateway let through.
     http: { maxHeaderSize: 32 * 1024 },
-    frameworkErrors: (error, request, reply) => sendFailure(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      sendFailure(error, request, reply);
+    },
   });
 
   // Books are JSON; a body of any other type is a 415. A DELETE needs no body: an empty one is

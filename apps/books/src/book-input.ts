@@ -11,6 +11,7 @@ export const MAX_TITLE_LENGTH = 500;
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 /** C0 and C1 control characters: a title is one line of text. */
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function titleProblem(title: unknown): string | undefined {

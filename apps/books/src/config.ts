@@ -44,7 +44,7 @@ function readDatabaseUrl(env: NodeJS.ProcessEnv): string {
     try {
       url = readFileSync(file, 'utf8').trim();
     } catch (error) {
-      throw new Error(`DATABASE_URL_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      throw new Error(`DATABASE_URL_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
     }
   } else if (inline) {
     url = inline.trim();

@@ -1,4 +1,4 @@
-import { Pool, types as pgTypes, type CustomTypesConfig } from 'pg';
+import { Pool, TypeOverrides, types as pgTypes } from 'pg';
 
 /** How the API reaches its PostgreSQL. */
 export interface DatabaseSettings {
@@ -21,10 +21,8 @@ const QUERY_TIMEOUT_MS = 3000;
  * strings by default, for values past 2^53. Ten digits are far below it: numbers, as the API
  * has always answered.
  */
-const types: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pgTypes.builtins.INT8 ? Number : pgTypes.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
+const types = new TypeOverrides();
+types.setTypeParser(pgTypes.builtins.INT8, 'text', Number);
 
 export function createPool(settings: DatabaseSettings, onIdleError: (error: Error) => void): Pool {
   const pool = new Pool({

@@ -6,6 +6,13 @@ export { isIsbn10, isbn10 } from '../../support/book-writes';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** The API's one error shape (assertError checks a response has it). */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  requestId: string;
+}
+
 /** A JSON error in the API's one shape: its status, its code, a message, the request id. */
 export function assertError(response: HttpResponse, status: number, error: string): void {
   assert.equal(response.status, status, response.body);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort } from '../../../scripts/local/ports';
+import { freePort } from '../../../scripts/toolkit/ports';
 import { testDatabaseUrl } from '../../support/postgres';
 
 const REPO_ROOT = resolve(__dirname, '../../..');
