@@ -36,6 +36,7 @@ const commands: ReadonlyArray<[args: string[], usage: RegExp]> = [
   [['run', 'rehearse', '--'], /Usage: npm run rehearse/],
   [['run', 'cluster', '--'], /Usage: npm run cluster/],
   [['run', 'bench', '--'], /Usage: npm run bench/],
+  [['run', 'lint', '--'], /Usage: npm run lint/],
 ];
 
 describe('every command answers --help and refuses an unknown option', function () {
