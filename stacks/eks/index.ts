@@ -223,7 +223,7 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       {
         assumeRolePolicy: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: actions.length === 1 ? actions[0]! : actions }],
+          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: actions.length === 1 ? actions[0] : actions }],
         },
       },
       { parent: this },
