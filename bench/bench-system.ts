@@ -15,7 +15,7 @@ import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { locateNginx } from '../scripts/toolkit/nginx.js';
-import { freePort } from '../scripts/local/ports.js';
+import { freePort } from '../scripts/toolkit/ports.js';
 import {
   type BackendPorts,
   type GatewayVariant,

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { mainConfigFile, tempPathDirectives } from '../apps/gateway/src/index.js';
-import { freePort } from '../scripts/local/ports.js';
+import { freePort } from '../scripts/toolkit/ports.js';
 import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
 
 /** The API's own answer to GET /books, fetched once, to be served as it is. */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type NginxPlatform, clusterPlatform, metricsLagSeconds, metricsPath } from '../apps/gateway/src/index.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
-import { freePorts } from '../scripts/local/ports.js';
+import { freePorts } from '../scripts/toolkit/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
 import { docker } from '../scripts/toolkit/docker.js';
 import { removeGatewayContainers, startGatewayContainer } from '../scripts/rehearse/gateway-container.js';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { ManagedProcess } from '../scripts/toolkit/managed-process.js';
 import { locateNginx } from '../scripts/toolkit/nginx.js';
-import { waitUntilListening } from '../scripts/local/ports.js';
+import { waitUntilListening } from '../scripts/toolkit/ports.js';
 import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
 import { type PeerInput, accessLogFile, bareNginxConf, caddyfile, haproxyConfig } from './peer-configs.js';
 

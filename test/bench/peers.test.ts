@@ -6,7 +6,7 @@ import { loadGeneratorRateLimit } from '../../bench/configurations.js';
 import { runDirOf, type RunningServer } from '../../bench/nginx-server.js';
 import { accessLogFile, securityHeaders } from '../../bench/peer-configs.js';
 import { type PeerName, startPeer } from '../../bench/peer-server.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { jsonLogRecords } from '../gateway/support/access-log.js';
 import { type Reply, request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';

@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { docker } from '../../scripts/toolkit/docker.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { pods } from './support/assertions.js';
 import { sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { contradictions, isJsonError, SteadyWrites, storedBooks, succeeded, type WriteExchange } from './support/steady-writes.js';

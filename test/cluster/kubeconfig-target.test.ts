@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { request } from '../gateway/support/http.js';
 import { pods, readyPodsByApp } from './support/assertions.js';
 import { docker } from '../../scripts/toolkit/docker.js';

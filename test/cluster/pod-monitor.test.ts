@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { dashboardFile } from '../../components/monitoring.js';
 import { podMonitorCrdFile } from '../../scripts/cluster/prometheus-operator.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { pods } from './support/assertions.js';
 import { repoRoot, sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { kubeconfigStackConfig } from './support/kubeconfig-stack.js';

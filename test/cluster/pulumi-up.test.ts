@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { docker } from '../../scripts/toolkit/docker.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { request } from '../gateway/support/http.js';
 import { jwtSettings, signToken, testIssuer, validClaims } from '../gateway/support/tokens.js';
 import { assertJsonError, assertNoneLost, pods, readyPodsByApp, steadyLoad } from './support/assertions.js';

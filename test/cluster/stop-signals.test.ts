@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { runLayout } from '../../scripts/cluster/layout.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { rehearsalDir } from '../../scripts/rehearse/rehearsal.js';
 import { request } from '../gateway/support/http.js';
 import { docker } from '../../scripts/toolkit/docker.js';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { request } from '../gateway/support/http.js';
 import { startCluster, stopSharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { TestStack } from './support/test-stack.js';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:net';
 import { request } from '../gateway/support/http.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { assertNothingLeft, isAlive, useLocalCommands } from './local-command.js';
 import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../gateway/support/http.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { assertNothingLeft, repoRoot, useLocalCommands } from './local-command.js';
 
 /** The processes running this checkout's compilers (`node_modules/.bin/tsc`, `vite`). */

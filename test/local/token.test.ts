@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { request } from '../gateway/support/http.js';
 import { testIssuer } from '../gateway/support/tokens.js';
 import { devKeyFile } from '../../scripts/local/dev-jwt-key.js';
-import { freePort } from '../../scripts/local/ports.js';
+import { freePort } from '../../scripts/toolkit/ports.js';
 import { repoRoot, useLocalCommands } from './local-command.js';
 import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 

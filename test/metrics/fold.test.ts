@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type GatewayRateLimit, clusterPlatform, metricsLagSeconds, metricsPath } from '../../apps/gateway/src/index.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
-import { freePorts } from '../../scripts/local/ports.js';
+import { freePorts } from '../../scripts/toolkit/ports.js';
 import { docker } from '../../scripts/toolkit/docker.js';
 import { removeGatewayContainers, startGatewayContainer } from '../../scripts/rehearse/gateway-container.js';
 import { standInBaseImages } from '../../scripts/rehearse/images/stand-ins.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { within } from '../../books/support/books-process';
 import { eventually } from '../../../scripts/toolkit/eventually.js';
-import { freePort } from '../../../scripts/local/ports';
+import { freePort } from '../../../scripts/toolkit/ports';
 import { connectionRefused } from '../../books/support/raw-connection';
 import { REPO_ROOT } from './page-build';
 
