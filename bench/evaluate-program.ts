@@ -6,7 +6,7 @@
  *   tsx bench/evaluate-program.ts <docker-desktop|k3s|aks|eks|gke>
  */
 import { performance } from 'node:perf_hooks';
-import type { RunOptions } from '../test/support/program-harness.js';
+import type { RunOptions } from '../scripts/capture/program-run.js';
 
 export interface ProgramCost {
   target: string;
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const target = process.argv[2] ?? '';
   if (target === 'aks') answerRegistryTokenExchange();
   const started = performance.now();
-  const { runProgram } = await import('../test/support/program-harness.js');
+  const { runProgram } = await import('../scripts/capture/program-run.js');
   const scenario = await scenarioOf(target);
   const imported = performance.now();
   const first = await runProgram(scenario);

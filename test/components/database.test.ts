@@ -6,7 +6,7 @@
  * refused before a resource exists.
  */
 import assert from 'node:assert/strict';
-import { runProgram, runProgramExpectingError, secretValue, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { runProgram, runProgramExpectingError, secretValue, type ProgramRun, type PropertyBag } from '../../scripts/capture/program-run.js';
 import { dockerDesktop, k3s, kindKubeconfig } from '../support/scenarios.js';
 
 const statefulSetType = 'kubernetes:apps/v1:StatefulSet';

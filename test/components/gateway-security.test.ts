@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { clusterPlatform } from '../../apps/gateway/src/index.js';
 import { gatewayTestKeys, type GatewayTestKeys } from '../support/gateway-keys.js';
-import { autoName, runProgram, secretValue, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
-import { validateKubernetesObject } from '../support/kubernetes-schemas.js';
+import { autoName, runProgram, secretValue, type ProgramRun, type PropertyBag } from '../../scripts/capture/program-run.js';
+import { validateKubernetesObject } from '../../scripts/capture/kubernetes-schemas.js';
 import { dockerDesktop, securedDockerDesktop, secretsBesidesDatabase, testApiKeys } from '../support/scenarios.js';
 
 const secretType = 'kubernetes:core/v1:Secret';

@@ -1,7 +1,7 @@
 /** Every Kubernetes object the program registers, on both local targets, is valid for the Kubernetes API. */
 import assert from 'node:assert/strict';
-import { runProgram, type ProgramRun } from '../support/program-harness.js';
-import { validateKubernetesObject } from '../support/kubernetes-schemas.js';
+import { runProgram, type ProgramRun } from '../../scripts/capture/program-run.js';
+import { validateKubernetesObject } from '../../scripts/capture/kubernetes-schemas.js';
 import { dockerDesktop, k3s } from '../support/scenarios.js';
 
 describe('Kubernetes schemas', () => {

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram, type ProgramRun, type RegisteredResource } from '../support/program-harness.js';
-import { validateKubernetesObject } from '../support/kubernetes-schemas.js';
+import { runProgram, type ProgramRun, type RegisteredResource } from '../../scripts/capture/program-run.js';
+import { validateKubernetesObject } from '../../scripts/capture/kubernetes-schemas.js';
 import { dockerDesktop, k3s } from '../support/scenarios.js';
 
 const podMonitorType = 'kubernetes:monitoring.coreos.com/v1:PodMonitor';

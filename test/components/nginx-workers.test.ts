@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nginxWorkerProcesses } from '../../components/workloads.js';
-import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { runProgram, type ProgramRun, type PropertyBag } from '../../scripts/capture/program-run.js';
 import { dockerDesktop } from '../support/scenarios.js';
 
 const repoRoot = path.resolve(__dirname, '../..');

@@ -3,7 +3,7 @@
  * needs from each Deployment, checked against the gateway configuration actually rendered.
  */
 import assert from 'node:assert/strict';
-import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { runProgram, type ProgramRun, type PropertyBag } from '../../scripts/capture/program-run.js';
 import { dockerDesktop } from '../support/scenarios.js';
 import { azureStandIn } from '../stacks/shared/azure-stand-in.js';
 import { aks, eks, gke } from '../stacks/shared/cloud-scenarios.js';

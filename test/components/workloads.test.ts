@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { clusterPlatform } from '../../apps/gateway/src/index.js';
 import { configChecksum, configChecksumAnnotation } from '../../components/gateway-config.js';
-import { runProgram, type ProgramRun, type PropertyBag } from '../support/program-harness.js';
+import { runProgram, type ProgramRun, type PropertyBag } from '../../scripts/capture/program-run.js';
 import { dockerDesktop, k3s, namespaced } from '../support/scenarios.js';
 
 const deploymentType = 'kubernetes:apps/v1:Deployment';

@@ -3,7 +3,7 @@
  * the key and what is valid: a half-created stack is worse than none.
  */
 import assert from 'node:assert/strict';
-import { runProgramExpectingError } from '../support/program-harness.js';
+import { runProgramExpectingError } from '../../scripts/capture/program-run.js';
 import { dockerDesktop, k3s } from '../support/scenarios.js';
 
 const allTargets = /docker-desktop, k3s, aks, eks, gke/;

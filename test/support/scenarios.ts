@@ -1,6 +1,6 @@
 /** Stack configs of the two targets that bring their own cluster, as the tests run them. */
 import type { GatewayTestKeys } from './gateway-keys.js';
-import type { ProgramRun, RegisteredResource, RunOptions } from './program-harness.js';
+import type { ProgramRun, RegisteredResource, RunOptions } from '../../scripts/capture/program-run.js';
 
 export const k3sKubeconfig = `apiVersion: v1
 kind: Config

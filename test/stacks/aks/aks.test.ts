@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
 import { acrRefreshToken as exchangeForPushToken } from '../../../stacks/aks/acr-push-token.js';
 import { bringSystemPoolTo } from '../../../stacks/aks/system-pool-version.js';
-import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, type ProgramRun } from '../../../scripts/capture/program-run.js';
 import { acrRefreshToken, azureStandIn } from '../shared/azure-stand-in.js';
 import {
   acrLoginServer,

@@ -4,7 +4,7 @@
  * resource, naming the key.
  */
 import assert from 'node:assert/strict';
-import { runProgram, runProgramExpectingError } from '../../support/program-harness.js';
+import { runProgram, runProgramExpectingError } from '../../../scripts/capture/program-run.js';
 import { dockerDesktop, imageNames } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { gatewayTestKeys, type GatewayTestKeys } from '../../support/gateway-keys.js';
-import { runProgramExpectingError } from '../../support/program-harness.js';
+import { runProgramExpectingError } from '../../../scripts/capture/program-run.js';
 import { securedDockerDesktop } from '../../support/scenarios.js';
 
 type Config = Record<string, string>;

@@ -3,7 +3,7 @@
  * key and what it accepts.
  */
 import assert from 'node:assert/strict';
-import { runProgramExpectingError } from '../../support/program-harness.js';
+import { runProgramExpectingError } from '../../../scripts/capture/program-run.js';
 import { dockerDesktop } from '../../support/scenarios.js';
 
 const cases: Array<{ what: string; config: Record<string, string>; message: RegExp }> = [

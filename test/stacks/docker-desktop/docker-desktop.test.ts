@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, type ProgramRun } from '../../../scripts/capture/program-run.js';
 import { dockerDesktop, imageNames, namespaced, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';

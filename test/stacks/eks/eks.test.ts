@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runProgram, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, type ProgramRun } from '../../../scripts/capture/program-run.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,

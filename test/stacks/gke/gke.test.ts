@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { artifactRepositoryId } from '../../../stacks/gke/index.js';
-import { runProgram, runProgramExpectingError, type ProgramRun } from '../../support/program-harness.js';
+import { runProgram, runProgramExpectingError, type ProgramRun } from '../../../scripts/capture/program-run.js';
 import {
   assertDeploysThroughClusterProvider,
   assertFailsBeforeAnyResource,

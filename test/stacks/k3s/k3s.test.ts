@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { gatewayTestKeys } from '../../support/gateway-keys.js';
-import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../support/program-harness.js';
+import { mockDigest, runProgram, secretValue, type ProgramRun } from '../../../scripts/capture/program-run.js';
 import { imageNames, k3s, k3sKubeconfig, secretsBesidesDatabase } from '../../support/scenarios.js';
 import { assertRegistryBuildCache } from '../shared/cloud-assertions.js';
 

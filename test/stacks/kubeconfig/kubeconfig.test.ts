@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mockDigest, runProgram, runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../support/program-harness.js';
+import { mockDigest, runProgram, runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../../scripts/capture/program-run.js';
 import { imageNames, kindKubeconfig, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';

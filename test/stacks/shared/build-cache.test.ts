@@ -4,7 +4,7 @@
  * (k3s, kubeconfig) export none unless asked; the clouds keep theirs beside the images.
  */
 import assert from 'node:assert/strict';
-import { runProgram, runProgramExpectingError } from '../../support/program-harness.js';
+import { runProgram, runProgramExpectingError } from '../../../scripts/capture/program-run.js';
 import { imageNames, k3s } from '../../support/scenarios.js';
 import { assertRegistryBuildCache } from './cloud-assertions.js';
 import { eks, withConfig } from './cloud-scenarios.js';

@@ -7,7 +7,7 @@ import {
   type ProgramRun,
   type RegisteredResource,
   type RunOptions,
-} from '../../support/program-harness.js';
+} from '../../../scripts/capture/program-run.js';
 import { imageNames, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 export interface ClusterProviderExpectation {

@@ -5,7 +5,7 @@
  * test can tell which one ended up where.
  */
 import type { MockCallArgs, MockResourceArgs } from '@pulumi/pulumi/runtime';
-import type { RunOptions } from '../../support/program-harness.js';
+import type { RunOptions } from '../../../scripts/capture/program-run.js';
 
 // ---- AKS ----
 

@@ -9,7 +9,7 @@
  * first, while the driver (on EKS an add-on of the stack's own) still runs.
  */
 import assert from 'node:assert/strict';
-import { runProgram, type ProgramRun, type RegisteredResource, type RunOptions } from '../../support/program-harness.js';
+import { runProgram, type ProgramRun, type RegisteredResource, type RunOptions } from '../../../scripts/capture/program-run.js';
 import { azureStandIn } from './azure-stand-in.js';
 import { aks, eks, gke } from './cloud-scenarios.js';
 import { pathFixture } from './commands-on-path.js';

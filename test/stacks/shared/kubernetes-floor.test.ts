@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runProgram } from '../../support/program-harness.js';
+import { runProgram } from '../../../scripts/capture/program-run.js';
 import { assertFailsBeforeAnyResource } from './cloud-assertions.js';
 import { aks, eks, gke, withConfig } from './cloud-scenarios.js';
 import { azureStandIn } from './azure-stand-in.js';

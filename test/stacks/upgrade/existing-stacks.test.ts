@@ -6,7 +6,7 @@
  * in place, each listed here with why.
  */
 import assert from 'node:assert/strict';
-import { runProgram } from '../../support/program-harness.js';
+import { runProgram } from '../../../scripts/capture/program-run.js';
 import { planUpgrade, readBaseline, type UpgradePlan } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment, type UpgradeScenario } from './upgrade-scenarios.js';
 import { k3sKubeconfig } from '../../support/scenarios.js';

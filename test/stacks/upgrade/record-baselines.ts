@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram } from '../../support/program-harness.js';
+import { runProgram } from '../../../scripts/capture/program-run.js';
 import { baselineFolder, recordState } from './stack-state.js';
 import { upgradeScenarios, withScenarioEnvironment } from './upgrade-scenarios.js';
 

@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { PropertyBag, ProgramRun, RegisteredResource } from '../../support/program-harness.js';
+import type { PropertyBag, ProgramRun, RegisteredResource } from '../../../scripts/capture/program-run.js';
 
 export interface RecordedResource {
   urn: string;

@@ -4,7 +4,7 @@
  * upgrade path depends on. `withScenarioEnvironment` gives the run what the targets check or call
  * outside Pulumi (the exec plugins on the PATH, the Azure endpoints).
  */
-import type { RunOptions } from '../../support/program-harness.js';
+import type { RunOptions } from '../../../scripts/capture/program-run.js';
 import { k3s, kindKubeconfig } from '../../support/scenarios.js';
 import { azureStandIn, type AzureStandIn } from '../shared/azure-stand-in.js';
 import { aks, eks, gke, withConfig } from '../shared/cloud-scenarios.js';
