@@ -4,7 +4,7 @@
  * leave a book with one whole title.
  */
 import assert from 'node:assert/strict';
-import { freePort } from '../../scripts/local/ports';
+import { freePort } from '../../scripts/toolkit/ports';
 import { testDatabaseUrl } from '../support/postgres';
 import { assertError, identity, isbn10 } from './support/answers';
 import { schemaReady, spawnBooks, within, type BooksProcess } from './support/books-process';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricsPath } from '../../../apps/gateway/src/index.js';
 import { ManagedProcess } from '../../../scripts/toolkit/managed-process.js';
-import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
+import { freePort, waitUntilListening } from '../../../scripts/toolkit/ports.js';
 import { eventually } from '../../../scripts/toolkit/eventually.js';
 
 /** One series of an instant query's answer. */
