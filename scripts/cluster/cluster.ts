@@ -3,6 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import * as fs from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import * as path from 'node:path';
+import { ensureEngine } from '../toolkit/docker.js';
 import { ManagedProcess, type ProcessSpec } from '../toolkit/managed-process.js';
 import { eventually } from '../toolkit/eventually.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
@@ -104,6 +105,8 @@ export class Cluster {
   private async bringUp(previous: OwnerRecord | undefined): Promise<void> {
     const { log } = this.options;
     const { layout, binaries } = this;
+    // The kubelet runs the pods on the Docker engine, and the leftovers' removal asks it first.
+    await ensureEngine();
     // A run that was killed left its processes, containers and network behind.
     if (previous || fs.existsSync(layout.root)) await this.removeLeftovers(previous);
     this.checkpoint();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { UserError } from './user-error.js';
 
 /*
  * The Docker engine, through one client: Debian's /usr/bin/docker, the one
@@ -28,7 +29,7 @@ export function runDocker(args: readonly string[], options: { timeoutMs?: number
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => reject(new Error(`${dockerCli} could not be started (${error.message}): run bash scripts/docker-engine.sh`)));
+    child.on('error', (error) => reject(new UserError(`${dockerCli} could not be started (${error.message}): run bash scripts/docker-engine.sh`)));
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
@@ -53,12 +54,19 @@ export async function imageExists(reference: string): Promise<boolean> {
 
 let engineCheck: Promise<void> | undefined;
 
-/** Fails with one clear line when no Docker engine answers; asked once per process while it does. */
+/**
+ * Fails with one line a user can act on when no Docker engine answers; asked once per process
+ * while it does.
+ */
 export function ensureEngine(): Promise<void> {
-  // Bounded: a socket whose daemon hangs would otherwise hold the command forever.
-  engineCheck ??= runDocker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 })
+  // `version`, not `info`: without an engine it names the address it tried, in one line. Bounded:
+  // a socket whose daemon hangs would otherwise hold the command forever.
+  engineCheck ??= runDocker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 })
     .then((run) => {
-      if (run.code !== 0) throw new Error(`The Docker engine does not answer (${dockerCli} info): run bash scripts/docker-engine.sh (as root)\n${run.stderr.trim()}`);
+      if (run.code !== 0) {
+        const said = run.stderr.trim().split('\n')[0] || `exit code ${run.code}`;
+        throw new UserError(`The Docker engine does not answer (${said}): run bash scripts/docker-engine.sh (as root)`);
+      }
     })
     .catch((error: unknown) => {
       // Asked again next time: the engine may have been started meanwhile.
