@@ -15,18 +15,19 @@ import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { locateNginx } from '../scripts/toolkit/nginx.js';
-import { freePort } from '../scripts/toolkit/ports.js';
+import { freePort, freePorts } from '../scripts/toolkit/ports.js';
+import { hostNginx } from '../scripts/toolkit/nginx-launchers.js';
 import {
   type BackendPorts,
   type GatewayVariant,
   authGateway,
   defaultGateway,
-  gatewayFiles,
   loadGeneratorRateLimit,
+  prepareGatewayVariant,
   tutorialNginxConf,
 } from './configurations.js';
 import { booksListBody, startMemoryBackends } from './memory-backend.js';
-import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
+import { type RunningServer, runDirOf, runningServer, startNginxServer } from './nginx-server.js';
 import { type PeerName, type PeerSettings, startPeer } from './peer-server.js';
 
 export interface BenchSystem {
@@ -101,8 +102,13 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
     return server;
   };
   const startGateway = async (variant: GatewayVariant, backends: BackendPorts): Promise<RunningServer> => {
-    const statusPort = await freePort();
-    return startServer(`gateway ${variant.name}`, (folder, port) => gatewayFiles(variant, folder, { listen: port, status: statusPort }, backends));
+    const [listen, status] = await freePorts(2);
+    if (listen === undefined || status === undefined) throw new Error('no free ports');
+    const gateway = await prepareGatewayVariant(variant, folderOf(`gateway ${variant.name}`), { listen, status }, backends, hostNginx(nginxBinary));
+    await gateway.start();
+    const server = runningServer(gateway.url, gateway.process, () => gateway.stop());
+    servers.push(server);
+    return server;
   };
 
   try {

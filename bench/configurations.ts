@@ -4,18 +4,10 @@
  * settings worth tuning (each a small, checked edit of the rendered nginx.conf).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { relative } from 'node:path';
-import {
-  clusterPlatform,
-  debianPlatform,
-  mainConfigFile,
-  renderGateway,
-  renderGatewaySecrets,
-  tempPathDirectives,
-  type NginxPlatform,
-} from '../apps/gateway/src/index.js';
+import { clusterPlatform, mainConfigFile, tempPathDirectives, type NginxPlatform } from '../apps/gateway/src/index.js';
 import type { GatewayAuth, GatewayRateLimit, GatewaySecretsInput } from '../apps/gateway/src/types.js';
-import type { GatewayOptions } from '../scripts/local/local-system.js';
+import { type GatewayNginx, type GatewayOptions, type NginxLauncher, prepareGatewayNginx } from '../scripts/toolkit/gateway-nginx.js';
+import { reportExitDuringBench } from './nginx-server.js';
 
 /** Loopback ports of the services behind the proxies. */
 export interface BackendPorts {
@@ -174,31 +166,40 @@ export interface GatewayPorts {
   status: number;
 }
 
-/** The rendered gateway files for one variant, in front of the books processes and the page. */
-export function gatewayFiles(variant: GatewayVariant, folder: string, ports: GatewayPorts, backends: BackendPorts): Record<string, string> {
-  // The access log as the cluster writes it: the bench measures the gateway as deployed.
-  const platform = debianPlatform(folder, { accessLogFlushSeconds: clusterPlatform.accessLogFlushSeconds, ...variant.platform });
-  const options: GatewayOptions = { rateLimit: loadGeneratorRateLimit, ...variant.options };
-  const { files } = renderGateway({
-    ...options,
-    listenPort: ports.listen,
-    listenAddress: host,
-    statusPort: ports.status,
-    books: { kind: 'static', addresses: backends.books.map((port) => `${host}:${port}`) },
-    booksReact: { kind: 'static', addresses: [`${host}:${backends.booksReact}`] },
-    platform,
-  });
-  const secrets = variant.secrets ? renderGatewaySecrets(variant.secrets, options) : {};
+/** The rendered files with the variant's edits. */
+function editedFiles(variant: GatewayVariant, files: Record<string, string>): Record<string, string> {
   const edited = Object.entries(variant.editFiles ?? {}).map(([name, editFile]) => {
     const text = files[name];
     if (text === undefined) throw new Error(`variant '${variant.name}' edits ${name}, which renderGateway no longer renders`);
     return [name, editFile(text)];
   });
-  return {
-    ...files,
-    ...Object.fromEntries(edited),
-    ...Object.fromEntries(Object.entries(secrets).map(([name, contents]) => [`${relative(folder, platform.secretsDir)}/${name}`, contents])),
-  };
+  return { ...files, ...Object.fromEntries(edited) };
+}
+
+/**
+ * The gateway nginx of one variant in `folder`, in front of the books processes and the page,
+ * written and checked (not started).
+ */
+export function prepareGatewayVariant(
+  variant: GatewayVariant,
+  folder: string,
+  ports: GatewayPorts,
+  backends: BackendPorts,
+  launcher: NginxLauncher,
+): Promise<GatewayNginx> {
+  return prepareGatewayNginx({
+    name: `gateway ${variant.name}`,
+    launcher,
+    folder,
+    // The access log as the cluster writes it: the bench measures the gateway as deployed.
+    platform: { accessLogFlushSeconds: clusterPlatform.accessLogFlushSeconds, ...variant.platform },
+    ports,
+    upstreams: { books: backends.books, booksReact: [backends.booksReact] },
+    options: { rateLimit: loadGeneratorRateLimit, ...variant.options },
+    secrets: variant.secrets,
+    editFiles: (files) => editedFiles(variant, files),
+    listeners: { onUnexpectedExit: reportExitDuringBench },
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { ManagedProcess } from '../scripts/toolkit/managed-process.js';
 import { locateNginx } from '../scripts/toolkit/nginx.js';
 import { waitUntilListening } from '../scripts/toolkit/ports.js';
-import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.js';
+import { type RunningServer, reportExitDuringBench, runDirOf, runningServer, startNginxServer } from './nginx-server.js';
 import { type PeerInput, accessLogFile, bareNginxConf, caddyfile, haproxyConfig } from './peer-configs.js';
 
 const run = promisify(execFile);
@@ -73,9 +73,7 @@ export async function startPeer(name: PeerName, folder: string, port: number, se
     throw new Error(`${name} refused its configuration ${config}: ${(stderr || stdout || String(error)).trim()}`);
   }
   const [command, args] = peer.command(config, accessLogFile(runDir));
-  const managed = new ManagedProcess({ name, command, args, env: peer.env }, () => undefined, (component, description) => {
-    console.error(`${component} ${description} during the bench`);
-  });
+  const managed = new ManagedProcess({ name, command, args, env: peer.env }, () => undefined, reportExitDuringBench);
   managed.start();
   try {
     await waitUntilListening(managed, '127.0.0.1', port);
@@ -83,7 +81,5 @@ export async function startPeer(name: PeerName, folder: string, port: number, se
     await managed.stop();
     throw error;
   }
-  const pid = managed.pid;
-  if (pid === undefined) throw new Error(`${name} has no process id`);
-  return { url: `http://127.0.0.1:${port}`, pid, stop: () => managed.stop() };
+  return runningServer(`http://127.0.0.1:${port}`, managed);
 }

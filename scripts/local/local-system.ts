@@ -1,35 +1,23 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join, relative, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import {
-  type GatewayRenderInput,
-  type GatewaySecretsInput,
-  type NginxPlatform,
-  debianPlatform,
-  gatewayPorts,
-  healthPath,
-  renderGateway,
-  renderGatewaySecrets,
-} from '../../apps/gateway/src/index.js';
+import { type GatewaySecretsInput, type NginxPlatform, gatewayPorts } from '../../apps/gateway/src/index.js';
+import { eventually } from '../toolkit/eventually.js';
+import { type GatewayNginx, type GatewayOptions, prepareGatewayNginx } from '../toolkit/gateway-nginx.js';
+import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
+import { hostNginx } from '../toolkit/nginx-launchers.js';
+import { locateNginx, nginxProcess, writeNginxFiles } from '../toolkit/nginx.js';
 import { copyBuiltPage, renderBooksReactSite } from './books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
-import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
-import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../toolkit/nginx.js';
-import { ensurePortFree, freePorts, waitUntilListening } from './ports.js';
+import { ensurePortFree, freePorts, waitUntilListening } from '../toolkit/ports.js';
 import { startWatchdog } from './process-guard.js';
 import { type LocalPostgres, booksDatabase, postgresUser, prepareLocalPostgres } from './postgres.js';
 import { type RunFolder, createRunFolder } from './run-folder.js';
 import { ensureServiceUser } from './service-user.js';
 
-/** Everything the gateway renderer takes besides what the local run decides itself. */
-export type GatewayOptions = Omit<
-  GatewayRenderInput,
-  'listenPort' | 'listenAddress' | 'statusPort' | 'books' | 'booksReact' | 'platform'
->;
+/** The renderer settings the local run takes (`LocalSystemOptions.gateway`). */
+export type { GatewayOptions };
 
 export interface LocalSystemOptions {
   /** The gateway's public port. Default 8080; 0 picks a free port. */
@@ -62,45 +50,23 @@ export interface ComponentAddress {
   pid: number | undefined;
 }
 
-/** One books API process; fault tests kill and restart them. */
+/** One books API process, which can be stopped and started again on its port. */
 export interface BooksProcess {
   readonly name: string;
   readonly port: number;
   readonly url: string;
   readonly running: boolean;
+  /** Its supervisor, for its process id and signals. */
+  readonly process: ManagedProcess;
   /** Starts it again on the same port and resolves once it serves (it listens, its database is migrated). */
   start(): Promise<void>;
   /** SIGTERM: the API finishes its requests in flight, then exits. */
   stop(): Promise<void>;
-  /** SIGKILL, as a crash. */
-  kill(): Promise<void>;
-  /** SIGSTOP: a hung process that accepts connections and never answers. */
-  pause(): void;
-  /** SIGCONT: a paused process carries on. */
-  resume(): void;
-}
-
-export interface LocalGateway {
-  readonly url: string;
-  readonly port: number;
-  readonly statusUrl: string;
-  readonly statusPort: number;
-  /** Folder holding the rendered files nginx runs on. */
-  readonly configDir: string;
-  /** The JSON access log file (or `off`). */
-  readonly accessLog: string;
-  /**
-   * Renders the configuration again with new options, checks it with `nginx -t` and reloads
-   * nginx (SIGHUP: new workers take over, the old ones finish their requests); resolves once the
-   * new configuration answers new connections.
-   */
-  reload(options: GatewayOptions, secrets?: GatewaySecretsInput): Promise<void>;
-  /** The version of the configuration now running, as its health endpoint reports it. */
-  configVersion(): string;
 }
 
 export interface LocalSystem {
-  readonly gateway: LocalGateway;
+  /** The gateway nginx, rendered in the run folder's `gateway` (its `configDir`). */
+  readonly gateway: GatewayNginx;
   readonly books: readonly BooksProcess[];
   readonly booksReact: { readonly url: string };
   /** The books API's PostgreSQL, reached through a socket in the run folder. */
@@ -117,7 +83,6 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-const execFileAsync = promisify(execFile);
 const host = '127.0.0.1';
 /**
  * The account the gateway's nginx workers run as when the local run starts as root: one of their
@@ -209,21 +174,21 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       booksReactPort,
     });
 
-    processes.push(gateway.managed, booksReact, ...books.map(({ managed }) => managed));
-    await Promise.all([...books.map(({ handle }) => handle.start()), startListening(booksReact, booksReactPort)]);
-    await startListening(gateway.managed, gatewayPort);
+    processes.push(gateway.process, booksReact, ...books.map(({ process }) => process));
+    await Promise.all([...books.map((book) => book.start()), startListening(booksReact, booksReactPort)]);
+    await gateway.start();
     up = true;
 
     const booksReactUrl = `http://${host}:${booksReactPort}`;
     const database = postgres;
     return {
-      gateway: gateway.handle,
-      books: books.map(({ handle }) => handle),
+      gateway,
+      books,
       booksReact: { url: booksReactUrl },
       postgres: { url: database.url(), kill: () => database.process.kill(), start: () => database.start() },
       addresses: () => [
-        { name: 'gateway', url: gateway.handle.url, pid: gateway.managed.pid },
-        ...books.map(({ managed, handle }) => ({ name: handle.name, url: handle.url, pid: managed.pid })),
+        { name: 'gateway', url: gateway.url, pid: gateway.process.pid },
+        ...books.map(({ name, url, process }) => ({ name, url, pid: process.pid })),
         { name: 'books-react', url: booksReactUrl, pid: booksReact.pid },
         { name: 'postgres', url: database.url(), pid: database.process.pid },
       ],
@@ -240,12 +205,7 @@ async function startListening(managed: ManagedProcess, port: number): Promise<vo
   await waitUntilListening(managed, host, port);
 }
 
-function booksProcess(
-  name: string,
-  port: number,
-  extraEnv: NodeJS.ProcessEnv | undefined,
-  listeners: Listeners,
-): { managed: ManagedProcess; handle: BooksProcess } {
+function booksProcess(name: string, port: number, extraEnv: NodeJS.ProcessEnv | undefined, listeners: Listeners): BooksProcess {
   const managed = new ManagedProcess(
     {
       name,
@@ -257,23 +217,20 @@ function booksProcess(
     listeners.onUnexpectedExit,
     listeners.guard,
   );
-  const handle: BooksProcess = {
+  return {
     name,
     port,
     url: `http://${host}:${port}`,
     get running() {
       return managed.running;
     },
+    process: managed,
     start: async () => {
       await startListening(managed, port);
       await waitUntilReady(managed, `http://${host}:${port}/readyz`);
     },
     stop: () => managed.stop(),
-    kill: () => managed.kill(),
-    pause: () => managed.signal('SIGSTOP'),
-    resume: () => managed.signal('SIGCONT'),
   };
-  return { managed, handle };
 }
 
 /**
@@ -281,13 +238,16 @@ function booksProcess(
  * database. Until then it answers the books routes with 503.
  */
 async function waitUntilReady(managed: ManagedProcess, readyUrl: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!managed.running) throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
-    if ((await statusOf(readyUrl).catch(() => 0)) === 200) return;
-    await delay(50);
-  }
-  throw new LocalRunError(`${managed.name} was not ready within ${timeoutMs / 1000} s (its database): ${managed.recentOutput() || 'no output'}`);
+  await eventually(
+    `${managed.name} is ready`,
+    async () => {
+      if (!managed.running) throw new LocalRunError(`${managed.name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
+      return (await statusOf(readyUrl).catch(() => 0)) === 200;
+    },
+    timeoutMs,
+    50,
+    () => new LocalRunError(`${managed.name} was not ready within ${timeoutMs / 1000} s (its database): ${managed.recentOutput() || 'no output'}`),
+  );
 }
 
 /** The status of a GET over a new connection. */
@@ -322,142 +282,26 @@ interface LocalPorts {
 }
 
 /**
- * Resolves once a new connection to the health endpoint is answered by the configuration
- * `version`. SIGHUP only asks nginx to reload: it starts new workers while the old ones keep
- * answering, so without this wait a caller could still reach the previous configuration.
+ * The gateway's nginx, rendered into the run folder's `gateway` and checked with `nginx -t` (not
+ * started); its workers run as the run folder's account, the only one that may read its secrets.
  */
-async function waitForConfigVersion(healthUrl: string, version: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let seen = 'no answer';
-  while (Date.now() < deadline) {
-    seen = await reportedConfigVersion(healthUrl).catch((error: Error) => error.message);
-    if (seen === version) return;
-    await delay(25);
-  }
-  throw new LocalRunError(`the gateway still runs configuration ${seen}, not ${version}, ${timeoutMs / 1000} s after the reload`);
-}
-
-/** The processes nginx's master `masterPid` runs, with their titles (`nginx: worker process`). */
-async function workersOf(masterPid: number | undefined): Promise<Map<number, string>> {
-  const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=,ppid=,args=']);
-  const workers = new Map<number, string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
-    if (match && Number(match[2]) === masterPid) workers.set(Number(match[1]), match[3] ?? '');
-  }
-  return workers;
-}
-
-/**
- * Resolves once none of `oldWorkers` accepts connections any more: each has exited or titles
- * itself "shutting down". Until the master has told them so, they share the listening sockets
- * with the new workers, and a new connection may still land on the old configuration.
- */
-async function waitForWorkersToStopAccepting(oldWorkers: Map<number, string>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const accepting = async () => {
-    const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=,args=']);
-    return stdout.split('\n').filter((line) => {
-      const match = /^\s*(\d+)\s+(.*)$/.exec(line);
-      return match !== null && oldWorkers.has(Number(match[1])) && !/shutting down/.test(match[2] ?? '');
-    });
-  };
-  while (Date.now() < deadline) {
-    if ((await accepting()).length === 0) return;
-    await delay(25);
-  }
-  throw new LocalRunError(`nginx's old workers still accept connections ${timeoutMs / 1000} s after the reload`);
-}
-
-/** The `config` the health endpoint reports, over a new connection (a pooled one may be an old worker's). */
-function reportedConfigVersion(healthUrl: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const request = get(healthUrl, { agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        const parsed: unknown = JSON.parse(body);
-        const config = typeof parsed === 'object' && parsed !== null && 'config' in parsed ? parsed.config : undefined;
-        resolvePromise(String(config));
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error('health check timed out')));
-    request.on('error', reject);
-  });
-}
-
-/**
- * Creates the access log before nginx does: nginx would make it readable by everyone, and it
- * names every client and path. nginx's master opens it (root, when started as root) and its
- * workers write through the descriptor they inherit, so the owner alone may read it.
- */
-async function createPrivateLog(path: string | undefined): Promise<void> {
-  if (path === undefined || path === 'off' || path.startsWith('/dev/')) return;
-  await writeFile(path, '', { flag: 'a', mode: 0o600 });
-  await chmod(path, 0o600);
-}
-
-/** The gateway's nginx, rendered into the run folder's `gateway` and checked with `nginx -t` (not started). */
-async function prepareGateway(
+function prepareGateway(
   runFolder: RunFolder,
   nginxBinary: string,
   listeners: Listeners,
   options: LocalSystemOptions,
   ports: LocalPorts,
-): Promise<{ managed: ManagedProcess; handle: LocalGateway }> {
-  const folder = join(runFolder.path, 'gateway');
-  await mkdir(folder);
-  const platform = debianPlatform(folder, { ...options.gatewayPlatform, workerUser: runFolder.workers?.name });
-  const render = (gatewayOptions: GatewayOptions) =>
-    renderGateway({
-      ...gatewayOptions,
-      listenPort: ports.gatewayPort,
-      listenAddress: host,
-      statusPort: ports.statusPort,
-      books: { kind: 'static', addresses: ports.booksPorts.map((port) => `${host}:${port}`) },
-      booksReact: { kind: 'static', addresses: [`${host}:${ports.booksReactPort}`] },
-      platform,
-    });
-  // The secrets folder as the cluster mounts it from a Kubernetes Secret, apart from the config,
-  // readable by nginx's workers only: whoever reads the HMAC secret can mint tokens.
-  const writeSecrets = (gatewayOptions: GatewayOptions, secrets: GatewaySecretsInput) =>
-    runFolder.writeSecretFiles(platform.secretsDir, renderGatewaySecrets(secrets, gatewayOptions));
-  let applied = { options: options.gateway ?? {}, secrets: options.gatewaySecrets ?? {} };
-  let { files, version } = render(applied.options);
-  await writeSecrets(applied.options, applied.secrets);
-  await writeNginxFiles(folder, platform.runDir, files);
-  await createPrivateLog(platform.accessLog);
-  await testNginxConfig(nginxBinary, folder);
-  const managed = nginxProcess('gateway', nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard);
-
-  const handle: LocalGateway = {
-    url: `${options.gateway?.tls ? 'https' : 'http'}://${host}:${ports.gatewayPort}`,
-    port: ports.gatewayPort,
-    statusUrl: `http://${host}:${ports.statusPort}${healthPath}`,
-    statusPort: ports.statusPort,
-    configDir: folder,
-    accessLog: platform.accessLog ?? 'off',
-    async reload(gatewayOptions, secrets = applied.secrets) {
-      const next = render(gatewayOptions);
-      await writeSecrets(gatewayOptions, secrets);
-      await writeNginxFiles(folder, platform.runDir, next.files);
-      try {
-        await testNginxConfig(nginxBinary, folder);
-      } catch (error) {
-        // Put back the files nginx runs on, so that a later restart still starts.
-        await writeSecrets(applied.options, applied.secrets);
-        await writeNginxFiles(folder, platform.runDir, files);
-        throw error;
-      }
-      files = next.files;
-      applied = { options: gatewayOptions, secrets };
-      const oldWorkers = await workersOf(managed.pid);
-      managed.signal('SIGHUP');
-      await waitForConfigVersion(handle.statusUrl, next.version);
-      await waitForWorkersToStopAccepting(oldWorkers);
-      version = next.version;
-    },
-    configVersion: () => version,
-  };
-  return { managed, handle };
+): Promise<GatewayNginx> {
+  return prepareGatewayNginx({
+    launcher: hostNginx(nginxBinary),
+    folder: join(runFolder.path, 'gateway'),
+    platform: { ...options.gatewayPlatform, workerUser: runFolder.workers?.name },
+    ports: { listen: ports.gatewayPort, status: ports.statusPort },
+    upstreams: { books: ports.booksPorts, booksReact: [ports.booksReactPort] },
+    options: options.gateway,
+    secrets: options.gatewaySecrets,
+    // Readable by nginx's workers only, each file replaced atomically: whoever reads the HMAC secret can mint tokens.
+    writeSecrets: (folder, files) => runFolder.writeSecretFiles(folder, files),
+    listeners,
+  });
 }

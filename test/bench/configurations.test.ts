@@ -2,8 +2,9 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authGateway, gatewayFiles, tuningVariants, tutorialNginxConf } from '../../bench/configurations.js';
+import { authGateway, prepareGatewayVariant, tuningVariants, tutorialNginxConf } from '../../bench/configurations.js';
 import { runDirOf, writeCheckedConfig } from '../../bench/nginx-server.js';
+import { hostNginx } from '../../scripts/toolkit/nginx-launchers.js';
 import { locateNginx } from '../../scripts/toolkit/nginx.js';
 
 // The bench edits the rendered configuration to measure variants; when the renderer's defaults
@@ -23,8 +24,7 @@ describe('the configurations npm run bench measures', () => {
   for (const variant of [authGateway.variant, ...tuningVariants]) {
     it(`gateway variant "${variant.name}" applies to the current rendering and nginx accepts it`, async () => {
       const dir = join(folder, variant.name.replace(/\W+/g, '-'));
-      const files = gatewayFiles(variant, dir, ports, backends);
-      await writeCheckedConfig({ nginxBinary: locateNginx(), folder: dir, runDir: runDirOf(dir), files });
+      await prepareGatewayVariant(variant, dir, ports, backends, hostNginx());
     });
   }
 

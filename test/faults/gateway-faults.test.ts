@@ -89,7 +89,7 @@ describe('faults under steady traffic through the gateway', function () {
     await trafficFor(traffic, 300);
     const [victim] = system().books;
     assert.ok(victim);
-    await victim.kill();
+    await victim.process.kill();
     await trafficFor(traffic, 1000);
     assert.equal(victim.running, false, 'the process stayed down during the traffic');
     const report = await traffic.stop();

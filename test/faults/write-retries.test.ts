@@ -11,6 +11,7 @@ import type { BooksProcess, GatewayOptions } from '../../scripts/local/local-sys
 import { type Reply, request } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';
 import { isbn10 } from '../support/book-writes.js';
+import { pause, resume } from './support/hung-process.js';
 
 const apiKey = 'write-retries-tests-0123456789';
 const gatewayOptions: GatewayOptions = {
@@ -41,7 +42,7 @@ describe('writes through the gateway when a books process dies', function () {
   /** A books process paused, so that requests routed to it stay in flight there. */
   let paused: BooksProcess | undefined;
   afterEach(async () => {
-    if (paused?.running) paused.resume();
+    if (paused?.running) resume(paused);
     else await paused?.start();
     paused = undefined;
   });
@@ -54,12 +55,12 @@ describe('writes through the gateway when a books process dies', function () {
   async function inFlightWhenKilled(send: (attempt: number) => Promise<Reply>): Promise<{ reply: Reply; attempt: number }> {
     paused = system().books[0];
     assert.ok(paused);
-    paused.pause();
+    pause(paused);
     const deadline = Date.now() + 10_000;
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const reply = send(attempt);
       if (await unansweredAfter(reply, 300)) {
-        await paused.kill();
+        await paused.process.kill();
         return { reply: await reply, attempt };
       }
       await sleep(100);
@@ -107,7 +108,7 @@ describe('writes through the gateway when a books process dies', function () {
     const dead = system().books[0];
     assert.ok(dead);
     paused = dead;
-    await dead.kill();
+    await dead.process.kill();
     const ids = Array.from({ length: 20 }, (_, n) => isbn10(200 + n, 950_000_000));
     for (const id of ids) assert.equal((await write('POST', '/books', { id, title: 'Created' })).status, 201);
     for (const id of ids) assert.equal((await write('PUT', `/books/${id}`, { title: 'Updated' })).status, 200);

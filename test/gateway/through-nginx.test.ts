@@ -3,6 +3,7 @@ import { type RawReply, type Reply, rawExchange, rawRequest, request } from './s
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { defaultTimeouts } from '../../apps/gateway/src/index.js';
 import type { GatewayOptions, LocalSystem } from '../../scripts/local/local-system.js';
+import { pause, resume } from '../faults/support/hung-process.js';
 import { jsonLogRecords } from './support/access-log.js';
 import { useLocalSystem } from './support/system.js';
 
@@ -242,7 +243,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
         statuses.push((await request(`${gateway()}/books`)).status);
         if (!killed && statuses.length >= 100) {
           killed = true;
-          await victim.kill();
+          await victim.process.kill();
         }
       }
     };
@@ -280,12 +281,12 @@ describe('the gateway on a real nginx, in front of the real services', function 
   it('answers 504 in JSON when the books API hangs, and recovers when it answers again', async () => {
     await booksServed();
     const { books } = system();
-    for (const book of books) book.pause();
+    for (const book of books) pause(book);
     try {
       const reply = await request(`${gateway()}/books`);
       assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
     } finally {
-      for (const book of books) book.resume();
+      for (const book of books) resume(book);
     }
     await booksServed();
   });
@@ -293,7 +294,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
   it('answers 504 to every client that waited on the hung books API, also when no process was left to retry on', async () => {
     await booksServed();
     const { books } = system();
-    for (const book of books) book.pause();
+    for (const book of books) pause(book);
     try {
       // Each request that times out takes its process out of rotation, so the others, timing out
       // at the same moment, find no live process for their retry (nginx's own answer is a 502).
@@ -305,7 +306,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
       for (const reply of replies) assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
       assert.deepEqual(entries.map((entry) => entry['status']), [504, 504, 504, 504], 'the access log has the status the client got');
     } finally {
-      for (const book of books) book.resume();
+      for (const book of books) resume(book);
     }
     await booksServed();
   });
@@ -344,7 +345,7 @@ describe('the gateway with its default timeouts, in front of a hung books proces
   it('retries a request on the other books process when one hangs', async () => {
     const [hung] = system().books;
     assert.ok(hung);
-    hung.pause();
+    pause(hung);
     try {
       const started = Date.now();
       // Round robin sends one of the two to the hung process.
@@ -359,7 +360,7 @@ describe('the gateway with its default timeouts, in front of a hung books proces
         `one request timed out on the hung process and was retried: ${entries.map((entry) => String(entry['upstreamStatus'])).join(' | ')}`,
       );
     } finally {
-      hung.resume();
+      resume(hung);
     }
   });
 
@@ -367,7 +368,7 @@ describe('the gateway with its default timeouts, in front of a hung books proces
     // The resumed process serves again (nginx kept it out for its fail_timeout).
     await eventually('both processes answer', async () => (await request(`${gateway()}/books`)).status === 200, 5000);
     const { books } = system();
-    for (const book of books) book.pause();
+    for (const book of books) pause(book);
     try {
       const started = Date.now();
       const reply = await request(`${gateway()}/books`);
@@ -375,7 +376,7 @@ describe('the gateway with its default timeouts, in front of a hung books proces
       assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
       assert.ok(elapsed < retryBudgetMs + 1500, `answered after ${elapsed} ms (retry budget ${retryBudgetMs} ms)`);
     } finally {
-      for (const book of books) book.resume();
+      for (const book of books) resume(book);
     }
   });
 });

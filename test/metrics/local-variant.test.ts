@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { metricsPath, stubStatusPath } from '../../apps/gateway/src/index.js';
 import { jsonLogRecords } from '../gateway/support/access-log.js';
 import { request } from '../gateway/support/http.js';
+import { pause, resume } from '../faults/support/hung-process.js';
 import { useLocalSystem } from '../gateway/support/system.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 
@@ -51,15 +52,15 @@ describe("metrics: npm run local on the host's nginx (Debian 12, njs 0.7.9)", fu
     assert.equal((await scrape()).get('nginx_http_requests_total'), before + 6);
 
     // Both books processes stop answering (SIGSTOP): three reads wait on them.
-    for (const books of system().books) books.pause();
+    for (const books of system().books) pause(books);
     try {
       const held = Array.from({ length: 3 }, () => request(`${system().gateway.url}/books`));
       await sleep(300);
       assert.equal((await scrape()).get('gateway_requests_in_flight'), 3);
-      for (const books of system().books) books.resume();
+      for (const books of system().books) resume(books);
       for (const reply of await Promise.all(held)) assert.equal(reply.status, 200);
     } finally {
-      for (const books of system().books) books.resume();
+      for (const books of system().books) resume(books);
     }
     assert.equal((await scrape()).get('gateway_requests_in_flight'), 0);
   });
