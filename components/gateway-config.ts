@@ -1,7 +1,6 @@
 import type * as k8s from '@pulumi/kubernetes';
 import { createHash } from 'node:crypto';
-import { clusterPlatform, headlessServiceUpstream, renderGateway } from '../apps/gateway/src/index.js';
-import type { GatewayPolicyRender } from './gateway-policy.js';
+import { clusterPlatform, headlessServiceUpstream, renderGateway, type GatewayPolicyRender } from '../apps/gateway/src/index.js';
 import { workloadLabels } from './labels.js';
 import { gatewayCpuLimit, gatewayTimeouts, nginxWorkerProcesses, workloads } from './workloads.js';
 

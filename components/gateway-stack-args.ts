@@ -6,7 +6,7 @@ import { assertBaseImages, assertImageReference, type BaseImageOverrides } from 
 import { volumeFates, type VolumeFate } from './database-storage.js';
 import { type ExternalDatabase, parseDatabaseUrl } from './database-url.js';
 import type { BuildCache } from './target.js';
-import { resolveGatewayPolicy, type GatewayPolicy, type GatewayPolicyArgs, type GatewayPolicySetting } from './gateway-policy.js';
+import { defaultGatewayPolicy, type GatewayPolicy } from '../apps/gateway/src/index.js';
 import { resolveMonitoring, type MonitoringArgs, type MonitoringSetting, type MonitoringSettings } from './monitoring.js';
 import type { PublicEndpoint } from './services.js';
 import { defaultPostgresImage } from './postgres.js';
@@ -15,12 +15,17 @@ import { defaultLoadBalancerSettleSeconds } from './workloads.js';
 
 /**
  * What GatewayStack deploys and where; everything cluster-specific comes from the target. The
- * gateway's security and limits (GatewayPolicyArgs) and the monitoring objects (MonitoringArgs)
- * carry the names of their stack config keys.
+ * monitoring objects (MonitoringArgs) carry the names of their stack config keys.
  */
-export interface GatewayStackArgs extends GatewayPolicyArgs, MonitoringArgs {
+export interface GatewayStackArgs extends MonitoringArgs {
   /** The Kubernetes provider every object is created through. Required: never the ambient default. */
   provider: k8s.Provider;
+  /**
+   * The gateway's security and limits (JWT, API keys, rate limits, CORS, body size, TLS), read
+   * from their settings and checked by readGatewayPolicy (apps/gateway/src/settings), which
+   * names the key at fault; taken as it is. Default: no credentials, the default limits.
+   */
+  policy?: GatewayPolicy;
   /** Where the images are pushed. Default: none, the images are loaded into the local Docker that the cluster runs on. */
   registry?: ImageRegistry;
   /** Platforms the images are built for (several: one multi-platform image). Default: the building machine's own. */
@@ -114,8 +119,8 @@ export const gatewayDefaults = {
 type DatabaseSetting = 'postgresImage' | 'databaseUrl' | 'databaseVolumeSize' | 'databaseVolumeOnDestroy' | 'volumeProvisioner';
 
 /** GatewayStackArgs with every default applied and every value checked. */
-export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | GatewayPolicySetting | DatabaseSetting | MonitoringSetting>> &
-  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { policy: GatewayPolicy; database: DatabaseSettings; monitoring: MonitoringSettings };
+export type GatewaySettings = Required<Omit<GatewayStackArgs, 'registry' | 'platforms' | DatabaseSetting | MonitoringSetting>> &
+  Pick<GatewayStackArgs, 'registry' | 'platforms'> & { database: DatabaseSettings; monitoring: MonitoringSettings };
 
 /** Where clients reach the gateway: the HTTPS port with TLS, else the HTTP port. */
 export function publicEndpoint(settings: GatewaySettings): PublicEndpoint {
@@ -154,7 +159,7 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     loadBalancerSettleSeconds: assertWholeNumber('loadBalancerSettleSeconds', args.loadBalancerSettleSeconds ?? defaultLoadBalancerSettleSeconds, 0),
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
-    policy: resolveGatewayPolicy(args, (setting) => setting),
+    policy: args.policy ?? defaultGatewayPolicy(),
     database: resolveDatabase(args),
     monitoring: resolveMonitoring(args, (setting) => setting),
   };

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { GatewaySettingsError, settingReaders } from '../apps/gateway/src/index.js';
 import { imagePlatforms, type ImagePlatform } from './target.js';
 
 /*
@@ -8,12 +9,22 @@ import { imagePlatforms, type ImagePlatform } from './target.js';
  * Pulumi prints its message without a stack trace, which is what a configuration mistake deserves.
  */
 
-/** A whole number of at least `min`: a rate, a burst (which may be 0), a limit. */
-export function assertWholeNumber(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new pulumi.RunError(`${name} must be a whole number of at least ${min}, got ${String(value)}`);
+/**
+ * The check's result; a GatewaySettingsError (the rules the gateway's settings and these share,
+ * in apps/gateway/src/settings) becomes a RunError with the same message.
+ */
+export function asRunError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof GatewaySettingsError) throw new pulumi.RunError(error.message);
+    throw error;
   }
-  return value;
+}
+
+/** A whole number of at least `min`: a count, a number of seconds. */
+export function assertWholeNumber(name: string, value: number, min: number): number {
+  return asRunError(() => settingReaders.assertWholeNumber(name, value, min));
 }
 
 /** A count of things that must exist at least once: replicas, nodes. */
@@ -23,10 +34,7 @@ export function assertCount(name: string, value: number): number {
 
 /** A TCP port. */
 export function assertPort(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new pulumi.RunError(`${name} must be a port number from 1 to 65535, got ${String(value)}`);
-  }
-  return value;
+  return asRunError(() => settingReaders.assertPort(name, value));
 }
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace name. */

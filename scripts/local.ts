@@ -10,12 +10,11 @@
  * (watchdog.ts) ends them. If one component dies, the rest are stopped. It says on stderr what
  * stops and why, then what has stopped. The books processes' JSON log shows as one line per request.
  */
-import { gatewayPorts } from '../apps/gateway/src/index.js';
 import { type BuildStep, runSetup } from './toolkit/setup.js';
 import { parseCommandLine } from './toolkit/command-line.js';
 import { devKey, withDevJwks } from './local/dev-jwt-key.js';
-import { gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
-import { LocalRunError, failureMessage } from './local/local-run-error.js';
+import { gatewayPortFromEnv, gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
+import { failureMessage } from './local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from './local/local-system.js';
 import { ensurePortFree } from './local/ports.js';
 import { booksLogFormatter } from './local/books-log.js';
@@ -39,16 +38,6 @@ const usage = [
 ].join('\n');
 
 const host = '127.0.0.1';
-
-function gatewayPortFromEnv(): number {
-  const text = process.env['GATEWAY_PORT'];
-  if (text === undefined || text === '') return gatewayPorts.public;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new LocalRunError(`GATEWAY_PORT must be a port number from 1 to 65535, got "${text}"`);
-  }
-  return port;
-}
 
 /** Writes a line to stdout; a closed stdout is reported to the 'error' listener below, not thrown. */
 function print(line: string): void {
@@ -121,7 +110,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', crash);
 
   // Every setting and the gateway's port are checked before anything is built or started.
-  const gatewayPort = gatewayPortFromEnv();
+  const gatewayPort = gatewayPortFromEnv(process.env);
   const settings = gatewaySettingsFromEnv(flags['dev-jwt'] === true ? withDevJwks(process.env, devKey().jwks) : process.env);
   await ensurePortFree(host, gatewayPort, 'gateway', 'set GATEWAY_PORT to a free port, or stop what uses it');
   if (flags['build'] === true) {

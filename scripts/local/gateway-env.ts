@@ -1,51 +1,35 @@
-import * as pulumi from '@pulumi/pulumi';
 import { readFileSync } from 'node:fs';
-import type { GatewaySecretsInput } from '../../apps/gateway/src/index.js';
 import {
   gatewayPolicyDefaults,
-  gatewaySecretsInput,
+  gatewayPolicySettings,
+  gatewayPorts,
+  GatewaySettingsError,
+  readGatewayPolicy,
+  secretPolicySettings,
+  settingReaders,
   type GatewayPolicyRender,
-  type GatewayPolicySetting,
-} from '../../components/gateway-policy.js';
-import type { SettingSource } from '../../stacks/config/stack-config.js';
-import { readGatewayPolicy } from '../../stacks/config/gateway-settings.js';
+  type GatewaySecretsInput,
+  type SettingSource,
+} from '../../apps/gateway/src/index.js';
 import { LocalRunError } from './local-run-error.js';
 import type { GatewayOptions } from './local-system.js';
 
 /*
  * The gateway's security and limit settings for `npm run local`, from environment variables
  * named after the stack config keys (`rateLimitPerSecond` is GATEWAY_RATE_LIMIT_PER_SECOND),
- * read and checked by the very code that reads the stack's config, so a developer gets the
- * gateway the cluster gets and the same messages, naming the variable instead of the key.
+ * read and checked by readGatewayPolicy, which also reads the stack's config, so a developer gets
+ * the gateway the cluster gets and the same messages, naming the variable instead of the key.
  * The cluster-only keys (Service ports, replicas) have no variable.
  */
-
-/** Every setting, each read from its variable; a Record so that a new setting cannot be forgotten. */
-const settingKeys: Record<GatewayPolicySetting, true> = {
-  jwtJwks: true,
-  jwtHmacSecret: true,
-  jwtIssuer: true,
-  jwtAudience: true,
-  jwtAlgorithms: true,
-  apiKeys: true,
-  rateLimitPerSecond: true,
-  rateLimitBurst: true,
-  connectionsPerClient: true,
-  corsOrigins: true,
-  maxBodySize: true,
-  tlsCertificate: true,
-  tlsKey: true,
-  forwardCredentials: true,
-};
 
 /**
  * The secrets, which may also be read from the file that `<VARIABLE>_FILE` names (keys stay out
  * of shell history); one trailing newline (`\n` or `\r\n`) of the file is not part of the value.
  */
-const fileSettings: ReadonlySet<string> = new Set<GatewayPolicySetting>(['jwtJwks', 'jwtHmacSecret', 'apiKeys', 'tlsCertificate', 'tlsKey']);
+const fileSettings: ReadonlySet<string> = new Set(secretPolicySettings);
 
-/** The variable that is read apart from these: the gateway's port. */
-const portVariable = 'GATEWAY_PORT';
+/** The variable that is read apart from these: the gateway's port (`port`). */
+const portVariable = gatewayVariable('port');
 
 /** `rateLimitPerSecond` → `GATEWAY_RATE_LIMIT_PER_SECOND`. */
 export function gatewayVariable(key: string): string {
@@ -58,7 +42,7 @@ function fileVariable(key: string): string | undefined {
 
 /** Every variable the local run reads. */
 function knownVariables(): string[] {
-  const settingVariables = Object.keys(settingKeys).flatMap((key) => {
+  const settingVariables = gatewayPolicySettings.flatMap((key) => {
     const file = fileVariable(key);
     return file === undefined ? [gatewayVariable(key)] : [gatewayVariable(key), file];
   });
@@ -69,7 +53,7 @@ function knownVariables(): string[] {
 export function variablesUsage(): string[] {
   const rows: Array<[string, string]> = [
     [portVariable, "the gateway's port (default 8080)"],
-    ...Object.keys(settingKeys).map((key): [string, string] => {
+    ...gatewayPolicySettings.map((key): [string, string] => {
       const file = fileVariable(key);
       return [file === undefined ? gatewayVariable(key) : `${gatewayVariable(key)}, ${file}`, `stack config key ${key}`];
     }),
@@ -104,6 +88,21 @@ export function environmentSource(env: NodeJS.ProcessEnv): SettingSource {
   };
 }
 
+/** The check's result; a setting's mistake is the user's: one line naming the variable, as the stack names the key. */
+function asLocalRunError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof GatewaySettingsError) throw new LocalRunError(error.message);
+    throw error;
+  }
+}
+
+/** The gateway's public port from GATEWAY_PORT, 8080 when unset; checked as the stack's Service ports are. */
+export function gatewayPortFromEnv(env: NodeJS.ProcessEnv): number {
+  return asLocalRunError(() => settingReaders.readPort(environmentSource(env), 'port')) ?? gatewayPorts.public;
+}
+
 /** What `npm run local` gives the gateway, read from its environment. */
 export interface LocalGatewaySettings {
   gateway: GatewayOptions;
@@ -123,19 +122,12 @@ export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): LocalGatewaySett
   if (unknown.length > 0) {
     throw new LocalRunError(`${unknown.join(', ')}: not a gateway setting; the variables are ${known.join(', ')}`);
   }
-  let read: ReturnType<typeof readGatewayPolicy>;
-  try {
-    read = readGatewayPolicy(environmentSource(env));
-  } catch (error) {
-    // The shared checks throw RunError, which the stack prints as just its message: so does this.
-    if (pulumi.RunError.isInstance(error)) throw new LocalRunError(error.message);
-    throw error;
-  }
-  const apiKeyClients = Object.keys(read.args.apiKeys ?? {}).length;
+  const policy = asLocalRunError(() => readGatewayPolicy(environmentSource(env)));
+  const apiKeyClients = Object.keys(policy.secrets.apiKeys ?? {}).length;
   return {
-    gateway: read.policy.render,
-    gatewaySecrets: gatewaySecretsInput(read.args),
-    summary: describeSettings(read.policy.render, apiKeyClients),
+    gateway: policy.render,
+    gatewaySecrets: policy.secrets,
+    summary: describeSettings(policy.render, apiKeyClients),
   };
 }
 
@@ -150,7 +142,7 @@ function describeSettings(render: GatewayPolicyRender, apiKeyClients: number): s
       `rate limit ${requestsPerSecond}/s burst ${burst}`,
     connectionsPerClient !== gatewayPolicyDefaults.connectionsPerClient && `${connectionsPerClient} connections per client`,
     render.corsOrigins.length > 0 && `CORS for ${render.corsOrigins.join(' ')}`,
-    render.clientMaxBodySize !== gatewayPolicyDefaults.maxBodySize && `bodies up to ${render.clientMaxBodySize}`,
+    render.clientMaxBodySize.nginx !== gatewayPolicyDefaults.maxBodySize && `bodies up to ${render.clientMaxBodySize.nginx}`,
     render.tls && 'HTTPS with HSTS',
     render.forwardCredentials && 'credentials forwarded to the backends',
   ].filter((part): part is string => typeof part === 'string');

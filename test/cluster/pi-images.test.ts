@@ -10,9 +10,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { clusterPlatform } from '../../apps/gateway/src/index.js';
+import { clusterPlatform, defaultGatewayPolicy } from '../../apps/gateway/src/index.js';
 import { renderClusterGateway } from '../../components/gateway-config.js';
-import { resolveGatewayPolicy } from '../../components/gateway-policy.js';
 import { imageNames, type ImageName, type ImagePlatform } from '../../components/target.js';
 import { workloads } from '../../components/workloads.js';
 import { publishStandIns } from '../../scripts/cluster/stand-in-registry.js';
@@ -58,7 +57,7 @@ class EmulatedSystem extends PodNetwork {
 
   constructor(platform: PiPlatform, images: Images, postgresImage: string) {
     super({ name: `pi-images-${machines[platform]}-${process.pid}`, label, namespace, images, postgresImage, platform });
-    writeFolder(this.configDir, renderClusterGateway(namespace, resolveGatewayPolicy({}, (setting) => setting).render));
+    writeFolder(this.configDir, renderClusterGateway(namespace, defaultGatewayPolicy().render));
   }
 
   /** The gateway's options: its configuration mounted where the pod mounts it, and the cluster resolver's name on Docker's. */

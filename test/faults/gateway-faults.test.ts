@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseBodySize } from '../../apps/gateway/src/index.js';
 import type { GatewayOptions } from '../../scripts/local/local-system.js';
 import { rawRequest } from '../gateway/support/http.js';
 import { useLocalSystem } from '../gateway/support/system.js';
@@ -185,7 +186,7 @@ describe('faults under steady traffic through the gateway', function () {
     try {
       await trafficFor(traffic, 300);
       for (const clientMaxBodySize of ['2m', '1m', '1k']) {
-        await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize });
+        await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize: parseBodySize('clientMaxBodySize', clientMaxBodySize) });
         await trafficFor(traffic, 300);
       }
       const report = await traffic.stop();

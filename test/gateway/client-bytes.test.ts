@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { parseBodySize } from '../../apps/gateway/src/index.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { rawRequest } from './support/http.js';
@@ -22,7 +23,7 @@ const forgedField = '", upstream: "http://forged.example/';
 for (const build of nginxBuilds) {
   describe(`what clients send, counted in bytes and kept safe in the logs, on ${nginxBuildNames[build]}`, function () {
     this.timeout(30000);
-    const gateway = useEchoGateway({ clientMaxBodySize: '1k', rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } }, undefined, build);
+    const gateway = useEchoGateway({ clientMaxBodySize: parseBodySize('clientMaxBodySize', '1k'), rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } }, undefined, build);
 
     it('limits the header lines to 8,192 bytes in total, however many characters they spell', async () => {
       const seenBefore = gateway().seen.length;

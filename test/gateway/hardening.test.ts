@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { request as httpsRequest } from 'node:https';
 import { createConnection } from 'node:net';
-import { contentSecurityPolicy } from '../../apps/gateway/src/index.js';
+import { contentSecurityPolicy, parseBodySize } from '../../apps/gateway/src/index.js';
 import { useEchoGateway } from './support/echo-gateway.js';
 import { type RawReply, type Reply, rawExchange, rawRequest, request } from './support/http.js';
 import { selfSignedCertificate } from './support/self-signed.js';
@@ -30,7 +30,7 @@ describe('hardening of the gateway, on a real nginx', function () {
   const gateway = useEchoGateway({
     corsOrigins: [allowedOrigin],
     clientTimeout: 2,
-    clientMaxBodySize: '1k',
+    clientMaxBodySize: parseBodySize('clientMaxBodySize', '1k'),
     rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
   });
   const url = (path: string) => `${gateway().url}${path}`;

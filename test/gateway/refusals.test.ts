@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { parseBodySize } from '../../apps/gateway/src/index.js';
 import { echoPaths, useEchoGateway } from './support/echo-gateway.js';
 import { type RawReply, type TimedReply, rawRequest, sendSlowly } from './support/http.js';
 import { nginxBuildNames, nginxBuilds } from './support/nginx-builds.js';
@@ -23,7 +24,7 @@ for (const build of nginxBuilds) {
     this.timeout(30000);
     // clientTimeout 2 s: a gateway that waited for the body would give up within the test.
     const gateway = useEchoGateway(
-      { clientTimeout: 2, clientMaxBodySize: '2m', auth: { apiKeys: true }, rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } },
+      { clientTimeout: 2, clientMaxBodySize: parseBodySize('clientMaxBodySize', '2m'), auth: { apiKeys: true }, rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } },
       () => ({ apiKeys: { tests: key } }),
       build,
     );

@@ -76,7 +76,7 @@ describe('gateway configuration renderer', () => {
   it('refuses input nginx could not run, naming what to fix', () => {
     const withoutResolver = { ...clusterInput, platform: { ...clusterPlatform, resolver: undefined } };
     assert.throws(() => renderGateway(withoutResolver), /platform\.resolver is required/);
-    assert.throws(() => renderGateway({ ...clusterInput, listenPort: 70000 }), /listenPort must be an integer/);
+    assert.throws(() => renderGateway({ ...clusterInput, listenPort: 70000 }), /listenPort must be a port number from 1 to 65535, got 70000/);
     assert.throws(() => renderGateway({ ...clusterInput, statusPort: 8080 }), /statusPort must differ/);
     assert.throws(
       () => renderGateway({ ...clusterInput, books: { kind: 'static', addresses: [] } }),
@@ -86,8 +86,8 @@ describe('gateway configuration renderer', () => {
       () => renderGateway({ ...clusterInput, booksReact: { kind: 'static', addresses: ['localhost'] } }),
       /booksReact: static upstream address 'localhost' is not host:port/,
     );
-    assert.throws(() => renderGateway({ ...clusterInput, clientMaxBodySize: '1 MB' }), /clientMaxBodySize/);
     assert.throws(() => renderGateway({ ...clusterInput, timeouts: { read: 0 } }), /timeouts\.read/);
+    assert.throws(() => renderGateway({ ...clusterInput, clientTimeout: 0 }), /clientTimeout must be a whole number/);
     assert.throws(() => renderGateway({ ...clusterInput, platform: { ...clusterPlatform, workerUser: 'nginx; daemon on' } }), /platform\.workerUser/);
   });
 

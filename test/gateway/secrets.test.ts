@@ -4,7 +4,6 @@ import {
   type GatewayRenderInput,
   type SecretsSettings,
   clusterPlatform,
-  debianPlatform,
   gatewayPorts,
   headlessServiceUpstream,
   renderGateway,
@@ -91,27 +90,5 @@ describe('the gateway secrets renderer', () => {
     }
     assert.match(config, /ssl_certificate \/etc\/nginx\/gateway-secrets\/tls\.crt;/);
     assert.match(config, /set \$gateway_secrets_dir '\/etc\/nginx\/gateway-secrets';/);
-  });
-
-  it('refuses gateway settings nginx would misread', () => {
-    const base: GatewayRenderInput = {
-      listenPort: 18080,
-      books: { kind: 'static', addresses: ['127.0.0.1:1'] },
-      booksReact: { kind: 'static', addresses: ['127.0.0.1:2'] },
-      platform: debianPlatform('/tmp/x'),
-    };
-    const cases: Array<[Partial<GatewayRenderInput>, RegExp]> = [
-      [{ auth: { jwt: { issuer: "https://x'; evil", audience: 'a' } } }, /auth\.jwt\.issuer/],
-      [{ auth: { jwt: { issuer: 'https://x', audience: '$host' } } }, /auth\.jwt\.audience/],
-      [{ auth: { jwt: { ...jwtSettings, algorithms: [] } } }, /at least one of RS256, ES256, HS256/],
-      [{ auth: { jwt: { ...jwtSettings, algorithms: ['none' as 'RS256'] } } }, /'none' is not accepted/],
-      [{ rateLimit: { requestsPerSecond: 0.5, burst: 1, connectionsPerClient: 1 } }, /rateLimit\.requestsPerSecond must be a whole number of at least 1/],
-      [{ rateLimit: { requestsPerSecond: 5, burst: -1, connectionsPerClient: 1 } }, /rateLimit\.burst/],
-      [{ rateLimit: { requestsPerSecond: 5, burst: 1, connectionsPerClient: 65536 } }, /rateLimit\.connectionsPerClient must be a whole number from 1 to 65535/],
-      [{ corsOrigins: ['https://ok.example', '*'] }, /corsOrigins: '\*' is not an origin/],
-      [{ corsOrigins: ['https://x.example/path'] }, /corsOrigins/],
-      [{ clientTimeout: 0 }, /clientTimeout must be a whole number/],
-    ];
-    for (const [change, message] of cases) assert.throws(() => renderGateway({ ...base, ...change }), message);
   });
 });

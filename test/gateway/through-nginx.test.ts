@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { type RawReply, type Reply, rawExchange, rawRequest, request } from './support/http.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { defaultTimeouts } from '../../apps/gateway/src/index.js';
+import { defaultTimeouts, parseBodySize } from '../../apps/gateway/src/index.js';
 import type { GatewayOptions, LocalSystem } from '../../scripts/local/local-system.js';
 import { pause, resume } from '../faults/support/hung-process.js';
 import { jsonLogRecords } from './support/access-log.js';
@@ -324,7 +324,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
       ).status;
     assert.equal(await postBody(), 415, 'the API refuses the body itself: it takes JSON only');
     const before = system().gateway.configVersion();
-    await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize: '1k' });
+    await system().gateway.reload({ ...gatewayOptions, clientMaxBodySize: parseBodySize('clientMaxBodySize', '1k') });
     try {
       // reload() resolves once the new configuration answers new connections.
       assert.notEqual(system().gateway.configVersion(), before);

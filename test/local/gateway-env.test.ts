@@ -33,7 +33,7 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
   it('gives the renderer defaults when none is set, and says what that means for writes', () => {
     const settings = gatewaySettingsFromEnv({ PATH: '/usr/bin' });
     assert.deepEqual(settings.gateway.auth, { jwt: undefined, apiKeys: false });
-    assert.equal(settings.gateway.clientMaxBodySize, '1m');
+    assert.deepEqual(settings.gateway.clientMaxBodySize, { nginx: '1m', bytes: 1024 ** 2 });
     assert.match(settings.summary, /^Gateway settings: the defaults \(no JWT key or API key, so writes on \/books get 401/);
   });
 
@@ -60,7 +60,7 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
       auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256', 'HS256'] }, apiKeys: true },
       rateLimit: { requestsPerSecond: 5, burst: 0, connectionsPerClient: 3 },
       corsOrigins: ['http://localhost:5173', 'https://books.example.com'],
-      clientMaxBodySize: '512k',
+      clientMaxBodySize: { nginx: '512k', bytes: 512 * 1024 },
       tls: false,
       forwardCredentials: true,
     });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gatewayPolicyDefaults } from '../../components/gateway-policy.js';
+import { gatewayPolicyDefaults } from '../../apps/gateway/src/index.js';
 import { gatewayDefaults } from '../../components/gateway-stack-args.js';
 import { targetNames } from '../../stacks/targets.js';
 import { runProgram } from '../support/program-harness.js';

@@ -1,7 +1,23 @@
-/** The nginx API gateway: its configuration renderer and the facts of its container image. */
+/**
+ * The nginx API gateway: its settings (read and checked once), its configuration renderer, and
+ * the facts of its container image.
+ */
+export {
+  defaultGatewayPolicy,
+  gatewayPolicyDefaults,
+  gatewayPolicySettings,
+  jwtAlgorithms,
+  parseBodySize,
+  readGatewayPolicy,
+  secretPolicySettings,
+} from './settings/gateway-policy.js';
+export type { GatewayPolicy, GatewayPolicyRender, GatewayPolicySetting, JwtAlgorithm } from './settings/gateway-policy.js';
+export * as settingReaders from './settings/setting-readers.js';
+export type { SettingSource } from './settings/setting-readers.js';
+export { GatewaySettingsError } from './settings/settings-error.js';
 export { defaultTimeouts, renderGateway } from './render/render-gateway.js';
 export { renderGatewaySecrets, secretFiles, validateGatewaySecrets, defaultJwtAlgorithms } from './render/secrets.js';
-export type { SecretsSettings } from './render/secrets.js';
+export type { SecretField, SecretsSettings } from './render/secrets.js';
 export { defaultRateLimit } from './render/rate-limit.js';
 export { allowedMethods } from './render/methods.js';
 export { contentSecurityPolicy } from './render/response-headers.js';
@@ -21,6 +37,7 @@ export {
   stubStatusPath,
 } from './platform.js';
 export type {
+  BodySize,
   GatewayAuth,
   GatewayRateLimit,
   GatewayRenderInput,

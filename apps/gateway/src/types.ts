@@ -95,8 +95,8 @@ export interface GatewayRenderInput {
    * total deadline for a body: one that keeps arriving is read to its end. Default 10.
    */
   clientTimeout?: number;
-  /** Largest request body accepted, in nginx size syntax (`1m`); larger gets 413. Default `1m`. */
-  clientMaxBodySize?: string;
+  /** Largest request body accepted; larger gets 413. Default `1m`. */
+  clientMaxBodySize?: BodySize;
   /**
    * Who may call what. Only whether credentials are configured (and the public JWT settings)
    * is here: the key material itself is rendered separately by `renderGatewaySecrets`, so the
@@ -114,6 +114,14 @@ export interface GatewayRenderInput {
    * the gateway verifies them and passes only the identity (`X-Auth-Subject`, `X-Auth-Method`).
    */
   forwardCredentials?: boolean;
+}
+
+/** A body size as the gateway policy resolved it (settings/gateway-policy.ts): above 0. */
+export interface BodySize {
+  /** In nginx size syntax (`512k`, `1m`), as set. */
+  nginx: string;
+  /** The bytes it stands for, which the check of an announced body compares with. */
+  bytes: number;
 }
 
 export interface GatewayAuth {

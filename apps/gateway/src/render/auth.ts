@@ -73,23 +73,3 @@ export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeL
     ]),
   ];
 }
-
-export function validateAuth(auth: GatewayAuth): void {
-  if (!auth.jwt) return;
-  for (const [name, value] of [
-    ['issuer', auth.jwt.issuer],
-    ['audience', auth.jwt.audience],
-  ] as const) {
-    // Rendered into nginx.conf, where `$` would read a variable and quotes end the string.
-    if (!/^[\x21-\x7e]{1,256}$/.test(value) || /[$'"\\]/.test(value)) {
-      throw new Error(`auth.jwt.${name} '${value}' must be printable, without spaces, quotes, '\\' or '$'`);
-    }
-  }
-  const algorithms = auth.jwt.algorithms ?? defaultJwtAlgorithms;
-  if (algorithms.length === 0) throw new Error('auth.jwt.algorithms must name at least one of RS256, ES256, HS256');
-  for (const algorithm of algorithms) {
-    if (!['RS256', 'ES256', 'HS256'].includes(algorithm)) {
-      throw new Error(`auth.jwt.algorithms: '${String(algorithm)}' is not accepted (RS256, ES256 or HS256; never none)`);
-    }
-  }
-}

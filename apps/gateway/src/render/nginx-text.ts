@@ -15,11 +15,3 @@ export function block(header: string, body: readonly string[]): string[] {
 export function quoted(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
-
-/** The bytes an nginx size (`512k`, `1m`, `1g`, or plain bytes) stands for. */
-export function sizeInBytes(size: string): number {
-  const match = /^(\d+)([kKmMgG]?)$/.exec(size);
-  if (!match) throw new Error(`'${size}' is not an nginx size such as 512k or 1m`);
-  const exponent = ['', 'k', 'm', 'g'].indexOf((match[2] ?? '').toLowerCase());
-  return Number(match[1]) * 1024 ** exponent;
-}

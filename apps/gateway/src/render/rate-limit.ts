@@ -38,17 +38,3 @@ export function rateLimitServerLines(limit: GatewayRateLimit): string[] {
 export function retryAfterSeconds(limit: GatewayRateLimit): number {
   return Math.max(1, Math.ceil(1 / limit.requestsPerSecond));
 }
-
-export function validateRateLimit(limit: GatewayRateLimit): void {
-  for (const [name, value, minimum, maximum] of [
-    ['requestsPerSecond', limit.requestsPerSecond, 1, Number.MAX_SAFE_INTEGER],
-    ['burst', limit.burst, 0, Number.MAX_SAFE_INTEGER],
-    // nginx refuses to start with a connection limit of 65536 or more.
-    ['connectionsPerClient', limit.connectionsPerClient, 1, 65535],
-  ] as const) {
-    if (!Number.isInteger(value) || value < minimum || value > maximum) {
-      const range = maximum === Number.MAX_SAFE_INTEGER ? `of at least ${minimum}` : `from ${minimum} to ${maximum}`;
-      throw new Error(`rateLimit.${name} must be a whole number ${range}, got ${value}`);
-    }
-  }
-}

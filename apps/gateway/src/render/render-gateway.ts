@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gatewayPorts, healthPath, mainConfigFile, metricsPath, stubStatusPath } from '../platform.js';
-import type { GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
+import type { BodySize, GatewayAuth, GatewayRateLimit, GatewayRenderInput, RenderedGateway, UpstreamTimeouts } from '../types.js';
 import { accessLogDirectives, routeVariable } from './access-log.js';
 import { answerServerLines, answersHttpLines, requestCheckLines, requestScriptFile, statusBodyCheckLines } from './answers.js';
 import { authHttpLines, authLocations, authScriptFile, authVariables, protectedUri, requireAuthForWrites } from './auth.js';
 import { errorPagesConf, errorPagesFile } from './error-pages.js';
 import { type MetricsSet, metricsHttpLines, metricsLogLines, metricsScriptFile, metricsSet, metricsStatusLines } from './metrics.js';
-import { block, sizeInBytes } from './nginx-text.js';
+import { block } from './nginx-text.js';
 import { njsScripts } from './njs-scripts.js';
 import { defaultRateLimit, rateLimitServerLines, rateLimitZones, retryAfterSeconds } from './rate-limit.js';
 import { requestIdMap, requestIdVariable } from './request-id.js';
@@ -47,6 +47,9 @@ const routes: readonly Route[] = [
 /** Seconds a client may take per step (headers, body reads, our writes) by default. */
 const defaultClientTimeout = 10;
 
+/** Largest request body by default. */
+export const defaultBodySize: Readonly<BodySize> = { nginx: '1m', bytes: 1024 ** 2 };
+
 /** Default policy: no credentials configured, so every write on /books is refused with 401. */
 const defaultAuth: GatewayAuth = {};
 
@@ -57,8 +60,8 @@ interface PublicServerSettings {
   auth: GatewayAuth;
   tls: boolean;
   forwardCredentials: boolean;
-  /** Largest body of a write, nginx size syntax. */
-  clientMaxBodySize: string;
+  /** Largest body of a write. */
+  clientMaxBodySize: BodySize;
 }
 
 /**
@@ -83,7 +86,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
   const tls = input.tls ?? false;
   const clientTimeout = input.clientTimeout ?? defaultClientTimeout;
   const metrics = metricsSet(platform);
-  const clientMaxBodySize = input.clientMaxBodySize ?? '1m';
+  const clientMaxBodySize = input.clientMaxBodySize ?? defaultBodySize;
   const timeouts = { ...defaultTimeouts, ...input.timeouts };
 
   const http = block('http', [
@@ -125,7 +128,7 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     ...corsMaps(input.corsOrigins ?? []),
     ...rateLimitZones(rateLimit),
     ...authHttpLines(),
-    ...answersHttpLines(platform.configDir, sizeInBytes(clientMaxBodySize)),
+    ...answersHttpLines(platform.configDir, clientMaxBodySize.bytes),
     ...metricsHttpLines(metrics),
     ...upstreamTimedOutMap(),
     ...(usesDns ? [`resolver ${platform.resolver} valid=10s ipv6=off;`, 'resolver_timeout 5s;'] : []),
@@ -252,7 +255,7 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
         ]),
       ),
     ),
-    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), writeRelayProxyLines(timeouts), settings.clientMaxBodySize) : []),
+    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), writeRelayProxyLines(timeouts), settings.clientMaxBodySize.nginx) : []),
   ]);
 }
 

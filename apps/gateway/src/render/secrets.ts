@@ -1,4 +1,5 @@
 import { type JsonWebKey, type KeyObject, createHash, createPublicKey } from 'node:crypto';
+import { GatewaySettingsError } from '../settings/settings-error.js';
 import type { GatewayAuth, GatewayRenderInput, GatewaySecretsInput } from '../types.js';
 
 /**
@@ -17,6 +18,12 @@ export const secretFiles = {
 /** The gateway settings that decide which secrets are needed. */
 export type SecretsSettings = Pick<GatewayRenderInput, 'auth' | 'tls'>;
 
+/** An input of the secrets; errors start with its name, as `nameOf` gives it. */
+export type SecretField = keyof GatewaySecretsInput;
+
+/** The name an error gives a field: the field itself, or the setting it was read from. */
+type NameOf = (field: SecretField) => string;
+
 /** Default JWT algorithms when `auth.jwt.algorithms` is not given. */
 export const defaultJwtAlgorithms: ReadonlyArray<'RS256' | 'ES256'> = ['RS256', 'ES256'];
 
@@ -34,19 +41,24 @@ interface SpkiKey {
 }
 
 /**
- * The files (name to contents) of the secrets folder. Throws an Error naming what is wrong
- * when a secret is missing for the settings, or malformed; the Pulumi program calls it (or
- * `validateGatewaySecrets`) before registering resources.
+ * The files (name to contents) of the secrets folder. Throws a GatewaySettingsError naming the
+ * field at fault, as `nameOf` names it (readGatewayPolicy: the setting it was read from), when a
+ * secret is missing for the settings, or malformed; the Pulumi program calls it, through
+ * readGatewayPolicy, before registering resources.
  */
-export function renderGatewaySecrets(input: GatewaySecretsInput, settings: SecretsSettings = {}): Record<string, string> {
+export function renderGatewaySecrets(
+  input: GatewaySecretsInput,
+  settings: SecretsSettings = {},
+  nameOf: NameOf = (field) => field,
+): Record<string, string> {
   const algorithms = settings.auth?.jwt ? (settings.auth.jwt.algorithms ?? defaultJwtAlgorithms) : [];
   const files: Record<string, string> = {
-    [secretFiles.jwtKeys]: `${JSON.stringify(jwtKeyMaterial(input, algorithms))}\n`,
-    [secretFiles.apiKeys]: `${JSON.stringify(apiKeyDigests(input.apiKeys, settings.auth))}\n`,
+    [secretFiles.jwtKeys]: `${JSON.stringify(jwtKeyMaterial(input, algorithms, nameOf))}\n`,
+    [secretFiles.apiKeys]: `${JSON.stringify(apiKeyDigests(input.apiKeys, settings.auth, nameOf('apiKeys')))}\n`,
   };
   if (settings.tls) {
-    files[secretFiles.tlsCertificate] = pem('tlsCertificate', input.tlsCertificate, /-----BEGIN CERTIFICATE-----/);
-    files[secretFiles.tlsKey] = pem('tlsKey', input.tlsKey, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/);
+    files[secretFiles.tlsCertificate] = pem(nameOf('tlsCertificate'), 'certificate', input.tlsCertificate, /-----BEGIN CERTIFICATE-----/);
+    files[secretFiles.tlsKey] = pem(nameOf('tlsKey'), 'private key', input.tlsKey, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/);
   }
   return files;
 }
@@ -59,98 +71,101 @@ export function validateGatewaySecrets(input: GatewaySecretsInput, settings: Sec
 function jwtKeyMaterial(
   input: GatewaySecretsInput,
   algorithms: ReadonlyArray<string>,
+  nameOf: NameOf,
 ): { keys: SpkiKey[]; hmacSecret?: string } {
   const needsJwks = algorithms.some((algorithm) => algorithm !== 'HS256');
+  const jwks = nameOf('jwks');
   if (needsJwks && input.jwks === undefined) {
-    throw new Error(`jwks: a JWKS is required to verify ${algorithms.filter((a) => a !== 'HS256').join('/')} tokens`);
+    throw new GatewaySettingsError(jwks, `${jwks}: a JWKS is required to verify ${algorithms.filter((a) => a !== 'HS256').join('/')} tokens`);
   }
-  const keys = needsJwks ? spkiKeys(input.jwks ?? '', algorithms) : [];
+  const keys = needsJwks ? spkiKeys(input.jwks ?? '', algorithms, jwks) : [];
   if (!algorithms.includes('HS256')) return { keys };
   if (input.hmacSecret === undefined || input.hmacSecret.length < minimumHmacSecretLength) {
-    throw new Error(`hmacSecret: HS256 needs a shared secret of at least ${minimumHmacSecretLength} characters`);
+    const name = nameOf('hmacSecret');
+    throw new GatewaySettingsError(name, `${name}: HS256 needs a shared secret of at least ${minimumHmacSecretLength} characters`);
   }
   return { keys, hmacSecret: input.hmacSecret };
 }
 
-function spkiKeys(jwks: string, algorithms: ReadonlyArray<string>): SpkiKey[] {
+function spkiKeys(jwks: string, algorithms: ReadonlyArray<string>, name: string): SpkiKey[] {
   let document: unknown;
   try {
     document = JSON.parse(jwks);
   } catch {
-    throw new Error('jwks: not JSON (expected a JWKS document: {"keys": [...]})');
+    throw new GatewaySettingsError(name, `${name}: not JSON (expected a JWKS document: {"keys": [...]})`);
   }
   const keys = typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined;
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error('jwks: no keys (expected a non-empty "keys" array)');
-  const converted = keys.map((key: unknown, index) => spkiKey(key, index, algorithms));
+  if (!Array.isArray(keys) || keys.length === 0) throw new GatewaySettingsError(name, `${name}: no keys (expected a non-empty "keys" array)`);
+  const converted = keys.map((key: unknown, index) => spkiKey(key, index, algorithms, name));
   if (converted.length > 1 && converted.some((key) => key.kid === undefined)) {
-    throw new Error('jwks: with several keys each needs a "kid", so a token can name its key');
+    throw new GatewaySettingsError(name, `${name}: with several keys each needs a "kid", so a token can name its key`);
   }
   const kids = converted.map((key) => key.kid);
-  if (new Set(kids).size !== kids.length) throw new Error('jwks: two keys share a "kid"');
+  if (new Set(kids).size !== kids.length) throw new GatewaySettingsError(name, `${name}: two keys share a "kid"`);
   return converted;
 }
 
-function spkiKey(key: unknown, index: number, algorithms: ReadonlyArray<string>): SpkiKey {
-  if (typeof key !== 'object' || key === null) throw new Error(`jwks: key ${index} is not an object`);
+function spkiKey(key: unknown, index: number, algorithms: ReadonlyArray<string>, name: string): SpkiKey {
+  if (typeof key !== 'object' || key === null) throw new GatewaySettingsError(name, `${name}: key ${index} is not an object`);
   const jwk = key as JsonWebKey & { kid?: unknown; use?: unknown };
-  const alg = jwkAlgorithm(jwk, index);
+  const alg = jwkAlgorithm(jwk, index, name);
   if (!algorithms.includes(alg)) {
-    throw new Error(`jwks: key ${index} is ${alg}, which auth.jwt.algorithms (${algorithms.join(', ')}) does not accept`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} is ${alg}, which auth.jwt.algorithms (${algorithms.join(', ')}) does not accept`);
   }
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new Error(`jwks: key ${index} has use "${String(jwk.use)}", not "sig"`);
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw new GatewaySettingsError(name, `${name}: key ${index} has use "${String(jwk.use)}", not "sig"`);
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(jwk.kid))) {
-    throw new Error(`jwks: key ${index} has a "kid" that is not a short printable string`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} has a "kid" that is not a short printable string`);
   }
-  if (jwk.d !== undefined) throw new Error(`jwks: key ${index} is a private key; give the public key only`);
+  if (jwk.d !== undefined) throw new GatewaySettingsError(name, `${name}: key ${index} is a private key; give the public key only`);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: jwk, format: 'jwk' });
   } catch (error) {
-    throw new Error(`jwks: key ${index} is not a valid ${alg} public key (${(error as Error).message})`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} is not a valid ${alg} public key (${(error as Error).message})`);
   }
   const bits = publicKey.asymmetricKeyDetails?.modulusLength;
   if (alg === 'RS256' && (bits ?? 0) < minimumRsaBits) {
-    throw new Error(`jwks: key ${index} is a ${bits ?? 0}-bit RSA key; RS256 needs at least ${minimumRsaBits} bits`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} is a ${bits ?? 0}-bit RSA key; RS256 needs at least ${minimumRsaBits} bits`);
   }
   const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   return { ...(jwk.kid === undefined ? {} : { kid: jwk.kid }), alg, spki };
 }
 
 /** RS256 for RSA keys, ES256 for P-256 keys; anything else is refused by name. */
-function jwkAlgorithm(jwk: JsonWebKey & { alg?: unknown }, index: number): 'RS256' | 'ES256' {
+function jwkAlgorithm(jwk: JsonWebKey & { alg?: unknown }, index: number, name: string): 'RS256' | 'ES256' {
   const expected = jwk.kty === 'RSA' ? 'RS256' : jwk.kty === 'EC' && jwk.crv === 'P-256' ? 'ES256' : undefined;
   if (expected === undefined) {
     const what = jwk.kty === 'EC' ? `EC curve ${String(jwk.crv)}` : `kty ${String(jwk.kty)}`;
-    throw new Error(`jwks: key ${index} has unsupported ${what} (supported: RSA for RS256, EC P-256 for ES256)`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported ${what} (supported: RSA for RS256, EC P-256 for ES256)`);
   }
   if (jwk.alg !== undefined && jwk.alg !== expected) {
-    throw new Error(`jwks: key ${index} has unsupported alg ${String(jwk.alg)} (a ${String(jwk.kty)} key here is ${expected})`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported alg ${String(jwk.alg)} (a ${String(jwk.kty)} key here is ${expected})`);
   }
   return expected;
 }
 
-function apiKeyDigests(apiKeys: Record<string, string> | undefined, auth: GatewayAuth | undefined): Record<string, string> {
+function apiKeyDigests(apiKeys: Record<string, string> | undefined, auth: GatewayAuth | undefined, name: string): Record<string, string> {
   if (!auth?.apiKeys) return {};
   const entries = Object.entries(apiKeys ?? {});
-  if (entries.length === 0) throw new Error('apiKeys: API-key mode is on but no keys are configured');
+  if (entries.length === 0) throw new GatewaySettingsError(name, `${name}: API-key mode is on but no keys are configured`);
   const digests: Record<string, string> = {};
   for (const [client, key] of entries) {
     if (!clientNamePattern.test(client)) {
-      throw new Error(`apiKeys: client name '${client}' must be letters, digits, '.', '_' or '-' (at most 64)`);
+      throw new GatewaySettingsError(name, `${name}: client name '${client}' must be letters, digits, '.', '_' or '-' (at most 64)`);
     }
     if (key.length < minimumApiKeyLength || !/^[\x21-\x7e]+$/.test(key)) {
-      throw new Error(`apiKeys: the key of '${client}' must be at least ${minimumApiKeyLength} printable characters, no spaces`);
+      throw new GatewaySettingsError(name, `${name}: the key of '${client}' must be at least ${minimumApiKeyLength} printable characters, no spaces`);
     }
     const digest = createHash('sha256').update(key).digest('hex');
-    if (digests[digest] !== undefined) throw new Error(`apiKeys: '${client}' and '${digests[digest]}' have the same key`);
+    if (digests[digest] !== undefined) throw new GatewaySettingsError(name, `${name}: '${client}' and '${digests[digest]}' have the same key`);
     digests[digest] = client;
   }
   return digests;
 }
 
-function pem(name: string, value: string | undefined, header: RegExp): string {
+function pem(name: string, what: string, value: string | undefined, header: RegExp): string {
   if (value === undefined || !header.test(value)) {
-    throw new Error(`${name}: tls is on, so a PEM ${name === 'tlsKey' ? 'private key' : 'certificate'} is required`);
+    throw new GatewaySettingsError(name, `${name}: tls is on, so a PEM ${what} is required`);
   }
   return value.endsWith('\n') ? value : `${value}\n`;
 }

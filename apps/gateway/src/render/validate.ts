@@ -1,12 +1,17 @@
+import { assertPort, assertWholeNumber } from '../settings/setting-readers.js';
 import type { GatewayRenderInput, UpstreamServers } from '../types.js';
-import { validateAuth } from './auth.js';
-import { validateRateLimit } from './rate-limit.js';
-import { validateCorsOrigins } from './response-headers.js';
 
-/** Rejects input nginx would refuse (or misread) with a message that names the field to fix. */
+/**
+ * Rejects input nginx would refuse (or misread) with a message that names the field to fix. Only
+ * the renderer's own inputs, which its callers (the cluster's component, the local run, the bench,
+ * the tests) set in code rather than read from the gateway's settings: ports (the bench and the
+ * tests pick theirs; the local run's GATEWAY_PORT was read with this same port rule), upstreams,
+ * the platform, durations. The policy (auth, limits, CORS, body size, TLS) comes resolved by
+ * readGatewayPolicy (settings/gateway-policy.ts), which checked it, and is rendered as it is.
+ */
 export function validateInput(input: GatewayRenderInput, statusPort: number): void {
-  validatePort('listenPort', input.listenPort);
-  validatePort('statusPort', statusPort);
+  assertPort('listenPort', input.listenPort);
+  assertPort('statusPort', statusPort);
   if (statusPort === input.listenPort) throw new Error(`statusPort must differ from listenPort (both ${statusPort})`);
   validateUpstream('books', input.books);
   validateUpstream('booksReact', input.booksReact);
@@ -27,14 +32,8 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (usesDns && !input.platform.resolver) {
     throw new Error('platform.resolver is required when an upstream is a DNS name (kind: dns)');
   }
-  if (input.clientMaxBodySize !== undefined && !/^\d+[kKmMgG]?$/.test(input.clientMaxBodySize)) {
-    throw new Error(`clientMaxBodySize '${input.clientMaxBodySize}' is not an nginx size such as 512k or 1m`);
-  }
   validateSeconds('platform.accessLogFlushSeconds', input.platform.accessLogFlushSeconds);
   validateSeconds('clientTimeout', input.clientTimeout);
-  if (input.rateLimit) validateRateLimit(input.rateLimit);
-  if (input.auth) validateAuth(input.auth);
-  validateCorsOrigins(input.corsOrigins ?? []);
   for (const [name, seconds] of Object.entries(input.timeouts ?? {})) {
     validateSeconds(`timeouts.${name}`, seconds);
   }
@@ -45,26 +44,18 @@ function validateUpstream(name: string, servers: UpstreamServers): void {
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(servers.host)) {
       throw new Error(`${name}: DNS upstream host '${servers.host}' is not a valid host name`);
     }
-    validatePort(`${name}: DNS upstream port`, servers.port);
+    assertPort(`${name}: DNS upstream port`, servers.port);
     return;
   }
   if (servers.addresses.length === 0) throw new Error(`${name}: a static upstream needs at least one address`);
   for (const address of servers.addresses) {
     const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d+)$/.exec(address);
     if (!match) throw new Error(`${name}: static upstream address '${address}' is not host:port`);
-    validatePort(`${name}: port of '${address}'`, Number(match[2]));
+    assertPort(`${name}: port of '${address}'`, Number(match[2]));
   }
 }
 
-/** An optional duration: unset, or a whole number of seconds above 0. */
+/** An optional duration: unset, or a whole number of seconds, at least 1. */
 function validateSeconds(what: string, seconds: number | undefined): void {
-  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
-    throw new Error(`${what} must be a whole number of seconds above 0, got ${seconds}`);
-  }
-}
-
-function validatePort(what: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`${what} must be an integer from 1 to 65535, got ${port}`);
-  }
+  if (seconds !== undefined) assertWholeNumber(what, seconds, 1);
 }
