@@ -16,7 +16,7 @@ import { devKey, withDevJwks } from './local/dev-jwt-key.js';
 import { gatewayPortFromEnv, gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
 import { failureMessage } from './local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from './local/local-system.js';
-import { ensurePortFree } from './local/ports.js';
+import { ensurePortFree } from './toolkit/ports.js';
 import { booksLogFormatter } from './local/books-log.js';
 import { onStopRequest } from './toolkit/stop-request.js';
 

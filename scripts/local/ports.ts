@@ -1,2 +1,2 @@
-// Until local-system.ts, bench/nginx-server.ts and test/gateway/support/echo-gateway.ts import the toolkit's ports themselves (issue 22).
-export { ensurePortFree, freePort, freePorts, waitUntilListening } from '../toolkit/ports.js';
+// Until test/gateway/support/echo-gateway.ts imports the toolkit's ports itself (issue 22).
+export { freePort, waitUntilListening } from '../toolkit/ports.js';
