@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { GatewaySettingsError, settingReaders } from '../apps/gateway/src/index.js';
+import { asUserError, settingReaders } from '../apps/gateway/src/index.js';
 import { imagePlatforms, type ImagePlatform } from './target.js';
 
 /*
@@ -14,12 +14,7 @@ import { imagePlatforms, type ImagePlatform } from './target.js';
  * in apps/gateway/src/settings) becomes a RunError with the same message.
  */
 export function asRunError<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof GatewaySettingsError) throw new pulumi.RunError(error.message);
-    throw error;
-  }
+  return asUserError(check, (message) => new pulumi.RunError(message));
 }
 
 /** A whole number of at least `min`: a count, a number of seconds. */

@@ -12,8 +12,9 @@
  */
 import { type BuildStep, runSetup } from './toolkit/setup.js';
 import { parseCommandLine } from './toolkit/command-line.js';
+import { gatewayPortFromEnv } from './toolkit/gateway-port.js';
 import { devKey, withDevJwks } from './local/dev-jwt-key.js';
-import { gatewayPortFromEnv, gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
+import { gatewaySettingsFromEnv, variablesUsage } from './local/gateway-env.js';
 import { failureMessage } from './local/local-run-error.js';
 import { type LocalSystem, startLocalSystem } from './local/local-system.js';
 import { ensurePortFree } from './toolkit/ports.js';

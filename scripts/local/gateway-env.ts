@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs';
 import {
   gatewayPolicyDefaults,
   gatewayPolicySettings,
-  gatewayPorts,
-  GatewaySettingsError,
+  asUserError,
   readGatewayPolicy,
   secretPolicySettings,
-  settingReaders,
   type GatewayPolicyRender,
   type GatewaySecretsInput,
   type SettingSource,
 } from '../../apps/gateway/src/index.js';
+import { gatewayPortVariable } from '../toolkit/gateway-port.js';
 import { LocalRunError } from './local-run-error.js';
 import type { GatewayOptions } from './local-system.js';
 
@@ -28,8 +27,8 @@ import type { GatewayOptions } from './local-system.js';
  */
 const fileSettings: ReadonlySet<string> = new Set(secretPolicySettings);
 
-/** The variable that is read apart from these: the gateway's port (`port`). */
-const portVariable = gatewayVariable('port');
+/** The variable that is read apart from these: the gateway's port (toolkit/gateway-port.ts). */
+const portVariable = gatewayPortVariable;
 
 /** `rateLimitPerSecond` → `GATEWAY_RATE_LIMIT_PER_SECOND`. */
 export function gatewayVariable(key: string): string {
@@ -88,21 +87,6 @@ export function environmentSource(env: NodeJS.ProcessEnv): SettingSource {
   };
 }
 
-/** The check's result; a setting's mistake is the user's: one line naming the variable, as the stack names the key. */
-function asLocalRunError<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof GatewaySettingsError) throw new LocalRunError(error.message);
-    throw error;
-  }
-}
-
-/** The gateway's public port from GATEWAY_PORT, 8080 when unset; checked as the stack's Service ports are. */
-export function gatewayPortFromEnv(env: NodeJS.ProcessEnv): number {
-  return asLocalRunError(() => settingReaders.readPort(environmentSource(env), 'port')) ?? gatewayPorts.public;
-}
-
 /** What `npm run local` gives the gateway, read from its environment. */
 export interface LocalGatewaySettings {
   gateway: GatewayOptions;
@@ -122,7 +106,8 @@ export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): LocalGatewaySett
   if (unknown.length > 0) {
     throw new LocalRunError(`${unknown.join(', ')}: not a gateway setting; the variables are ${known.join(', ')}`);
   }
-  const policy = asLocalRunError(() => readGatewayPolicy(environmentSource(env)));
+  // A setting's mistake is the user's: one line naming the variable, as the stack names the key.
+  const policy = asUserError(() => readGatewayPolicy(environmentSource(env)), (message) => new LocalRunError(message));
   const apiKeyClients = Object.keys(policy.secrets.apiKeys ?? {}).length;
   return {
     gateway: policy.render,

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { stackConfigFrom, stackFlags, stackUsage } from '../capture/stack-options.js';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { eventually } from '../toolkit/eventually.js';
+import { gatewayPortFromEnv } from '../toolkit/gateway-port.js';
 import { runLayout } from '../cluster/layout.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
@@ -40,13 +41,6 @@ export const usage = [
   'Environment: GATEWAY_PORT, the port the gateway is published on 127.0.0.1 (default 8080).',
 ].join('\n');
 
-function gatewayPort(): number {
-  const text = process.env['GATEWAY_PORT'] || '8080';
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`GATEWAY_PORT must be a port number from 1 to 65535, got "${text}"`);
-  return port;
-}
-
 /** The pods of the system's namespace, as `kubectl get pods -o wide` lists them. */
 async function podTable(kubectl: string, namespace: string): Promise<string> {
   const { stdout } = await execFileAsync(kubectl, ['--kubeconfig', runLayout().kubeconfig, '-n', namespace, 'get', 'pods', '-o', 'wide']);
@@ -67,8 +61,8 @@ export async function rehearseMain(argv: string[]): Promise<void> {
   const flags = parseCommandLine(argv, { ...stackFlags, 'stand-in-base-images': { type: 'boolean' }, apply: { type: 'boolean' } }, usage);
   const log = (line: string) => console.log(line);
   await runSetup(['--rehearse'], false).done;
-  const overrides = [...((flags['config'] as string[] | undefined) ?? []), `gatewayServicePort=${gatewayPort()}`];
-  const config = stackConfigFrom(root, flags, [`gatewayServicePort=${gatewayPort()}`]);
+  const overrides = [...((flags['config'] as string[] | undefined) ?? []), `gatewayServicePort=${gatewayPortFromEnv(process.env)}`];
+  const config = stackConfigFrom(root, flags, [`gatewayServicePort=${gatewayPortFromEnv(process.env)}`]);
   assertDeployableHere(config);
 
   if (flags['apply'] === true) {

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewaySettingsFromEnv } from '../../scripts/local/gateway-env.js';
 import { LocalRunError } from '../../scripts/local/local-run-error.js';
+import { gatewayPortFromEnv } from '../../scripts/toolkit/gateway-port.js';
+import { UserError } from '../../scripts/toolkit/user-error.js';
 import { jwtSettings, testIssuer } from '../gateway/support/tokens.js';
 
 /** Asserts that the settings are refused with exactly `message`, on one line. */
@@ -88,6 +90,18 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
     assert.equal(await read(secret), secret);
     assert.equal(await read(`${secret}\n\n`), `${secret}\n`, 'only one newline is dropped');
     assert.equal(await read(` ${secret} \n`), ` ${secret} `, 'spaces are part of the secret');
+  });
+
+  it('reads GATEWAY_PORT, 8080 when unset or empty, with the port rule the stack checks its Service ports with', () => {
+    assert.equal(gatewayPortFromEnv({}), 8080);
+    assert.equal(gatewayPortFromEnv({ GATEWAY_PORT: '' }), 8080);
+    assert.equal(gatewayPortFromEnv({ GATEWAY_PORT: '9090' }), 9090);
+    for (const [text, message] of [
+      ['70000', 'GATEWAY_PORT must be a port number from 1 to 65535, got 70000'],
+      ['http', 'GATEWAY_PORT must be a port number from 1 to 65535, got "http"'],
+    ]) {
+      assert.throws(() => gatewayPortFromEnv({ GATEWAY_PORT: text }), (error: unknown) => error instanceof UserError && error.message === message);
+    }
   });
 
   it('refuses each mistake naming the variable, as the stack config names the key', async () => {

@@ -14,7 +14,7 @@ export {
 export type { GatewayPolicy, GatewayPolicyRender, GatewayPolicySetting, JwtAlgorithm } from './settings/gateway-policy.js';
 export * as settingReaders from './settings/setting-readers.js';
 export type { SettingSource } from './settings/setting-readers.js';
-export { GatewaySettingsError } from './settings/settings-error.js';
+export { GatewaySettingsError, asUserError } from './settings/settings-error.js';
 export { defaultTimeouts, renderGateway } from './render/render-gateway.js';
 export { renderGatewaySecrets, secretFiles, validateGatewaySecrets, defaultJwtAlgorithms } from './render/secrets.js';
 export type { SecretField, SecretsSettings } from './render/secrets.js';

@@ -16,3 +16,16 @@ export class GatewaySettingsError extends Error {
     super(message);
   }
 }
+
+/**
+ * The check's result; its GatewaySettingsError, if any, thrown again as the caller's own kind of
+ * user error (the stack's RunError, a command's UserError) with the same one-line message.
+ */
+export function asUserError<T>(check: () => T, userError: (message: string) => Error): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof GatewaySettingsError) throw userError(error.message);
+    throw error;
+  }
+}
