@@ -5,7 +5,7 @@
  * once with nginx's connection counters only (the set of an older njs, which costs nothing per
  * request). Both in front of the same books process, interleaved.
  *
- * The containers share the host's network (scripts/rehearse/gateway-container.ts).
+ * The containers share the host's network (the toolkit's containerNginx).
  *
  * Beside the requests per second it reports the CPU each gateway container spent per request
  * (its cgroup's counter around every round): on a machine shared with other work, throughput
@@ -16,19 +16,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type NginxPlatform, clusterPlatform, metricsLagSeconds, metricsPath } from '../apps/gateway/src/index.js';
+import { clusterPlatform, metricsLagSeconds, metricsPath } from '../apps/gateway/src/index.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/toolkit/ports.js';
 import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
 import { docker } from '../scripts/toolkit/docker.js';
-import { removeGatewayContainers, startGatewayContainer } from '../scripts/rehearse/gateway-container.js';
+import { type GatewayNginx, prepareGatewayNginx } from '../scripts/toolkit/gateway-nginx.js';
+import { containerNginx } from '../scripts/toolkit/nginx-launchers.js';
 import { loadGeneratorRateLimit } from './configurations.js';
 import type { LoadGenerator, LoadResult, LoadSpec } from './load-generator.js';
 import { type MeasurePlan, type Summary, measureInterleaved, median } from './measure.js';
+import { reportExitDuringBench } from './nginx-server.js';
 import { type CaseLabels, table } from './report.js';
-
-/** Every container the bench starts carries it, so its cleanup removes only its own. */
-const benchLabel = 'books-gateway.bench=metrics-cost';
 
 export const metricsCases: CaseLabels = [
   ['metrics-on', 'full metrics (njs >= 0.8.8)'],
@@ -107,30 +106,37 @@ const countedRequests = async (statusPort: number): Promise<number> => {
 export async function measureMetricsCost(generator: LoadGenerator, plan: MeasurePlan, log: (line: string) => void): Promise<MetricsCost> {
   // The stand-in for the gateway image's base (no registry is reachable here), built once.
   const image = (await standInBaseImages(log)).nginx;
-  const nginx = (await docker(['run', '--rm', '--label', benchLabel, image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js']))
+  const nginx = (await docker(['run', '--rm', image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js']))
     .replace(/\s+/g, ' ');
   const system = await startLocalSystem({ gatewayPort: 0, booksProcesses: 1, booksEnv: { LOG_LEVEL: 'warn' }, gateway: { rateLimit: loadGeneratorRateLimit } });
   const prefix = `metrics-bench-${randomBytes(3).toString('hex')}`;
   const names = { on: `${prefix}-on`, off: `${prefix}-off` };
   const folders: string[] = [];
+  const gateways: GatewayNginx[] = [];
   try {
     const [books] = system.books;
     if (!books) throw new Error('the local system started no books process');
     // All four chosen together, so no two can be the same.
     const [onPort, onStatus, offPort, offStatus] = (await freePorts(4)) as [number, number, number, number];
-    // The image's layout and njs; the access log in the tmpfs, as the bench's other gateways log to a file.
-    const platform = (fullMetrics: boolean): NginxPlatform => ({
-      ...clusterPlatform,
-      accessLog: `${clusterPlatform.runDir}/access.log`,
-      fullMetrics,
-    });
     for (const [name, full, listen, status] of [
       [names.on, true, onPort, onStatus],
       [names.off, false, offPort, offStatus],
     ] as const) {
       const folder = await mkdtemp(join(tmpdir(), `${prefix}-`));
       folders.push(folder);
-      await startGatewayContainer({ image, name, label: benchLabel, folder, platform: platform(full), ports: { listen, status }, booksPorts: [books.port], rateLimit: loadGeneratorRateLimit });
+      const gateway = await prepareGatewayNginx({
+        name,
+        launcher: containerNginx(image, name),
+        folder,
+        // The image's layout and njs; the access log in the tmpfs, as the bench's other gateways log to a file.
+        platform: { accessLog: `${clusterPlatform.runDir}/access.log`, fullMetrics: full },
+        ports: { listen, status },
+        upstreams: { books: [books.port], booksReact: [books.port] },
+        options: { rateLimit: loadGeneratorRateLimit },
+        listeners: { onUnexpectedExit: reportExitDuringBench },
+      });
+      gateways.push(gateway);
+      await gateway.start();
     }
     log(`metrics on against off, ${nginx}:`);
     const targets = [
@@ -153,7 +159,7 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
   } finally {
     // Each step whatever the others do: a Docker engine gone away must not leave books and nginx running.
     const cleanup = await Promise.allSettled([
-      removeGatewayContainers(benchLabel, Object.values(names)),
+      ...gateways.map((gateway) => gateway.stop()),
       system.stop(),
       ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
     ]);

@@ -1,7 +1,9 @@
 /** The nginx builds a gateway nginx (gateway-nginx.ts) runs on, and how each is run. */
 import { chmod, writeFile } from 'node:fs/promises';
-import { debianPlatform } from '../../apps/gateway/src/index.js';
+import { clusterPlatform, debianPlatform, nginxCommandLine } from '../../apps/gateway/src/index.js';
+import { docker, dockerCli } from './docker.js';
 import type { NginxLauncher } from './gateway-nginx.js';
+import { ManagedProcess } from './managed-process.js';
 import { locateNginx, nginxProcess, testNginxConfig } from './nginx.js';
 
 /**
@@ -24,5 +26,35 @@ export function hostNginx(nginxBinary = locateNginx()): NginxLauncher {
       await testNginxConfig(nginxBinary, folder);
     },
     process: ({ name, folder, listeners }) => nginxProcess(name, nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard),
+  };
+}
+
+/**
+ * The gateway image's nginx (`image`: its base, or the stand-in of it) in a container named
+ * `name`, on the host's network, so that it reaches backends on 127.0.0.1 and no docker-proxy (a
+ * userland copy of every byte) sits in front of it. With the pod's restrictions: read-only root
+ * filesystem, no capabilities, user 101, the files mounted read-only where the pod mounts its
+ * ConfigMap and Secret, the run folder a 64 MiB tmpfs as the pod's emptyDir is. In the
+ * foreground, so its output (nginx's error log) is the process's and stopping the process stops
+ * the container, which `--rm` then removes.
+ */
+export function containerNginx(image: string, name: string): NginxLauncher {
+  return {
+    // On the host's network the pod's loopback port for the relay of writes would be shared by every
+    // gateway container at once: each gets a socket in its own run folder (a fresh tmpfs) instead.
+    platform: (_folder, overrides) => ({ ...clusterPlatform, writeRelayAddress: `unix:${clusterPlatform.runDir}/books-writes.sock`, ...overrides }),
+    // Readable by the container's nginx, user 101. Its build is checked by starting it.
+    prepare: (folder) => chmod(folder, 0o755),
+    process: ({ folder, secretsFolder, platform, listeners }) => {
+      const args = ['run', '--rm', '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+        '--tmpfs', `${platform.runDir}:uid=101,gid=101,size=64m`, '--user', '101:101',
+        '-v', `${folder}:${platform.configDir}:ro`, '-v', `${secretsFolder}:${platform.secretsDir}:ro`,
+        image, ...nginxCommandLine(platform)];
+      return new ManagedProcess({ name, command: dockerCli, args }, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard);
+    },
+    // The container outlives a client that was killed rather than stopped.
+    remove: async () => {
+      await docker(['rm', '-f', name]).catch(() => undefined);
+    },
   };
 }

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type GatewayRateLimit, clusterPlatform, metricsLagSeconds, metricsPath } from '../../apps/gateway/src/index.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
+import { type GatewayNginx, prepareGatewayNginx } from '../../scripts/toolkit/gateway-nginx.js';
+import { containerNginx } from '../../scripts/toolkit/nginx-launchers.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { freePorts } from '../../scripts/toolkit/ports.js';
 import { docker } from '../../scripts/toolkit/docker.js';
-import { removeGatewayContainers, startGatewayContainer } from '../../scripts/rehearse/gateway-container.js';
 import { standInBaseImages } from '../../scripts/rehearse/images/stand-ins.js';
 
-const label = 'books-gateway.test=metrics-fold';
 /** Far above the test's traffic: no request is refused with 429. */
 const rateLimit: GatewayRateLimit = { requestsPerSecond: 100_000, burst: 100_000, connectionsPerClient: 1_000 };
 
@@ -55,7 +55,7 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
   this.timeout(60_000);
   let system: LocalSystem | undefined;
   let image = '';
-  const names: string[] = [];
+  const gateways: GatewayNginx[] = [];
   const folders: string[] = [];
 
   before(async function () {
@@ -65,7 +65,7 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
   });
   after(async function () {
     this.timeout(60_000);
-    const cleanup = await Promise.allSettled([removeGatewayContainers(label, names), system?.stop(), ...folders.map((folder) => rm(folder, { recursive: true, force: true }))]);
+    const cleanup = await Promise.allSettled([...gateways.map((gateway) => gateway.stop()), system?.stop(), ...folders.map((folder) => rm(folder, { recursive: true, force: true }))]);
     const failed = cleanup.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
   });
@@ -77,10 +77,18 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
     const [listen, status] = (await freePorts(2)) as [number, number];
     const name = `metrics-fold-${workers}-${randomBytes(3).toString('hex')}`;
     const folder = await mkdtemp(join(tmpdir(), `${name}-`));
-    names.push(name);
     folders.push(folder);
-    const platform = { ...clusterPlatform, workerProcesses: workers, accessLog: `${clusterPlatform.runDir}/access.log` };
-    await startGatewayContainer({ image, name, label, folder, platform, ports: { listen, status }, booksPorts: [books.port], rateLimit });
+    const nginx = await prepareGatewayNginx({
+      name,
+      launcher: containerNginx(image, name),
+      folder,
+      platform: { workerProcesses: workers, accessLog: `${clusterPlatform.runDir}/access.log` },
+      ports: { listen, status },
+      upstreams: { books: [books.port], booksReact: [books.port] },
+      options: { rateLimit },
+    });
+    gateways.push(nginx);
+    await nginx.start();
     const scrape = async () => (await fetch(`http://127.0.0.1:${status}${metricsPath}`)).text();
     const runFolder = async () => (await docker(['exec', name, 'ls', '-s', '-1', clusterPlatform.runDir])).split('\n');
     // Each worker's CPU ticks (utime + stime of /proc/<pid>/stat); `[n]` keeps grep from finding itself.

@@ -1,21 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type IncomingHttpHeaders, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type GatewaySecretsInput,
-  type NginxPlatform,
-  debianPlatform,
-  renderGateway,
-  renderGatewaySecrets,
-} from '../../../apps/gateway/src/index.js';
-import type { GatewayOptions } from '../../../scripts/local/local-system.js';
-import type { ManagedProcess } from '../../../scripts/toolkit/managed-process.js';
-import { locateNginx, nginxProcess, testNginxConfig, writeNginxFiles } from '../../../scripts/toolkit/nginx.js';
-import { freePort, waitUntilListening } from '../../../scripts/local/ports.js';
-import { type NginxBuild, readStandInFile, removeStandInContainer, standInNginxProcess, standInPlatform } from './nginx-builds.js';
+import { type GatewaySecretsInput, type NginxPlatform, clusterPlatform } from '../../../apps/gateway/src/index.js';
+import { standInBaseImages } from '../../../scripts/rehearse/images/stand-ins.js';
+import { type GatewayNginx, type GatewayOptions, prepareGatewayNginx } from '../../../scripts/toolkit/gateway-nginx.js';
+import { containerNginx, hostNginx } from '../../../scripts/toolkit/nginx-launchers.js';
+import { freePorts } from '../../../scripts/toolkit/ports.js';
+import { type NginxBuild, readStandInFile } from './nginx-builds.js';
 
 /** What the echo backend saw of the last request that reached it. */
 export interface SeenRequest {
@@ -68,7 +62,7 @@ export function useEchoGateway(
   debianOverrides: Partial<NginxPlatform> = {},
 ): () => EchoGateway {
   let gateway: EchoGateway | undefined;
-  let nginx: ManagedProcess | undefined;
+  let nginx: GatewayNginx | undefined;
   let folder: string | undefined;
   const container = `gateway-echo-${randomBytes(4).toString('hex')}`;
   const nginxOutput: string[] = [];
@@ -93,28 +87,24 @@ export function useEchoGateway(
     folder = await mkdtemp(join(tmpdir(), 'gateway-echo-'));
     // Readable by nginx's workers, which run as another user than the test's.
     await chmod(folder, 0o755);
-    const platform = build === 'debian' ? debianPlatform(folder, { workerProcesses: 1, ...debianOverrides }) : standInPlatform;
-    const [port, statusPort] = [await freePort(), await freePort()];
-    const upstream = { kind: 'static' as const, addresses: [`127.0.0.1:${address.port}`] };
-    const input = { ...options, listenPort: port, listenAddress: '127.0.0.1', statusPort, books: upstream, booksReact: upstream, platform };
-    const secretsFolder = join(folder, 'secrets');
-    const runFolder = join(folder, 'run');
-    await mkdir(secretsFolder, { mode: 0o755 });
-    await writeNginxFiles(secretsFolder, runFolder, renderGatewaySecrets(secrets(), input));
-    await writeNginxFiles(folder, runFolder, renderGateway(input).files);
-    const onOutput = (_component: string, line: string) => nginxOutput.push(line);
-    if (build === 'debian') {
-      const binary = locateNginx();
-      await testNginxConfig(binary, folder);
-      nginx = nginxProcess('gateway', binary, folder, onOutput, () => undefined);
-    } else {
-      nginx = await standInNginxProcess(container, folder, secretsFolder, onOutput);
-    }
-    nginx.start();
-    await waitUntilListening(nginx, '127.0.0.1', port);
+    const [port, statusPort] = await freePorts(2);
+    if (port === undefined || statusPort === undefined) throw new Error('no free ports');
+    nginx = await prepareGatewayNginx({
+      launcher: build === 'debian' ? hostNginx() : containerNginx((await standInBaseImages()).nginx, container),
+      folder,
+      // One worker; on the stand-in, the access log in the run folder, where a test can read it.
+      platform: build === 'debian' ? { workerProcesses: 1, ...debianOverrides } : { workerProcesses: 1, accessLog: `${clusterPlatform.runDir}/access.log` },
+      ports: { listen: port, status: statusPort },
+      upstreams: { books: [address.port], booksReact: [address.port] },
+      options,
+      secrets: secrets(),
+      listeners: { onOutput: (_component, line) => nginxOutput.push(line) },
+    });
+    await nginx.start();
+    const { platform } = nginx;
     const accessLog = platform.accessLog ?? '';
     gateway = {
-      url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      url: nginx.url,
       port,
       statusPort,
       platform,
@@ -129,7 +119,6 @@ export function useEchoGateway(
   after(async function () {
     this.timeout(30_000);
     await nginx?.stop();
-    if (build === 'stand-in') await removeStandInContainer(container);
     backend.closeAllConnections();
     backend.close();
     if (folder) await rm(folder, { recursive: true, force: true });
