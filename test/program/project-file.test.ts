@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { gatewayPolicyDefaults } from '../../apps/gateway/src/index.js';
 import { gatewayDefaults } from '../../components/gateway-stack-args.js';
 import { targetNames } from '../../stacks/targets.js';
-import { runProgram } from '../support/program-harness.js';
+import { runProgram } from '../../scripts/capture/program-run.js';
 import { dockerDesktop } from '../support/scenarios.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
