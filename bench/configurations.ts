@@ -168,12 +168,13 @@ export interface GatewayPorts {
 
 /** The rendered files with the variant's edits. */
 function editedFiles(variant: GatewayVariant, files: Record<string, string>): Record<string, string> {
-  const edited = Object.entries(variant.editFiles ?? {}).map(([name, editFile]) => {
+  const edited = { ...files };
+  for (const [name, editFile] of Object.entries(variant.editFiles ?? {})) {
     const text = files[name];
     if (text === undefined) throw new Error(`variant '${variant.name}' edits ${name}, which renderGateway no longer renders`);
-    return [name, editFile(text)];
-  });
-  return { ...files, ...Object.fromEntries(edited) };
+    edited[name] = editFile(text);
+  }
+  return edited;
 }
 
 /**

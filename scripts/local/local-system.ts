@@ -50,18 +50,18 @@ export interface ComponentAddress {
   pid: number | undefined;
 }
 
-/** One books API process, which can be stopped and started again on its port. */
+/** One books API process. */
 export interface BooksProcess {
   readonly name: string;
   readonly port: number;
   readonly url: string;
-  readonly running: boolean;
-  /** Its supervisor, for its process id and signals. */
+  /**
+   * Its supervisor: its process id, whether it runs, its signals, and its stop (SIGTERM: the API
+   * finishes the requests in flight, then exits).
+   */
   readonly process: ManagedProcess;
-  /** Starts it again on the same port and resolves once it serves (it listens, its database is migrated). */
+  /** Starts it (again, on the same port) and resolves once it serves (it listens, its database is migrated). */
   start(): Promise<void>;
-  /** SIGTERM: the API finishes its requests in flight, then exits. */
-  stop(): Promise<void>;
 }
 
 export interface LocalSystem {
@@ -70,13 +70,7 @@ export interface LocalSystem {
   readonly books: readonly BooksProcess[];
   readonly booksReact: { readonly url: string };
   /** The books API's PostgreSQL, reached through a socket in the run folder. */
-  readonly postgres: {
-    readonly url: string;
-    /** SIGKILL, as a crash (fault tests). */
-    kill(): Promise<void>;
-    /** Starts it again on its data, resolving once it accepts connections. */
-    start(): Promise<void>;
-  };
+  readonly postgres: LocalPostgres;
   /** One entry per component, gateway first. */
   addresses(): ComponentAddress[];
   /** Stops every component (gateway first, so no client sees a half-stopped system) and cleans up. */
@@ -185,7 +179,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       gateway,
       books,
       booksReact: { url: booksReactUrl },
-      postgres: { url: database.url(), kill: () => database.process.kill(), start: () => database.start() },
+      postgres: database,
       addresses: () => [
         { name: 'gateway', url: gateway.url, pid: gateway.process.pid },
         ...books.map(({ name, url, process }) => ({ name, url, pid: process.pid })),
@@ -221,15 +215,11 @@ function booksProcess(name: string, port: number, extraEnv: NodeJS.ProcessEnv | 
     name,
     port,
     url: `http://${host}:${port}`,
-    get running() {
-      return managed.running;
-    },
     process: managed,
     start: async () => {
       await startListening(managed, port);
       await waitUntilReady(managed, `http://${host}:${port}/readyz`);
     },
-    stop: () => managed.stop(),
   };
 }
 

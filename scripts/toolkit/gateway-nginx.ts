@@ -22,10 +22,7 @@ import { reloadNginx } from './nginx-reload.js';
 import { UserError } from './user-error.js';
 
 /** Everything the gateway renderer takes besides where it listens, what it fronts and its platform. */
-export type GatewayOptions = Omit<
-  GatewayRenderInput,
-  'listenPort' | 'listenAddress' | 'statusPort' | 'books' | 'booksReact' | 'platform'
->;
+export type GatewayOptions = Omit<GatewayRenderInput, 'listenPort' | 'listenAddress' | 'statusPort' | 'books' | 'booksReact' | 'platform'>;
 
 type RenderedFiles = RenderedGateway['files'];
 
@@ -180,7 +177,10 @@ export async function prepareGatewayNginx(spec: GatewayNginxSpec): Promise<Gatew
           },
           startTimeoutMs,
           50,
-          () => new UserError(`${name} did not answer on ${statusUrl} within ${startTimeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`),
+          () =>
+            new UserError(
+              `${name} did not answer on ${statusUrl} within ${startTimeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`,
+            ),
         );
       } catch (error) {
         await stop();

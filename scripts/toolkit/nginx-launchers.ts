@@ -25,7 +25,8 @@ export function hostNginx(nginxBinary = locateNginx()): NginxLauncher {
       await createPrivateLog(platform.accessLog);
       await testNginxConfig(nginxBinary, folder);
     },
-    process: ({ name, folder, listeners }) => nginxProcess(name, nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard),
+    process: ({ name, folder, listeners }) =>
+      nginxProcess(name, nginxBinary, folder, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard),
   };
 }
 
@@ -42,14 +43,37 @@ export function containerNginx(image: string, name: string): NginxLauncher {
   return {
     // On the host's network the pod's loopback port for the relay of writes would be shared by every
     // gateway container at once: each gets a socket in its own run folder (a fresh tmpfs) instead.
-    platform: (_folder, overrides) => ({ ...clusterPlatform, writeRelayAddress: `unix:${clusterPlatform.runDir}/books-writes.sock`, ...overrides }),
+    platform: (_folder, overrides) => ({
+      ...clusterPlatform,
+      writeRelayAddress: `unix:${clusterPlatform.runDir}/books-writes.sock`,
+      ...overrides,
+    }),
     // Readable by the container's nginx, user 101. Its build is checked by starting it.
     prepare: (folder) => chmod(folder, 0o755),
     process: ({ folder, secretsFolder, platform, listeners }) => {
-      const args = ['run', '--rm', '--name', name, '--network', 'host', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-        '--tmpfs', `${platform.runDir}:uid=101,gid=101,size=64m`, '--user', '101:101',
-        '-v', `${folder}:${platform.configDir}:ro`, '-v', `${secretsFolder}:${platform.secretsDir}:ro`,
-        image, ...nginxCommandLine(platform)];
+      const args = [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '--tmpfs',
+        `${platform.runDir}:uid=101,gid=101,size=64m`,
+        '--user',
+        '101:101',
+        '-v',
+        `${folder}:${platform.configDir}:ro`,
+        '-v',
+        `${secretsFolder}:${platform.secretsDir}:ro`,
+        image,
+        ...nginxCommandLine(platform),
+      ];
       return new ManagedProcess({ name, command: dockerCli, args }, listeners.onOutput, listeners.onUnexpectedExit, listeners.guard);
     },
     // The container outlives a client that was killed rather than stopped.

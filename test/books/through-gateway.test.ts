@@ -124,7 +124,7 @@ describe('the books API through the gateway, on PostgreSQL', function () {
     });
 
     it("answers writes and reads with the API's 503 and Retry-After while PostgreSQL is down, and serves again once it is back", async () => {
-      await system().postgres.kill();
+      await system().postgres.process.kill();
       try {
         const [, , credentials] = callers[0];
         const write = await request(url('/books'), {

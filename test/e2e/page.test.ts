@@ -33,7 +33,7 @@ describe('the books page in a real browser, through the gateway', function () {
 
   it('shows the error state when the books API is down, and the list again after Retry', async () => {
     const { books, gateway } = system();
-    await Promise.all(books.map((book) => book.stop()));
+    await Promise.all(books.map((book) => book.process.stop()));
     try {
       await page.reload();
       const alert = page.getByRole('alert');

@@ -75,7 +75,7 @@ describe('faults under steady traffic through the gateway', function () {
     // Whatever a test did, the next one starts with both processes running and served.
     const log = new AccessLogTail(system().gateway.accessLog);
     await log.skipToEnd();
-    for (const book of system().books) if (!book.running) await book.start();
+    for (const book of system().books) if (!book.process.running) await book.start();
     const probe = startLoad(() => undefined);
     try {
       await log.waitForBackendsServing(system().books.map((book) => addressOf(book.port)), 10000);
@@ -92,7 +92,7 @@ describe('faults under steady traffic through the gateway', function () {
     assert.ok(victim);
     await victim.process.kill();
     await trafficFor(traffic, 1000);
-    assert.equal(victim.running, false, 'the process stayed down during the traffic');
+    assert.equal(victim.process.running, false, 'the process stayed down during the traffic');
     const report = await traffic.stop();
     assertNoFailure(report, 'around the crash');
   });
@@ -103,7 +103,7 @@ describe('faults under steady traffic through the gateway', function () {
     await trafficFor(traffic, 300);
     for (const book of system().books) {
       // SIGTERM: the process finishes what it is answering, then exits.
-      await book.stop();
+      await book.process.stop();
       await trafficFor(traffic, 200);
       await log.skipToEnd();
       await book.start();
@@ -118,7 +118,7 @@ describe('faults under steady traffic through the gateway', function () {
   it('answers 502 or 503 in JSON within 3 s while no books process runs, and recovers by itself once they return', async () => {
     const traffic = startLoad((answer) => (answer.status === 200 ? booksListed(answer) : gatewayUnavailable(answer)));
     await trafficFor(traffic, 200);
-    await Promise.all(system().books.map((book) => book.stop()));
+    await Promise.all(system().books.map((book) => book.process.stop()));
     const allDown = performance.now();
     await trafficFor(traffic, 300);
     // What clients got from the moment both processes were gone until they return.
@@ -151,7 +151,7 @@ describe('faults under steady traffic through the gateway', function () {
     };
     const traffic = startLoad((answer) => (answer.status === 200 ? booksListed(answer) : apiUnavailable(answer)));
     await trafficFor(traffic, 200);
-    await system().postgres.kill();
+    await system().postgres.process.kill();
     const down = performance.now();
     await trafficFor(traffic, 300);
     const duringOutage = traffic.since(down + 100);

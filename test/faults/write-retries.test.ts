@@ -42,7 +42,7 @@ describe('writes through the gateway when a books process dies', function () {
   /** A books process paused, so that requests routed to it stay in flight there. */
   let paused: BooksProcess | undefined;
   afterEach(async () => {
-    if (paused?.running) resume(paused);
+    if (paused?.process.running) resume(paused);
     else await paused?.start();
     paused = undefined;
   });

@@ -249,21 +249,21 @@ describe('the gateway on a real nginx, in front of the real services', function 
     };
     try {
       await Promise.all([client(), client(), client(), client()]);
-      assert.ok(killed && !victim.running, 'the process was killed mid-traffic');
+      assert.ok(killed && !victim.process.running, 'the process was killed mid-traffic');
       assert.deepEqual(
         statuses.filter((status) => status !== 200),
         [],
         `all ${statuses.length} requests succeeded`,
       );
     } finally {
-      if (!victim.running) await victim.start();
+      if (!victim.process.running) await victim.start();
     }
   });
 
   it('answers 502 in JSON at once when no books process runs, and recovers when they return', async () => {
     await booksServed();
     const { books } = system();
-    await Promise.all(books.map((book) => book.stop()));
+    await Promise.all(books.map((book) => book.process.stop()));
     try {
       const started = Date.now();
       const reply = await request(`${gateway()}/books`);
