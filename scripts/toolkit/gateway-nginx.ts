@@ -171,9 +171,12 @@ export async function prepareGatewayNginx(spec: GatewayNginxSpec): Promise<Gatew
       try {
         await eventually(
           `${name} answers`,
+          // Its workers answer once the master has opened every listening socket, the public one too.
           async () => {
             if (!managed.running) throw new UserError(`${name} stopped while starting: ${managed.recentOutput() || 'no output'}`);
-            return (await fetch(statusUrl).catch(() => undefined))?.ok === true;
+            const health = await fetch(statusUrl).catch(() => undefined);
+            await health?.arrayBuffer();
+            return health?.ok === true;
           },
           startTimeoutMs,
           50,
