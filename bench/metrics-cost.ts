@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterPlatform, metricsLagSeconds, metricsPath } from '../apps/gateway/src/index.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { freePorts } from '../scripts/toolkit/ports.js';
-import { standInBaseImages } from '../scripts/rehearse/images/stand-ins.js';
+import { standInBaseImages } from '../scripts/images/stand-ins.js';
 import { docker } from '../scripts/toolkit/docker.js';
 import { type GatewayNginx, prepareGatewayNginx } from '../scripts/toolkit/gateway-nginx.js';
 import { containerNginx } from '../scripts/toolkit/nginx-launchers.js';

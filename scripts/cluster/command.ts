@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseCommandLine } from '../toolkit/command-line.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
-import { hostPlatform, standInBaseImages, standInPostgresImage } from '../rehearse/images/stand-ins.js';
+import { hostPlatform, standInBaseImages, standInPostgresImage } from '../images/stand-ins.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
 import { buildComponents, moduleSource } from './build/go-build.js';
 import { podMonitorCrdFile } from './prometheus-operator.js';

@@ -1,5 +1,5 @@
 import { docker } from '../toolkit/docker.js';
-import type { StandInImages, StandInPlatform } from '../rehearse/images/stand-ins.js';
+import type { StandInImages, StandInPlatform } from '../images/stand-ins.js';
 import { ports } from './layout.js';
 
 /*

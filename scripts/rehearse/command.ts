@@ -17,7 +17,7 @@ import { runLayout } from '../cluster/layout.js';
 import { runSetup } from '../toolkit/setup.js';
 import { onStopRequest } from '../toolkit/stop-request.js';
 import { failureMessage, UserError } from '../toolkit/user-error.js';
-import { standInBaseImages, standInPostgresImage } from './images/stand-ins.js';
+import { standInBaseImages, standInPostgresImage } from '../images/stand-ins.js';
 import { applyToRunning, assertDeployableHere, liveRehearsal, Rehearsal, type RehearsalStandIns } from './rehearsal.js';
 
 const execFileAsync = promisify(execFile);

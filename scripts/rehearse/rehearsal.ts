@@ -9,7 +9,7 @@ import { Cluster } from '../cluster/cluster.js';
 import { runLayout } from '../cluster/layout.js';
 import { preparePulumi, type PulumiTooling } from '../cluster/pulumi-home.js';
 import { publishImage, publishStandIns } from '../cluster/stand-in-registry.js';
-import { hostPlatform } from './images/stand-ins.js';
+import { hostPlatform } from '../images/stand-ins.js';
 import { identify, isRunning, type ProcessIdentity } from '../toolkit/process-identity.js';
 import { UserError } from '../toolkit/user-error.js';
 import { existingWorkspace, openStack, operationOptions, prepareWorkspace, type WorkspaceOptions } from './pulumi-stack.js';

@@ -17,7 +17,7 @@ import { workloads } from '../../components/workloads.js';
 import { publishStandIns } from '../../scripts/cluster/stand-in-registry.js';
 import { docker } from '../../scripts/toolkit/docker.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
-import { hostPlatform, standInBaseImages, standInPostgresImage, type StandInPlatform } from '../../scripts/rehearse/images/stand-ins.js';
+import { hostPlatform, standInBaseImages, standInPostgresImage, type StandInPlatform } from '../../scripts/images/stand-ins.js';
 import { request } from '../gateway/support/http.js';
 import { podCommand, podRestrictions } from '../support/pod-container.js';
 import { PodNetwork, writeFolder } from '../support/pod-network.js';

@@ -18,7 +18,7 @@ import { containerNginx } from '../../scripts/toolkit/nginx-launchers.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local/local-system.js';
 import { freePorts } from '../../scripts/toolkit/ports.js';
 import { docker } from '../../scripts/toolkit/docker.js';
-import { standInBaseImages } from '../../scripts/rehearse/images/stand-ins.js';
+import { standInBaseImages } from '../../scripts/images/stand-ins.js';
 
 /** Far above the test's traffic: no request is refused with 429. */
 const rateLimit: GatewayRateLimit = { requestsPerSecond: 100_000, burst: 100_000, connectionsPerClient: 1_000 };

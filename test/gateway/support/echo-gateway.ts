@@ -5,7 +5,7 @@ import { type IncomingHttpHeaders, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GatewaySecretsInput, type NginxPlatform, clusterPlatform } from '../../../apps/gateway/src/index.js';
-import { standInBaseImages } from '../../../scripts/rehearse/images/stand-ins.js';
+import { standInBaseImages } from '../../../scripts/images/stand-ins.js';
 import { type GatewayNginx, type GatewayOptions, prepareGatewayNginx } from '../../../scripts/toolkit/gateway-nginx.js';
 import { containerNginx, hostNginx } from '../../../scripts/toolkit/nginx-launchers.js';
 import { freePorts } from '../../../scripts/toolkit/ports.js';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { imageSource } from '../../components/images.js';
 import { imageNames } from '../../components/target.js';
-import { baseImages, repoRoot } from '../../scripts/rehearse/images/base-images.js';
+import { baseImages, repoRoot } from '../../scripts/images/base-images.js';
 
 interface Stage {
   platform?: string;

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The repository root (this file is scripts/rehearse/images/base-images.ts). */
-export const repoRoot = path.resolve(__dirname, '../../..');
+/** The repository root (this file is scripts/images/base-images.ts). */
+export const repoRoot = path.resolve(__dirname, '../..');
 
 export type BaseImageName = 'node' | 'nginx-unprivileged';
 

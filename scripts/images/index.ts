@@ -1,8 +1,8 @@
-import { contentTag, localRepositoryPrefix } from '../../../components/images.js';
-import { imageNames, type ImageName } from '../../../components/target.js';
+import { contentTag, localRepositoryPrefix } from '../../components/images.js';
+import { imageNames, type ImageName } from '../../components/target.js';
 import { appImage, type BaseImageArgs } from './app-images.js';
 import { repoRoot } from './base-images.js';
-import { ensureEngine } from '../../toolkit/docker.js';
+import { ensureEngine } from '../toolkit/docker.js';
 import { standInBaseImages } from './stand-ins.js';
 
 export interface PrepareImagesOptions {

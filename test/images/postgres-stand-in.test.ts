@@ -1,5 +1,5 @@
 /**
- * PostgreSQL's stand-in image (scripts/rehearse/images/postgres-stand-in), which the real cluster
+ * PostgreSQL's stand-in image (scripts/images/postgres-stand-in), which the real cluster
  * runs here for the in-cluster database: laid out like the official image, and run as
  * GatewayStack's pod runs it (its user, a read-only root, no capability, its emptyDirs and
  * volume), it initialises an empty volume once, serves the books role with its password, keeps its
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { postgres } from '../../components/postgres.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { docker, runDocker } from '../../scripts/toolkit/docker.js';
-import { standInPostgresImage } from '../../scripts/rehearse/images/stand-ins.js';
+import { standInPostgresImage } from '../../scripts/images/stand-ins.js';
 
 describe("PostgreSQL's stand-in image", function () {
   this.timeout(60_000);

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { baseImages, nodeVersionOf } from './base-images.js';
-import { ensureEngine, imageExists, outputTail, runDocker } from '../../toolkit/docker.js';
+import { ensureEngine, imageExists, outputTail, runDocker } from '../toolkit/docker.js';
 
 /*
  * Stand-ins for the official base images, for machines that reach no container registry (this

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { contentTag, imageSource } from '../../../components/images.js';
-import type { ImageName } from '../../../components/target.js';
+import { contentTag, imageSource } from '../../components/images.js';
+import type { ImageName } from '../../components/target.js';
 import { repoRoot } from './base-images.js';
-import { imageExists, outputTail, runDocker } from '../../toolkit/docker.js';
+import { imageExists, outputTail, runDocker } from '../toolkit/docker.js';
 
 /*
  * The three images, built from the real Dockerfiles and build contexts (those the program builds:
