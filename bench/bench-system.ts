@@ -12,7 +12,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
-import { renderBooksReactSite } from '../scripts/local/books-react-site.js';
+import { renderBooksReactSite } from '../scripts/toolkit/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
 import { locateNginx } from '../scripts/toolkit/nginx.js';
 import { freePort, freePorts } from '../scripts/toolkit/ports.js';

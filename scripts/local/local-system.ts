@@ -8,7 +8,7 @@ import { type GatewayNginx, type GatewayOptions, prepareGatewayNginx } from '../
 import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from '../toolkit/managed-process.js';
 import { hostNginx } from '../toolkit/nginx-launchers.js';
 import { locateNginx, nginxProcess, writeNginxFiles } from '../toolkit/nginx.js';
-import { copyBuiltPage, renderBooksReactSite } from './books-react-site.js';
+import { copyBuiltPage, renderBooksReactSite } from '../toolkit/books-react-site.js';
 import { LocalRunError } from './local-run-error.js';
 import { ensurePortFree, freePorts, waitUntilListening } from '../toolkit/ports.js';
 import { startWatchdog } from './process-guard.js';

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempPathDirectives } from '../../apps/gateway/src/index.js';
-import { eventually } from '../toolkit/eventually.js';
-import { LocalRunError } from './local-run-error.js';
+import { eventually } from './eventually.js';
+import { UserError } from './user-error.js';
 
 /**
  * nginx serving the built books-react page on a laptop. The page's own serving rules (caching,
@@ -69,6 +69,6 @@ export async function copyBuiltPage(source: string, target: string, timeoutMs = 
     },
     timeoutMs,
     500,
-    () => new LocalRunError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`),
+    () => new UserError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`),
   );
 }
