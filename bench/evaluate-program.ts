@@ -42,7 +42,7 @@ async function scenarioOf(target: string): Promise<RunOptions> {
 function answerRegistryTokenExchange(): void {
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (url, init) =>
-    String(url).endsWith('/oauth2/exchange')
+    (url instanceof Request ? url.url : url.toString()).endsWith('/oauth2/exchange')
       ? new Response(JSON.stringify({ refresh_token: 'bench-refresh-token' }), { status: 200, headers: { 'content-type': 'application/json' } })
       : realFetch(url, init);
 }

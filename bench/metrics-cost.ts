@@ -113,7 +113,7 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
   const names = { on: `${prefix}-on`, off: `${prefix}-off` };
   const folders: string[] = [];
   const gateways: GatewayNginx[] = [];
-  try {
+  const measure = async (): Promise<MetricsCost> => {
     const [books] = system.books;
     if (!books) throw new Error('the local system started no books process');
     // All four chosen together, so no two can be the same.
@@ -143,7 +143,7 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
       { key: 'metrics-on', url: `http://127.0.0.1:${onPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.on]) },
       { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.off]) },
     ];
-    const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0]!;
+    const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0];
     const { measuring, samples, answered } = steadyMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);
     const before = await countedRequests(onStatus);
     const summaries = await measureInterleaved(measuring, targets, plan, log);
@@ -156,16 +156,22 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
     const counted = (await countedRequests(onStatus)) - before;
     const driven = answered(`http://127.0.0.1:${onPort}/books`);
     return { nginx, summaries, cpu, counted, driven };
-  } finally {
-    // Each step whatever the others do: a Docker engine gone away must not leave books and nginx running.
-    const cleanup = await Promise.allSettled([
-      ...gateways.map((gateway) => gateway.stop()),
-      system.stop(),
-      ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
-    ]);
-    const failed = cleanup.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
+  };
+  const measured = await measure().then(
+    (cost) => ({ cost }),
+    (error: unknown) => ({ error }),
+  );
+  // Each step whatever the others do: a Docker engine gone away must not leave books and nginx running.
+  const cleanup = await Promise.allSettled([
+    ...gateways.map((gateway) => gateway.stop()),
+    system.stop(),
+    ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
+  ]);
+  // The measurement's own failure first: a failed clean-up after it is its consequence.
+  if ('error' in measured) throw measured.error;
+  const failed = cleanup.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return measured.cost;
 }
 
 /** CPU per request of each case, and what the full set adds over the connection set. */

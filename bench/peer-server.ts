@@ -70,7 +70,7 @@ export async function startPeer(name: PeerName, folder: string, port: number, se
     await run(checkCommand, checkArgs, { env: peer.env });
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`${name} refused its configuration ${config}: ${(stderr || stdout || String(error)).trim()}`);
+    throw new Error(`${name} refused its configuration ${config}: ${(stderr || stdout || String(error)).trim()}`, { cause: error });
   }
   const [command, args] = peer.command(config, accessLogFile(runDir));
   const managed = new ManagedProcess({ name, command, args, env: peer.env }, () => undefined, reportExitDuringBench);

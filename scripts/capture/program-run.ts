@@ -23,6 +23,7 @@ type MockCallArgs = pulumi.runtime.MockCallArgs;
  * A property bag as the engine receives it. Untyped on purpose: tests read it by path, and
  * Kubernetes objects are also checked against the Kubernetes schemas (kubernetes-schemas.ts).
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- read by path, as said above; `unknown` would need a cast at every step.
 export type PropertyBag = Record<string, any>;
 
 export const projectName = 'books-gateway';
@@ -321,7 +322,7 @@ async function drain(): Promise<void> {
 function resolve(value: Record<string, pulumi.Input<unknown>>): Promise<PropertyBag> {
   return new Promise((done) => {
     pulumi.output(value).apply((resolved) => {
-      done(resolved as PropertyBag);
+      done(resolved);
       return resolved;
     });
   });

@@ -115,12 +115,12 @@ export class Cluster {
     this.record();
     const address = nodeAddress();
     const started = Date.now();
-    await makePki(layout, { kubeadm: binaries['kubeadm']!, kubectl: binaries['kubectl']! }, address, versions.kubernetes);
+    await makePki(layout, { kubeadm: binaries['kubeadm'], kubectl: binaries['kubectl'] }, address, versions.kubernetes);
     this.checkpoint();
     const [pause, coredns, localPathProvisioner, busybox] = await Promise.all([
       pauseImage(this.options.kubernetesSource),
-      binaryImage('coredns', binaries['coredns']!, 65534),
-      binaryImage('local-path-provisioner', binaries['local-path-provisioner']!, 65534),
+      binaryImage('coredns', binaries['coredns'], 65534),
+      binaryImage('local-path-provisioner', binaries['local-path-provisioner'], 65534),
       busyboxImage(),
     ]);
     this.checkpoint();
@@ -129,7 +129,7 @@ export class Cluster {
     fs.mkdirSync(layout.cniConfDir, { recursive: true });
     fs.writeFileSync(cniConfigFile(layout), cniConfig(layout, nodeMtu(address)));
     fs.mkdirSync(layout.volumes, { recursive: true });
-    if (await useRuntimeAdapter(binaries['runtime-adapter']!, layout.dockerConfigBackup)) {
+    if (await useRuntimeAdapter(binaries['runtime-adapter'], layout.dockerConfigBackup)) {
       log('this machine cannot lower OOM scores: the Docker engine runs containers through the runtime adapter while the cluster runs');
     }
 
@@ -202,7 +202,7 @@ export class Cluster {
   private async kubectl(args: string[], input?: string): Promise<string> {
     const kubeconfig = componentKubeconfig(this.layout, 'super-admin');
     return new Promise((resolve, reject) => {
-      const child = execFile(this.binaries['kubectl']!, ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const child = execFile(this.binaries['kubectl'], ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (error) reject(new Error(`kubectl ${args.slice(0, 2).join(' ')} failed: ${(stderr || error.message).trim()}`));
         else resolve(stdout);
       });

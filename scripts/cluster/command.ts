@@ -96,7 +96,7 @@ export async function clusterMain(argv: string[]): Promise<void> {
     });
   toggle('SIGUSR1', () => cluster.pauseApiServer(), 'the API server is stopped (SIGUSR1); SIGUSR2 starts it again');
   toggle('SIGUSR2', () => cluster.resumeApiServer(), 'the API server is ready again (SIGUSR2)');
-  const kubectlDir = path.dirname(components.get('kubernetes')!.binaries['kubectl']!);
+  const kubectlDir = path.dirname(components.get('kubernetes')!.binaries['kubectl']);
   print(`export KUBECONFIG=${cluster.kubeconfig}`);
   print(`export PATH=${[kubectlDir, path.dirname(pulumi.cli), path.dirname(process.execPath)].join(':')}:$PATH`);
   const env = { ...pulumi.env, DOCKER_CONFIG: cluster.layout.dockerConfig };

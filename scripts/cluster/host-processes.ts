@@ -33,7 +33,7 @@ function etcd({ layout, binaries }: HostProcessOptions): ProcessSpec {
   const peer = `https://127.0.0.1:${ports.etcdPeer}`;
   return {
     name: 'etcd',
-    command: binaries['etcd']!,
+    command: binaries['etcd'],
     args: [
       `--name=${nodeName}`,
       `--data-dir=${layout.etcdData}`,
@@ -59,7 +59,7 @@ function apiServer({ layout, binaries, address }: HostProcessOptions): ProcessSp
   const pki = layout.pki;
   return {
     name: 'kube-apiserver',
-    command: binaries['kube-apiserver']!,
+    command: binaries['kube-apiserver'],
     args: [
       `--advertise-address=${address}`,
       `--secure-port=${ports.apiServer}`,
@@ -97,7 +97,7 @@ function controllerManager({ layout, binaries }: HostProcessOptions): ProcessSpe
   const kubeconfig = componentKubeconfig(layout, 'controller-manager');
   return {
     name: 'kube-controller-manager',
-    command: binaries['kube-controller-manager']!,
+    command: binaries['kube-controller-manager'],
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
@@ -124,7 +124,7 @@ function scheduler({ layout, binaries }: HostProcessOptions): ProcessSpec {
   const kubeconfig = componentKubeconfig(layout, 'scheduler');
   return {
     name: 'kube-scheduler',
-    command: binaries['kube-scheduler']!,
+    command: binaries['kube-scheduler'],
     args: [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false'],
   };
 }
@@ -132,7 +132,7 @@ function scheduler({ layout, binaries }: HostProcessOptions): ProcessSpec {
 function criDockerd({ layout, binaries, pauseImage }: HostProcessOptions): ProcessSpec {
   return {
     name: 'cri-dockerd',
-    command: binaries['cri-dockerd']!,
+    command: binaries['cri-dockerd'],
     args: [
       `--container-runtime-endpoint=unix://${layout.criSocket}`,
       `--cri-dockerd-root-directory=${layout.criDockerdRoot}`,
@@ -178,7 +178,7 @@ export function kubeletConfig({ layout, address }: Pick<HostProcessOptions, 'lay
 function kubelet({ layout, binaries, address }: HostProcessOptions): ProcessSpec {
   return {
     name: 'kubelet',
-    command: binaries['kubelet']!,
+    command: binaries['kubelet'],
     args: [
       `--config=${layout.kubeletConfig}`,
       `--kubeconfig=${componentKubeconfig(layout, 'kubelet')}`,
@@ -207,13 +207,13 @@ export function kubeProxyConfig(layout: RunLayout): string {
 }
 
 function kubeProxy({ layout, binaries }: HostProcessOptions): ProcessSpec {
-  return { name: 'kube-proxy', command: binaries['kube-proxy']!, args: [`--config=${layout.kubeProxyConfig}`] };
+  return { name: 'kube-proxy', command: binaries['kube-proxy'], args: [`--config=${layout.kubeProxyConfig}`] };
 }
 
 function kubeRouter({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'kube-router',
-    command: binaries['kube-router']!,
+    command: binaries['kube-router'],
     args: [
       `--kubeconfig=${hostUserKubeconfig(layout, hostUsers.kubeRouter)}`,
       `--hostname-override=${nodeName}`,
@@ -257,7 +257,7 @@ export function buildkitdConfig(): string {
 function buildkitd({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'buildkitd',
-    command: binaries['buildkitd']!,
+    command: binaries['buildkitd'],
     args: [`--root=${layout.buildkitRoot}`, `--addr=unix://${layout.buildkitSocket}`, `--config=${layout.buildkitConfig}`, '--oci-worker=true', '--containerd-worker=false'],
   };
 }
@@ -268,7 +268,7 @@ export const registryBinary = '/usr/bin/docker-registry';
 function loadBalancer({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'load-balancer',
-    command: binaries['load-balancer']!,
+    command: binaries['load-balancer'],
     args: [`--kubeconfig=${hostUserKubeconfig(layout, hostUsers.loadBalancer)}`, '--address=127.0.0.1'],
   };
 }

@@ -48,7 +48,7 @@ async function kubeadm(binary: string, args: string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(`kubeadm ${args.slice(0, 3).join(' ')} failed: ${(stderr || message).trim()}`);
+    throw new Error(`kubeadm ${args.slice(0, 3).join(' ')} failed: ${(stderr || message).trim()}`, { cause: error });
   }
 }
 

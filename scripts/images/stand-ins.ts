@@ -119,7 +119,9 @@ async function makeRootfs(reference: string, hash: string, platform: StandInPlat
     } catch (error) {
       const output = (error as { stderr?: string }).stderr ?? String(error);
       const emulation = platform === hostPlatform() ? '' : ` and qemu-user-static with binfmt_misc for ${platform} (bash scripts/emulation.sh)`;
-      throw new Error(`mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it${emulation})\n${outputTail(output)}`);
+      throw new Error(`mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it${emulation})\n${outputTail(output)}`, {
+        cause: error,
+      });
     }
     const build = await runDocker(['build', '--progress=plain', '--platform', platform, '-f', path.join(recipeDir, 'rootfs.Dockerfile'), '--label', `${standInLabel}=${hash}`, '-t', reference, folder]);
     if (build.code !== 0) throw new Error(`Making the image ${reference} of the root filesystem failed\n${outputTail(build.stderr)}`);

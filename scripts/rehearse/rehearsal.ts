@@ -109,7 +109,7 @@ export async function tooling(log: (line: string) => void): Promise<{ pulumi: Pu
   const components = await buildComponents(recipes, log);
   const pulumi = await preparePulumi(components);
   const kubernetesSource = await moduleSource('k8s.io/kubernetes', `v${versions.kubernetes}`);
-  const kubectl = components.get('kubernetes')!.binaries['kubectl']!;
+  const kubectl = components.get('kubernetes')!.binaries['kubectl'];
   return { pulumi, kubectl, cluster: () => new Cluster({ components, kubernetesSource, loadBalancer: true, log }) };
 }
 

@@ -48,7 +48,7 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
   const containerOf = async (app: string) => {
     const pod = (await pods(cluster, namespace)).find((candidate) => candidate.app === app && candidate.ready);
     assert.ok(pod, `a ready ${app} pod`);
-    return { name: pod.name, container: pod.containerIds[0]!.slice('docker://'.length) };
+    return { name: pod.name, container: pod.containerIds[0].slice('docker://'.length) };
   };
   const restarts = async (pod: string) =>
     Number(await cluster.kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}']));
@@ -85,7 +85,7 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
     );
     await stack.expect('up');
   });
-  after(async function () {
+  after(function () {
     this.timeout(600_000);
     if (this.currentTest?.state === 'failed') console.log(stack.logs.join('\n').split('\n').slice(-120).join('\n'));
     stack.remove();
@@ -166,7 +166,7 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
       const missing = [...before].filter(([id, title]) => !dump.includes(`${id}\t${title}\t`));
       assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of ${before.size} books missing from the dump`);
 
-      const [id, title] = [...before][0]!;
+      const [id, title] = [...before][0];
       const deleted = await fetch(`${url}/books/${id}`, { method: 'DELETE', headers: { 'x-api-key': apiKey } });
       assert.equal(deleted.status, 204);
       await exec(['psql', '-U', 'books', '-v', 'ON_ERROR_STOP=1', '--quiet', 'books'], dump);

@@ -46,9 +46,9 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
       const catalog = (await (await fetch(`http://${cluster.registry}/v2/_catalog`)).json()) as { repositories: string[] };
       for (const name of ['books', 'books-react', 'gateway']) {
         assert.ok(catalog.repositories.includes(`books-gateway/${name}`), `${name} is in the registry: ${catalog.repositories.join(', ')}`);
-        assert.match(images[name]!, new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/books-gateway/${name}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`));
-        const digest = images[name]!.split('@')[1]!;
-        const pulled = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', images[name]!])) as string[];
+        assert.match(images[name], new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/books-gateway/${name}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`));
+        const digest = images[name].split('@')[1];
+        const pulled = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', images[name]])) as string[];
         assert.ok(pulled.includes(`${cluster.registry}/books-gateway/${name}@${digest}`), `Docker holds ${name} as pulled from the registry: ${pulled.join(', ')}`);
       }
       const tags = (await (await fetch(`http://${cluster.registry}/v2/books-gateway/books/tags/list`)).json()) as { tags: string[] };
@@ -64,7 +64,7 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
       this.timeout(600_000);
       const server = /^\s*server: (https:\/\/[^:\s]+):(\d+)$/m.exec(kubeconfig);
       assert.ok(server, `the cluster's kubeconfig names its server:\n${kubeconfig}`);
-      assert.match(server[1]!, /^https:\/\/\d+\.\d+\.\d+\.\d+$/, 'the cluster is first reached by its IP');
+      assert.match(server[1], /^https:\/\/\d+\.\d+\.\d+\.\d+$/, 'the cluster is first reached by its IP');
       const { urns } = await stack.expect('export');
       stack.configure({ kubeconfig: kubeconfig.replace(`${server[1]}:${server[2]}`, `https://localhost:${server[2]}`) }, ['kubeconfig']);
       const { changes } = await stack.expect('up');

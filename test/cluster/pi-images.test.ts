@@ -127,7 +127,7 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
     postgresImage = await standInPostgresImage();
   });
 
-  after(async function () {
+  after(function () {
     this.timeout(300_000);
     if (this.currentTest?.state === 'failed') for (const stack of stacks) console.log(stack.logs.join('\n').split('\n').slice(-80).join('\n'));
     for (const stack of stacks) stack.remove();

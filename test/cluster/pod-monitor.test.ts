@@ -79,7 +79,7 @@ describe('the PodMonitor and the Grafana dashboard on the real cluster, the Prom
 
   it("refuses, by the CRD's schema, the PodMonitor the mocks' schema refuses: the two agree", async () => {
     const monitor = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'podmonitor', 'gateway', '-o', 'json'])) as PodMonitor & Record<string, unknown>;
-    monitor.spec.podMetricsEndpoints[0] = { ...monitor.spec.podMetricsEndpoints[0]!, scheme: 'gopher' } as PodMonitor['spec']['podMetricsEndpoints'][number];
+    monitor.spec.podMetricsEndpoints[0] = { ...monitor.spec.podMetricsEndpoints[0], scheme: 'gopher' } as PodMonitor['spec']['podMetricsEndpoints'][number];
     await assert.rejects(cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(monitor)), /scheme/);
   });
 
@@ -94,10 +94,10 @@ describe('the PodMonitor and the Grafana dashboard on the real cluster, the Prom
     const [endpoint] = monitor.spec.podMetricsEndpoints;
     assert.equal((await fetch(`http://127.0.0.1:${port}/books`)).status, 200);
     for (const pod of selected) {
-      const named = pod.spec.containers.flatMap((container) => container.ports ?? []).find((p) => p.name === endpoint!.port);
-      assert.ok(named, `${pod.metadata.name} has a container port named ${endpoint!.port}`);
+      const named = pod.spec.containers.flatMap((container) => container.ports ?? []).find((p) => p.name === endpoint.port);
+      assert.ok(named, `${pod.metadata.name} has a container port named ${endpoint.port}`);
       // As Prometheus scrapes it: the pod's address, published nowhere; the read above is counted within seconds.
-      const target = `http://${pod.status.podIP}:${named.containerPort}${endpoint!.path}`;
+      const target = `http://${pod.status.podIP}:${named.containerPort}${endpoint.path}`;
       await eventually(`${target} counts the read of /books`, async () => /^gateway_requests_total\{route="books"\} [1-9]/m.test(await (await fetch(target)).text()), 20_000, 500);
     }
   });
@@ -107,7 +107,7 @@ describe('the PodMonitor and the Grafana dashboard on the real cluster, the Prom
       items: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }>;
     };
     assert.deepEqual(listed.items.map((map) => `${map.metadata.namespace}/${map.metadata.name}`), [`${grafanaNamespace}/${namespace}-dashboard`]);
-    assert.deepEqual(Object.values(listed.items[0]!.data), [fs.readFileSync(path.join(repoRoot, dashboardFile), 'utf8')]);
+    assert.deepEqual(Object.values(listed.items[0].data), [fs.readFileSync(path.join(repoRoot, dashboardFile), 'utf8')]);
   });
 
   it('pulumi destroy removes the PodMonitor and the dashboard, and leaves the CRD and Grafana\'s namespace', async function () {

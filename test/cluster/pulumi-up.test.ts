@@ -178,7 +178,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
 
     before(async function () {
       this.timeout(120_000);
-      const busybox = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=books-gateway-cluster/busybox'])).trim().split('\n')[0]!;
+      const busybox = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=books-gateway-cluster/busybox'])).trim().split('\n')[0];
       await cluster.kubectl(['create', 'namespace', probeNamespace]);
       await cluster.kubectl(['-n', probeNamespace, 'run', 'probe', `--image=${busybox}`, '--image-pull-policy=IfNotPresent', '--command', '--', 'sleep', '3600']);
       await cluster.kubectl(['-n', probeNamespace, 'wait', '--for=condition=Ready', 'pod/probe', '--timeout=60s']);
@@ -258,7 +258,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       const [victim] = [...before];
       const traffic = steadyLoad(url);
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      await cluster.kubectl(['-n', namespace, 'delete', 'pod', victim!, '--wait=true']);
+      await cluster.kubectl(['-n', namespace, 'delete', 'pod', victim, '--wait=true']);
       await eventually('a new books pod is ready in its place', async () => {
         const current = (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready);
         return current.length === 2 && !current.some((pod) => pod.name === victim);

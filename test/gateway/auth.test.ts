@@ -123,7 +123,7 @@ for (const build of nginxBuilds) {
     // Only ES256 accepted here: pinning shows as a refused, correctly signed RS256 token.
     const gateway = useEchoGateway(
       { auth: { jwt: { ...jwtSettings, algorithms: ['ES256'] }, apiKeys: true } },
-      () => ({ jwks: JSON.stringify({ keys: JSON.parse(issuer.jwks).keys.filter((key: { kid: string }) => key.kid === 'ec-1') }), apiKeys: { robot: robotKey } }),
+      () => ({ jwks: JSON.stringify({ keys: (JSON.parse(issuer.jwks) as { keys: { kid: string }[] }).keys.filter((key: { kid: string }) => key.kid === 'ec-1') }), apiKeys: { robot: robotKey } }),
       build,
     );
     const lastSeen = () => gateway().seen.at(-1);

@@ -106,7 +106,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
     const id = `trace-${Date.now()}`;
     const reply = await request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } });
     assert.equal(reply.headers.get('x-request-id'), id);
-    await eventually('the books API logs the request id', async () =>
+    await eventually('the books API logs the request id', () =>
       [...output.entries()].some(([component, lines]) => component.startsWith('books-') && lines.some((line) => line.includes(id))),
     );
 

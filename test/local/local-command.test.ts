@@ -73,7 +73,7 @@ describe('npm run local', function () {
     assert.equal(code, 1);
     assert.ok(command.stderr.includes('stopping: books-2 killed by SIGKILL'), command.stderr.join('\n'));
     assert.ok(command.stderr.includes('stopped: gateway, books-1, books-2, books-react, postgres'), command.stderr.join('\n'));
-    await eventually('the other components have stopped', async () => components.every(({ pid }) => !isAlive(pid)));
+    await eventually('the other components have stopped', () => components.every(({ pid }) => !isAlive(pid)));
   });
 
   it('refuses a bad GATEWAY_* setting with a one-line message naming the variable, starting nothing', async () => {

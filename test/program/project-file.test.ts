@@ -122,7 +122,7 @@ describe('Pulumi project file', () => {
     const { deployGatewaySystem } = await import('../../stacks/program.js');
     const entry: unknown = (await import('../../index.js')).default;
     assert.equal(entry, deployGatewaySystem);
-    const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
     assert.equal(packageJson.main, 'index.ts');
   });
 });

@@ -22,7 +22,12 @@ export function podRestrictions(image: ImageName): string[] {
 
 /** The container's environment as the pod spec sets it (plain values; none comes from a Secret). */
 export function podEnvironment(image: ImageName): string[] {
-  return (workloads[image].env ?? []).flatMap(({ name, value }) => ['-e', `${name}=${value ?? ''}`]);
+  return (workloads[image].env ?? []).flatMap(({ name, value }) => {
+    if (typeof name !== 'string' || (value !== undefined && typeof value !== 'string')) {
+      throw new Error(`${image}: an environment variable of the pod spec is not plain text, which a container here cannot take`);
+    }
+    return ['-e', `${name}=${value ?? ''}`];
+  });
 }
 
 /** The pod spec's command, which replaces the image's entrypoint and CMD where it is set. */

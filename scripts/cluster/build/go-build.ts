@@ -99,7 +99,7 @@ async function run(command: string, args: string[], cwd: string, env: NodeJS.Pro
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
     const tail = (stderr || message).trimEnd().split('\n').slice(-30).join('\n');
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}\n${tail}`);
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}\n${tail}`, { cause: error });
   }
 }
 
@@ -115,7 +115,7 @@ export async function moduleSource(module: string, version: string): Promise<str
  */
 async function generate(step: GenerateStep, dir: string, scratch: string): Promise<void> {
   const [command, ...args] = step.command;
-  await run(command!, args, dir, buildEnv({ PULUMI_HOME: path.join(scratch, '.pulumi-home'), ...step.env, GOFLAGS: '-buildvcs=false' }));
+  await run(command, args, dir, buildEnv({ PULUMI_HOME: path.join(scratch, '.pulumi-home'), ...step.env, GOFLAGS: '-buildvcs=false' }));
 }
 
 /**

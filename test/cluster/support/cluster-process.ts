@@ -41,9 +41,9 @@ function exportValue(text: string, name: string): string {
 export interface CommandRun {
   readonly child: ChildProcess;
   /** Resolves once the output since `since` (an offset into it) matches; rejects if the command ends first. */
-  printed(pattern: RegExp, since?: number): Promise<void>;
+  readonly printed: (pattern: RegExp, since?: number) => Promise<void>;
   /** Everything it printed so far, stdout and stderr interleaved. */
-  output(): string;
+  readonly output: () => string;
   /** Its exit code (null: ended by a signal). */
   readonly exited: Promise<number | null>;
 }
@@ -83,7 +83,7 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
   await printed(/^cluster: running;/m);
   const text = output();
   const kubeconfig = exportValue(text, 'KUBECONFIG');
-  const kubernetesBin = exportValue(text, 'PATH').split(':')[0]!;
+  const kubernetesBin = exportValue(text, 'PATH').split(':')[0];
   const baseImages = /^pulumi config set baseImages '(.*)'$/m.exec(text)?.[1] ?? '';
   const postgresImage = /^pulumi config set postgresImage '(.*)'$/m.exec(text)?.[1] ?? '';
   const registry = /"(127\.0\.0\.1:\d+)\//.exec(baseImages)?.[1];

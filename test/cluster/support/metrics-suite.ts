@@ -36,7 +36,7 @@ export function describeMetrics(context: () => MetricsContext): void {
       const { cluster, namespace } = context();
       const gateways = (await pods(cluster, namespace)).filter((pod) => pod.app === 'gateway');
       assert.equal(gateways.length, 1, 'one gateway pod, whose status port counts everything');
-      statusTarget = `${gateways[0]!.ip}:${gatewayPorts.status}`;
+      statusTarget = `${gateways[0].ip}:${gatewayPorts.status}`;
     });
     // Declared after the hook above: mocha runs before hooks in order.
     const prometheus = usePrometheus(() => statusTarget);

@@ -82,7 +82,7 @@ async function run(request: OperationRequest): Promise<OperationResult> {
   }
 }
 
-run(JSON.parse(process.argv[2]!) as OperationRequest).then(
+run(JSON.parse(process.argv[2]) as OperationRequest).then(
   (result) => {
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     process.exit(0);

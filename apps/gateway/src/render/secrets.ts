@@ -68,6 +68,11 @@ export function validateGatewaySecrets(input: GatewaySecretsInput, settings: Sec
   renderGatewaySecrets(input, settings);
 }
 
+/** A JWK member as a message shows it: a string as it is, anything else as its JSON. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function jwtKeyMaterial(
   input: GatewaySecretsInput,
   algorithms: ReadonlyArray<string>,
@@ -112,7 +117,7 @@ function spkiKey(key: unknown, index: number, algorithms: ReadonlyArray<string>,
   if (!algorithms.includes(alg)) {
     throw new GatewaySettingsError(name, `${name}: key ${index} is ${alg}, which auth.jwt.algorithms (${algorithms.join(', ')}) does not accept`);
   }
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new GatewaySettingsError(name, `${name}: key ${index} has use "${String(jwk.use)}", not "sig"`);
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw new GatewaySettingsError(name, `${name}: key ${index} has use ${JSON.stringify(jwk.use)}, not "sig"`);
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(jwk.kid))) {
     throw new GatewaySettingsError(name, `${name}: key ${index} has a "kid" that is not a short printable string`);
   }
@@ -139,7 +144,7 @@ function jwkAlgorithm(jwk: JsonWebKey & { alg?: unknown }, index: number, name: 
     throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported ${what} (supported: RSA for RS256, EC P-256 for ES256)`);
   }
   if (jwk.alg !== undefined && jwk.alg !== expected) {
-    throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported alg ${String(jwk.alg)} (a ${String(jwk.kty)} key here is ${expected})`);
+    throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported alg ${shown(jwk.alg)} (a ${shown(jwk.kty)} key here is ${expected})`);
   }
   return expected;
 }

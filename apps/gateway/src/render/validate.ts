@@ -34,7 +34,8 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   }
   validateSeconds('platform.accessLogFlushSeconds', input.platform.accessLogFlushSeconds);
   validateSeconds('clientTimeout', input.clientTimeout);
-  for (const [name, seconds] of Object.entries(input.timeouts ?? {})) {
+  const timeouts: Partial<Record<string, number>> = { ...input.timeouts };
+  for (const [name, seconds] of Object.entries(timeouts)) {
     validateSeconds(`timeouts.${name}`, seconds);
   }
 }
