@@ -56,7 +56,8 @@ const pageSiteConf = join(repoRoot, 'apps/books-react/nginx/site.conf');
 async function bundlePathOfPage(): Promise<string> {
   const html = await readFile(join(pageDist, 'index.html'), 'utf8');
   const match = /src="(\/assets\/[^"]+\.js)"/.exec(html);
-  if (!match?.[1]) throw new Error('apps/books-react/dist/index.html names no /assets/*.js bundle: npm run build --prefix apps/books-react');
+  if (!match?.[1])
+    throw new Error('apps/books-react/dist/index.html names no /assets/*.js bundle: npm run build --prefix apps/books-react');
   return match[1];
 }
 
@@ -73,7 +74,11 @@ async function perRequestCompressionSiteConf(folder: string): Promise<string> {
   return siteConf;
 }
 
-export async function startBenchSystem(variants: readonly GatewayVariant[], peers: readonly PeerName[], workers: number): Promise<BenchSystem> {
+export async function startBenchSystem(
+  variants: readonly GatewayVariant[],
+  peers: readonly PeerName[],
+  workers: number,
+): Promise<BenchSystem> {
   const nginxBinary = locateNginx();
   const system = await startLocalSystem({
     gatewayPort: 0,
@@ -104,7 +109,13 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
   const startGateway = async (variant: GatewayVariant, backends: BackendPorts): Promise<RunningServer> => {
     const [listen, status] = await freePorts(2);
     if (listen === undefined || status === undefined) throw new Error('no free ports');
-    const gateway = await prepareGatewayVariant(variant, folderOf(`gateway ${variant.name}`), { listen, status }, backends, hostNginx(nginxBinary));
+    const gateway = await prepareGatewayVariant(
+      variant,
+      folderOf(`gateway ${variant.name}`),
+      { listen, status },
+      backends,
+      hostNginx(nginxBinary),
+    );
     await gateway.start();
     const server = runningServer(gateway.url, gateway.process, () => gateway.stop());
     servers.push(server);
@@ -121,7 +132,9 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
     const memoryUrls = memory.map(({ url }) => url);
     const backends: BackendPorts = { books: memoryUrls.map((url) => Number(new URL(url).port)), booksReact };
 
-    const tutorial = await startServer('tutorial', (folder, port) => ({ [mainConfigFile]: tutorialNginxConf(port, backends, runDirOf(folder)) }));
+    const tutorial = await startServer('tutorial', (folder, port) => ({
+      [mainConfigFile]: tutorialNginxConf(port, backends, runDirOf(folder)),
+    }));
 
     const runningVariants = new Map<string, RunningServer>();
     for (const variant of variants) {
@@ -135,16 +148,22 @@ export async function startBenchSystem(variants: readonly GatewayVariant[], peer
       runningPeers.set(name, peer);
     }
 
-    const apiGateway = await startGateway({ ...authGateway.variant, name: `${authGateway.variant.name} on the API` }, { books, booksReact });
+    const apiGateway = await startGateway(
+      { ...authGateway.variant, name: `${authGateway.variant.name} on the API` },
+      { books, booksReact },
+    );
 
     const siteConf = await perRequestCompressionSiteConf(join(workDir, 'per-request-gzip'));
     const perRequestSite = await startServer('page gzip per request', (folder, port) => ({
       [mainConfigFile]: renderBooksReactSite({ host: '127.0.0.1', port, root: pageDist, siteConf, runDir: runDirOf(folder) }),
     }));
-    const perRequestGateway = await startGateway({ ...defaultGateway, name: 'page gzip per request' }, {
-      books,
-      booksReact: Number(new URL(perRequestSite.url).port),
-    });
+    const perRequestGateway = await startGateway(
+      { ...defaultGateway, name: 'page gzip per request' },
+      {
+        books,
+        booksReact: Number(new URL(perRequestSite.url).port),
+      },
+    );
 
     return {
       booksUrls: system.books.map(({ url }) => url),

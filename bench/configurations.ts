@@ -212,7 +212,10 @@ function authenticatedGateway(): { variant: GatewayVariant; headers: Record<stri
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig' }] });
   const apiKey = randomBytes(24).toString('base64url');
-  const auth: GatewayAuth = { jwt: { issuer: 'https://issuer.bench.invalid', audience: 'books-gateway', algorithms: ['RS256'] }, apiKeys: true };
+  const auth: GatewayAuth = {
+    jwt: { issuer: 'https://issuer.bench.invalid', audience: 'books-gateway', algorithms: ['RS256'] },
+    apiKeys: true,
+  };
   return {
     variant: {
       name: 'auth',

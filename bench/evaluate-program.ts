@@ -43,7 +43,10 @@ function answerRegistryTokenExchange(): void {
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (url, init) =>
     (url instanceof Request ? url.url : url.toString()).endsWith('/oauth2/exchange')
-      ? new Response(JSON.stringify({ refresh_token: 'bench-refresh-token' }), { status: 200, headers: { 'content-type': 'application/json' } })
+      ? new Response(JSON.stringify({ refresh_token: 'bench-refresh-token' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        })
       : realFetch(url, init);
 }
 

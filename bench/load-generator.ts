@@ -97,7 +97,17 @@ function wrkGenerator(binary: string): LoadGenerator {
     async drive({ url, connections, durationSeconds, headers = {}, spreadPorts = [], writes = false }) {
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
       const threads = Math.min(wrkThreads, connections);
-      const args = [`-t${threads}`, `-c${connections}`, `-d${durationSeconds}s`, `--timeout`, `${requestTimeoutSeconds}s`, '-s', wrkReportScript, ...headerArgs, url];
+      const args = [
+        `-t${threads}`,
+        `-c${connections}`,
+        `-d${durationSeconds}s`,
+        `--timeout`,
+        `${requestTimeoutSeconds}s`,
+        '-s',
+        wrkReportScript,
+        ...headerArgs,
+        url,
+      ];
       const env = {
         ...process.env,
         BENCH_SPREAD_PORTS: spreadPorts.join(','),
@@ -138,7 +148,17 @@ function autocannonGenerator(binary: string): LoadGenerator {
       if (spreadPorts.length > 0) throw new Error('spreading the load over several backends needs wrk: apt-get install -y wrk');
       if (writes) throw new Error('the write case needs wrk: apt-get install -y wrk');
       const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
-      const args = ['--json', '-c', String(connections), '-d', String(durationSeconds), '-t', String(requestTimeoutSeconds), ...headerArgs, url];
+      const args = [
+        '--json',
+        '-c',
+        String(connections),
+        '-d',
+        String(durationSeconds),
+        '-t',
+        String(requestTimeoutSeconds),
+        ...headerArgs,
+        url,
+      ];
       const { stdout } = await run(binary, args, { timeout: (durationSeconds + 30) * 1000 });
       const report = JSON.parse(stdout) as AutocannonReport;
       const requests = report.requests.total;

@@ -101,7 +101,9 @@ export async function measureInterleaved(
           target.proxyPid === undefined ? load : { ...load, proxyCpuSeconds: processTreeCpuSeconds(target.proxyPid) - cpuBefore };
         const key = keyOf(target.key, connections);
         results.set(key, [...(results.get(key) ?? []), result]);
-        onProgress(`round ${round} ${target.key} c=${connections}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, errors ${result.errors}`);
+        onProgress(
+          `round ${round} ${target.key} c=${connections}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, errors ${result.errors}`,
+        );
       }
     }
   }

@@ -16,7 +16,8 @@ import { type RunningServer, runDirOf, startNginxServer } from './nginx-server.j
 export async function booksListBody(booksUrl: string): Promise<string> {
   const response = await fetch(`${booksUrl}/books`);
   const body = await response.text();
-  if (response.status !== 200) throw new Error(`GET ${booksUrl}/books answered ${response.status}, not the books list: ${body.slice(0, 200)}`);
+  if (response.status !== 200)
+    throw new Error(`GET ${booksUrl}/books answered ${response.status}, not the books list: ${body.slice(0, 200)}`);
   return body;
 }
 

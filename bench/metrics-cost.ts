@@ -106,9 +106,16 @@ const countedRequests = async (statusPort: number): Promise<number> => {
 export async function measureMetricsCost(generator: LoadGenerator, plan: MeasurePlan, log: (line: string) => void): Promise<MetricsCost> {
   // The stand-in for the gateway image's base (no registry is reachable here), built once.
   const image = (await standInBaseImages(log)).nginx;
-  const nginx = (await docker(['run', '--rm', image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js']))
-    .replace(/\s+/g, ' ');
-  const system = await startLocalSystem({ gatewayPort: 0, booksProcesses: 1, booksEnv: { LOG_LEVEL: 'warn' }, gateway: { rateLimit: loadGeneratorRateLimit } });
+  const nginx = (await docker(['run', '--rm', image, 'sh', '-c', 'nginx -v 2>&1; dpkg-query -W libnginx-mod-http-js'])).replace(
+    /\s+/g,
+    ' ',
+  );
+  const system = await startLocalSystem({
+    gatewayPort: 0,
+    booksProcesses: 1,
+    booksEnv: { LOG_LEVEL: 'warn' },
+    gateway: { rateLimit: loadGeneratorRateLimit },
+  });
   const prefix = `metrics-bench-${randomBytes(3).toString('hex')}`;
   const names = { on: `${prefix}-on`, off: `${prefix}-off` };
   const folders: string[] = [];
@@ -141,10 +148,18 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
     log(`metrics on against off, ${nginx}:`);
     const targets = [
       { key: 'metrics-on', url: `http://127.0.0.1:${onPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.on]) },
-      { key: 'metrics-off', url: `http://127.0.0.1:${offPort}/books`, container: await docker(['inspect', '--format', '{{.Id}}', names.off]) },
+      {
+        key: 'metrics-off',
+        url: `http://127.0.0.1:${offPort}/books`,
+        container: await docker(['inspect', '--format', '{{.Id}}', names.off]),
+      },
     ];
     const targetOf = (url: string) => targets.find((target) => target.url === url) ?? targets[0];
-    const { measuring, samples, answered } = steadyMeasuring(generator, (url) => targetOf(url).container, (spec) => `${targetOf(spec.url).key}@${spec.connections}`);
+    const { measuring, samples, answered } = steadyMeasuring(
+      generator,
+      (url) => targetOf(url).container,
+      (spec) => `${targetOf(spec.url).key}@${spec.connections}`,
+    );
     const before = await countedRequests(onStatus);
     const summaries = await measureInterleaved(measuring, targets, plan, log);
     const cpu = summaries.map(({ target, connections }): CpuPerRequest => {
@@ -178,8 +193,17 @@ export async function measureMetricsCost(generator: LoadGenerator, plan: Measure
 export function cpuTable(cpu: readonly CpuPerRequest[]): string {
   const rows = cpu.map(({ target, connections, medianUs, rangeUs }) => {
     const off = cpu.find((other) => other.target === 'metrics-off' && other.connections === connections);
-    const added = target === 'metrics-on' && off ? `+${(medianUs - off.medianUs).toFixed(1)} (${((medianUs / off.medianUs - 1) * 100).toFixed(0)}%)` : '';
-    return [metricsCases.find(([key]) => key === target)?.[1] ?? target, String(connections), medianUs.toFixed(1), `${rangeUs[0].toFixed(1)}-${rangeUs[1].toFixed(1)}`, added];
+    const added =
+      target === 'metrics-on' && off
+        ? `+${(medianUs - off.medianUs).toFixed(1)} (${((medianUs / off.medianUs - 1) * 100).toFixed(0)}%)`
+        : '';
+    return [
+      metricsCases.find(([key]) => key === target)?.[1] ?? target,
+      String(connections),
+      medianUs.toFixed(1),
+      `${rangeUs[0].toFixed(1)}-${rangeUs[1].toFixed(1)}`,
+      added,
+    ];
   });
   return table(['case', 'conns', 'nginx CPU us/req', 'rounds', 'added us'], rows);
 }

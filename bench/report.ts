@@ -4,7 +4,8 @@ import type { TargetCost, TestSuiteCost } from './program-cost.js';
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
@@ -27,7 +28,18 @@ export function loadTable(summaries: readonly Summary[], labels: CaseLabels): st
       if (!summary) return [];
       const [low, high] = summary.requestsPerSecondRange;
       const cpu = summary.proxyCpuUsPerRequest === undefined ? '-' : summary.proxyCpuUsPerRequest.toFixed(1);
-      return [[label, String(connections), rps(summary.requestsPerSecond), `${rps(low)}-${rps(high)}`, ms(summary.p50Ms), ms(summary.p99Ms), String(summary.errors), cpu]];
+      return [
+        [
+          label,
+          String(connections),
+          rps(summary.requestsPerSecond),
+          `${rps(low)}-${rps(high)}`,
+          ms(summary.p50Ms),
+          ms(summary.p99Ms),
+          String(summary.errors),
+          cpu,
+        ],
+      ];
     }),
   );
   return table(['case', 'conns', 'req/s', 'rounds', 'p50 ms', 'p99 ms', 'errors', 'proxy cpu us/req'], rows);
@@ -55,12 +67,28 @@ export function referenceTable(summaries: readonly Summary[], labels: CaseLabels
       const summary = find(summaries, key, connections);
       if (!summary || key === references.direct) return [];
       const throughput = (reference: string) => over(summary, reference, (s) => s.requestsPerSecond);
-      return [[label, String(connections), throughput(references.direct), throughput(references.floor), throughput(references.peer), over(summary, references.peer, (s) => s.p50Ms)]];
+      return [
+        [
+          label,
+          String(connections),
+          throughput(references.direct),
+          throughput(references.floor),
+          throughput(references.peer),
+          over(summary, references.peer, (s) => s.p50Ms),
+        ],
+      ];
     }),
   );
   const name = (key: string) => labels.find(([candidate]) => candidate === key)?.[1].split(' ')[0] ?? key;
   return table(
-    ['case', 'conns', `req/s / ${name(references.direct)}`, `/ ${name(references.floor)}`, `/ ${name(references.peer)}`, `p50 / ${name(references.peer)}`],
+    [
+      'case',
+      'conns',
+      `req/s / ${name(references.direct)}`,
+      `/ ${name(references.floor)}`,
+      `/ ${name(references.peer)}`,
+      `p50 / ${name(references.peer)}`,
+    ],
     rows,
   );
 }
@@ -124,7 +152,15 @@ export function staticTable(summaries: readonly Summary[], labels: CaseLabels): 
     labels.flatMap(([key, label]) =>
       summaries
         .filter((summary) => summary.target === key)
-        .map((summary) => [label, String(summary.connections), rps(summary.requestsPerSecond), ms(summary.p50Ms), ms(summary.p99Ms), Math.round(summary.bytesPerRequest).toString(), String(summary.errors)]),
+        .map((summary) => [
+          label,
+          String(summary.connections),
+          rps(summary.requestsPerSecond),
+          ms(summary.p50Ms),
+          ms(summary.p99Ms),
+          Math.round(summary.bytesPerRequest).toString(),
+          String(summary.errors),
+        ]),
     ),
   );
 }

@@ -61,7 +61,7 @@ const usage = [
   '',
   "What the gateway costs, on loopback in one run: the tutorial's nginx, the gateway (default, and",
   'with auth and a limit), HAProxy, Caddy and a bare nginx proxy, each in front of the same backends',
-  "answering GET /books from memory, and those backends direct, at 1, 10 and 100 connections,",
+  'answering GET /books from memory, and those backends direct, at 1, 10 and 100 connections,',
   'interleaved; then the books API itself read and written (POST, then GET of the book), direct and',
   'through the gateway with auth; tables on stdout, JSON in bench/results/.',
   '',
@@ -77,7 +77,14 @@ const usage = [
 
 const flags = parseCommandLine(
   process.argv.slice(2),
-  { quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, sections: { type: 'string' }, 'with-tests': { type: 'boolean' }, build: { type: 'boolean' } },
+  {
+    quick: { type: 'boolean' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    sections: { type: 'string' },
+    'with-tests': { type: 'boolean' },
+    build: { type: 'boolean' },
+  },
   usage,
 );
 const quick = flags['quick'] === true;
@@ -90,7 +97,9 @@ function positiveInteger(name: string, text: string): number {
 
 // Tuning (each setting and feature of the gateway alone) and metrics (in Docker) are opt-in, so
 // the default run stays near 5 minutes on 2 cores.
-const sections = new Set(((flags['sections'] as string | undefined) ?? (quick ? 'gateway' : 'gateway,static,program')).split(',').map((section) => section.trim()));
+const sections = new Set(
+  ((flags['sections'] as string | undefined) ?? (quick ? 'gateway' : 'gateway,static,program')).split(',').map((section) => section.trim()),
+);
 for (const section of sections) {
   if (!allSections.includes(section)) throw new UserError(`--sections: '${section}' is none of ${allSections.join(', ')}`);
 }
@@ -169,7 +178,9 @@ function peerVersions(): string {
 
 function nginxVersion(): string {
   // nginx prints its version on stderr.
-  return spawnSync(locateNginx(), ['-v'], { encoding: 'utf8' }).stderr.trim().replace(/^nginx version: /, '');
+  return spawnSync(locateNginx(), ['-v'], { encoding: 'utf8' })
+    .stderr.trim()
+    .replace(/^nginx version: /, '');
 }
 
 interface Measured {
@@ -200,12 +211,20 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
     if (!server) throw new Error(`gateway variant '${variant.name}' was not started`);
     return server;
   };
-  const through = (server: { url: string; pid: number }, headers?: Record<string, string>) => ({ url: `${server.url}/books`, proxyPid: server.pid, headers });
+  const through = (server: { url: string; pid: number }, headers?: Record<string, string>) => ({
+    url: `${server.url}/books`,
+    proxyPid: server.pid,
+    headers,
+  });
   const gatewayUrl = gatewayOf(defaultGateway).url;
   try {
     if (sections.has('gateway')) {
       log('gateway cases:');
-      const direct = (key: string, urls: readonly string[]): Target => ({ key, url: `${urls[0] ?? ''}/books`, spreadPorts: urls.map((url) => Number(new URL(url).port)) });
+      const direct = (key: string, urls: readonly string[]): Target => ({
+        key,
+        url: `${urls[0] ?? ''}/books`,
+        spreadPorts: urls.map((url) => Number(new URL(url).port)),
+      });
       const targets: Target[] = [
         direct('a', system.memoryUrls),
         { key: 'b', ...through(system.tutorial) },
@@ -254,7 +273,11 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
 async function main(): Promise<void> {
   if (flags['build'] === true) await runSetup(['--bench']).done;
   await mkdir(resultsDir, { recursive: true });
-  log(quick ? 'mode: quick (the gateway table alone, 1 round of 1 s per case: rough figures)' : `mode: full (${rounds} rounds of ${duration} s per case)`);
+  log(
+    quick
+      ? 'mode: quick (the gateway table alone, 1 round of 1 s per case: rough figures)'
+      : `mode: full (${rounds} rounds of ${duration} s per case)`,
+  );
   const generator = chooseLoadGenerator();
   const variants = sections.has('tuning') ? tuningVariants : [];
   const { gateway, writes, staticPage, tuning } = await measureLoad(generator, variants);
@@ -282,7 +305,9 @@ async function main(): Promise<void> {
   const tuningLabels: CaseLabels = variants.map((variant) => [variant.name, variant.name]);
   const tuningRatios = ratios(
     tuning,
-    variants.filter((variant) => variant !== defaultGateway).map((variant): RatioSpec => [`${variant.name} / default`, variant.name, defaultGateway.name]),
+    variants
+      .filter((variant) => variant !== defaultGateway)
+      .map((variant): RatioSpec => [`${variant.name} / default`, variant.name, defaultGateway.name]),
   );
 
   const report = [
@@ -310,7 +335,10 @@ async function main(): Promise<void> {
         ]
       : []),
     ...(staticPage.length > 0
-      ? ['Static page through the gateway, Accept-Encoding: gzip (served from the .gz files the build writes; last row: compressed per request instead)', staticTable(staticPage, staticLabels)]
+      ? [
+          'Static page through the gateway, Accept-Encoding: gzip (served from the .gz files the build writes; last row: compressed per request instead)',
+          staticTable(staticPage, staticLabels),
+        ]
       : []),
     ...(tuning.length > 0
       ? [

@@ -28,7 +28,9 @@ function recordedImages(): Record<string, RecordedImage> {
 export function baseImageArgs(): Map<string, ImageName[]> {
   return new Map(
     Object.values(recordedImages()).flatMap((image) =>
-      image.buildArg === undefined ? [] : [[image.buildArg, image.usedBy.map((dockerfile) => path.basename(path.dirname(dockerfile)) as ImageName)] as const],
+      image.buildArg === undefined
+        ? []
+        : [[image.buildArg, image.usedBy.map((dockerfile) => path.basename(path.dirname(dockerfile)) as ImageName)] as const],
     ),
   );
 }

@@ -1,6 +1,12 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
-import { booksDatabaseSecretArgs, booksDatabaseSecretOptions, inClusterUrl, postgresCredentialsArgs, postgresPassword } from './database-secrets.js';
+import {
+  booksDatabaseSecretArgs,
+  booksDatabaseSecretOptions,
+  inClusterUrl,
+  postgresCredentialsArgs,
+  postgresPassword,
+} from './database-secrets.js';
 import { storageClassArgs, volumeClaimArgs } from './database-storage.js';
 import { databaseEgressCidrs } from './database-url.js';
 import type { DatabaseSettings } from './gateway-stack-args.js';
@@ -30,13 +36,19 @@ export interface BooksDatabaseOptions {
  * books pods' Secret with the URL and their egress policy, which lets them reach it and
  * nothing else.
  */
-export function createBooksDatabase(settings: DatabaseSettings, { namespace, inNamespace, inCluster }: BooksDatabaseOptions): BooksDatabase {
+export function createBooksDatabase(
+  settings: DatabaseSettings,
+  { namespace, inNamespace, inCluster }: BooksDatabaseOptions,
+): BooksDatabase {
   const books = workloads.books;
   const reach: DatabaseReach =
-    settings.kind === 'in-cluster' ? { kind: 'in-cluster' } : { kind: 'external', cidrs: databaseEgressCidrs(settings.database), port: settings.database.port };
+    settings.kind === 'in-cluster'
+      ? { kind: 'in-cluster' }
+      : { kind: 'external', cidrs: databaseEgressCidrs(settings.database), port: settings.database.port };
   new k8s.networking.v1.NetworkPolicy(`${books.name}-egress`, booksEgressPolicyArgs(books, reach, namespace), inNamespace);
   const urlSecretOf = (url: pulumi.Input<string>) =>
-    new k8s.core.v1.Secret('books-database', booksDatabaseSecretArgs(namespace, url), { ...inNamespace, ...booksDatabaseSecretOptions }).metadata.name;
+    new k8s.core.v1.Secret('books-database', booksDatabaseSecretArgs(namespace, url), { ...inNamespace, ...booksDatabaseSecretOptions })
+      .metadata.name;
   if (settings.kind === 'external') return { urlSecret: urlSecretOf(settings.database.url), readyWhen: [] };
 
   const password = postgresPassword({ parent: inNamespace.parent });
@@ -44,10 +56,19 @@ export function createBooksDatabase(settings: DatabaseSettings, { namespace, inN
   const storageClass = settings.provisioner
     ? new k8s.storage.v1.StorageClass('database', storageClassArgs(namespace, settings.provisioner, settings.volumeOnDestroy), inCluster)
     : undefined;
-  const claim = new k8s.core.v1.PersistentVolumeClaim('postgres-data', volumeClaimArgs(namespace, settings.volumeSize, storageClass?.metadata.name), inNamespace);
+  const claim = new k8s.core.v1.PersistentVolumeClaim(
+    'postgres-data',
+    volumeClaimArgs(namespace, settings.volumeSize, storageClass?.metadata.name),
+    inNamespace,
+  );
   const statefulSet = new k8s.apps.v1.StatefulSet(
     'postgres',
-    postgresStatefulSetArgs({ namespace, image: settings.image, passwordSecret: credentials.metadata.name, claimName: claim.metadata.name }),
+    postgresStatefulSetArgs({
+      namespace,
+      image: settings.image,
+      passwordSecret: credentials.metadata.name,
+      claimName: claim.metadata.name,
+    }),
     inNamespace,
   );
   const service = new k8s.core.v1.Service('postgres', postgresServiceArgs(namespace), inNamespace);

@@ -74,7 +74,10 @@ function globToRegExp(pattern: string): RegExp {
 
 /** Whether Docker leaves `file` (relative, `/`-separated) out of the context. */
 export function isIgnored(patterns: IgnorePattern[], file: string): boolean {
-  const parents = file.split('/').slice(0, -1).map((_, index, parts) => parts.slice(0, index + 1).join('/'));
+  const parents = file
+    .split('/')
+    .slice(0, -1)
+    .map((_, index, parts) => parts.slice(0, index + 1).join('/'));
   let ignored = false;
   for (const pattern of patterns) {
     // An ignore pattern cannot change an ignored file, nor a re-include one a sent file.

@@ -36,7 +36,9 @@ export function postgresCredentialsArgs(namespace: string, password: pulumi.Inpu
 
 /** The URL of the in-cluster database, as the books pods reach it through its Service. */
 export function inClusterUrl(namespace: string, password: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.secret(pulumi.interpolate`postgres://${postgres.role}:${password}@${inClusterHost(namespace)}:${postgres.port}/${postgres.database}`);
+  return pulumi.secret(
+    pulumi.interpolate`postgres://${postgres.role}:${password}@${inClusterHost(namespace)}:${postgres.port}/${postgres.database}`,
+  );
 }
 
 /**

@@ -39,7 +39,11 @@ export function storageClassArgs(namespace: string, provisioner: VolumeProvision
  * volumes are made for the first pod that uses them (WaitForFirstConsumer), it binds only once
  * the StatefulSet's pod is scheduled, whose rollout Pulumi awaits instead.
  */
-export function volumeClaimArgs(namespace: string, size: string, storageClassName: pulumi.Input<string> | undefined): k8s.core.v1.PersistentVolumeClaimArgs {
+export function volumeClaimArgs(
+  namespace: string,
+  size: string,
+  storageClassName: pulumi.Input<string> | undefined,
+): k8s.core.v1.PersistentVolumeClaimArgs {
   return {
     metadata: {
       name: volumeClaimName,

@@ -60,7 +60,10 @@ function httpGet(probe: HttpProbe) {
 
 /** `/tmp/nginx` → `tmp-nginx`: a volume name per writable folder. */
 export function writableVolumeName(dir: string): string {
-  return dir.replace(/^\/+/, '').replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+  return dir
+    .replace(/^\/+/, '')
+    .replace(/[^a-z0-9]+/gi, '-')
+    .toLowerCase();
 }
 
 function container(workload: Workload, options: DeploymentOptions): Container {
@@ -80,7 +83,10 @@ function container(workload: Workload, options: DeploymentOptions): Container {
     // Ready only when it answers: a rollout waits for it, its Service sends it nothing before.
     readinessProbe: { ...httpGet(workload.probes.readiness), periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { ...httpGet(workload.probes.liveness), periodSeconds: 10, failureThreshold: 3 },
-    startupProbe: workload.probes.startupSeconds === undefined ? undefined : { ...httpGet(workload.probes.liveness), periodSeconds: 5, failureThreshold: workload.probes.startupSeconds / 5 },
+    startupProbe:
+      workload.probes.startupSeconds === undefined
+        ? undefined
+        : { ...httpGet(workload.probes.liveness), periodSeconds: 5, failureThreshold: workload.probes.startupSeconds / 5 },
     // Keep serving while the endpoints, load balancers and the gateway's resolver stop sending
     // new requests here; only then does the process get its stop signal. The image's own `sleep`
     // (every image here has one), not the hook's sleep action: API servers before 1.30 refuse

@@ -10,7 +10,15 @@ import { defaultGatewayPolicy, type GatewayPolicy } from '../apps/gateway/src/in
 import { resolveMonitoring, type MonitoringArgs, type MonitoringSetting, type MonitoringSettings } from './monitoring.js';
 import type { PublicEndpoint } from './services.js';
 import { defaultPostgresImage } from './postgres.js';
-import { assertCount, assertDnsLabel, assertImagePlatforms, assertOneOf, assertPort, assertVolumeSize, assertWholeNumber } from './validation.js';
+import {
+  assertCount,
+  assertDnsLabel,
+  assertImagePlatforms,
+  assertOneOf,
+  assertPort,
+  assertVolumeSize,
+  assertWholeNumber,
+} from './validation.js';
 import { defaultLoadBalancerSettleSeconds } from './workloads.js';
 
 /**
@@ -156,7 +164,11 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
     gatewayServiceAnnotations: args.gatewayServiceAnnotations ?? {},
     gatewayAddress: args.gatewayAddress ?? { kind: 'awaited' },
     buildCache: args.buildCache ?? 'registry',
-    loadBalancerSettleSeconds: assertWholeNumber('loadBalancerSettleSeconds', args.loadBalancerSettleSeconds ?? defaultLoadBalancerSettleSeconds, 0),
+    loadBalancerSettleSeconds: assertWholeNumber(
+      'loadBalancerSettleSeconds',
+      args.loadBalancerSettleSeconds ?? defaultLoadBalancerSettleSeconds,
+      0,
+    ),
     sourceRoot: args.sourceRoot ?? gatewayDefaults.sourceRoot,
     baseImages: assertBaseImages('baseImages', args.baseImages ?? {}),
     policy: args.policy ?? defaultGatewayPolicy(),
@@ -168,8 +180,16 @@ export function resolveGatewaySettings(args: GatewayStackArgs): GatewaySettings 
 /** The database settings checked; the messages name the argument (never quoting a URL). */
 function resolveDatabase(args: GatewayStackArgs): DatabaseSettings {
   const volumeSize = assertVolumeSize('databaseVolumeSize', args.databaseVolumeSize ?? gatewayDefaults.databaseVolumeSize);
-  const volumeOnDestroy = assertOneOf('databaseVolumeOnDestroy', args.databaseVolumeOnDestroy ?? gatewayDefaults.databaseVolumeOnDestroy, volumeFates);
-  const image = assertImageReference('postgresImage', args.postgresImage ?? defaultPostgresImage(), 'registry.example.com/postgres:17, postgres@sha256:<64 hex>');
+  const volumeOnDestroy = assertOneOf(
+    'databaseVolumeOnDestroy',
+    args.databaseVolumeOnDestroy ?? gatewayDefaults.databaseVolumeOnDestroy,
+    volumeFates,
+  );
+  const image = assertImageReference(
+    'postgresImage',
+    args.postgresImage ?? defaultPostgresImage(),
+    'registry.example.com/postgres:17, postgres@sha256:<64 hex>',
+  );
   if (args.databaseUrl !== undefined) return { kind: 'external', database: parseDatabaseUrl('databaseUrl', args.databaseUrl) };
   return { kind: 'in-cluster', image, volumeSize, volumeOnDestroy, provisioner: args.volumeProvisioner };
 }

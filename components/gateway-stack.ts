@@ -69,7 +69,11 @@ export class GatewayStack extends pulumi.ComponentResource {
         ...inNamespace,
         ...gatewaySecretOptions,
       });
-      gatewayVolumes.push({ name: 'secrets', source: { kind: 'secret', name: secret.metadata.name }, mountPath: clusterPlatform.secretsDir });
+      gatewayVolumes.push({
+        name: 'secrets',
+        source: { kind: 'secret', name: secret.metadata.name },
+        mountPath: clusterPlatform.secretsDir,
+      });
     }
 
     const deploy = (workload: Workload, replicas: number, extra: Partial<DeploymentOptions> = {}, after: pulumi.Resource[] = []) => {
@@ -106,7 +110,10 @@ export class GatewayStack extends pulumi.ComponentResource {
     deploy(
       gateway,
       settings.gatewayReplicas,
-      { podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations }, readOnlyVolumes: gatewayVolumes },
+      {
+        podAnnotations: { [configChecksumAnnotation]: configChecksum(files), ...prometheusScrapeAnnotations },
+        readOnlyVolumes: gatewayVolumes,
+      },
       backends,
     );
     const serviceArgs = gatewayServiceArgs(gateway, ns, endpoint, settings.gatewayServiceAnnotations, settings.gatewayAddress);

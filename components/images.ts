@@ -124,7 +124,9 @@ export function buildImages(
   for (const [image, tag] of tags) {
     const imageOptions: ImageBuildOptions = { ...options, tag };
     const build = new dockerBuild.Image(image, imageBuildArgs(image, imageOptions), resourceOptions);
-    images[image] = options.registry ? build.ref : pulumi.all([build.ref, imageTag(image, imageOptions)]).apply(([, reference]) => reference);
+    images[image] = options.registry
+      ? build.ref
+      : pulumi.all([build.ref, imageTag(image, imageOptions)]).apply(([, reference]) => reference);
   }
   return images;
 }

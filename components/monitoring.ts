@@ -59,9 +59,12 @@ export const dashboardFile = 'dashboards/gateway.json';
  */
 export function resolveMonitoring(args: MonitoringArgs, nameOf: (setting: MonitoringSetting) => string): MonitoringSettings {
   const detailWithoutSwitch = (detail: MonitoringSetting, toggle: MonitoringSetting) =>
-    new pulumi.RunError(`${nameOf(detail)} is set but ${nameOf(toggle)} is not true: set ${nameOf(toggle)} to true, or remove ${nameOf(detail)}`);
+    new pulumi.RunError(
+      `${nameOf(detail)} is set but ${nameOf(toggle)} is not true: set ${nameOf(toggle)} to true, or remove ${nameOf(detail)}`,
+    );
   if (args.podMonitorLabels !== undefined && !args.podMonitor) throw detailWithoutSwitch('podMonitorLabels', 'podMonitor');
-  if (args.grafanaDashboardNamespace !== undefined && !args.grafanaDashboard) throw detailWithoutSwitch('grafanaDashboardNamespace', 'grafanaDashboard');
+  if (args.grafanaDashboardNamespace !== undefined && !args.grafanaDashboard)
+    throw detailWithoutSwitch('grafanaDashboardNamespace', 'grafanaDashboard');
   const namespace = args.grafanaDashboardNamespace;
   return {
     podMonitor: args.podMonitor ? { labels: assertLabels(nameOf('podMonitorLabels'), args.podMonitorLabels ?? {}) } : undefined,

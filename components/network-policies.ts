@@ -53,12 +53,7 @@ export function backendPolicyArgs(backend: Workload, gateway: Workload, namespac
  * port (metrics and health) from pods of any namespace of the cluster (wherever Prometheus runs)
  * but not from outside it. It may reach only the backends' ports and cluster DNS.
  */
-export function gatewayPolicyArgs(
-  gateway: Workload,
-  backends: Workload[],
-  namespace: string,
-  metricsPort: number,
-): NetworkPolicyArgs {
+export function gatewayPolicyArgs(gateway: Workload, backends: Workload[], namespace: string, metricsPort: number): NetworkPolicyArgs {
   return {
     metadata: { name: gateway.name, namespace, labels: systemLabels(namespace) },
     spec: {
@@ -92,7 +87,12 @@ export function postgresPolicyArgs(books: Workload, namespace: string): NetworkP
     spec: {
       podSelector: { matchLabels: selectorLabels(postgres.name, namespace) },
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: { matchLabels: selectorLabels(books.name, namespace) } }], ports: [{ protocol: 'TCP', port: postgres.port }] }],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: selectorLabels(books.name, namespace) } }],
+          ports: [{ protocol: 'TCP', port: postgres.port }],
+        },
+      ],
     },
   };
 }
@@ -104,7 +104,10 @@ export function postgresPolicyArgs(books: Workload, namespace: string): NetworkP
 export function booksEgressPolicyArgs(books: Workload, database: DatabaseReach, namespace: string): NetworkPolicyArgs {
   const databaseEgress =
     database.kind === 'in-cluster'
-      ? { to: [{ podSelector: { matchLabels: selectorLabels(postgres.name, namespace) } }], ports: [{ protocol: 'TCP', port: postgres.port }] }
+      ? {
+          to: [{ podSelector: { matchLabels: selectorLabels(postgres.name, namespace) } }],
+          ports: [{ protocol: 'TCP', port: postgres.port }],
+        }
       : { to: database.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: database.port }] };
   return {
     metadata: { name: `${books.name}-egress`, namespace, labels: systemLabels(namespace) },

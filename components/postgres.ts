@@ -59,7 +59,16 @@ export interface PostgresOptions {
 
 /** `pg_isready` against the server's TCP listener: ready only once clients can connect. */
 const acceptsClients = {
-  exec: { command: ['pg_isready', '--host=127.0.0.1', `--port=${postgres.port}`, `--username=${postgres.role}`, `--dbname=${postgres.database}`, '--quiet'] },
+  exec: {
+    command: [
+      'pg_isready',
+      '--host=127.0.0.1',
+      `--port=${postgres.port}`,
+      `--username=${postgres.role}`,
+      `--dbname=${postgres.database}`,
+      '--quiet',
+    ],
+  },
   timeoutSeconds: 5,
 };
 
@@ -90,7 +99,9 @@ function container(options: PostgresOptions): k8s.types.input.core.v1.Container 
     // signal the runtime then sends: SIGTERM alone means a smart shutdown, which waits for every
     // client to leave, and the books pods' pools never do, until the kill a crash recovery
     // follows. The image's STOPSIGNAL (SIGINT) is honoured by some runtimes only.
-    lifecycle: { preStop: { exec: { command: ['sh', '-c', `pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout=${stopSeconds - 10}`] } } },
+    lifecycle: {
+      preStop: { exec: { command: ['sh', '-c', `pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout=${stopSeconds - 10}`] } },
+    },
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     securityContext: containerSecurityContext(),
     volumeMounts: [

@@ -95,7 +95,12 @@ export function gatewayUrl(ingress: LoadBalancerIngress[] | undefined, endpoint:
  * where a cluster has given the Service no address (yet), how to find it, and how to reach the
  * gateway without one.
  */
-export function gatewayAccess(address: GatewayAddress, ingress: LoadBalancerIngress[] | undefined, endpoint: PublicEndpoint, namespace: string): string | undefined {
+export function gatewayAccess(
+  address: GatewayAddress,
+  ingress: LoadBalancerIngress[] | undefined,
+  endpoint: PublicEndpoint,
+  namespace: string,
+): string | undefined {
   if (address.kind === 'published') return urlOf(address.host, endpoint);
   const url = gatewayUrl(ingress, endpoint);
   if (url || address.kind === 'awaited') return url;

@@ -86,10 +86,14 @@ export function assertLabels(name: string, labels: Record<string, string>): Reco
   for (const [key, value] of Object.entries(labels)) {
     const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
     if (!labelKey.test(key) || prefix.length > 253) {
-      throw new pulumi.RunError(`${name}: "${key}" is not a Kubernetes label key (an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' and '.')`);
+      throw new pulumi.RunError(
+        `${name}: "${key}" is not a Kubernetes label key (an optional DNS prefix and '/', then up to 63 letters, digits, '-', '_' and '.')`,
+      );
     }
     if (typeof value !== 'string' || !labelValue.test(value)) {
-      throw new pulumi.RunError(`${name}: the value of "${key}" must be a Kubernetes label value (a string of up to 63 letters, digits, '-', '_' and '.'), got ${JSON.stringify(value)}`);
+      throw new pulumi.RunError(
+        `${name}: the value of "${key}" must be a Kubernetes label value (a string of up to 63 letters, digits, '-', '_' and '.'), got ${JSON.stringify(value)}`,
+      );
     }
   }
   return labels;

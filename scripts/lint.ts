@@ -11,7 +11,7 @@ const usage = [
   'Usage: npm run lint [-- --fix]',
   '',
   'Checks every TypeScript file: its formatting with Prettier, then its code with typescript-eslint',
-  "(type-checked, so it takes a couple of minutes). Exits 1 on a violation, listing each.",
+  '(type-checked, so it takes a couple of minutes). Exits 1 on a violation, listing each.',
   '',
   'Options:',
   '  --fix       reformat the files, and apply the fixes ESLint knows, instead of only reporting',

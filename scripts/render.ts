@@ -24,7 +24,7 @@ const usage = [
   '',
   'Writes every Kubernetes object the program registers for a stack as YAML, one file per object,',
   "each checked against the Kubernetes schemas, by running the program under Pulumi's mocks: no",
-  "cluster, no Pulumi CLI. For review and diff: what only pulumi up knows (the images it builds, and",
+  'cluster, no Pulumi CLI. For review and diff: what only pulumi up knows (the images it builds, and',
   'Secret values unless --include-secrets) is a placeholder, named at the top of each file.',
   '',
   'Options:',
@@ -50,13 +50,18 @@ function redactSecret(object: KubernetesObject): KubernetesObject {
 /** The images a pod template names: all of them placeholders until `pulumi up` builds them. */
 function imagesOf(object: KubernetesObject, built: readonly string[]): string[] {
   const pod = (object.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec;
-  return (pod?.containers ?? []).map((container) => container.image).filter((image): image is string => image !== undefined && built.includes(image));
+  return (pod?.containers ?? [])
+    .map((container) => container.image)
+    .filter((image): image is string => image !== undefined && built.includes(image));
 }
 
 /** The comment at the top of a file: what in it is a placeholder, and why. */
 function placeholderNote(object: KubernetesObject, built: readonly string[], secretsRedacted: boolean): string {
-  const lines = imagesOf(object, built).map((image) => `# Placeholder: ${image} is the image pulumi up builds (its digest, and the build itself, exist only then).`);
-  if (secretsRedacted && object.kind === 'Secret') lines.push('# Placeholder: the values are redacted (npm run render -- --include-secrets writes them).');
+  const lines = imagesOf(object, built).map(
+    (image) => `# Placeholder: ${image} is the image pulumi up builds (its digest, and the build itself, exist only then).`,
+  );
+  if (secretsRedacted && object.kind === 'Secret')
+    lines.push('# Placeholder: the values are redacted (npm run render -- --include-secrets writes them).');
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
@@ -67,7 +72,11 @@ function fileName(object: KubernetesObject, clashes: boolean): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseCommandLine(process.argv.slice(2), { ...stackFlags, 'include-secrets': { type: 'boolean' }, out: { type: 'string' } }, usage);
+  const flags = parseCommandLine(
+    process.argv.slice(2),
+    { ...stackFlags, 'include-secrets': { type: 'boolean' }, out: { type: 'string' } },
+    usage,
+  );
   const config = stackConfigFrom(root, flags);
   const target = config.values['books-gateway:target'] ?? '';
   if (cloudTargets.includes(target)) {
@@ -90,12 +99,16 @@ async function main(): Promise<void> {
     const key = `${object.kind}/${object.metadata.name}`;
     const file = path.join(folder, fileName(object, keys.indexOf(key) !== keys.lastIndexOf(key)));
     const written = includeSecrets ? object : redactSecret(object);
-    writeFileSync(file, `${placeholderNote(object, captured.builtImages, !includeSecrets)}${stringify(written, { lineWidth: 0 })}`, { mode: includeSecrets ? 0o600 : 0o644 });
+    writeFileSync(file, `${placeholderNote(object, captured.builtImages, !includeSecrets)}${stringify(written, { lineWidth: 0 })}`, {
+      mode: includeSecrets ? 0o600 : 0o644,
+    });
     if (includeSecrets) chmodSync(file, 0o600);
   }
   const images = captured.objects.flatMap((object) => imagesOf(object, captured.builtImages)).length;
   const secrets = includeSecrets ? 0 : captured.objects.filter((object) => object.kind === 'Secret').length;
-  console.log(`${captured.objects.length} objects of stack ${config.stack} written to ${path.relative(process.cwd(), folder) || '.'}, for review and diff.`);
+  console.log(
+    `${captured.objects.length} objects of stack ${config.stack} written to ${path.relative(process.cwd(), folder) || '.'}, for review and diff.`,
+  );
   console.log(
     `Placeholders, named at the top of their files: ${images} image references (pulumi up builds the images)` +
       `${secrets ? `, the values of ${secrets} Secret${secrets > 1 ? 's' : ''} (--include-secrets writes them)` : ''}. To deploy, use pulumi up.`,

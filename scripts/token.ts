@@ -52,7 +52,9 @@ function main(): void {
     claims = { iss: jwt.issuer, aud: jwt.audience };
   } else {
     if (jwt !== undefined) {
-      throw new LocalRunError('GATEWAY_JWT_JWKS is set: only its owner can sign for it. Set GATEWAY_JWT_HMAC_SECRET with HS256 in GATEWAY_JWT_ALGORITHMS, or unset it and use npm run local -- --dev-jwt');
+      throw new LocalRunError(
+        'GATEWAY_JWT_JWKS is set: only its owner can sign for it. Set GATEWAY_JWT_HMAC_SECRET with HS256 in GATEWAY_JWT_ALGORITHMS, or unset it and use npm run local -- --dev-jwt',
+      );
     }
     const key = devKey();
     const dev = gatewaySettingsFromEnv(withDevJwks(process.env, key.jwks)).gateway.auth?.jwt;

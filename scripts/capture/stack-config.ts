@@ -59,7 +59,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length];
@@ -72,14 +73,21 @@ function editDistance(a: string, b: string): number {
 function assertDeclared(key: string, declared: readonly string[], where: string): void {
   if (!key.startsWith(`${projectName}:`) || declared.includes(key)) return;
   const nearest = [...declared].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-  throw new StackConfigError(`${key} (${where}) is not a config key of ${projectName}: Pulumi.yaml declares none such${nearest ? `; did you mean ${nearest}?` : ''}`);
+  throw new StackConfigError(
+    `${key} (${where}) is not a config key of ${projectName}: Pulumi.yaml declares none such${nearest ? `; did you mean ${nearest}?` : ''}`,
+  );
 }
 
 /**
  * The stack's config: Pulumi.yaml's defaults, the stack file, then `overrides` (`key=value`);
  * `secretOverrides` names overrides that are secrets.
  */
-export function readStackConfig(root: string, stack: string, overrides: readonly string[], secretOverrides: readonly string[] = []): StackConfig {
+export function readStackConfig(
+  root: string,
+  stack: string,
+  overrides: readonly string[],
+  secretOverrides: readonly string[] = [],
+): StackConfig {
   const values: Record<string, string> = {};
   const project = readYaml(path.join(root, 'Pulumi.yaml'));
   const declarations = Object.entries(isBag(project.config) ? project.config : {});

@@ -31,7 +31,9 @@ function secretFromFile(option: string): { override: string; key: string } {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError(`--secret-file ${key}=${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UserError(
+      `--secret-file ${key}=${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   return { override: `${key}=${text.replace(/\r?\n$/, '')}`, key };
 }
@@ -40,5 +42,10 @@ function secretFromFile(option: string): { override: string; key: string } {
 export function stackConfigFrom(root: string, flags: FlagValues, extraOverrides: string[] = []): StackConfig {
   const secrets = ((flags['secret-file'] as string[] | undefined) ?? []).map(secretFromFile);
   const overrides = [...((flags['config'] as string[] | undefined) ?? []), ...extraOverrides, ...secrets.map((secret) => secret.override)];
-  return readStackConfig(root, (flags['stack'] as string | undefined) ?? 'dev', overrides, secrets.map((secret) => secret.key));
+  return readStackConfig(
+    root,
+    (flags['stack'] as string | undefined) ?? 'dev',
+    overrides,
+    secrets.map((secret) => secret.key),
+  );
 }

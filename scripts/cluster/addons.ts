@@ -39,7 +39,11 @@ const read = ['get', 'list', 'watch'];
 function accessObjects(): Manifest[] {
   return [
     // admin.conf's group: the users' kubeconfig.
-    clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }),
+    clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Group',
+      name: 'kubeadm:cluster-admins',
+    }),
     // `kubectl logs` and `exec`: the API server's calls to the kubelet.
     clusterRoleBinding('kube-apiserver-kubelet-client', 'system:kubelet-api-admin', user('kube-apiserver-kubelet-client')),
     clusterRoleBinding('books-gateway:kube-proxy', 'system:node-proxier', user(hostUsers.kubeProxy)),

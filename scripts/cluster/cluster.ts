@@ -12,7 +12,16 @@ import { addonManifests } from './addons.js';
 import type { BuiltComponent } from './build/go-build.js';
 import { versions } from './build/recipes.js';
 import { writeBuilderConfig } from './docker-build.js';
-import { buildkitdConfig, cniConfig, cniConfigFile, hostProcesses, kubeletConfig, kubeProxyConfig, registryConfig, type Binaries } from './host-processes.js';
+import {
+  buildkitdConfig,
+  cniConfig,
+  cniConfigFile,
+  hostProcesses,
+  kubeletConfig,
+  kubeProxyConfig,
+  registryConfig,
+  type Binaries,
+} from './host-processes.js';
 import { restoreRuntime, useRuntimeAdapter } from './docker-runtime.js';
 import { binaryImage, busyboxImage, pauseImage } from './images.js';
 import { network, nodeName, ports, runLayout, type RunLayout } from './layout.js';
@@ -90,7 +99,9 @@ export class Cluster {
   async start(): Promise<void> {
     const previous = readOwner(this.layout);
     if (previous && isRunning(previous.owner)) {
-      throw new UserError(`A cluster is already running (pid ${previous.owner.pid}): stop it first (Ctrl-C where it runs, or kill ${previous.owner.pid})`);
+      throw new UserError(
+        `A cluster is already running (pid ${previous.owner.pid}): stop it first (Ctrl-C where it runs, or kill ${previous.owner.pid})`,
+      );
     }
     const failed = new Promise<never>((_, reject) => (this.failure = reject));
     try {
@@ -144,7 +155,10 @@ export class Cluster {
     await this.waitFor('etcd answers', () => this.httpOk(`http://127.0.0.1:${ports.etcdMetrics}/health`), 30_000, 250);
     this.launch(processes.apiServer);
     await this.waitFor('the API server is ready', () => this.kubectlOk(['get', '--raw', '/readyz']), 60_000, 500);
-    await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], addonManifests(layout, { coredns, localPathProvisioner, busybox }));
+    await this.kubectl(
+      ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+      addonManifests(layout, { coredns, localPathProvisioner, busybox }),
+    );
     this.checkpoint();
     processes.controlPlane.forEach((spec) => this.launch(spec));
     this.launch(processes.runtime);
@@ -168,10 +182,15 @@ export class Cluster {
 
   /** `eventually`, given up at once when a stop begins (a stop during the start waits for it). */
   private waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> {
-    return eventually(what, () => {
-      this.checkpoint();
-      return check();
-    }, timeoutMs, intervalMs);
+    return eventually(
+      what,
+      () => {
+        this.checkpoint();
+        return check();
+      },
+      timeoutMs,
+      intervalMs,
+    );
   }
 
   /** Starts one host process, its output into its own log file; its unexpected end fails the run. */
@@ -183,7 +202,9 @@ export class Cluster {
       spec,
       (_, line) => logFile.write(`${line}\n`),
       (name, description) => {
-        const error = new UserError(`${name} ${description}; its last lines: ${child.recentOutput()} (log: ${path.join(this.layout.logs, `${name}.log`)})`);
+        const error = new UserError(
+          `${name} ${description}; its last lines: ${child.recentOutput()} (log: ${path.join(this.layout.logs, `${name}.log`)})`,
+        );
         if (this.failure) this.failure(error);
       },
     );
@@ -194,7 +215,10 @@ export class Cluster {
 
   /** Writes the owner record: this process and its children, for the next run to judge. */
   private record(): void {
-    const children = this.processes.map((child) => child.pid).filter((pid): pid is number => pid !== undefined).map((pid) => identify(pid));
+    const children = this.processes
+      .map((child) => child.pid)
+      .filter((pid): pid is number => pid !== undefined)
+      .map((pid) => identify(pid));
     const record: OwnerRecord = { owner: identify(), children };
     fs.writeFileSync(this.layout.owner, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   }
@@ -202,10 +226,15 @@ export class Cluster {
   private async kubectl(args: string[], input?: string): Promise<string> {
     const kubeconfig = componentKubeconfig(this.layout, 'super-admin');
     return new Promise((resolve, reject) => {
-      const child = execFile(this.binaries['kubectl'], ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`kubectl ${args.slice(0, 2).join(' ')} failed: ${(stderr || error.message).trim()}`));
-        else resolve(stdout);
-      });
+      const child = execFile(
+        this.binaries['kubectl'],
+        ['--kubeconfig', kubeconfig, ...args],
+        { maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`kubectl ${args.slice(0, 2).join(' ')} failed: ${(stderr || error.message).trim()}`));
+          else resolve(stdout);
+        },
+      );
       child.stdin?.end(input ?? '');
     });
   }
@@ -225,7 +254,9 @@ export class Cluster {
   }
 
   private async nodeReady(): Promise<boolean> {
-    const status = await this.kubectl(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).catch(() => '');
+    const status = await this.kubectl(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).catch(
+      () => '',
+    );
     return status === 'True';
   }
 
@@ -269,8 +300,12 @@ export class Cluster {
   }
 
   private async removeRunState(): Promise<void> {
-    await removePodContainers().catch((error: unknown) => this.options.log(`could not remove the pods' containers: ${(error as Error).message}`));
-    await restoreRuntime(this.layout.dockerConfigBackup).catch((error: unknown) => this.options.log(`could not restore the Docker engine's runtime: ${(error as Error).message}`));
+    await removePodContainers().catch((error: unknown) =>
+      this.options.log(`could not remove the pods' containers: ${(error as Error).message}`),
+    );
+    await restoreRuntime(this.layout.dockerConfigBackup).catch((error: unknown) =>
+      this.options.log(`could not restore the Docker engine's runtime: ${(error as Error).message}`),
+    );
     await removeNetworking({ kubeProxy: this.binaries['kube-proxy'], kubeRouter: this.binaries['kube-router'] });
     await unmountUnder(this.layout.root);
     // BuildKit unmounts its snapshots when it stops; a killed one leaves them mounted.

@@ -27,8 +27,8 @@ export const usage = [
   'Ctrl-C, SIGTERM or SIGHUP stop it and remove everything it made.',
   '',
   'Options:',
-  '  --stand-in-base-images  also make the stand-in base images and PostgreSQL\'s, push them',
-  '                          to the cluster\'s registry, and print the `pulumi config set',
+  "  --stand-in-base-images  also make the stand-in base images and PostgreSQL's, push them",
+  "                          to the cluster's registry, and print the `pulumi config set",
   '                          baseImages` and `postgresImage` lines that use them',
   '  --no-load-balancer      start without the LoadBalancer controller: Services of that type',
   '                          get no address, as on kind or minikube without a tunnel',
@@ -46,7 +46,11 @@ function print(line: string): void {
 }
 
 export async function clusterMain(argv: string[]): Promise<void> {
-  const flags = parseCommandLine(argv, { 'stand-in-base-images': { type: 'boolean' }, 'no-load-balancer': { type: 'boolean' }, 'build-only': { type: 'boolean' } }, usage);
+  const flags = parseCommandLine(
+    argv,
+    { 'stand-in-base-images': { type: 'boolean' }, 'no-load-balancer': { type: 'boolean' }, 'build-only': { type: 'boolean' } },
+    usage,
+  );
   const log = (line: string) => print(`cluster: ${line}`);
   await runSetup(['--cluster'], false).done;
   const components = await buildComponents(recipes, log);
@@ -57,7 +61,8 @@ export async function clusterMain(argv: string[]): Promise<void> {
     log(`PodMonitor CRD: ${await podMonitorCrdFile()}`);
     return;
   }
-  if (process.getuid?.() !== 0) throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');
+  if (process.getuid?.() !== 0)
+    throw new UserError('npm run cluster runs a kubelet, kube-proxy and a network policy engine: run it as root');
   const standIns = flags['stand-in-base-images'] === true ? await standInBaseImages(log) : undefined;
   const postgresStandIn = flags['stand-in-base-images'] === true ? await standInPostgresImage(log) : undefined;
   const cluster = new Cluster({
@@ -100,7 +105,11 @@ export async function clusterMain(argv: string[]): Promise<void> {
   print(`export KUBECONFIG=${cluster.kubeconfig}`);
   print(`export PATH=${[kubectlDir, path.dirname(pulumi.cli), path.dirname(process.execPath)].join(':')}:$PATH`);
   const env = { ...pulumi.env, DOCKER_CONFIG: cluster.layout.dockerConfig };
-  print(`export ${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  print(
+    `export ${Object.entries(env)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(' ')}`,
+  );
   if (standIns) {
     const published = await publishStandIns([[hostPlatform(), standIns]]);
     print(`pulumi config set baseImages '${JSON.stringify({ NODE_IMAGE: published.node, NGINX_IMAGE: published.nginx })}'`);

@@ -18,7 +18,9 @@ export function writeBuilderConfig(layout: RunLayout): void {
   const builder = {
     Name: builderName,
     Driver: 'remote',
-    Nodes: [{ Name: `${builderName}0`, Endpoint: `unix://${layout.buildkitSocket}`, Platforms: null, DriverOpts: {}, Flags: null, Files: null }],
+    Nodes: [
+      { Name: `${builderName}0`, Endpoint: `unix://${layout.buildkitSocket}`, Platforms: null, DriverOpts: {}, Flags: null, Files: null },
+    ],
     Dynamic: false,
   };
   fs.writeFileSync(path.join(buildx, 'instances', builderName), JSON.stringify(builder), { mode: 0o600 });

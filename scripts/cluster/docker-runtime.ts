@@ -28,7 +28,8 @@ export function canLowerOomScores(): boolean {
 async function reloadEngine(expectedRuntime: string): Promise<void> {
   const { stdout } = await execFileAsync('pgrep', ['-x', 'dockerd']).catch(() => ({ stdout: '' }));
   const pid = Number(stdout.trim().split('\n')[0]);
-  if (!pid) throw new UserError(`No dockerd process to reload: the cluster needs the Docker engine's default runtime set in ${daemonConfig}`);
+  if (!pid)
+    throw new UserError(`No dockerd process to reload: the cluster needs the Docker engine's default runtime set in ${daemonConfig}`);
   process.kill(pid, 'SIGHUP');
   await eventually(
     `the Docker engine's default runtime becomes ${expectedRuntime} (dockerd was started with flags that ${daemonConfig} cannot override?)`,

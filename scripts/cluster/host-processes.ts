@@ -125,7 +125,13 @@ function scheduler({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'kube-scheduler',
     command: binaries['kube-scheduler'],
-    args: [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false'],
+    args: [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      '--leader-elect=false',
+    ],
   };
 }
 
@@ -258,7 +264,13 @@ function buildkitd({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'buildkitd',
     command: binaries['buildkitd'],
-    args: [`--root=${layout.buildkitRoot}`, `--addr=unix://${layout.buildkitSocket}`, `--config=${layout.buildkitConfig}`, '--oci-worker=true', '--containerd-worker=false'],
+    args: [
+      `--root=${layout.buildkitRoot}`,
+      `--addr=unix://${layout.buildkitSocket}`,
+      `--config=${layout.buildkitConfig}`,
+      '--oci-worker=true',
+      '--containerd-worker=false',
+    ],
   };
 }
 
@@ -304,7 +316,12 @@ export function cniConfig(layout: RunLayout, mtu: number): string {
           // A pod reaches itself through its own Service.
           hairpinMode: true,
           mtu,
-          ipam: { type: 'host-local', dataDir: layout.cniIpamDir, ranges: [[{ subnet: network.nodePodCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: {
+            type: 'host-local',
+            dataDir: layout.cniIpamDir,
+            ranges: [[{ subnet: network.nodePodCidr }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
         // Docker sets the FORWARD chain's policy to DROP: this lets the pods' traffic through

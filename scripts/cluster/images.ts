@@ -32,7 +32,13 @@ function digestOf(parts: Array<string | Buffer>): string {
 }
 
 /** Imports a file tree as an image with the given Dockerfile instructions, unless it exists. */
-async function importImage(name: string, digest: string, files: ImageFile[], links: Record<string, string>, changes: string[]): Promise<string> {
+async function importImage(
+  name: string,
+  digest: string,
+  files: ImageFile[],
+  links: Record<string, string>,
+  changes: string[],
+): Promise<string> {
   const reference = `${repository}/${name}:${digest}`;
   if (await imageExists(reference)) return reference;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `books-gateway-image-${name}-`));
@@ -85,7 +91,10 @@ export async function pauseImage(kubernetesSource: string): Promise<string> {
   try {
     const binary = path.join(build, 'pause');
     await execFileAsync('gcc', ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${pauseVersion}`, '-o', binary, source]);
-    return await importImage('pause', `${pauseVersion}-${digest}`, [{ source: binary, target: '/pause' }], {}, ['ENTRYPOINT ["/pause"]', 'USER 65535:65535']);
+    return await importImage('pause', `${pauseVersion}-${digest}`, [{ source: binary, target: '/pause' }], {}, [
+      'ENTRYPOINT ["/pause"]',
+      'USER 65535:65535',
+    ]);
   } finally {
     fs.rmSync(build, { recursive: true, force: true });
   }

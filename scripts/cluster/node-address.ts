@@ -10,9 +10,12 @@ import { UserError } from '../toolkit/user-error.js';
  */
 export function nodeAddress(): string {
   const routes = readFileSync('/proc/net/route', 'utf8').trim().split('\n').slice(1);
-  const defaultRoute = routes.map((line) => line.trim().split(/\s+/)).find((fields) => fields[1] === '00000000' && fields[7] === '00000000');
+  const defaultRoute = routes
+    .map((line) => line.trim().split(/\s+/))
+    .find((fields) => fields[1] === '00000000' && fields[7] === '00000000');
   const iface = defaultRoute?.[0];
   const address = iface ? networkInterfaces()[iface]?.find((entry) => entry.family === 'IPv4' && !entry.internal)?.address : undefined;
-  if (!address) throw new UserError('This machine has no default route with an IPv4 address: the cluster needs one for its node (see `ip route`)');
+  if (!address)
+    throw new UserError('This machine has no default route with an IPv4 address: the cluster needs one for its node (see `ip route`)');
   return address;
 }

@@ -57,7 +57,12 @@ async function kubeadm(binary: string, args: string[]): Promise<string> {
  * kubeconfig per component and host user into the run folder (private to root), and the users'
  * kubeconfig, whose context is `docker-desktop`.
  */
-export async function makePki(layout: RunLayout, binaries: { kubeadm: string; kubectl: string }, address: string, kubernetesVersion: string): Promise<void> {
+export async function makePki(
+  layout: RunLayout,
+  binaries: { kubeadm: string; kubectl: string },
+  address: string,
+  kubernetesVersion: string,
+): Promise<void> {
   fs.mkdirSync(layout.kubeconfigs, { recursive: true, mode: 0o700 });
   fs.writeFileSync(layout.kubeadmConfig, kubeadmConfig(layout, address, kubernetesVersion), { mode: 0o600 });
   const config = ['--config', layout.kubeadmConfig];

@@ -25,7 +25,12 @@ interface PluginInstall {
 
 const plugins: PluginInstall[] = [
   { name: 'kubernetes', version: versions.pulumiKubernetes, component: 'pulumi-resource-kubernetes', binary: 'pulumi-resource-kubernetes' },
-  { name: 'docker-build', version: versions.pulumiDockerBuild, component: 'pulumi-resource-docker-build', binary: 'pulumi-resource-docker-build' },
+  {
+    name: 'docker-build',
+    version: versions.pulumiDockerBuild,
+    component: 'pulumi-resource-docker-build',
+    binary: 'pulumi-resource-docker-build',
+  },
   // GatewayStack's PostgreSQL password (components/database-secrets.ts).
   { name: 'random', version: versions.pulumiRandom, component: 'pulumi-resource-random', binary: 'pulumi-resource-random' },
 ];
@@ -61,7 +66,9 @@ export async function preparePulumi(components: Map<string, BuiltComponent>): Pr
     const digest = fileDigest(binary);
     if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === digest) continue;
     fs.rmSync(installed, { recursive: true, force: true });
-    await execFileAsync(cli, ['plugin', 'install', 'resource', plugin.name, plugin.version, '--file', binary], { env: { ...process.env, ...env } });
+    await execFileAsync(cli, ['plugin', 'install', 'resource', plugin.name, plugin.version, '--file', binary], {
+      env: { ...process.env, ...env },
+    });
     fs.writeFileSync(marker, digest);
   }
   const root = path.join(home, 'cli');

@@ -28,7 +28,17 @@ async function pushIndex(images: ReadonlyArray<readonly [StandInPlatform, string
   await docker(['manifest', 'create', '--insecure', index, ...published]);
   for (const [i, [platform]] of images.entries()) {
     const [os, architecture, variant] = platform.split('/');
-    await docker(['manifest', 'annotate', '--os', os, '--arch', architecture, ...(variant ? ['--variant', variant] : []), index, published[i]]);
+    await docker([
+      'manifest',
+      'annotate',
+      '--os',
+      os,
+      '--arch',
+      architecture,
+      ...(variant ? ['--variant', variant] : []),
+      index,
+      published[i],
+    ]);
   }
   await docker(['manifest', 'push', '--insecure', '--purge', index]);
   return index;

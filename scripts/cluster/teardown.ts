@@ -37,7 +37,9 @@ async function removeChains(prefixes: string[]): Promise<void> {
       const match = /^-A (\S+) (.*-j (\S+).*)$/.exec(rule);
       if (match && !owned(match[1]) && owned(match[3])) await quietly('iptables', ['-t', table, '-D', match[1], ...splitRule(match[2])]);
     }
-    const chains = rules.map((rule) => /^-N (\S+)$/.exec(rule)?.[1]).filter((chain): chain is string => chain !== undefined && owned(chain));
+    const chains = rules
+      .map((rule) => /^-N (\S+)$/.exec(rule)?.[1])
+      .filter((chain): chain is string => chain !== undefined && owned(chain));
     for (const chain of chains) await quietly('iptables', ['-t', table, '-F', chain]);
     for (const chain of chains) await quietly('iptables', ['-t', table, '-X', chain]);
   }

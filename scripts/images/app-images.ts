@@ -26,7 +26,9 @@ const builds = new Map<string, Promise<string>>();
 /** The local image to run for `image`, built when no image from the same inputs exists yet. */
 export function appImage(image: ImageName, baseArgs: BaseImageArgs, log: (line: string) => void): Promise<string> {
   const tag = contentTag(repoRoot, image);
-  const inputs = createHash('sha256').update(`${tag}\0${JSON.stringify(Object.entries(baseArgs).sort())}`).digest('hex');
+  const inputs = createHash('sha256')
+    .update(`${tag}\0${JSON.stringify(Object.entries(baseArgs).sort())}`)
+    .digest('hex');
   const reference = `${repository}/${image}:${inputs.slice(0, 16)}`;
   let build = builds.get(reference);
   if (!build) {
@@ -39,7 +41,13 @@ export function appImage(image: ImageName, baseArgs: BaseImageArgs, log: (line: 
   return build;
 }
 
-async function buildUnlessPresent(image: ImageName, reference: string, tag: string, baseArgs: BaseImageArgs, log: (line: string) => void): Promise<string> {
+async function buildUnlessPresent(
+  image: ImageName,
+  reference: string,
+  tag: string,
+  baseArgs: BaseImageArgs,
+  log: (line: string) => void,
+): Promise<string> {
   if (await imageExists(reference)) {
     log(`${image}: reusing ${reference}`);
     return reference;

@@ -21,7 +21,9 @@ function builtImageName(reference: string): ImageName {
   }
   const current = contentTag(repoRoot, name);
   if (match[3] !== current) {
-    throw new Error(`${reference} names content tag ${match[3]}, but apps/${name} now gives ${current}: its sources changed after the objects were captured; capture them again`);
+    throw new Error(
+      `${reference} names content tag ${match[3]}, but apps/${name} now gives ${current}: its sources changed after the objects were captured; capture them again`,
+    );
   }
   return name;
 }
@@ -41,7 +43,9 @@ export async function prepareImages(podImages: readonly string[], options: Prepa
   const baseArgs: BaseImageArgs = standIns ? { NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx } : {};
   const local = new Map<string, string>();
   // Every build runs to its end before a failure is thrown: no build goes on behind the caller.
-  const builds = await Promise.allSettled([...builtNames].map(async ([reference, name]) => [reference, await appImage(name, baseArgs, log)] as const));
+  const builds = await Promise.allSettled(
+    [...builtNames].map(async ([reference, name]) => [reference, await appImage(name, baseArgs, log)] as const),
+  );
   for (const build of builds) {
     if (build.status === 'rejected') throw build.reason;
     local.set(...build.value);

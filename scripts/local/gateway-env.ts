@@ -107,7 +107,10 @@ export function gatewaySettingsFromEnv(env: NodeJS.ProcessEnv): LocalGatewaySett
     throw new LocalRunError(`${unknown.join(', ')}: not a gateway setting; the variables are ${known.join(', ')}`);
   }
   // A setting's mistake is the user's: one line naming the variable, as the stack names the key.
-  const policy = asUserError(() => readGatewayPolicy(environmentSource(env)), (message) => new LocalRunError(message));
+  const policy = asUserError(
+    () => readGatewayPolicy(environmentSource(env)),
+    (message) => new LocalRunError(message),
+  );
   const apiKeyClients = Object.keys(policy.secrets.apiKeys ?? {}).length;
   return {
     gateway: policy.render,

@@ -136,7 +136,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     // While starting, an early exit is reported by the start itself, with the process's words.
     if (up) options.onUnexpectedExit?.(name, description);
   };
-  const workers = process.getuid?.() === 0 ? await ensureServiceUser(gatewayWorkerAccount, 'books-gateway npm run local, gateway nginx workers') : undefined;
+  const workers =
+    process.getuid?.() === 0
+      ? await ensureServiceUser(gatewayWorkerAccount, 'books-gateway npm run local, gateway nginx workers')
+      : undefined;
   const runFolder = await createRunFolder(workers);
   const watchdog = startWatchdog(runFolder.path, (description) => onUnexpectedExit('watchdog', description));
   const listeners: Listeners = { onOutput: options.onOutput ?? (() => undefined), onUnexpectedExit, guard: watchdog };
@@ -155,7 +158,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   };
 
   try {
-    postgres = await prepareLocalPostgres({ folder: join(runFolder.path, 'postgres'), user: await postgresUser(), ...listeners, guard: watchdog });
+    postgres = await prepareLocalPostgres({
+      folder: join(runFolder.path, 'postgres'),
+      user: await postgresUser(),
+      ...listeners,
+      guard: watchdog,
+    });
     await postgres.start();
     await postgres.createDatabase(booksDatabase);
     const booksEnv = { ...options.booksEnv, DATABASE_URL: postgres.url() };
@@ -236,7 +244,10 @@ async function waitUntilReady(managed: ManagedProcess, readyUrl: string, timeout
     },
     timeoutMs,
     50,
-    () => new LocalRunError(`${managed.name} was not ready within ${timeoutMs / 1000} s (its database): ${managed.recentOutput() || 'no output'}`),
+    () =>
+      new LocalRunError(
+        `${managed.name} was not ready within ${timeoutMs / 1000} s (its database): ${managed.recentOutput() || 'no output'}`,
+      ),
   );
 }
 

@@ -34,7 +34,9 @@ export function locatePostgres(): string {
   const root = '/usr/lib/postgresql';
   let majors: string[] = [];
   try {
-    majors = readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    majors = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
   } catch {
     // not Debian's layout; try the PATH
   }
@@ -47,7 +49,9 @@ export function locatePostgres(): string {
       // not all of them here; try the next folder
     }
   }
-  throw new LocalRunError(`PostgreSQL is not installed (no postgres, initdb, pg_isready and createdb in /usr/lib/postgresql/*/bin or on PATH); ${installHint}`);
+  throw new LocalRunError(
+    `PostgreSQL is not installed (no postgres, initdb, pg_isready and createdb in /usr/lib/postgresql/*/bin or on PATH); ${installHint}`,
+  );
 }
 
 export interface LocalPostgres {
@@ -118,7 +122,18 @@ export async function prepareLocalPostgres(options: LocalPostgresOptions): Promi
       name: 'postgres',
       command: join(bin, 'postgres'),
       // No TCP at all: the socket, in a folder only the server's account (and root) may enter.
-      args: ['-D', dataDir, '-c', "listen_addresses=", '-c', `unix_socket_directories=${socketDir}`, '-c', 'unix_socket_permissions=0700', '-p', String(socketPort)],
+      args: [
+        '-D',
+        dataDir,
+        '-c',
+        'listen_addresses=',
+        '-c',
+        `unix_socket_directories=${socketDir}`,
+        '-c',
+        'unix_socket_permissions=0700',
+        '-p',
+        String(socketPort),
+      ],
       user,
     },
     options.onOutput,
@@ -129,7 +144,8 @@ export async function prepareLocalPostgres(options: LocalPostgresOptions): Promi
   return {
     process: server,
     socketDir,
-    url: (database = booksDatabase) => `postgresql://${booksRole}@localhost/${database}?host=${encodeURIComponent(socketDir)}&port=${socketPort}`,
+    url: (database = booksDatabase) =>
+      `postgresql://${booksRole}@localhost/${database}?host=${encodeURIComponent(socketDir)}&port=${socketPort}`,
     async start() {
       server.start();
       await waitUntilAccepting(bin, socketArgs, server);

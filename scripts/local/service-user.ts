@@ -50,13 +50,35 @@ export async function ensureServiceUser(name: string, purpose: string): Promise<
   if (/[:\n]/.test(purpose)) throw new Error(`the purpose of ${name} must hold no ':' or line break`);
   const existing = await lookUp(name);
   if (existing) return existing;
-  const useradd = ['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', purpose];
+  const useradd = [
+    'useradd',
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--home-dir',
+    '/nonexistent',
+    '--shell',
+    '/usr/sbin/nologin',
+    '--comment',
+    purpose,
+  ];
   try {
     // Under the lock, created only if still missing: another run may have made it meanwhile.
-    await execFileAsync('flock', [creationLock, 'sh', '-c', 'getent passwd "$1" >/dev/null || { shift; exec "$@"; }', 'sh', name, ...useradd, name]);
+    await execFileAsync('flock', [
+      creationLock,
+      'sh',
+      '-c',
+      'getent passwd "$1" >/dev/null || { shift; exec "$@"; }',
+      'sh',
+      name,
+      ...useradd,
+      name,
+    ]);
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
-    throw new LocalRunError(`could not create the system user ${name} (${(stderr || message).trim()}); useradd, from Debian's passwd package, needs root`);
+    throw new LocalRunError(
+      `could not create the system user ${name} (${(stderr || message).trim()}); useradd, from Debian's passwd package, needs root`,
+    );
   }
   const created = await lookUp(name);
   if (!created) throw new LocalRunError(`the system user ${name} was created but getent does not find it`);

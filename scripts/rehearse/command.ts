@@ -27,7 +27,7 @@ export const root = path.resolve(__dirname, '..', '..');
 export const usage = [
   'Usage: npm run rehearse [-- options]        (as root)',
   '',
-  "Deploys a stack with the real `pulumi up` (the CLI and plugins npm run cluster builds) to this",
+  'Deploys a stack with the real `pulumi up` (the CLI and plugins npm run cluster builds) to this',
   "machine's single-node Kubernetes, starting it unless npm run cluster runs, lists the pods and",
   'prints the gateway URL last. Ctrl-C, SIGTERM or SIGHUP remove everything it made.',
   '',
@@ -49,7 +49,12 @@ async function podTable(kubectl: string, namespace: string): Promise<string> {
 
 /** Waits until the gateway answers its page, so that the URL printed is one that serves. */
 async function waitUntilServes(url: string): Promise<void> {
-  await eventually(`the gateway at ${url} serves the page`, async () => (await fetch(url).catch(() => undefined))?.status === 200, 60_000, 250);
+  await eventually(
+    `the gateway at ${url} serves the page`,
+    async () => (await fetch(url).catch(() => undefined))?.status === 200,
+    60_000,
+    250,
+  );
 }
 
 /** The stand-ins made here: the base images' and PostgreSQL's. */

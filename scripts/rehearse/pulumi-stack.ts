@@ -118,6 +118,9 @@ export function operationOptions(onOutput: (text: string) => void) {
 
 /** The CLI built here, with the stack's environment, in its project folder: `pulumi stack output` and the like. */
 export async function runCli(workspace: StackWorkspace, pulumi: PulumiTooling, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync(pulumi.cli, [...args, '--stack', workspace.stack], { cwd: workspace.projectDir, env: { ...process.env, ...workspace.env } });
+  const { stdout } = await execFileAsync(pulumi.cli, [...args, '--stack', workspace.stack], {
+    cwd: workspace.projectDir,
+    env: { ...process.env, ...workspace.env },
+  });
   return stdout;
 }

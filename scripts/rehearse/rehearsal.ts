@@ -57,7 +57,14 @@ const print = (text: string) => process.stdout.write(text);
 function workspaceOptions(config: StackConfig, standIns: RehearsalOptions['standIns'], pulumi: PulumiTooling): WorkspaceOptions {
   const dir = rehearsalDir(config.stack);
   const layout = runLayout();
-  return { stateDir: dir, projectDir: path.join(dir, 'project'), config: withStandIns(config, standIns), pulumi, kubeconfig: layout.kubeconfig, dockerConfig: layout.dockerConfig };
+  return {
+    stateDir: dir,
+    projectDir: path.join(dir, 'project'),
+    config: withStandIns(config, standIns),
+    pulumi,
+    kubeconfig: layout.kubeconfig,
+    dockerConfig: layout.dockerConfig,
+  };
 }
 
 /** The targets that deploy to this machine's cluster; the others need their cloud's plugins. */
@@ -93,7 +100,10 @@ export interface RehearsalStandIns {
 export function withStandIns(config: StackConfig, standIns: RehearsalOptions['standIns']): StackConfig {
   if (!standIns) return config;
   const baseImages = JSON.stringify({ NODE_IMAGE: standIns.node, NGINX_IMAGE: standIns.nginx });
-  return { ...config, values: { ...config.values, 'books-gateway:baseImages': baseImages, 'books-gateway:postgresImage': standIns.postgres } };
+  return {
+    ...config,
+    values: { ...config.values, 'books-gateway:baseImages': baseImages, 'books-gateway:postgresImage': standIns.postgres },
+  };
 }
 
 /** The stand-ins pushed to the cluster's registry, where BuildKit and the kubelet pull them. */
@@ -105,7 +115,8 @@ async function published(standIns: RehearsalStandIns | undefined): Promise<Rehea
 
 /** The built components and the Pulumi CLI; builds what is missing. */
 export async function tooling(log: (line: string) => void): Promise<{ pulumi: PulumiTooling; kubectl: string; cluster: () => Cluster }> {
-  if (process.getuid?.() !== 0) throw new UserError('npm run rehearse deploys to the single-node cluster, which runs as root: run it as root');
+  if (process.getuid?.() !== 0)
+    throw new UserError('npm run rehearse deploys to the single-node cluster, which runs as root: run it as root');
   const components = await buildComponents(recipes, log);
   const pulumi = await preparePulumi(components);
   const kubernetesSource = await moduleSource('k8s.io/kubernetes', `v${versions.kubernetes}`);
@@ -120,7 +131,9 @@ export async function tooling(log: (line: string) => void): Promise<{ pulumi: Pu
 export function upFailure(error: unknown): Error {
   const text = (error instanceof Error ? error.message : String(error)).trimEnd();
   if (/registry-1\.docker\.io|failed to resolve source metadata|pull access denied/.test(text)) {
-    return new UserError(`${text}\npulumi up could not build the images: their base images are out of reach. On a machine without a registry, rehearse with --stand-in-base-images`);
+    return new UserError(
+      `${text}\npulumi up could not build the images: their base images are out of reach. On a machine without a registry, rehearse with --stand-in-base-images`,
+    );
   }
   return new UserError(`${text}\npulumi up failed (its output is above)`);
 }
@@ -154,7 +167,8 @@ export class Rehearsal {
     checkpoint();
     this.kubectl = kubectl;
     const layout = runLayout();
-    const running = fs.existsSync(layout.owner) && isRunning((JSON.parse(fs.readFileSync(layout.owner, 'utf8')) as { owner: ProcessIdentity }).owner);
+    const running =
+      fs.existsSync(layout.owner) && isRunning((JSON.parse(fs.readFileSync(layout.owner, 'utf8')) as { owner: ProcessIdentity }).owner);
     if (!running) {
       this.cluster = cluster();
       await this.cluster.start();
@@ -167,7 +181,11 @@ export class Rehearsal {
     checkpoint();
     const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), this.options.sourceRoot);
     checkpoint();
-    const record: RehearsalRecord = { owner: identify(), overrides: this.options.overrides, standInBaseImages: this.options.standIns !== undefined };
+    const record: RehearsalRecord = {
+      owner: identify(),
+      overrides: this.options.overrides,
+      standInBaseImages: this.options.standIns !== undefined,
+    };
     fs.writeFileSync(recordFile(config.stack), `${JSON.stringify(record)}\n`, { mode: 0o600 });
     this.stack = await openStack(workspace, pulumi, deployGatewaySystem);
     checkpoint();
@@ -220,7 +238,9 @@ export async function applyToRunning(options: RehearsalOptions, record: Rehearsa
   const { pulumi } = await tooling(log);
   const standIns = await published(options.standIns);
   const workspace = await prepareWorkspace(workspaceOptions(config, standIns, pulumi), options.sourceRoot);
-  log(`rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`);
+  log(
+    `rehearse: applying to the rehearsal of ${config.stack} (pid ${record.owner.pid}${record.standInBaseImages ? ', stand-in base images' : ''})`,
+  );
   const stack = await openStack(workspace, pulumi, deployGatewaySystem);
   await stack.up(operationOptions(print)).catch((error: unknown) => {
     throw upFailure(error);

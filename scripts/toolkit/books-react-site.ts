@@ -69,6 +69,9 @@ export async function copyBuiltPage(source: string, target: string, timeoutMs = 
     },
     timeoutMs,
     500,
-    () => new UserError(`${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`),
+    () =>
+      new UserError(
+        `${source} stayed incomplete for ${timeoutMs / 1000} s (a build still running?): run npm run build --prefix apps/books-react`,
+      ),
   );
 }

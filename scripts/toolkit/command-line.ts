@@ -17,7 +17,12 @@ export type FlagValues = Partial<Record<string, string | boolean | string[]>>;
 export function parseCommandLine(argv: string[], flags: Flags, usage: string): FlagValues {
   let values: FlagValues;
   try {
-    ({ values } = parseArgs({ args: argv, options: { ...flags, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }) as { values: FlagValues });
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...flags, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }) as { values: FlagValues });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
     process.exit(2);

@@ -29,7 +29,9 @@ export function runDocker(args: readonly string[], options: { timeoutMs?: number
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => reject(new UserError(`${dockerCli} could not be started (${error.message}): run bash scripts/docker-engine.sh`)));
+    child.on('error', (error) =>
+      reject(new UserError(`${dockerCli} could not be started (${error.message}): run bash scripts/docker-engine.sh`)),
+    );
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }

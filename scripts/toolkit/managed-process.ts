@@ -166,4 +166,3 @@ function sendSignal(child: ChildProcess, signal: NodeJS.Signals, wholeGroup: boo
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
 }
-

@@ -7,7 +7,8 @@ import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/i
 import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from './managed-process.js';
 import { UserError } from './user-error.js';
 
-const installHint = "install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)";
+const installHint =
+  'install it with: sudo apt-get update && sudo apt-get install -y nginx libnginx-mod-http-js (or run scripts/system-deps.sh as root)';
 
 /**
  * The nginx binary: on PATH, or in Debian's /usr/sbin, which a normal user's PATH often lacks.

@@ -32,7 +32,9 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
       return address.port;
     });
   } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+    await Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))),
+    );
   }
 }
 
@@ -85,6 +87,9 @@ export async function waitUntilListening(managed: ManagedProcess, host: string, 
     },
     timeoutMs,
     50,
-    () => new UserError(`${managed.name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`),
+    () =>
+      new UserError(
+        `${managed.name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s: ${managed.recentOutput() || 'no output'}`,
+      ),
   );
 }

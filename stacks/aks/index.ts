@@ -199,12 +199,10 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
     this.systemPoolVersion =
       wantedVersion === undefined
         ? pulumi.output(undefined)
-        : pulumi
-            .all([cluster.id, nodePool.id, pulumi.unsecret(accessToken)])
-            .apply(async ([clusterId, , token]) =>
-              // A preview changes nothing; the cluster's own diff shows the version change.
-              pulumi.runtime.isDryRun() ? wantedVersion : bringSystemPoolTo({ clusterId, version: wantedVersion, accessToken: token }),
-            );
+        : pulumi.all([cluster.id, nodePool.id, pulumi.unsecret(accessToken)]).apply(async ([clusterId, , token]) =>
+            // A preview changes nothing; the cluster's own diff shows the version change.
+            pulumi.runtime.isDryRun() ? wantedVersion : bringSystemPoolTo({ clusterId, version: wantedVersion, accessToken: token }),
+          );
     const pushToken = pulumi
       .all([loginServer, clientConfig.tenantId, accessToken])
       .apply(([server, tenantId, token]) => acrRefreshToken({ loginServer: server, tenantId, accessToken: token }));
@@ -224,9 +222,7 @@ export class AksCluster extends pulumi.ComponentResource implements CloudCluster
       parent,
     );
     this.kubeconfig = pulumi.secret(
-      userCredentials.apply((c) =>
-        Buffer.from(requireValue(c.kubeconfigs[0]?.value, 'AKS user kubeconfig'), 'base64').toString('utf8'),
-      ),
+      userCredentials.apply((c) => Buffer.from(requireValue(c.kubeconfigs[0]?.value, 'AKS user kubeconfig'), 'base64').toString('utf8')),
     );
 
     this.provider = clusterProvider(

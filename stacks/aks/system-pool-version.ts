@@ -87,11 +87,16 @@ export async function bringSystemPoolTo(upgrade: SystemPoolUpgrade, timing = def
   const pool = await request('read', { method: 'GET' });
   if (runsVersion(pool, upgrade.version)) return upgrade.version;
   const properties = Object.fromEntries(Object.entries(pool.properties).filter(([key]) => !readOnlyProperties.includes(key)));
-  let state = await request('upgrade', { method: 'PUT', body: JSON.stringify({ properties: { ...properties, orchestratorVersion: upgrade.version } }) });
-  for (const deadline = Date.now() + timing.timeoutMs; state.properties.provisioningState !== 'Succeeded'; ) {
+  let state = await request('upgrade', {
+    method: 'PUT',
+    body: JSON.stringify({ properties: { ...properties, orchestratorVersion: upgrade.version } }),
+  });
+  for (const deadline = Date.now() + timing.timeoutMs; state.properties.provisioningState !== 'Succeeded';) {
     if (state.properties.provisioningState === 'Failed' || Date.now() > deadline) {
       const why = state.properties.provisioningState === 'Failed' ? 'failed' : `did not finish within ${timing.timeoutMs / 60_000} minutes`;
-      throw new pulumi.RunError(`The upgrade of the system pool of ${upgrade.clusterId} to ${upgrade.version} ${why}. Once AKS is done with it, run: ${manualCommand(upgrade)}`);
+      throw new pulumi.RunError(
+        `The upgrade of the system pool of ${upgrade.clusterId} to ${upgrade.version} ${why}. Once AKS is done with it, run: ${manualCommand(upgrade)}`,
+      );
     }
     await sleep(timing.pollIntervalMs);
     state = await request('read', { method: 'GET' });

@@ -13,7 +13,9 @@ export function readBaseImages(config: pulumi.Config): BaseImageOverrides {
   const parsed = parseJsonObject(text);
   if (parsed === undefined) {
     const example = JSON.stringify(Object.fromEntries([...baseImageArgs().keys()].map((arg) => [arg, 'registry.example.com/...:tag'])));
-    throw new pulumi.RunError(`${key} must be a JSON object from build argument to image reference, got ${JSON.stringify(text)}. Set it with: ${setCommand(config, 'baseImages', `'${example}'`)}`);
+    throw new pulumi.RunError(
+      `${key} must be a JSON object from build argument to image reference, got ${JSON.stringify(text)}. Set it with: ${setCommand(config, 'baseImages', `'${example}'`)}`,
+    );
   }
   return assertBaseImages(key, parsed as Record<string, string>);
 }

@@ -14,7 +14,9 @@ import type { MonitoringArgs } from '../../components/monitoring.js';
  * The GatewayStack arguments that come from stack config rather than from the target. The
  * Service ports are undefined when the stack leaves them empty: the target's own then apply.
  */
-export type GatewayConfig = Required<Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages' | 'policy'>> &
+export type GatewayConfig = Required<
+  Pick<GatewayStackArgs, 'namespace' | 'booksReplicas' | 'booksReactReplicas' | 'gatewayReplicas' | 'baseImages' | 'policy'>
+> &
   Pick<GatewayStackArgs, 'gatewayServicePort' | 'gatewayTlsServicePort' | 'loadBalancerSettleSeconds'> &
   DatabaseConfig &
   MonitoringArgs;
@@ -33,7 +35,10 @@ export function readGatewayConfig(config: pulumi.Config): GatewayConfig {
     gatewayTlsServicePort: readPort(config, 'gatewayTlsServicePort'),
     baseImages: readBaseImages(config),
     // Unset: the target's own load balancer's.
-    loadBalancerSettleSeconds: optionalString(config, 'loadBalancerSettleSeconds') === undefined ? undefined : readWholeNumber(config, 'loadBalancerSettleSeconds', 0, 0, 600),
+    loadBalancerSettleSeconds:
+      optionalString(config, 'loadBalancerSettleSeconds') === undefined
+        ? undefined
+        : readWholeNumber(config, 'loadBalancerSettleSeconds', 0, 0, 600),
     ...readDatabaseConfig(config),
     ...readMonitoringConfig(config),
     // Checked here, the messages name the keys, and nothing (not even the target's provider) is
@@ -54,7 +59,10 @@ function readDatabaseConfig(config: pulumi.Config): DatabaseConfig {
   const fate = optionalString(config, 'databaseVolumeOnDestroy');
   const key = (name: string) => fullKey(config, name);
   return {
-    postgresImage: image === undefined ? undefined : assertImageReference(key('postgresImage'), image, 'registry.example.com/postgres:17, postgres@sha256:<64 hex>'),
+    postgresImage:
+      image === undefined
+        ? undefined
+        : assertImageReference(key('postgresImage'), image, 'registry.example.com/postgres:17, postgres@sha256:<64 hex>'),
     databaseUrl: url === undefined ? undefined : parseDatabaseUrl(key('databaseUrl'), url).url,
     databaseVolumeSize: size === undefined ? undefined : assertVolumeSize(key('databaseVolumeSize'), size),
     databaseVolumeOnDestroy: fate === undefined ? undefined : assertOneOf(key('databaseVolumeOnDestroy'), fate, volumeFates),

@@ -43,13 +43,7 @@ export function optionalString(settings: Settings, key: string): string | undefi
  * The key's value; fails naming the key, what it is for, and how to set it (with `--secret` for
  * a credential, which the caller wraps in `pulumi.secret`).
  */
-export function requiredString(
-  config: pulumi.Config,
-  key: string,
-  purpose: string,
-  example: string,
-  secret = false,
-): string {
+export function requiredString(config: pulumi.Config, key: string, purpose: string, example: string, secret = false): string {
   const value = optionalString(config, key);
   if (value === undefined) {
     throw new pulumi.RunError(

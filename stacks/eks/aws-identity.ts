@@ -54,7 +54,14 @@ export function getTokenExec(clusterName: string, region: string, identity: AwsI
   return {
     command: 'aws',
     args: [
-      'eks', 'get-token', '--cluster-name', clusterName, '--region', region, '--output', 'json',
+      'eks',
+      'get-token',
+      '--cluster-name',
+      clusterName,
+      '--region',
+      region,
+      '--output',
+      'json',
       ...(identity.roleArn ? ['--role-arn', identity.roleArn] : []),
     ],
     env: env.length ? env : undefined,
@@ -130,7 +137,11 @@ export function readAwsIdentity(awsConfig: pulumi.Config): AwsIdentity {
     profile: optionalString(awsConfig, 'profile'),
     keys:
       accessKey && secretKey
-        ? { accessKey, secretKey: pulumi.secret(secretKey), sessionToken: sessionToken === undefined ? undefined : pulumi.secret(sessionToken) }
+        ? {
+            accessKey,
+            secretKey: pulumi.secret(secretKey),
+            sessionToken: sessionToken === undefined ? undefined : pulumi.secret(sessionToken),
+          }
         : undefined,
     roleArn: lastRole?.roleArn,
     webIdentity: readWebIdentity(awsConfig),

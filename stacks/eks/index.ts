@@ -33,7 +33,6 @@ const eksNodePolicies = [
   'AmazonEC2ContainerRegistryReadOnly',
 ];
 
-
 /**
  * The cluster's support policy. Unpinned, STANDARD: at the end of a version's standard support
  * EKS upgrades the control plane itself, and the stack follows (the node group and add-ons take
@@ -192,7 +191,12 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
       },
       this,
     );
-    this.volumeProvisioner = { provisioner: 'ebs.csi.aws.com', parameters: { type: 'gp3' }, volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true };
+    this.volumeProvisioner = {
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { type: 'gp3' },
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+    };
     this.clusterName = cluster.name;
     this.vpcId = network.vpcId;
     this.registerOutputs({ clusterName: this.clusterName, vpcId: this.vpcId });
@@ -205,9 +209,18 @@ export class EksCluster extends pulumi.ComponentResource implements CloudCluster
    * controller gets its role through EKS Pod Identity (its agent, another add-on, runs on every
    * node), with AWS's policy for the driver and nothing else.
    */
-  private volumeDriver(name: string, addon: (addonName: string, extra?: Partial<aws.eks.AddonArgs>, dependsOn?: pulumi.Resource[]) => aws.eks.Addon, nodeGroup: aws.eks.NodeGroup): aws.eks.Addon[] {
+  private volumeDriver(
+    name: string,
+    addon: (addonName: string, extra?: Partial<aws.eks.AddonArgs>, dependsOn?: pulumi.Resource[]) => aws.eks.Addon,
+    nodeGroup: aws.eks.NodeGroup,
+  ): aws.eks.Addon[] {
     const podIdentityAgent = addon('eks-pod-identity-agent', {}, [nodeGroup]);
-    const driverRole = this.serviceRole(`${name}-ebs-csi-role`, 'pods.eks.amazonaws.com', ['service-role/AmazonEBSCSIDriverPolicy'], ['sts:AssumeRole', 'sts:TagSession']);
+    const driverRole = this.serviceRole(
+      `${name}-ebs-csi-role`,
+      'pods.eks.amazonaws.com',
+      ['service-role/AmazonEBSCSIDriverPolicy'],
+      ['sts:AssumeRole', 'sts:TagSession'],
+    );
     const driver = addon(
       'aws-ebs-csi-driver',
       { podIdentityAssociations: [{ roleArn: driverRole.role.arn, serviceAccount: 'ebs-csi-controller-sa' }] },

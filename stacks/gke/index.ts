@@ -195,8 +195,7 @@ export class GkeCluster extends pulumi.ComponentResource implements CloudCluster
     // An OAuth access token of the identity running `pulumi up`, valid for an hour: enough for the pushes.
     const clientConfig = gcp.organizations.getClientConfigOutput(parent);
     this.registry = {
-      repository: (image: ImageName) =>
-        pulumi.interpolate`${this.registryHost}/${project}/${repository.repositoryId}/${image}`,
+      repository: (image: ImageName) => pulumi.interpolate`${this.registryHost}/${project}/${repository.repositoryId}/${image}`,
       credentials: {
         address: this.registryHost,
         username: 'oauth2accesstoken',
@@ -256,7 +255,11 @@ const repositoryIdPrefix = 'books-gateway-';
  */
 export function artifactRepositoryId(stack: string, suffix: string): string {
   const room = 63 - repositoryIdPrefix.length - suffix.length - 1;
-  const slug = stack.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, room).replace(/^-+|-+$/g, '');
+  const slug = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, room)
+    .replace(/^-+|-+$/g, '');
   return `${repositoryIdPrefix}${slug ? `${slug}-` : ''}${suffix}`;
 }
 
@@ -301,7 +304,9 @@ function readDeletionProtection(config: pulumi.Config): boolean {
   const value = optionalString(config, key);
   if (value === undefined) return false;
   if (value !== 'true' && value !== 'false') {
-    throw new pulumi.RunError(`${fullKey(config, key)} must be true or false, got "${value}". Set it with: ${setCommand(config, key, 'true')}`);
+    throw new pulumi.RunError(
+      `${fullKey(config, key)} must be true or false, got "${value}". Set it with: ${setCommand(config, key, 'true')}`,
+    );
   }
   return value === 'true';
 }

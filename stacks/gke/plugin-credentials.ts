@@ -36,7 +36,9 @@ function credentialsFile(gcpConfig: pulumi.Config): PluginEnvironmentVariable[] 
   }
   const file = path.resolve(value);
   if (!fs.existsSync(file)) {
-    throw new pulumi.RunError(`${key} names ${file}, which does not exist. Set the path of the key file: ${setCommand(gcpConfig, 'credentials', '/path/to/key.json')}`);
+    throw new pulumi.RunError(
+      `${key} names ${file}, which does not exist. Set the path of the key file: ${setCommand(gcpConfig, 'credentials', '/path/to/key.json')}`,
+    );
   }
   return [{ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: file }];
 }

@@ -10,7 +10,9 @@ export function readBuildCache(config: pulumi.Config, fallback: BuildCache): Bui
   const value = optionalString(config, 'buildCache');
   if (value === undefined) return fallback;
   if (!(buildCaches as readonly string[]).includes(value)) {
-    throw new pulumi.RunError(`${fullKey(config, 'buildCache')} must be one of ${buildCaches.join(', ')}, got "${value}". Set it with: ${setCommand(config, 'buildCache', 'none')}`);
+    throw new pulumi.RunError(
+      `${fullKey(config, 'buildCache')} must be one of ${buildCaches.join(', ')}, got "${value}". Set it with: ${setCommand(config, 'buildCache', 'none')}`,
+    );
   }
   return value as BuildCache;
 }

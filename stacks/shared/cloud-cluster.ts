@@ -65,9 +65,5 @@ export function clusterProvider(
   { kubeconfig, clusterIdentifier, readyWhen }: ClusterProviderArgs,
   parent: pulumi.Resource,
 ): k8s.Provider {
-  return new k8s.Provider(
-    name,
-    { kubeconfig: pulumi.secret(kubeconfig), clusterIdentifier },
-    { parent, dependsOn: readyWhen },
-  );
+  return new k8s.Provider(name, { kubeconfig: pulumi.secret(kubeconfig), clusterIdentifier }, { parent, dependsOn: readyWhen });
 }

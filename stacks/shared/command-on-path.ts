@@ -33,6 +33,8 @@ export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env
 export function requireCommandForUp(command: string, installHint: string, env: NodeJS.ProcessEnv = process.env): void {
   if (pulumi.runtime.isDryRun()) return;
   if (findOnPath(command, env) === undefined) {
-    throw new pulumi.RunError(`${command} is not on the PATH, and the new cluster's kubeconfig runs it for every Kubernetes call. ${installHint}`);
+    throw new pulumi.RunError(
+      `${command} is not on the PATH, and the new cluster's kubeconfig runs it for every Kubernetes call. ${installHint}`,
+    );
   }
 }

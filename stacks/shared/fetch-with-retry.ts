@@ -58,5 +58,7 @@ export async function fetchWithRetry(what: string, url: string, init: RequestIni
     }
     if (attempt < policy.attempts) await sleep(wait);
   }
-  throw new pulumi.RunError(`Could not ${what} (${url}): ${policy.attempts} tries failed, the last with ${reason}. Run it again once the service answers.`);
+  throw new pulumi.RunError(
+    `Could not ${what} (${url}): ${policy.attempts} tries failed, the last with ${reason}. Run it again once the service answers.`,
+  );
 }

@@ -26,7 +26,14 @@ describe('the peers npm run bench compares the gateway with', () => {
     folder = await mkdtemp(join(tmpdir(), 'bench-peers-'));
     const backends = { books: system().books.map(({ port }) => port), booksReact: Number(new URL(system().booksReact.url).port) };
     for (const name of names) {
-      peers.set(name, await startPeer(name, join(folder, name.replace(' ', '-')), await freePort(), { ...backends, workers: 1, rateLimit: loadGeneratorRateLimit }));
+      peers.set(
+        name,
+        await startPeer(name, join(folder, name.replace(' ', '-')), await freePort(), {
+          ...backends,
+          workers: 1,
+          rateLimit: loadGeneratorRateLimit,
+        }),
+      );
     }
   });
   after(async () => {
@@ -78,7 +85,12 @@ describe('the peers npm run bench compares the gateway with', () => {
         }
         assert.equal(peer.headers.get('x-powered-by'), null);
       }
-      for (const [method, path] of [['POST', '/books'], ['DELETE', '/books/1788395549'], ['POST', '/'], ['PROPFIND', '/books']]) {
+      for (const [method, path] of [
+        ['POST', '/books'],
+        ['DELETE', '/books/1788395549'],
+        ['POST', '/'],
+        ['PROPFIND', '/books'],
+      ]) {
         const [peer, gateway] = await both(name, path ?? '/', { method });
         assert.equal(peer.status, gateway.status, `${method} ${path} through ${name}`);
         assert.ok(peer.headers.get('x-request-id'), `${name}'s own refusal carries a request id`);

@@ -107,10 +107,7 @@ describe('books-react page in Chromium', function () {
     await open();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.match(
-      await alert.innerText(),
-      /^Sorry, the books could not be loaded\.\s+The server answered 502 Bad Gateway\./,
-    );
+    assert.match(await alert.innerText(), /^Sorry, the books could not be loaded\.\s+The server answered 502 Bad Gateway\./);
     assert.equal(await page.getByRole('list', { name: 'Books' }).count(), 0);
 
     respond = sendJson(200, BOOKS);

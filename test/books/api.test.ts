@@ -46,7 +46,11 @@ describe('books API over HTTP', function () {
       assert.equal(book['createdBy'], 'seed');
       assert.ok(!Number.isNaN(Date.parse(book['createdAt'] as string)), 'createdAt is a date');
     }
-    assert.deepEqual(list.map((b) => b['id']), [...list.map((b) => b['id'] as number)].sort((a, b) => a - b), 'in id order');
+    assert.deepEqual(
+      list.map((b) => b['id']),
+      [...list.map((b) => b['id'] as number)].sort((a, b) => a - b),
+      'in id order',
+    );
   });
 
   it('GET /books/:id returns each listed book, with or without a trailing slash', async function () {
@@ -147,7 +151,10 @@ describe('books API over HTTP', function () {
     await get('/books/1788395549', { 'x-request-id': id });
     const lines = () => books.logs.filter((line) => line.reqId === id);
     await eventually('both log lines', () => lines().length === 2, 2000);
-    assert.deepEqual(lines().map((line) => line.msg), ['incoming request', 'request completed']);
+    assert.deepEqual(
+      lines().map((line) => line.msg),
+      ['incoming request', 'request completed'],
+    );
     assert.deepEqual(lines()[1]?.['res'], { statusCode: 200 });
   });
 
@@ -166,7 +173,12 @@ describe('books API over HTTP', function () {
     // several reads, and then gets a fresh id, in its header and body alike.
     const cases: Array<[what: string, raw: string, status: number, recovered: boolean]> = [
       ['control byte in a header value', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Bad: a\x01b\r\n\r\n`, 400, true],
-      ['headers over the limit', `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`, 431, false],
+      [
+        'headers over the limit',
+        `GET /books HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nX-Big: ${'a'.repeat(70000)}\r\n\r\n`,
+        431,
+        false,
+      ],
     ];
     for (const [what, raw, status, recovered] of cases) {
       const answer = await new Promise<string>((resolve, reject) => {

@@ -15,8 +15,13 @@ describe('books API: two replicas on one database', function () {
   let replicas: BooksProcess[] = [];
 
   const post = (books: BooksProcess, id: number, title: string, subject = 'alice'): Promise<HttpResponse> =>
-    request(books.port, '/books', { method: 'POST', headers: { 'content-type': 'application/json', ...identity(subject) }, body: JSON.stringify({ id, title }) });
-  const list = async (books: BooksProcess) => JSON.parse((await request(books.port, '/books?limit=200')).body) as { id: number; title: string }[];
+    request(books.port, '/books', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...identity(subject) },
+      body: JSON.stringify({ id, title }),
+    });
+  const list = async (books: BooksProcess) =>
+    JSON.parse((await request(books.port, '/books?limit=200')).body) as { id: number; title: string }[];
 
   before(async function () {
     this.timeout(60_000);
@@ -26,7 +31,11 @@ describe('books API: two replicas on one database', function () {
     // Each listens only once its schema is ready: wait for both, or the first request may be refused.
     const serving = (books: BooksProcess) =>
       books.logs.some((line) => line.msg === schemaReady) && books.logs.some((line) => line.msg.startsWith('Server listening at'));
-    await within(30_000, 'both replicas serve', Promise.all(replicas.map((books) => eventually('migrated and listening', () => serving(books), 30_000))));
+    await within(
+      30_000,
+      'both replicas serve',
+      Promise.all(replicas.map((books) => eventually('migrated and listening', () => serving(books), 30_000))),
+    );
   });
   after(async function () {
     await Promise.all(replicas.map((books) => books.kill()));
@@ -44,7 +53,10 @@ describe('books API: two replicas on one database', function () {
   it('store all of 50 concurrent creates of distinct ids, spread over both', async function () {
     const ids = Array.from({ length: 50 }, (_, n) => isbn10(n, 400_000_000));
     const answers = await Promise.all(ids.map((id, n) => post(replicas[n % 2], id, `Concurrent ${n}`)));
-    assert.deepEqual(answers.map((answer) => answer.status), ids.map(() => 201));
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      ids.map(() => 201),
+    );
     const stored = new Map((await list(replicas[0])).map((book) => [book.id, book.title]));
     for (const [n, id] of ids.entries()) assert.equal(stored.get(id), `Concurrent ${n}`);
   });
@@ -56,7 +68,11 @@ describe('books API: two replicas on one database', function () {
       const statuses = answers.map((answer) => answer.status).sort();
       assert.deepEqual(statuses, [201, 409], `round ${round}`);
       const winner = answers.find((answer) => answer.status === 201)!;
-      assertError(answers.find((answer) => answer.status === 409)!, 409, 'conflict');
+      assertError(
+        answers.find((answer) => answer.status === 409)!,
+        409,
+        'conflict',
+      );
       const stored = JSON.parse((await request(replicas[0].port, `/books/${id}`)).body) as { title: string; createdBy: string };
       const written = JSON.parse(winner.body) as { title: string; createdBy: string };
       assert.deepEqual({ title: stored.title, createdBy: stored.createdBy }, { title: written.title, createdBy: written.createdBy });
@@ -77,7 +93,10 @@ describe('books API: two replicas on one database', function () {
         }),
       ),
     );
-    assert.deepEqual(answers.map((answer) => answer.status), titles.map(() => 200));
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      titles.map(() => 200),
+    );
     const stored = JSON.parse((await request(replicas[1].port, `/books/${id}`)).body) as { title: string; updatedBy: string };
     const n = titles.indexOf(stored.title);
     assert.ok(n >= 0, `the title is one of those written, whole: ${stored.title.slice(0, 20)}...`);

@@ -24,7 +24,11 @@ describe('books API with its database out of reach', function () {
   let books: BooksProcess;
 
   const post = (id: number, title: string): Promise<HttpResponse> =>
-    request(books.port, '/books', { method: 'POST', headers: { 'content-type': 'application/json', ...identity('alice') }, body: JSON.stringify({ id, title }) });
+    request(books.port, '/books', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...identity('alice') },
+      body: JSON.stringify({ id, title }),
+    });
 
   /** A 503 in the API's error shape, telling the client when to retry, answered well before the gateway's 5 s timeout. */
   async function assertUnavailable(send: () => Promise<HttpResponse>, what: string): Promise<void> {
@@ -37,7 +41,12 @@ describe('books API with its database out of reach', function () {
 
   before(async function () {
     folder = join(tmpdir(), `books-gateway-outage-${randomBytes(6).toString('hex')}`);
-    postgres = await prepareLocalPostgres({ folder, user: await postgresUser(), onOutput: () => undefined, onUnexpectedExit: () => undefined });
+    postgres = await prepareLocalPostgres({
+      folder,
+      user: await postgresUser(),
+      onOutput: () => undefined,
+      onUnexpectedExit: () => undefined,
+    });
     await postgres.start();
   });
   after(async function () {
@@ -48,11 +57,21 @@ describe('books API with its database out of reach', function () {
 
   it('started before its database: refuses connections (the gateway tries another process) until the database exists, then serves it migrated', async function () {
     books = spawnBooks(await freePort(), { DATABASE_URL: postgres.url('books') });
-    await eventually('it retries the migrations', () => books.logs.some((line) => /could not be brought up to date/.test(line.msg)), 10_000, 50);
+    await eventually(
+      'it retries the migrations',
+      () => books.logs.some((line) => /could not be brought up to date/.test(line.msg)),
+      10_000,
+      50,
+    );
     assert.ok(await connectionRefused(books.port), 'no connection is accepted before the schema is up to date');
     assert.equal(books.child.exitCode, null, 'it waits rather than exits');
     await postgres.createDatabase('books');
-    await eventually('serving once the database exists', async () => (await request(books.port, '/books').catch(() => undefined))?.status === 200, 15_000, 100);
+    await eventually(
+      'serving once the database exists',
+      async () => (await request(books.port, '/books').catch(() => undefined))?.status === 200,
+      15_000,
+      100,
+    );
     assert.ok(books.logs.some((line) => line.msg === schemaReady));
     assert.equal((JSON.parse((await request(books.port, '/books')).body) as unknown[]).length, 6, 'the seed books');
     assert.equal((await request(books.port, '/readyz')).status, 200);
@@ -71,7 +90,11 @@ describe('books API with its database out of reach', function () {
       await assertUnavailable(() => request(books.port, `/books/${acknowledged[0]}`), `GET /books/:id, try ${attempt}`);
       await assertUnavailable(() => post(isbn10(100 + attempt, 700_000_000), 'During the outage'), `POST, try ${attempt}`);
     }
-    assert.equal((await request(books.port, '/readyz')).status, 200, 'still ready: the client gets its 503 from the API, not a 502 for no pod');
+    assert.equal(
+      (await request(books.port, '/readyz')).status,
+      200,
+      'still ready: the client gets its 503 from the API, not a 502 for no pod',
+    );
     await postgres.start();
     await eventually('serving again', async () => (await request(books.port, '/books')).status === 200, 15_000, 100);
     const stored = new Set((JSON.parse((await request(books.port, '/books?limit=200')).body) as { id: number }[]).map((book) => book.id));

@@ -29,7 +29,10 @@ describe('books API startup', function () {
       { env: { LOG_LEVEL: 'loud', DATABASE_URL: UNSERVED_DATABASE }, says: /LOG_LEVEL must be one of fatal, error, warn, info/ },
       { env: { SHUTDOWN_TIMEOUT_MS: '-1', DATABASE_URL: UNSERVED_DATABASE }, says: /SHUTDOWN_TIMEOUT_MS must be an integer/ },
       { env: {}, says: /DATABASE_URL \(or DATABASE_URL_FILE\) must name the PostgreSQL database/ },
-      { env: { DATABASE_URL: 'mysql://books:s3cret-in-the-url@db/books' }, says: /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/, not mysql:/ },
+      {
+        env: { DATABASE_URL: 'mysql://books:s3cret-in-the-url@db/books' },
+        says: /DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/, not mysql:/,
+      },
       { env: { DATABASE_URL: 'not a url s3cret-in-the-url' }, says: /DATABASE_URL is not a URL/ },
       { env: { DATABASE_URL_FILE: urlFile }, says: new RegExp(`the URL in ${urlFile} must start with postgres://`) },
       { env: { DATABASE_URL_FILE: join(folder, 'missing') }, says: /DATABASE_URL_FILE names .*missing, which cannot be read \(ENOENT\)/ },

@@ -62,10 +62,20 @@ describe('the books API through the gateway, on PostgreSQL', function () {
       });
 
       it('refuses a bad body with 400 naming each field, and one that is not JSON with 415, storing nothing', async () => {
-        const message = assertJsonError(await write('POST', '/books', JSON.stringify({ id: 1788395540, title: '' })), 400, 'bad_request', 'bad fields');
+        const message = assertJsonError(
+          await write('POST', '/books', JSON.stringify({ id: 1788395540, title: '' })),
+          400,
+          'bad_request',
+          'bad fields',
+        );
         assert.match(message, /id 1788395540 has a wrong check digit/);
         assert.match(message, /title/);
-        assertJsonError(await write('POST', '/books', 'id=1&title=x', 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type', 'a form');
+        assertJsonError(
+          await write('POST', '/books', 'id=1&title=x', 'application/x-www-form-urlencoded'),
+          415,
+          'unsupported_media_type',
+          'a form',
+        );
         assertJsonError(await request(url('/books/1788395540')), 400, 'bad_request', 'that id, read');
       });
 
@@ -82,7 +92,12 @@ describe('the books API through the gateway, on PostgreSQL', function () {
         assert.equal(replaced.status, 200, replaced.body);
         const book = JSON.parse(replaced.body) as BookRecord;
         assert.deepEqual([book.title, book.createdBy, book.updatedBy], ['Second title', otherSubject, subject]);
-        assertJsonError(await write('PUT', `/books/${isbn10(caller, 430_000_000)}`, JSON.stringify({ title: 'Nobody' })), 404, 'not_found', 'PUT of no book');
+        assertJsonError(
+          await write('PUT', `/books/${isbn10(caller, 430_000_000)}`, JSON.stringify({ title: 'Nobody' })),
+          404,
+          'not_found',
+          'PUT of no book',
+        );
       });
 
       it('deletes a book: 204 without a body, then 404 for it and for a second DELETE', async () => {
@@ -110,7 +125,7 @@ describe('the books API through the gateway, on PostgreSQL', function () {
   describe('reads, and the database out of reach', () => {
     it('pages GET /books for anyone by limit and the Link header, every book once', async () => {
       const seen: number[] = [];
-      for (let path: string | undefined = '/books?limit=2'; path !== undefined; ) {
+      for (let path: string | undefined = '/books?limit=2'; path !== undefined;) {
         const page = await request(url(path));
         assert.equal(page.status, 200, page.body);
         const books = JSON.parse(page.body) as BookRecord[];
@@ -118,7 +133,11 @@ describe('the books API through the gateway, on PostgreSQL', function () {
         seen.push(...books.map((book) => book.id));
         path = /^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')?.[1];
       }
-      assert.deepEqual(seen, [...new Set(seen)].sort((a, b) => a - b), 'in id order, none twice');
+      assert.deepEqual(
+        seen,
+        [...new Set(seen)].sort((a, b) => a - b),
+        'in id order, none twice',
+      );
       assert.ok(seen.includes(1788395549) && seen.includes(isbn10(0, 420_000_000)), 'the seed books and the written ones');
       assertJsonError(await request(url('/books?limit=500')), 400, 'bad_request', 'a limit above 200');
     });

@@ -126,14 +126,23 @@ describe('books API writes', function () {
   });
 
   it('a body that is not JSON is 415, one that is malformed, empty or too large 400 or 413, all in the error shape', async function () {
-    const raw = (headers: Record<string, string>, body: string) => request(books.port, '/books', { method: 'POST', headers: { ...alice, ...headers }, body });
+    const raw = (headers: Record<string, string>, body: string) =>
+      request(books.port, '/books', { method: 'POST', headers: { ...alice, ...headers }, body });
     assertError(await raw({ 'content-type': 'text/plain' }, 'id=1'), 415, 'unsupported_media_type');
     assertError(await raw({ 'content-type': 'application/x-www-form-urlencoded' }, 'id=1'), 415, 'unsupported_media_type');
     assertError(await raw({ 'content-type': 'application/json' }, '{"id": 1, '), 400, 'bad_request');
     assertError(await raw({ 'content-type': 'application/json' }, ''), 400, 'bad_request');
     assertError(await raw({ 'content-type': 'application/json' }, '{"__proto__": {"x": 1}}'), 400, 'bad_request');
-    assertError(await raw({ 'content-type': 'application/json' }, JSON.stringify({ id: isbn10(9), title: 'x'.repeat(20_000) })), 413, 'payload_too_large');
-    assertError(await send('PUT', `/books/${isbn10(9)}`, undefined, { ...alice, 'content-type': 'text/csv' }), 415, 'unsupported_media_type');
+    assertError(
+      await raw({ 'content-type': 'application/json' }, JSON.stringify({ id: isbn10(9), title: 'x'.repeat(20_000) })),
+      413,
+      'payload_too_large',
+    );
+    assertError(
+      await send('PUT', `/books/${isbn10(9)}`, undefined, { ...alice, 'content-type': 'text/csv' }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   it('a write without the gateway identity is 403 before its body is read, and changes nothing', async function () {
@@ -159,7 +168,8 @@ describe('books API writes', function () {
   });
 
   it('GET /books pages with limit and a cursor named in a Link header, and the pages hold every book once', async function () {
-    for (let n = 100; n < 110; n++) assert.equal((await send('POST', '/books', { id: isbn10(n, 900_000_000), title: `Paged ${n}` })).status, 201);
+    for (let n = 100; n < 110; n++)
+      assert.equal((await send('POST', '/books', { id: isbn10(n, 900_000_000), title: `Paged ${n}` })).status, 201);
     const all = JSON.parse((await request(books.port, '/books?limit=200')).body) as BookRecord[];
     const seen: number[] = [];
     let path: string | undefined = '/books?limit=4';
@@ -175,7 +185,11 @@ describe('books API writes', function () {
       path = link === undefined ? undefined : /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
       if (link !== undefined) assert.ok(path?.startsWith('/books?limit=4&cursor='), link);
     }
-    assert.deepEqual(seen, all.map((book) => book.id), 'every book, once, in order');
+    assert.deepEqual(
+      seen,
+      all.map((book) => book.id),
+      'every book, once, in order',
+    );
     assert.ok(seen.length >= 16);
     const first = await request(books.port, '/books');
     assert.equal((JSON.parse(first.body) as unknown[]).length, Math.min(50, all.length), 'the default limit is 50');

@@ -33,7 +33,18 @@ describe('npm run render', function () {
     const files = readdirSync(folder).sort();
     assert.ok(files.includes('deployment-books.yaml') && files.includes('service-gateway.yaml'), files.join(', '));
     const kinds = files.map((file) => (parse(readFileSync(path.join(folder, file), 'utf8')) as { kind: string }).kind);
-    assert.deepEqual([...new Set(kinds)].sort(), ['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Secret', 'Service', 'StatefulSet', 'StorageClass']);
+    assert.deepEqual([...new Set(kinds)].sort(), [
+      'ConfigMap',
+      'Deployment',
+      'Namespace',
+      'NetworkPolicy',
+      'PersistentVolumeClaim',
+      'PodDisruptionBudget',
+      'Secret',
+      'Service',
+      'StatefulSet',
+      'StorageClass',
+    ]);
     const secretFile = files.find((file) => file.startsWith('secret-gateway-secrets'))!;
     const secretText = readFileSync(path.join(folder, secretFile), 'utf8');
     assert.doesNotMatch(secretText, /a-key-of-more/);
@@ -49,19 +60,38 @@ describe('npm run render', function () {
     for (const file of readdirSync(out)) assert.equal(statSync(path.join(out, file)).mode & 0o777, 0o600, file);
     for (const file of readdirSync(out).filter((name) => name.startsWith('secret-'))) {
       const secret = parse(readFileSync(path.join(out, file), 'utf8')) as { stringData: Record<string, string> };
-      assert.ok(Object.values(secret.stringData).every((value) => !value.includes('redacted')), file);
+      assert.ok(
+        Object.values(secret.stringData).every((value) => !value.includes('redacted')),
+        file,
+      );
     }
   });
 
   it('names every placeholder, in its output and at the top of each file that holds one, and promises no kubectl apply', async () => {
     const result = await render(['--config', `apiKeys=${apiKeys}`, '--out', folder]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /for review and diff\.\nPlaceholders, named at the top of their files: 3 image references \(pulumi up builds the images\), the values of 3 Secrets \(--include-secrets writes them\)\. To deploy, use pulumi up\./);
+    assert.match(
+      result.stdout,
+      /for review and diff\.\nPlaceholders, named at the top of their files: 3 image references \(pulumi up builds the images\), the values of 3 Secrets \(--include-secrets writes them\)\. To deploy, use pulumi up\./,
+    );
     const books = readFileSync(path.join(folder, 'deployment-books.yaml'), 'utf8');
     assert.match(books, /^# Placeholder: books-gateway\/books:[0-9a-f]{16} is the image pulumi up builds/);
-    assert.match(readFileSync(path.join(folder, readdirSync(folder).find((file) => file.startsWith('secret-'))!), 'utf8'), /^# Placeholder: the values are redacted/);
+    assert.match(
+      readFileSync(
+        path.join(
+          folder,
+          readdirSync(folder).find((file) => file.startsWith('secret-'))!,
+        ),
+        'utf8',
+      ),
+      /^# Placeholder: the values are redacted/,
+    );
     assert.doesNotMatch(readFileSync(path.join(folder, 'service-books.yaml'), 'utf8'), /Placeholder/);
-    assert.doesNotMatch(readFileSync(path.join(folder, 'statefulset-postgres.yaml'), 'utf8'), /Placeholder/, 'PostgreSQL is the pinned image, pulled as it is');
+    assert.doesNotMatch(
+      readFileSync(path.join(folder, 'statefulset-postgres.yaml'), 'utf8'),
+      /Placeholder/,
+      'PostgreSQL is the pinned image, pulled as it is',
+    );
   });
 
   it('reads a secret from the file --secret-file names, keeping it off the command line', async () => {
@@ -71,14 +101,27 @@ describe('npm run render', function () {
     assert.equal((await render(['--secret-file', `apiKeys=${keys}`, '--include-secrets', '--out', fromFile])).code, 0);
     assert.equal((await render(['--config', `apiKeys=${apiKeys}`, '--include-secrets', '--out', fromCommandLine])).code, 0);
     const secret = readdirSync(fromFile).find((file) => file.startsWith('secret-gateway-secrets'))!;
-    assert.equal(readFileSync(path.join(fromFile, secret), 'utf8'), readFileSync(path.join(fromCommandLine, secret), 'utf8'), 'the same Secret as from --config');
+    assert.equal(
+      readFileSync(path.join(fromFile, secret), 'utf8'),
+      readFileSync(path.join(fromCommandLine, secret), 'utf8'),
+      'the same Secret as from --config',
+    );
     const out = path.join(folder, 'out');
     const missing = await render(['--secret-file', `apiKeys=${path.join(folder, 'nowhere')}`, '--out', out]);
     assert.deepEqual([missing.code, missing.stderr.trim()], [1, `--secret-file apiKeys=${path.join(folder, 'nowhere')}: no such file`]);
   });
 
   it('refuses a cloud target in one line, saying why and what shows its plan', async () => {
-    const result = await render(['--config', 'target=gke', '--config', 'gcp:project=p', '--config', 'gcp:region=europe-west1', '--out', folder]);
+    const result = await render([
+      '--config',
+      'target=gke',
+      '--config',
+      'gcp:project=p',
+      '--config',
+      'gcp:region=europe-west1',
+      '--out',
+      folder,
+    ]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
     assert.match(result.stderr, /deploys to gke, whose cluster, registry and identities pulumi up creates.*pulumi preview --diff/);

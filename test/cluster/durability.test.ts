@@ -53,10 +53,15 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
   const restarts = async (pod: string) =>
     Number(await cluster.kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}']));
   const readyAgain = (pod: string, after: number) =>
-    eventually(`${pod} restarted and ready`, async () => {
-      const current = (await pods(cluster, namespace)).find((candidate) => candidate.name === pod);
-      return current?.ready === true && (await restarts(pod)) > after;
-    }, 180_000, 500);
+    eventually(
+      `${pod} restarted and ready`,
+      async () => {
+        const current = (await pods(cluster, namespace)).find((candidate) => candidate.name === pod);
+        return current?.ready === true && (await restarts(pod)) > after;
+      },
+      180_000,
+      500,
+    );
 
   before(async function () {
     this.timeout(1_800_000);
@@ -96,7 +101,12 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
       const { name } = await containerOf('books');
       const writes = await writesAround(async () => {
         await cluster.kubectl(['-n', namespace, 'delete', 'pod', name, '--wait=true']);
-        await eventually('two books pods ready again', async () => (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready).length === 2, 120_000, 1000);
+        await eventually(
+          'two books pods ready again',
+          async () => (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready).length === 2,
+          120_000,
+          1000,
+        );
       });
       console.log(summary('kubectl delete pod', writes));
       assert.deepEqual(writes.filter((write) => !succeeded(write)).slice(0, 5), [], 'every write succeeded');
@@ -127,9 +137,19 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
       });
       const inFlight = (write: WriteExchange) => write.sentAt <= killedUntil && write.endedAt >= killedFrom;
       const failed = writes.filter((write) => !succeeded(write));
-      console.log(summary('SIGKILL of a books container', writes, `, ${writes.filter(inFlight).length} in flight at the kill, ${failed.length} of them failed`));
+      console.log(
+        summary(
+          'SIGKILL of a books container',
+          writes,
+          `, ${writes.filter(inFlight).length} in flight at the kill, ${failed.length} of them failed`,
+        ),
+      );
       const wrong = failed.filter((write) => !inFlight(write) || !isJsonError(write, [502, 503]));
-      assert.deepEqual(wrong.slice(0, 5).map((write) => `${write.method} ${write.id}: ${write.status ?? write.failure} ${write.body.slice(0, 100)}`), [], 'only writes in flight at the kill fail, with a JSON 502 or 503');
+      assert.deepEqual(
+        wrong.slice(0, 5).map((write) => `${write.method} ${write.id}: ${write.status ?? write.failure} ${write.body.slice(0, 100)}`),
+        [],
+        'only writes in flight at the kill fail, with a JSON 502 or 503',
+      );
       await assertNothingLost(writes);
     });
   });
@@ -148,19 +168,35 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
       }, 5000);
       const failed = writes.filter((write) => !succeeded(write));
       const slowest = Math.max(...writes.map((write) => write.endedAt - write.sentAt));
-      console.log(summary("SIGKILL of PostgreSQL's container", writes, `; it served again after ${((up - down) / 1000).toFixed(1)} s; ${failed.length} answered 503; slowest answer ${slowest} ms`));
+      console.log(
+        summary(
+          "SIGKILL of PostgreSQL's container",
+          writes,
+          `; it served again after ${((up - down) / 1000).toFixed(1)} s; ${failed.length} answered 503; slowest answer ${slowest} ms`,
+        ),
+      );
       const notUnavailable = failed.filter((write) => !isJsonError(write, [503]) || write.retryAfter !== '2');
-      assert.deepEqual(notUnavailable.slice(0, 5).map((write) => `${write.method} ${write.id}: ${write.status ?? write.failure} ${write.body.slice(0, 100)}`), [], "every failed write got the API's 503 with Retry-After");
+      assert.deepEqual(
+        notUnavailable
+          .slice(0, 5)
+          .map((write) => `${write.method} ${write.id}: ${write.status ?? write.failure} ${write.body.slice(0, 100)}`),
+        [],
+        "every failed write got the API's 503 with Retry-After",
+      );
       assert.ok(failed.length > 0, 'some writes met the outage');
       assert.ok(slowest < 6000, `no write waited more than 6 s (slowest ${slowest} ms)`);
-      assert.ok(writes.some((write) => write.sentAt > up && succeeded(write)), 'writes succeed again once it is back');
+      assert.ok(
+        writes.some((write) => write.sentAt > up && succeeded(write)),
+        'writes succeed again once it is back',
+      );
       await assertNothingLost(writes);
     });
   });
 
   describe("the README's backup and restore, through kubectl exec", () => {
     it('pg_dump holds every book, and psql of that dump brings back a book deleted since', async () => {
-      const exec = (command: string[], input?: string) => cluster.kubectl(['-n', namespace, 'exec', ...(input === undefined ? [] : ['-i']), 'postgres-0', '--', ...command], input);
+      const exec = (command: string[], input?: string) =>
+        cluster.kubectl(['-n', namespace, 'exec', ...(input === undefined ? [] : ['-i']), 'postgres-0', '--', ...command], input);
       const before = await storedBooks(url);
       const dump = await exec(['pg_dump', '-U', 'books', '--clean', '--if-exists', 'books']);
       const missing = [...before].filter(([id, title]) => !dump.includes(`${id}\t${title}\t`));
@@ -183,7 +219,12 @@ describe('nothing committed is lost: the real pulumi up of a stack, under steady
       const volume = (await cluster.kubectl(['-n', namespace, 'get', 'pvc', 'postgres-data', '-o', 'jsonpath={.spec.volumeName}'])).trim();
       assert.ok(volume, 'the claim is bound');
       await stack.expect('destroy');
-      await eventually('the volume is gone', async () => !(await cluster.kubectl(['get', 'pv', '-o', 'name'])).includes(volume), 60_000, 1000);
+      await eventually(
+        'the volume is gone',
+        async () => !(await cluster.kubectl(['get', 'pv', '-o', 'name'])).includes(volume),
+        60_000,
+        1000,
+      );
     });
   });
 });

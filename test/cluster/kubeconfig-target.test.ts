@@ -46,10 +46,16 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
       const catalog = (await (await fetch(`http://${cluster.registry}/v2/_catalog`)).json()) as { repositories: string[] };
       for (const name of ['books', 'books-react', 'gateway']) {
         assert.ok(catalog.repositories.includes(`books-gateway/${name}`), `${name} is in the registry: ${catalog.repositories.join(', ')}`);
-        assert.match(images[name], new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/books-gateway/${name}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`));
+        assert.match(
+          images[name],
+          new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/books-gateway/${name}:[0-9a-f]{16}@sha256:[0-9a-f]{64}$`),
+        );
         const digest = images[name].split('@')[1];
         const pulled = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', images[name]])) as string[];
-        assert.ok(pulled.includes(`${cluster.registry}/books-gateway/${name}@${digest}`), `Docker holds ${name} as pulled from the registry: ${pulled.join(', ')}`);
+        assert.ok(
+          pulled.includes(`${cluster.registry}/books-gateway/${name}@${digest}`),
+          `Docker holds ${name} as pulled from the registry: ${pulled.join(', ')}`,
+        );
       }
       const tags = (await (await fetch(`http://${cluster.registry}/v2/books-gateway/books/tags/list`)).json()) as { tags: string[] };
       assert.ok(!tags.tags.includes('buildcache'), 'no build cache was exported');
@@ -60,7 +66,7 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
   });
 
   describe('the kubeconfig edited to reach the same cluster by another address', () => {
-    it('updates the provider in place and replaces nothing when the server moves from the node\'s IP to a DNS name', async function () {
+    it("updates the provider in place and replaces nothing when the server moves from the node's IP to a DNS name", async function () {
       this.timeout(600_000);
       const server = /^\s*server: (https:\/\/[^:\s]+):(\d+)$/m.exec(kubeconfig);
       assert.ok(server, `the cluster's kubeconfig names its server:\n${kubeconfig}`);
@@ -69,10 +75,18 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
       stack.configure({ kubeconfig: kubeconfig.replace(`${server[1]}:${server[2]}`, `https://localhost:${server[2]}`) }, ['kubeconfig']);
       const { changes } = await stack.expect('up');
       const kinds = Object.keys(changes).filter((kind) => (changes[kind as keyof typeof changes] ?? 0) > 0);
-      assert.deepEqual(kinds.filter((kind) => kind !== 'same' && kind !== 'update'), [], `only in-place updates: ${JSON.stringify(changes)}`);
+      assert.deepEqual(
+        kinds.filter((kind) => kind !== 'same' && kind !== 'update'),
+        [],
+        `only in-place updates: ${JSON.stringify(changes)}`,
+      );
       assert.ok((changes.update ?? 0) >= 1, `the provider takes the new kubeconfig: ${JSON.stringify(changes)}`);
       // The same objects; an update writes the state in another order.
-      assert.deepEqual([...((await stack.expect('export')).urns ?? [])].sort(), [...(urns ?? [])].sort(), 'the state holds the same objects');
+      assert.deepEqual(
+        [...((await stack.expect('export')).urns ?? [])].sort(),
+        [...(urns ?? [])].sort(),
+        'the state holds the same objects',
+      );
       assert.equal((await request(`http://127.0.0.1:${port}/books`)).status, 200, 'the gateway answers at the address it had');
     });
   });

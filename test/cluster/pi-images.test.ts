@@ -81,14 +81,24 @@ const indexTypes = ['application/vnd.oci.image.index.v1+json', 'application/vnd.
 async function indexVariants(cluster: RunningCluster, reference: string): Promise<Map<string, string>> {
   const [, repository, digest] = /^[^/]+\/(.+?)(?::[^:@/]+)?@(sha256:[0-9a-f]{64})$/.exec(reference) ?? [];
   assert.ok(repository && digest, `a pushed image is named by digest: ${reference}`);
-  const response = await fetch(`http://${cluster.registry}/v2/${repository}/manifests/${digest}`, { headers: { accept: indexTypes.join(', ') } });
+  const response = await fetch(`http://${cluster.registry}/v2/${repository}/manifests/${digest}`, {
+    headers: { accept: indexTypes.join(', ') },
+  });
   assert.equal(response.status, 200, `the registry holds ${reference}`);
-  assert.ok(indexTypes.includes(response.headers.get('content-type') ?? ''), `${reference} is an index: ${response.headers.get('content-type')}`);
-  const index = (await response.json()) as { manifests: Array<{ digest: string; platform?: { os: string; architecture: string; variant?: string } }> };
+  assert.ok(
+    indexTypes.includes(response.headers.get('content-type') ?? ''),
+    `${reference} is an index: ${response.headers.get('content-type')}`,
+  );
+  const index = (await response.json()) as {
+    manifests: Array<{ digest: string; platform?: { os: string; architecture: string; variant?: string } }>;
+  };
   const variants = new Map<string, string>();
   for (const { platform, digest: variant } of index.manifests) {
     if (platform === undefined || platform.os === 'unknown') continue;
-    variants.set([platform.os, platform.architecture, platform.variant].filter(Boolean).join('/'), `${cluster.registry}/${repository}@${variant}`);
+    variants.set(
+      [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/'),
+      `${cluster.registry}/${repository}@${variant}`,
+    );
   }
   return variants;
 }
@@ -105,7 +115,13 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
     const stack = new TestStack(
       cluster,
       `pi-${imagePlatform.replace(/[^a-z0-9]+/g, '-')}`,
-      { target: 'k3s', kubeconfig: fs.readFileSync(cluster.kubeconfig, 'utf8'), imageRegistry: `${cluster.registry}/pi`, imagePlatform, baseImages },
+      {
+        target: 'k3s',
+        kubeconfig: fs.readFileSync(cluster.kubeconfig, 'utf8'),
+        imageRegistry: `${cluster.registry}/pi`,
+        imagePlatform,
+        baseImages,
+      },
       ['kubeconfig'],
       'images',
     );
@@ -121,7 +137,9 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
     this.timeout(3_600_000);
     cluster = await sharedCluster();
     const platforms: StandInPlatform[] = [hostPlatform(), ...piPlatforms];
-    const standIns = await Promise.all(platforms.map(async (platform) => [platform, await standInBaseImages(() => undefined, platform)] as const));
+    const standIns = await Promise.all(
+      platforms.map(async (platform) => [platform, await standInBaseImages(() => undefined, platform)] as const),
+    );
     const published = await publishStandIns(standIns);
     baseImages = JSON.stringify({ NODE_IMAGE: published.node, NGINX_IMAGE: published.nginx });
     postgresImage = await standInPostgresImage();
@@ -129,7 +147,8 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
 
   after(function () {
     this.timeout(300_000);
-    if (this.currentTest?.state === 'failed') for (const stack of stacks) console.log(stack.logs.join('\n').split('\n').slice(-80).join('\n'));
+    if (this.currentTest?.state === 'failed')
+      for (const stack of stacks) console.log(stack.logs.join('\n').split('\n').slice(-80).join('\n'));
     for (const stack of stacks) stack.remove();
   });
 
@@ -152,7 +171,11 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
       it(`each container runs as its pod (command, user, read-only root) on ${machines[platform]}`, async () => {
         for (const image of imageNames) {
           const container = system.containerOf(image);
-          await eventually(`${container} runs`, async () => (await docker(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true', 30_000);
+          await eventually(
+            `${container} runs`,
+            async () => (await docker(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true',
+            30_000,
+          );
           const [machine, uid] = (await docker(['exec', container, 'sh', '-c', 'uname -m; id -u'])).trim().split('\n');
           assert.equal(machine, machines[platform], `${image}'s uname -m`);
           assert.equal(uid, String(workloads[image].user), `${image}'s user`);
@@ -162,23 +185,47 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
       });
 
       it("the gateway's cluster configuration passes nginx -t in the gateway image", async () => {
-        const check = await docker(['run', '--rm', '--label', label, '--platform', platform, '--network', system.network, ...system.gatewayOptions(),
-          ...podRestrictions('gateway'), images.gateway, ...podCommand('gateway'), '-t']).catch((error: Error) => error.message);
+        const check = await docker([
+          'run',
+          '--rm',
+          '--label',
+          label,
+          '--platform',
+          platform,
+          '--network',
+          system.network,
+          ...system.gatewayOptions(),
+          ...podRestrictions('gateway'),
+          images.gateway,
+          ...podCommand('gateway'),
+          '-t',
+        ]).catch((error: Error) => error.message);
         assert.doesNotMatch(check, /failed|emerg/, check);
       });
 
       it('the gateway serves the catalogue, the page, and its 401 to a write without credentials, through the same platform', async () => {
         let books: Awaited<ReturnType<typeof request>> | undefined;
-        await eventually('the gateway serves /books', async () => {
-          books = await request(`${system.gatewayUrl}/books`).catch(() => undefined);
-          return books?.status === 200;
-        }, 120_000);
-        assert.ok((JSON.parse(books!.body) as Array<{ title: string }>).some((book) => book.title === tutorialTitle), books!.body);
+        await eventually(
+          'the gateway serves /books',
+          async () => {
+            books = await request(`${system.gatewayUrl}/books`).catch(() => undefined);
+            return books?.status === 200;
+          },
+          120_000,
+        );
+        assert.ok(
+          (JSON.parse(books!.body) as Array<{ title: string }>).some((book) => book.title === tutorialTitle),
+          books!.body,
+        );
         const page = await request(`${system.gatewayUrl}/`);
         assert.equal(page.status, 200);
         assert.match(page.headers.get('content-type') ?? '', /text\/html/);
         assert.match(page.body, /<script[^>]+src="\/assets\//);
-        const write = await request(`${system.gatewayUrl}/books`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+        const write = await request(`${system.gatewayUrl}/books`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        });
         assertJsonError(write, 401, 'a write without credentials');
       });
     });
@@ -200,7 +247,19 @@ describe('the Raspberry Pi images, built for linux/arm64 and linux/arm/v7 and ru
           // index it holds under the index's digest ("Cannot overwrite digest").
           const variant = variants.get(platform)!;
           await docker(['pull', '--quiet', variant]);
-          const machine = await docker(['run', '--rm', '--label', label, '--platform', platform, '--entrypoint', 'uname', ...podRestrictions(image), variant, '-m']);
+          const machine = await docker([
+            'run',
+            '--rm',
+            '--label',
+            label,
+            '--platform',
+            platform,
+            '--entrypoint',
+            'uname',
+            ...podRestrictions(image),
+            variant,
+            '-m',
+          ]);
           assert.equal(machine.trim(), machines[platform], `${image} for ${platform}`);
         }
       }

@@ -78,17 +78,23 @@ describe('the PodMonitor and the Grafana dashboard on the real cluster, the Prom
   });
 
   it("refuses, by the CRD's schema, the PodMonitor the mocks' schema refuses: the two agree", async () => {
-    const monitor = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'podmonitor', 'gateway', '-o', 'json'])) as PodMonitor & Record<string, unknown>;
-    monitor.spec.podMetricsEndpoints[0] = { ...monitor.spec.podMetricsEndpoints[0], scheme: 'gopher' } as PodMonitor['spec']['podMetricsEndpoints'][number];
+    const monitor = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'podmonitor', 'gateway', '-o', 'json'])) as PodMonitor &
+      Record<string, unknown>;
+    monitor.spec.podMetricsEndpoints[0] = {
+      ...monitor.spec.podMetricsEndpoints[0],
+      scheme: 'gopher',
+    } as PodMonitor['spec']['podMetricsEndpoints'][number];
     await assert.rejects(cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(monitor)), /scheme/);
   });
 
   it('selects exactly the gateway pods, whose port of that name serves the gateway metrics at that path', async () => {
     const monitor = JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'podmonitor', 'gateway', '-o', 'json'])) as PodMonitor;
-    const selector = Object.entries(monitor.spec.selector.matchLabels).map(([key, value]) => `${key}=${value}`).join(',');
-    const selected = (JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'])) as PodList).items.filter(
-      (pod) => !pod.metadata.deletionTimestamp,
-    );
+    const selector = Object.entries(monitor.spec.selector.matchLabels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(',');
+    const selected = (
+      JSON.parse(await cluster.kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json'])) as PodList
+    ).items.filter((pod) => !pod.metadata.deletionTimestamp);
     const gateways = (await pods(cluster, namespace)).filter((pod) => pod.app === 'gateway');
     assert.deepEqual(selected.map((pod) => pod.metadata.name).sort(), gateways.map((pod) => pod.name).sort());
     const [endpoint] = monitor.spec.podMetricsEndpoints;
@@ -98,23 +104,36 @@ describe('the PodMonitor and the Grafana dashboard on the real cluster, the Prom
       assert.ok(named, `${pod.metadata.name} has a container port named ${endpoint.port}`);
       // As Prometheus scrapes it: the pod's address, published nowhere; the read above is counted within seconds.
       const target = `http://${pod.status.podIP}:${named.containerPort}${endpoint.path}`;
-      await eventually(`${target} counts the read of /books`, async () => /^gateway_requests_total\{route="books"\} [1-9]/m.test(await (await fetch(target)).text()), 20_000, 500);
+      await eventually(
+        `${target} counts the read of /books`,
+        async () => /^gateway_requests_total\{route="books"\} [1-9]/m.test(await (await fetch(target)).text()),
+        20_000,
+        500,
+      );
     }
   });
 
   it("puts the dashboard into Grafana's namespace, where its sidecar lists ConfigMaps labelled grafana_dashboard=1", async () => {
-    const listed = JSON.parse(await cluster.kubectl(['get', 'configmaps', '--all-namespaces', '-l', 'grafana_dashboard=1', '-o', 'json'])) as {
+    const listed = JSON.parse(
+      await cluster.kubectl(['get', 'configmaps', '--all-namespaces', '-l', 'grafana_dashboard=1', '-o', 'json']),
+    ) as {
       items: Array<{ metadata: { name: string; namespace: string }; data: Record<string, string> }>;
     };
-    assert.deepEqual(listed.items.map((map) => `${map.metadata.namespace}/${map.metadata.name}`), [`${grafanaNamespace}/${namespace}-dashboard`]);
+    assert.deepEqual(
+      listed.items.map((map) => `${map.metadata.namespace}/${map.metadata.name}`),
+      [`${grafanaNamespace}/${namespace}-dashboard`],
+    );
     assert.deepEqual(Object.values(listed.items[0].data), [fs.readFileSync(path.join(repoRoot, dashboardFile), 'utf8')]);
   });
 
-  it('pulumi destroy removes the PodMonitor and the dashboard, and leaves the CRD and Grafana\'s namespace', async function () {
+  it("pulumi destroy removes the PodMonitor and the dashboard, and leaves the CRD and Grafana's namespace", async function () {
     this.timeout(600_000);
     await stack.expect('destroy');
     await assert.rejects(cluster.kubectl(['get', 'namespace', namespace]), /NotFound/);
-    assert.equal((await cluster.kubectl(['get', 'configmaps', '-n', grafanaNamespace, '-l', 'grafana_dashboard=1', '-o', 'name'])).trim(), '');
+    assert.equal(
+      (await cluster.kubectl(['get', 'configmaps', '-n', grafanaNamespace, '-l', 'grafana_dashboard=1', '-o', 'name'])).trim(),
+      '',
+    );
     await cluster.kubectl(['get', 'crd', crdName]);
   });
 });

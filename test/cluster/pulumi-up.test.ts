@@ -71,46 +71,53 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
   // Mocha runs a describe's own tests before its nested ones: every step is a describe of its own,
   // so that they run in the order they are written.
   describe('the first up', () => {
-  it('pulumi preview builds nothing and plans every resource', async () => {
-    const images = async () => (await docker(['images', '-q', '--filter', 'reference=books-gateway/*'])).trim().split('\n').sort();
-    const before = await images();
-    const { changes } = await stack.expect('preview');
-    // The 29 of GatewayStack (9 of them its database's) and its provider, and the stack itself.
-    assert.equal(changes.create, 30, JSON.stringify(changes));
-    assert.deepEqual(await images(), before, 'no image was built');
-    assert.doesNotMatch(stack.logs.at(-1)!, /\[internal\] load build definition/, 'no build ran');
-  });
-
-  it('pulumi up creates every resource on an empty stack, every pod admitted at restricted without a warning', async function () {
-    this.timeout(900_000);
-    const { changes, outputs } = await stack.expect('up');
-    assert.equal(changes.create, 30, JSON.stringify(changes));
-    assert.doesNotMatch(stack.logs.at(-1)!, /PodSecurity|would violate/i);
-    assert.equal(outputs.gatewayUrl, `http://localhost:${port}`);
-    assert.equal((await cluster.kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'])).trim(), 'restricted');
-  });
-
-  it("refuses a privileged pod in the system's namespace (the admission control is on)", async () => {
-    const privileged = JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'privileged-probe', namespace },
-      spec: { containers: [{ name: 'probe', image: 'books-gateway-cluster/none:0', securityContext: { privileged: true } }] },
+    it('pulumi preview builds nothing and plans every resource', async () => {
+      const images = async () => (await docker(['images', '-q', '--filter', 'reference=books-gateway/*'])).trim().split('\n').sort();
+      const before = await images();
+      const { changes } = await stack.expect('preview');
+      // The 29 of GatewayStack (9 of them its database's) and its provider, and the stack itself.
+      assert.equal(changes.create, 30, JSON.stringify(changes));
+      assert.deepEqual(await images(), before, 'no image was built');
+      assert.doesNotMatch(stack.logs.at(-1)!, /\[internal\] load build definition/, 'no build ran');
     });
-    await assert.rejects(cluster.kubectl(['apply', '-f', '-'], privileged), /violates PodSecurity "restricted:latest".*privileged/s);
-  });
 
-  it('runs 2 books, 2 books-react, 1 gateway and 1 PostgreSQL pod, ready, whose containers the kubelet runs on Docker', async () => {
-    const running = await pods(cluster, namespace);
-    assert.deepEqual(readyPodsByApp(running), { books: 2, 'books-react': 2, gateway: 1, postgres: 1 });
-    for (const pod of running) {
-      for (const id of pod.containerIds) {
-        assert.match(id, /^docker:\/\/[0-9a-f]{64}$/, pod.name);
-        const labels = JSON.parse(await docker(['inspect', '--format', '{{json .Config.Labels}}', id.slice('docker://'.length)])) as Record<string, string>;
-        assert.equal(labels['io.kubernetes.pod.name'], pod.name);
+    it('pulumi up creates every resource on an empty stack, every pod admitted at restricted without a warning', async function () {
+      this.timeout(900_000);
+      const { changes, outputs } = await stack.expect('up');
+      assert.equal(changes.create, 30, JSON.stringify(changes));
+      assert.doesNotMatch(stack.logs.at(-1)!, /PodSecurity|would violate/i);
+      assert.equal(outputs.gatewayUrl, `http://localhost:${port}`);
+      assert.equal(
+        (
+          await cluster.kubectl(['get', 'namespace', namespace, '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'])
+        ).trim(),
+        'restricted',
+      );
+    });
+
+    it("refuses a privileged pod in the system's namespace (the admission control is on)", async () => {
+      const privileged = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'privileged-probe', namespace },
+        spec: { containers: [{ name: 'probe', image: 'books-gateway-cluster/none:0', securityContext: { privileged: true } }] },
+      });
+      await assert.rejects(cluster.kubectl(['apply', '-f', '-'], privileged), /violates PodSecurity "restricted:latest".*privileged/s);
+    });
+
+    it('runs 2 books, 2 books-react, 1 gateway and 1 PostgreSQL pod, ready, whose containers the kubelet runs on Docker', async () => {
+      const running = await pods(cluster, namespace);
+      assert.deepEqual(readyPodsByApp(running), { books: 2, 'books-react': 2, gateway: 1, postgres: 1 });
+      for (const pod of running) {
+        for (const id of pod.containerIds) {
+          assert.match(id, /^docker:\/\/[0-9a-f]{64}$/, pod.name);
+          const labels = JSON.parse(
+            await docker(['inspect', '--format', '{{json .Config.Labels}}', id.slice('docker://'.length)]),
+          ) as Record<string, string>;
+          assert.equal(labels['io.kubernetes.pod.name'], pod.name);
+        }
       }
-    }
-  });
+    });
   });
 
   describe("the gateway, at its gatewayUrl's port on 127.0.0.1", () => {
@@ -120,7 +127,14 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
     it('shows the books page in Chromium, listing the books', async () => {
       browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       const page = await browser.newPage();
       page.setDefaultTimeout(15_000);
@@ -129,16 +143,28 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       const response = await page.goto(url);
       assert.equal(response?.status(), 200, `the page: ${await response?.text()}`);
       const list = page.getByRole('list', { name: 'Books' });
-      await list.waitFor().catch(async (error: Error) => assert.fail(`${error.message}\nthe page shows: ${await page.locator('main').innerText()}\nit fetched:\n${fetched.join('\n')}`));
+      await list
+        .waitFor()
+        .catch(async (error: Error) =>
+          assert.fail(`${error.message}\nthe page shows: ${await page.locator('main').innerText()}\nit fetched:\n${fetched.join('\n')}`),
+        );
       for (const title of tutorialTitles) await list.getByText(title).waitFor();
     });
 
     it('answers errors as JSON, refuses writes without credentials and stores those with a JWT or an API key as written by their subject', async () => {
       assertJsonError(await request(`${url}/books/1617293725`), 404, 'an unknown book');
-      const post = (headers: Record<string, string>) => request(`${url}/books`, { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
+      const post = (headers: Record<string, string>) =>
+        request(`${url}/books`, { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
       assertJsonError(await post({}), 401, 'a write without credentials');
       assertJsonError(await post({ authorization: 'Bearer not.a.token' }), 401, 'a bad token');
-      assertCreatedBy(await post({ authorization: `Bearer ${signToken(issuer, 'RS256', validClaims({ sub: 'cluster-alice' }))}`, 'x-auth-subject': 'admin' }), 'cluster-alice', 'an RS256 token');
+      assertCreatedBy(
+        await post({
+          authorization: `Bearer ${signToken(issuer, 'RS256', validClaims({ sub: 'cluster-alice' }))}`,
+          'x-auth-subject': 'admin',
+        }),
+        'cluster-alice',
+        'an RS256 token',
+      );
       const created = await post({ 'x-api-key': apiKey });
       assertCreatedBy(created, 'cluster-ci', 'the API key');
       const { id } = JSON.parse(created.body) as { id: number };
@@ -178,9 +204,24 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
 
     before(async function () {
       this.timeout(120_000);
-      const busybox = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=books-gateway-cluster/busybox'])).trim().split('\n')[0];
+      const busybox = (
+        await docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=books-gateway-cluster/busybox'])
+      )
+        .trim()
+        .split('\n')[0];
       await cluster.kubectl(['create', 'namespace', probeNamespace]);
-      await cluster.kubectl(['-n', probeNamespace, 'run', 'probe', `--image=${busybox}`, '--image-pull-policy=IfNotPresent', '--command', '--', 'sleep', '3600']);
+      await cluster.kubectl([
+        '-n',
+        probeNamespace,
+        'run',
+        'probe',
+        `--image=${busybox}`,
+        '--image-pull-policy=IfNotPresent',
+        '--command',
+        '--',
+        'sleep',
+        '3600',
+      ]);
       await cluster.kubectl(['-n', probeNamespace, 'wait', '--for=condition=Ready', 'pod/probe', '--timeout=60s']);
     });
     after(async function () {
@@ -193,7 +234,12 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       const ip = (app: string) => running.find((pod) => pod.app === app)!.ip;
       // kube-router programs a new pod's rules at its next sync after the pod starts: within
       // seconds on an idle machine, and once over 20 s on this busy 2-core one.
-      await eventually('the gateway answers the probe', async () => /^HTTP\/1\.1 /.test((await httpFrom('probe', probeNamespace, ip('gateway'), 8080, ncGet)) ?? ''), 60_000, 1000);
+      await eventually(
+        'the gateway answers the probe',
+        async () => /^HTTP\/1\.1 /.test((await httpFrom('probe', probeNamespace, ip('gateway'), 8080, ncGet)) ?? ''),
+        60_000,
+        1000,
+      );
       assert.equal(await httpFrom('probe', probeNamespace, ip('books'), 5000, ncGet), undefined, 'books is out of reach');
       assert.equal(await httpFrom('probe', probeNamespace, ip('books-react'), 3000, ncGet), undefined, 'books-react is out of reach');
       assert.equal(await httpFrom('probe', probeNamespace, ip('postgres'), 5432, ncGet), undefined, 'PostgreSQL is out of reach');
@@ -225,12 +271,18 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
   describe('rollouts and failures under steady traffic (any non-2xx counts as lost)', () => {
     /** The pods of `app` once the rollout is over: `replicas` of them, none of `before`. */
     async function assertReplaced(app: string, before: Set<string>, replicas: number): Promise<void> {
-      await eventually(`every ${app} pod is new and ready, the old ones gone`, async () => {
-        const current = (await pods(cluster, namespace)).filter((pod) => pod.app === app);
-        return current.length === replicas && current.every((pod) => pod.ready && !before.has(pod.name));
-      }, 120_000, 1000);
+      await eventually(
+        `every ${app} pod is new and ready, the old ones gone`,
+        async () => {
+          const current = (await pods(cluster, namespace)).filter((pod) => pod.app === app);
+          return current.length === replicas && current.every((pod) => pod.ready && !before.has(pod.name));
+        },
+        120_000,
+        1000,
+      );
     }
-    const podNames = async (app: string) => new Set((await pods(cluster, namespace)).filter((pod) => pod.app === app).map((pod) => pod.name));
+    const podNames = async (app: string) =>
+      new Set((await pods(cluster, namespace)).filter((pod) => pod.app === app).map((pod) => pod.name));
 
     it('loses no request while a change to the books API rolls books onto a new image', async function () {
       this.timeout(600_000);
@@ -259,51 +311,67 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
       const traffic = steadyLoad(url);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await cluster.kubectl(['-n', namespace, 'delete', 'pod', victim, '--wait=true']);
-      await eventually('a new books pod is ready in its place', async () => {
-        const current = (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready);
-        return current.length === 2 && !current.some((pod) => pod.name === victim);
-      }, 60_000, 1000);
+      await eventually(
+        'a new books pod is ready in its place',
+        async () => {
+          const current = (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready);
+          return current.length === 2 && !current.some((pod) => pod.name === victim);
+        },
+        60_000,
+        1000,
+      );
       assertNoneLost(await traffic.stop(), 'kubectl delete pod of a books pod');
     });
   });
 
   describe('an unreachable cluster', () => {
-  it('keeps every object in the state: destroy and up --refresh fail, saying so', async function () {
-    this.timeout(300_000);
-    const { urns } = await stack.expect('export');
-    await cluster.signal('SIGUSR1', /the API server is stopped/);
-    try {
-      for (const op of ['destroy', 'refresh'] as const) {
-        const run = await stack.run(op);
-        assert.notEqual(run.code, 0, `${op} of an unreachable cluster fails`);
-        assert.match(run.log, /unreachable|connection refused/i, op);
+    it('keeps every object in the state: destroy and up --refresh fail, saying so', async function () {
+      this.timeout(300_000);
+      const { urns } = await stack.expect('export');
+      await cluster.signal('SIGUSR1', /the API server is stopped/);
+      try {
+        for (const op of ['destroy', 'refresh'] as const) {
+          const run = await stack.run(op);
+          assert.notEqual(run.code, 0, `${op} of an unreachable cluster fails`);
+          assert.match(run.log, /unreachable|connection refused/i, op);
+        }
+      } finally {
+        await cluster.signal('SIGUSR2', /the API server is ready again/);
       }
-    } finally {
-      await cluster.signal('SIGUSR2', /the API server is ready again/);
-    }
-    assert.deepEqual((await stack.expect('export')).urns, urns, 'the state holds every object it held');
-  });
+      assert.deepEqual((await stack.expect('export')).urns, urns, 'the state holds every object it held');
+    });
   });
 
   describe('pulumi destroy', () => {
-  it("leaves no object of the stack in the cluster, the namespace included, but the database's volume, kept as databaseVolumeOnDestroy says by default", async function () {
-    this.timeout(600_000);
-    const { urns = [] } = await stack.expect('export');
-    const volume = (await cluster.kubectl(['-n', namespace, 'get', 'pvc', 'postgres-data', '-o', 'jsonpath={.spec.volumeName}'])).trim();
-    const { changes } = await stack.expect('destroy');
-    // Every resource of the state, but the default providers, which the summary does not count.
-    const resources = urns.filter((urn) => !/::pulumi:providers:[^:]+::default/.test(urn));
-    assert.equal(changes.delete, resources.length, `every resource of the state: ${JSON.stringify(changes)}`);
-    await assert.rejects(cluster.kubectl(['get', 'namespace', namespace]), /NotFound/);
-    const left = await cluster.kubectl(['get', 'all,configmaps,secrets,networkpolicies,poddisruptionbudgets,storageclasses', '-A', '-l', 'app.kubernetes.io/part-of=books-gateway', '-o', 'name']);
-    assert.equal(left.trim(), '');
-    // The volume outlives its claim (Retain), until someone deletes it as the README says.
-    const kept = JSON.parse(await cluster.kubectl(['get', 'pv', volume, '-o', 'json'])) as { spec: { persistentVolumeReclaimPolicy: string; claimRef: { namespace: string; name: string } }; status: { phase: string } };
-    assert.deepEqual(
-      [kept.spec.persistentVolumeReclaimPolicy, kept.status.phase, kept.spec.claimRef.namespace, kept.spec.claimRef.name],
-      ['Retain', 'Released', namespace, 'postgres-data'],
-    );
-    await cluster.kubectl(['delete', 'pv', volume]);
-  });
+    it("leaves no object of the stack in the cluster, the namespace included, but the database's volume, kept as databaseVolumeOnDestroy says by default", async function () {
+      this.timeout(600_000);
+      const { urns = [] } = await stack.expect('export');
+      const volume = (await cluster.kubectl(['-n', namespace, 'get', 'pvc', 'postgres-data', '-o', 'jsonpath={.spec.volumeName}'])).trim();
+      const { changes } = await stack.expect('destroy');
+      // Every resource of the state, but the default providers, which the summary does not count.
+      const resources = urns.filter((urn) => !/::pulumi:providers:[^:]+::default/.test(urn));
+      assert.equal(changes.delete, resources.length, `every resource of the state: ${JSON.stringify(changes)}`);
+      await assert.rejects(cluster.kubectl(['get', 'namespace', namespace]), /NotFound/);
+      const left = await cluster.kubectl([
+        'get',
+        'all,configmaps,secrets,networkpolicies,poddisruptionbudgets,storageclasses',
+        '-A',
+        '-l',
+        'app.kubernetes.io/part-of=books-gateway',
+        '-o',
+        'name',
+      ]);
+      assert.equal(left.trim(), '');
+      // The volume outlives its claim (Retain), until someone deletes it as the README says.
+      const kept = JSON.parse(await cluster.kubectl(['get', 'pv', volume, '-o', 'json'])) as {
+        spec: { persistentVolumeReclaimPolicy: string; claimRef: { namespace: string; name: string } };
+        status: { phase: string };
+      };
+      assert.deepEqual(
+        [kept.spec.persistentVolumeReclaimPolicy, kept.status.phase, kept.spec.claimRef.namespace, kept.spec.claimRef.name],
+        ['Retain', 'Released', namespace, 'postgres-data'],
+      );
+      await cluster.kubectl(['delete', 'pv', volume]);
+    });
   });
 });

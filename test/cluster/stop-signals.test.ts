@@ -109,7 +109,9 @@ describe('Ctrl-C twice in a terminal, on npm run cluster and npm run rehearse', 
     assert.equal((await request(`http://127.0.0.1:${port}/books`)).status, 200);
     // The README's --apply example, without --stand-in-base-images: it takes the running
     // rehearsal's (a build from the official bases would fail here, where no registry answers).
-    const apply = runCommand('npm', ['run', 'rehearse', '--', '--apply', '--config', 'booksReplicas=3'], { env: { GATEWAY_PORT: String(port) } });
+    const apply = runCommand('npm', ['run', 'rehearse', '--', '--apply', '--config', 'booksReplicas=3'], {
+      env: { GATEWAY_PORT: String(port) },
+    });
     assert.equal(await apply.exited, 0, apply.output());
     assert.match(apply.output(), /applying to the rehearsal of dev \(pid \d+, stand-in base images\)/);
     const books = await docker(['ps', '-q', '--filter', 'label=io.kubernetes.container.name=books']);

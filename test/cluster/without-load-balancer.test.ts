@@ -55,18 +55,34 @@ describe('the kubeconfig target on a cluster without a load balancer', function 
     assert.equal(service.metadata.annotations?.['pulumi.com/skipAwait'], 'true', 'the provider did not wait for the Service');
     // Still none, a while later: nothing here ever assigns one.
     await sleep(5000);
-    assert.equal((JSON.parse(await cluster!.kubectl(['-n', namespace, 'get', 'service', 'gateway', '-o', 'json'])) as typeof service).status.loadBalancer.ingress, undefined);
+    assert.equal(
+      (JSON.parse(await cluster!.kubectl(['-n', namespace, 'get', 'service', 'gateway', '-o', 'json'])) as typeof service).status
+        .loadBalancer.ingress,
+      undefined,
+    );
     const access = String(outputs.gatewayUrl);
     assert.match(access, /no load-balancer address yet: `kubectl -n books-gateway get service gateway`/);
-    assert.match(access, /`kubectl -n books-gateway port-forward service\/gateway 8080:80` serves the gateway at http:\/\/127\.0\.0\.1:8080$/);
+    assert.match(
+      access,
+      /`kubectl -n books-gateway port-forward service\/gateway 8080:80` serves the gateway at http:\/\/127\.0\.0\.1:8080$/,
+    );
     console.log(`        pulumi up took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
 
   it('serves through the port-forward gatewayUrl names', async () => {
     const local = await freePort();
-    const forward = spawn(path.join(cluster!.kubernetesBin, 'kubectl'), ['--kubeconfig', cluster!.kubeconfig, '-n', namespace, 'port-forward', 'service/gateway', `${local}:80`], { stdio: 'ignore' });
+    const forward = spawn(
+      path.join(cluster!.kubernetesBin, 'kubectl'),
+      ['--kubeconfig', cluster!.kubeconfig, '-n', namespace, 'port-forward', 'service/gateway', `${local}:80`],
+      { stdio: 'ignore' },
+    );
     try {
-      await eventually('the port-forward serves /books', async () => (await request(`http://127.0.0.1:${local}/books`).catch(() => undefined))?.status === 200, 20_000, 250);
+      await eventually(
+        'the port-forward serves /books',
+        async () => (await request(`http://127.0.0.1:${local}/books`).catch(() => undefined))?.status === 200,
+        20_000,
+        250,
+      );
     } finally {
       forward.kill();
     }

@@ -23,7 +23,11 @@ describe('image platforms', () => {
   };
 
   it('are recorded for every pinned base image, with their source and date', () => {
-    assert.deepEqual(Object.keys(images).sort(), ['nginx-unprivileged', 'node', 'postgres'], 'the bases of the three images, and the database the cluster runs');
+    assert.deepEqual(
+      Object.keys(images).sort(),
+      ['nginx-unprivileged', 'node', 'postgres'],
+      'the bases of the three images, and the database the cluster runs',
+    );
     for (const [name, image] of Object.entries(images)) {
       assert.match(image.reference, /@sha256:[0-9a-f]{64}$/, `${name} is pinned by digest`);
       assert.ok(image.platformsSource.trim(), `${name} says where its platforms come from`);

@@ -46,10 +46,15 @@ describe('image inputs', () => {
   it("a bump of a dependency only the program uses changes no app image's tag", () => {
     const before = tags(root);
     const pulumi = '@pulumi/pulumi';
-    const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies[pulumi];
+    const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+      .dependencies[pulumi];
     const bumped = version.replace(/\d+$/, (patch) => String(Number(patch) + 1));
     edit(root, 'package.json', (text) => text.replace(`"${pulumi}": "${version}"`, `"${pulumi}": "${bumped}"`));
-    edit(root, 'package-lock.json', (text) => text.replaceAll(`"version": "${version}"`, `"version": "${bumped}"`).replaceAll(`"${pulumi}": "${version}"`, `"${pulumi}": "${bumped}"`));
+    edit(root, 'package-lock.json', (text) =>
+      text
+        .replaceAll(`"version": "${version}"`, `"version": "${bumped}"`)
+        .replaceAll(`"${pulumi}": "${version}"`, `"${pulumi}": "${bumped}"`),
+    );
     const after = tags(root);
     assert.equal(after.books, before.books);
     assert.equal(after['books-react'], before['books-react']);
@@ -76,8 +81,14 @@ describe('image inputs', () => {
       assert.ok(ignoreFile, `${image} has an ignore file`);
       const files = contextFiles(context, parseIgnorePatterns(fs.readFileSync(ignoreFile, 'utf8')));
       assert.ok(files.includes(`apps/${image}/package-lock.json`));
-      assert.deepEqual(files.filter((file) => !file.startsWith(`apps/${image}/`)), []);
-      assert.deepEqual(files.filter((file) => /(^|\/)(node_modules|dist)\//.test(file)), []);
+      assert.deepEqual(
+        files.filter((file) => !file.startsWith(`apps/${image}/`)),
+        [],
+      );
+      assert.deepEqual(
+        files.filter((file) => /(^|\/)(node_modules|dist)\//.test(file)),
+        [],
+      );
     });
   }
 });

@@ -18,7 +18,11 @@ const passwordType = 'random:index/randomPassword:RandomPassword';
 const officialImage = /^postgres:17\.\d+-trixie@sha256:[0-9a-f]{64}$/;
 
 const selector = (name: string) => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'books-gateway' });
-const withConfig = (config: Record<string, string>, secretKeys: string[] = []) => ({ ...dockerDesktop, config: { ...dockerDesktop.config, ...config }, secretKeys });
+const withConfig = (config: Record<string, string>, secretKeys: string[] = []) => ({
+  ...dockerDesktop,
+  config: { ...dockerDesktop.config, ...config },
+  secretKeys,
+});
 
 describe('the books database', () => {
   describe('in the cluster, by default', () => {
@@ -60,7 +64,8 @@ describe('the books database', () => {
       const [container] = pod().containers;
       assert.match(container.lifecycle.preStop.exec.command.join(' '), /pg_ctl stop --pgdata="\$PGDATA" --mode=fast --wait/);
       assert.ok(pod().terminationGracePeriodSeconds >= 50);
-      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.match(container[probe].exec.command.join(' '), /^pg_isready --host=127\.0\.0\.1 --port=5432/, probe);
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+        assert.match(container[probe].exec.command.join(' '), /^pg_isready --host=127\.0\.0\.1 --port=5432/, probe);
     });
 
     it('makes its password once with @pulumi/random, and hands it to PostgreSQL and the books pods only as Pulumi secrets', () => {
@@ -69,7 +74,9 @@ describe('the books database', () => {
       const credentials = run.named(secretType, 'postgres-credentials').inputs;
       assert.deepEqual(secretValue(credentials.stringData, 'the password'), { password: 'generated-by-pulumi-up' });
       const books = run.named(secretType, 'books-database').inputs;
-      assert.deepEqual(secretValue(books.stringData, 'the URL'), { url: 'postgres://books:generated-by-pulumi-up@postgres.books-gateway.svc.cluster.local:5432/books' });
+      assert.deepEqual(secretValue(books.stringData, 'the URL'), {
+        url: 'postgres://books:generated-by-pulumi-up@postgres.books-gateway.svc.cluster.local:5432/books',
+      });
       assert.doesNotMatch(JSON.stringify(run.outputs), /generated-by-pulumi-up/, 'no output shows it');
     });
 
@@ -81,7 +88,10 @@ describe('the books database', () => {
       assert.equal(env.DATABASE_URL, undefined, 'never the URL itself in the pod spec');
       const volume = spec.volumes.find((entry: PropertyBag) => entry.secret);
       assert.equal(volume.secret.secretName, run.named(secretType, 'books-database').state.metadata.name);
-      assert.ok(deployment.dependencies.some((urn) => urn.endsWith('StatefulSet::postgres')), 'waits for the StatefulSet');
+      assert.ok(
+        deployment.dependencies.some((urn) => urn.endsWith('StatefulSet::postgres')),
+        'waits for the StatefulSet',
+      );
       // A books process listens once its schema is up to date: liveness waits 5 minutes for that.
       const probe = spec.containers[0].startupProbe;
       assert.deepEqual([probe.httpGet.path, probe.periodSeconds * probe.failureThreshold], ['/healthz', 300]);
@@ -90,10 +100,15 @@ describe('the books database', () => {
     it('lets only the books pods reach PostgreSQL, and the books pods reach only PostgreSQL and cluster DNS', () => {
       const ingress = run.named(policyType, 'postgres-from-books').inputs.spec;
       assert.deepEqual(ingress.podSelector.matchLabels, selector('postgres'));
-      assert.deepEqual(ingress.ingress, [{ from: [{ podSelector: { matchLabels: selector('books') } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+      assert.deepEqual(ingress.ingress, [
+        { from: [{ podSelector: { matchLabels: selector('books') } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+      ]);
       const egress = run.named(policyType, 'books-egress').inputs.spec;
       assert.deepEqual([egress.podSelector.matchLabels, egress.policyTypes], [selector('books'), ['Egress']]);
-      assert.deepEqual(egress.egress[0], { to: [{ podSelector: { matchLabels: selector('postgres') } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+      assert.deepEqual(egress.egress[0], {
+        to: [{ podSelector: { matchLabels: selector('postgres') } }],
+        ports: [{ protocol: 'TCP', port: 5432 }],
+      });
       assert.deepEqual(egress.egress[1].to[0].podSelector.matchLabels, { 'k8s-app': 'kube-dns' });
       assert.equal(egress.egress.length, 2);
     });
@@ -112,7 +127,9 @@ describe('the books database', () => {
   });
 
   it('deletes the volume on destroy with databaseVolumeOnDestroy delete, sizes it with databaseVolumeSize, and runs postgresImage', async () => {
-    const run = await runProgram(withConfig({ databaseVolumeOnDestroy: 'delete', databaseVolumeSize: '20Gi', postgresImage: 'mirror.example.com/postgres:17.11' }));
+    const run = await runProgram(
+      withConfig({ databaseVolumeOnDestroy: 'delete', databaseVolumeSize: '20Gi', postgresImage: 'mirror.example.com/postgres:17.11' }),
+    );
     assert.equal(run.named(storageClassType, 'database').inputs.reclaimPolicy, 'Delete');
     assert.equal(run.named(claimType, 'postgres-data').inputs.spec.resources.requests.storage, '20Gi');
     assert.equal(run.named(statefulSetType, 'postgres').inputs.spec.template.spec.containers[0].image, 'mirror.example.com/postgres:17.11');
@@ -124,17 +141,28 @@ describe('the books database', () => {
       [k3sRun.named(storageClassType, 'database').inputs.provisioner, k3sRun.named(storageClassType, 'database').inputs.volumeBindingMode],
       ['rancher.io/local-path', 'WaitForFirstConsumer'],
     );
-    const kind = await runProgram({ config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, imageRegistry: 'registry.example.com/books' }, secretKeys: ['kubeconfig'] });
+    const kind = await runProgram({
+      config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, imageRegistry: 'registry.example.com/books' },
+      secretKeys: ['kubeconfig'],
+    });
     assert.deepEqual(kind.ofType(storageClassType), []);
     assert.equal(kind.named(claimType, 'postgres-data').inputs.spec.storageClassName, undefined);
   });
 
   it("refuses databaseVolumeOnDestroy on an existing cluster of a kubeconfig, whose default class's reclaim policy decides, before any resource", async () => {
     const failure = await runProgramExpectingError({
-      config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, imageRegistry: 'registry.example.com/books', databaseVolumeOnDestroy: 'delete' },
+      config: {
+        target: 'kubeconfig',
+        kubeconfig: kindKubeconfig,
+        imageRegistry: 'registry.example.com/books',
+        databaseVolumeOnDestroy: 'delete',
+      },
       secretKeys: ['kubeconfig'],
     });
-    assert.match(failure.error.message, /books-gateway:databaseVolumeOnDestroy cannot be honoured on the kubeconfig target: .*reclaim policy/);
+    assert.match(
+      failure.error.message,
+      /books-gateway:databaseVolumeOnDestroy cannot be honoured on the kubeconfig target: .*reclaim policy/,
+    );
     assert.deepEqual(failure.resources, []);
   });
 
@@ -144,17 +172,29 @@ describe('the books database', () => {
     it('makes no database in the cluster, and hands the books pods its URL as a Pulumi secret', async () => {
       const run = await runProgram(withConfig({ databaseUrl: url }, ['databaseUrl']));
       for (const type of [statefulSetType, claimType, storageClassType, passwordType]) assert.deepEqual(run.ofType(type), [], type);
-      assert.deepEqual(run.ofType(policyType).map((policy) => policy.name).filter((name) => name.startsWith('postgres')), []);
+      assert.deepEqual(
+        run
+          .ofType(policyType)
+          .map((policy) => policy.name)
+          .filter((name) => name.startsWith('postgres')),
+        [],
+      );
       assert.deepEqual(secretValue(run.named(secretType, 'books-database').inputs.stringData, 'the URL'), { url });
       assert.doesNotMatch(JSON.stringify(run.outputs), /s3cret-pw/);
-      assert.deepEqual(run.named('kubernetes:apps/v1:Deployment', 'books').dependencies.filter((urn) => /postgres/.test(urn)), []);
+      assert.deepEqual(
+        run.named('kubernetes:apps/v1:Deployment', 'books').dependencies.filter((urn) => /postgres/.test(urn)),
+        [],
+      );
     });
 
-    it("lets the books pods reach its address on its port, or that port anywhere when the URL names a host", async () => {
+    it('lets the books pods reach its address on its port, or that port anywhere when the URL names a host', async () => {
       const egress = async (databaseUrl: string) =>
         (await runProgram(withConfig({ databaseUrl }, ['databaseUrl']))).named(policyType, 'books-egress').inputs.spec.egress[0];
       assert.deepEqual(await egress(url), { to: [{ ipBlock: { cidr: '10.20.30.40/32' } }], ports: [{ protocol: 'TCP', port: 6432 }] });
-      assert.deepEqual(await egress('postgres://u:p@[2001:db8::5]/books'), { to: [{ ipBlock: { cidr: '2001:db8::5/128' } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+      assert.deepEqual(await egress('postgres://u:p@[2001:db8::5]/books'), {
+        to: [{ ipBlock: { cidr: '2001:db8::5/128' } }],
+        ports: [{ protocol: 'TCP', port: 5432 }],
+      });
       assert.deepEqual(await egress('postgresql://u:p@books.abc.eu-west-1.rds.amazonaws.com/books'), {
         to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
         ports: [{ protocol: 'TCP', port: 5432 }],
@@ -164,12 +204,32 @@ describe('the books database', () => {
 
   describe('a mistake in its keys stops the program before any resource, naming the key', () => {
     const cases: Array<[what: string, config: Record<string, string>, message: RegExp]> = [
-      ['an untagged postgresImage', { postgresImage: 'postgres' }, /books-gateway:postgresImage must be an image reference with a tag or a digest/],
-      ['a databaseUrl of another scheme', { databaseUrl: 'mysql://books:s3cret-pw@db/books' }, /books-gateway:databaseUrl must start with postgres:\/\/ or postgresql:\/\/, not mysql:/],
+      [
+        'an untagged postgresImage',
+        { postgresImage: 'postgres' },
+        /books-gateway:postgresImage must be an image reference with a tag or a digest/,
+      ],
+      [
+        'a databaseUrl of another scheme',
+        { databaseUrl: 'mysql://books:s3cret-pw@db/books' },
+        /books-gateway:databaseUrl must start with postgres:\/\/ or postgresql:\/\/, not mysql:/,
+      ],
       ['a databaseUrl that is no URL', { databaseUrl: 's3cret-pw' }, /books-gateway:databaseUrl is not a URL: write postgres:\/\//],
-      ['a databaseUrl without a database', { databaseUrl: 'postgres://books:s3cret-pw@db:5432' }, /books-gateway:databaseUrl names no database/],
-      ['a volume size without a unit', { databaseVolumeSize: '10' }, /books-gateway:databaseVolumeSize must be a size such as 500Mi, 1Gi or 20Gi, got "10"/],
-      ['an unknown fate of the volume', { databaseVolumeOnDestroy: 'archive' }, /books-gateway:databaseVolumeOnDestroy must be one of keep, delete, got "archive"/],
+      [
+        'a databaseUrl without a database',
+        { databaseUrl: 'postgres://books:s3cret-pw@db:5432' },
+        /books-gateway:databaseUrl names no database/,
+      ],
+      [
+        'a volume size without a unit',
+        { databaseVolumeSize: '10' },
+        /books-gateway:databaseVolumeSize must be a size such as 500Mi, 1Gi or 20Gi, got "10"/,
+      ],
+      [
+        'an unknown fate of the volume',
+        { databaseVolumeOnDestroy: 'archive' },
+        /books-gateway:databaseVolumeOnDestroy must be one of keep, delete, got "archive"/,
+      ],
     ];
     for (const [what, config, message] of cases) {
       it(what, async () => {

@@ -16,8 +16,7 @@ import { dockerDesktop, securedDockerDesktop, secretsBesidesDatabase, testApiKey
 const secretType = 'kubernetes:core/v1:Secret';
 
 const nginxConf = (run: ProgramRun): string => run.named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['nginx.conf'];
-const gatewayPod = (run: ProgramRun): PropertyBag =>
-  run.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec.template.spec;
+const gatewayPod = (run: ProgramRun): PropertyBag => run.named('kubernetes:apps/v1:Deployment', 'gateway').inputs.spec.template.spec;
 const container = (run: ProgramRun, name: string): PropertyBag => {
   const found = gatewayPod(run).containers.find((c: PropertyBag) => c.name === name);
   assert.ok(found, `the gateway pod has a ${name} container`);
@@ -56,7 +55,10 @@ describe('gateway security, limits and metrics', () => {
       assert.match(conf, /proxy_set_header Authorization "";\n\s*proxy_set_header X-API-Key "";/, 'credentials stay at the gateway');
       assert.doesNotMatch(conf, /\bssl\b/);
       assert.deepEqual(secretsBesidesDatabase(plain), [], 'no credential configured, nothing secret to mount');
-      assert.equal(gatewayPod(plain).volumes.some((v: PropertyBag) => v.secret), false);
+      assert.equal(
+        gatewayPod(plain).volumes.some((v: PropertyBag) => v.secret),
+        false,
+      );
     });
   });
 
@@ -118,7 +120,11 @@ describe('gateway security, limits and metrics', () => {
       assert.equal(pod.securityContext.fsGroup, 101);
       const mounts = (name: string) => (container(secured, name).volumeMounts ?? []).filter((m: PropertyBag) => m.name === volume.name);
       assert.deepEqual(mounts('gateway'), [{ name: volume.name, mountPath: clusterPlatform.secretsDir, readOnly: true }]);
-      assert.deepEqual(pod.containers.map((c: PropertyBag) => c.name), ['gateway'], 'no other container sees the keys');
+      assert.deepEqual(
+        pod.containers.map((c: PropertyBag) => c.name),
+        ['gateway'],
+        'no other container sees the keys',
+      );
     });
 
     it('offers HTTPS alone on the Service, on 443, and outputs an https URL', () => {
@@ -138,7 +144,10 @@ describe('gateway security, limits and metrics', () => {
   ] as const) {
     describe(`metrics (${what})`, () => {
       it('serves the full set of metrics from nginx itself on the status port, with no exporter sidecar', () => {
-        assert.deepEqual(gatewayPod(run()).containers.map((c: PropertyBag) => c.name), ['gateway']);
+        assert.deepEqual(
+          gatewayPod(run()).containers.map((c: PropertyBag) => c.name),
+          ['gateway'],
+        );
         const conf = nginxConf(run());
         assert.match(conf, /listen 8081;[\s\S]*location = \/stub_status \{\n(\s*if .*\n)?\s*stub_status;/);
         // Per-route counters in a dictionary shared by the workers (the image's njs >= 0.8.8).
@@ -150,10 +159,19 @@ describe('gateway security, limits and metrics', () => {
         const pod = gatewayPod(run());
         const emptyDirs = pod.volumes.filter((volume: PropertyBag) => volume.emptyDir).map((volume: PropertyBag) => volume.name);
         const writable = pod.containers[0].volumeMounts.filter((mount: PropertyBag) => emptyDirs.includes(mount.name) && !mount.readOnly);
-        assert.ok(writable.some((mount: PropertyBag) => log.startsWith(`${mount.mountPath}/`)), `${log} is in an emptyDir the container can write`);
+        assert.ok(
+          writable.some((mount: PropertyBag) => log.startsWith(`${mount.mountPath}/`)),
+          `${log} is in an emptyDir the container can write`,
+        );
         assert.match(conf, /listen 8081;[\s\S]*location @gateway_metrics_fold \{[\s\S]*?js_periodic gateway_metrics\.fold interval=250ms;/);
-        assert.match(conf, /listen 8081;[\s\S]*location = \/metrics \{[\s\S]*?set \$gateway_metrics_set full;[\s\S]*?js_content gateway_metrics\.serve;/);
-        assert.ok(run().named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['gateway-metrics.js'], 'the script ships in the ConfigMap');
+        assert.match(
+          conf,
+          /listen 8081;[\s\S]*location = \/metrics \{[\s\S]*?set \$gateway_metrics_set full;[\s\S]*?js_content gateway_metrics\.serve;/,
+        );
+        assert.ok(
+          run().named('kubernetes:core/v1:ConfigMap', 'gateway-config').inputs.data['gateway-metrics.js'],
+          'the script ships in the ConfigMap',
+        );
       });
 
       it('carries the Prometheus scrape annotations on the gateway pods', () => {

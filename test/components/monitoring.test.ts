@@ -22,7 +22,13 @@ describe('monitoring objects', () => {
     for (const scenario of [dockerDesktop, k3s]) {
       const run = await runProgram(scenario);
       assert.deepEqual(run.ofType(podMonitorType), []);
-      assert.deepEqual(run.ofType(configMapType).map((map) => map.name).filter((name) => name !== 'gateway-config'), []);
+      assert.deepEqual(
+        run
+          .ofType(configMapType)
+          .map((map) => map.name)
+          .filter((name) => name !== 'gateway-config'),
+        [],
+      );
     }
   });
 
@@ -64,7 +70,7 @@ describe('monitoring objects', () => {
       assert.ok(monitor.dependencies.includes(namespaceUrn(run)));
     });
 
-    it("rejects a PodMonitor the Operator would refuse: the schema check can fail", async () => {
+    it('rejects a PodMonitor the Operator would refuse: the schema check can fail', async () => {
       const broken = structuredClone(monitor.inputs);
       broken.spec.podMetricsEndpoints[0].scheme = 'gopher';
       await assert.rejects(validateKubernetesObject({ ...monitor, inputs: broken }), /PodMonitor gateway is not a valid/);
@@ -72,7 +78,7 @@ describe('monitoring objects', () => {
   });
 
   describe('grafanaDashboard', () => {
-    it("puts dashboards/gateway.json into a ConfigMap labelled grafana_dashboard: \"1\" in the system's namespace", async () => {
+    it('puts dashboards/gateway.json into a ConfigMap labelled grafana_dashboard: "1" in the system\'s namespace', async () => {
       const run = await runProgram(withConfig({ grafanaDashboard: 'true' }));
       const map = run.named(configMapType, 'dashboard');
       assert.equal(map.inputs.metadata.labels.grafana_dashboard, '1');

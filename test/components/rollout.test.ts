@@ -145,6 +145,9 @@ describe('rolling updates lose no request', () => {
         assert.ok(gateway.dependencies.includes(urn), `the gateway Deployment waits for ${type} ${backend}`);
       }
     }
-    assert.deepEqual(run.named('kubernetes:apps/v1:Deployment', 'books').dependencies.filter((urn) => urn.includes('Deployment::')), []);
+    assert.deepEqual(
+      run.named('kubernetes:apps/v1:Deployment', 'books').dependencies.filter((urn) => urn.includes('Deployment::')),
+      [],
+    );
   });
 });

@@ -39,7 +39,10 @@ describe('GatewayStack arguments', () => {
   });
 
   it('refuses bad arguments, naming the argument', () => {
-    assert.throws(() => resolveGatewaySettings({ provider, booksReplicas: 0 }), /booksReplicas must be a whole number of at least 1, got 0/);
+    assert.throws(
+      () => resolveGatewaySettings({ provider, booksReplicas: 0 }),
+      /booksReplicas must be a whole number of at least 1, got 0/,
+    );
     assert.throws(() => resolveGatewaySettings({ provider, gatewayReplicas: 1.5 }), /gatewayReplicas .* got 1\.5/);
     assert.throws(() => resolveGatewaySettings({ provider, gatewayServicePort: 0 }), /gatewayServicePort must be a port number/);
     assert.throws(() => resolveGatewaySettings({ provider, namespace: 'a.b' }), /namespace must be a valid Kubernetes namespace name/);
@@ -48,7 +51,10 @@ describe('GatewayStack arguments', () => {
   it('builds a multi-platform image only to push it: Docker cannot load one into its local store', () => {
     const registry = { repository: (image: string) => `ghcr.io/acme/${image}`, needsPullSecret: false };
     const platforms = ['linux/arm64', 'linux/arm/v7'] as const;
-    assert.throws(() => resolveGatewaySettings({ provider, platforms }), /platforms linux\/arm64, linux\/arm\/v7 make a multi-platform image, which needs a registry/);
+    assert.throws(
+      () => resolveGatewaySettings({ provider, platforms }),
+      /platforms linux\/arm64, linux\/arm\/v7 make a multi-platform image, which needs a registry/,
+    );
     assert.deepEqual(resolveGatewaySettings({ provider, platforms, registry }).platforms, platforms);
     assert.deepEqual(resolveGatewaySettings({ provider, platforms: ['linux/amd64'] }).platforms, ['linux/amd64']);
     assert.throws(() => resolveGatewaySettings({ provider, platforms: [] }), /platforms must name at least one platform of/);

@@ -70,10 +70,7 @@ for (const [targetName, scenario, providerName] of [
       assert.equal(run.ofType('pulumi:providers:kubernetes').length, 1);
       assert.equal(provider.name, providerName);
       for (const object of run.kubernetesObjects()) {
-        assert.ok(
-          object.provider?.startsWith(`${provider.urn}::`),
-          `${object.type} ${object.name} goes through ${object.provider}`,
-        );
+        assert.ok(object.provider?.startsWith(`${provider.urn}::`), `${object.type} ${object.name} goes through ${object.provider}`);
       }
     });
 
@@ -93,11 +90,17 @@ for (const [targetName, scenario, providerName] of [
     });
 
     it('exposes only the gateway outside the cluster; the backends are headless', () => {
-      for (const [name, port] of [['books', 5000], ['books-react', 3000]] as const) {
+      for (const [name, port] of [
+        ['books', 5000],
+        ['books-react', 3000],
+      ] as const) {
         const spec = run.named(serviceType, name).inputs.spec;
         assert.equal(spec.type, 'ClusterIP');
         assert.equal(spec.clusterIP, 'None');
-        assert.deepEqual(spec.ports.map((p: PropertyBag) => p.port), [port]);
+        assert.deepEqual(
+          spec.ports.map((p: PropertyBag) => p.port),
+          [port],
+        );
         assert.deepEqual(spec.selector, selector(name));
       }
       const gateway = run.named(serviceType, 'gateway').inputs.spec;
@@ -135,9 +138,18 @@ for (const [targetName, scenario, providerName] of [
       const volumes = (name: string) => pod(name).volumes.filter((v: PropertyBag) => v.emptyDir);
       const mounts = (name: string) =>
         pod(name).containers[0].volumeMounts.filter((m: PropertyBag) => volumes(name).some((v: PropertyBag) => v.name === m.name));
-      assert.deepEqual(mounts('gateway').map((m: PropertyBag) => m.mountPath), [clusterPlatform.runDir]);
-      assert.deepEqual(mounts('books').map((m: PropertyBag) => m.mountPath), ['/tmp']);
-      assert.deepEqual(mounts('books-react').map((m: PropertyBag) => m.mountPath), ['/tmp']);
+      assert.deepEqual(
+        mounts('gateway').map((m: PropertyBag) => m.mountPath),
+        [clusterPlatform.runDir],
+      );
+      assert.deepEqual(
+        mounts('books').map((m: PropertyBag) => m.mountPath),
+        ['/tmp'],
+      );
+      assert.deepEqual(
+        mounts('books-react').map((m: PropertyBag) => m.mountPath),
+        ['/tmp'],
+      );
     });
 
     it('probes readiness and liveness: books /readyz and /healthz on 5000, books-react / on 3000, the gateway its status port', () => {
@@ -151,7 +163,10 @@ for (const [targetName, scenario, providerName] of [
       assert.deepEqual(probes('books-react'), { readiness: '/@3000', liveness: '/@3000' });
       assert.deepEqual(probes('gateway'), { readiness: '/healthz@8081', liveness: '/healthz@8081' });
       // The status port stays out of every Service.
-      assert.deepEqual(run.named(serviceType, 'gateway').inputs.spec.ports.map((p: PropertyBag) => p.targetPort), ['http']);
+      assert.deepEqual(
+        run.named(serviceType, 'gateway').inputs.spec.ports.map((p: PropertyBag) => p.targetPort),
+        ['http'],
+      );
     });
 
     it('mounts the rendered gateway configuration read-only, and rolls the pods when it changes', () => {
@@ -162,10 +177,7 @@ for (const [targetName, scenario, providerName] of [
       const mount = spec.containers[0].volumeMounts.find((m: PropertyBag) => m.name === volume.name);
       assert.deepEqual(mount, { name: volume.name, mountPath: clusterPlatform.configDir, readOnly: true });
       assert.equal(configMap.immutable, true);
-      assert.equal(
-        deployment('gateway').spec.template.metadata.annotations[configChecksumAnnotation],
-        configChecksum(configMap.data),
-      );
+      assert.equal(deployment('gateway').spec.template.metadata.annotations[configChecksumAnnotation], configChecksum(configMap.data));
       assert.deepEqual(spec.containers[0].command, ['nginx', '-e', 'stderr', '-c', `${clusterPlatform.configDir}/nginx.conf`]);
       const nginxConf: string = configMap.data['nginx.conf'];
       assert.match(nginxConf, /server books\.books-gateway\.svc\.cluster\.local:5000 resolve/);
@@ -175,7 +187,10 @@ for (const [targetName, scenario, providerName] of [
     it('admits traffic to the backends only from gateway pods, to the gateway from anywhere on its public port, to its status port (metrics) from the cluster', () => {
       const policy = (name: string) => run.named(policyType, name).inputs.spec;
       assert.deepEqual(policy('default-deny'), { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-      for (const [name, port] of [['books', 5000], ['books-react', 3000]] as const) {
+      for (const [name, port] of [
+        ['books', 5000],
+        ['books-react', 3000],
+      ] as const) {
         const spec = policy(`${name}-from-gateway`);
         assert.deepEqual(spec.podSelector.matchLabels, selector(name));
         assert.deepEqual(spec.ingress, [
@@ -208,7 +223,13 @@ for (const [targetName, scenario, providerName] of [
     });
 
     it('guards the multi-replica Deployments with a PodDisruptionBudget, and only those', () => {
-      assert.deepEqual(run.ofType(budgetType).map((b) => b.name).sort(), ['books', 'books-react']);
+      assert.deepEqual(
+        run
+          .ofType(budgetType)
+          .map((b) => b.name)
+          .sort(),
+        ['books', 'books-react'],
+      );
       for (const name of ['books', 'books-react']) {
         const spec = run.named(budgetType, name).inputs.spec;
         assert.equal(spec.maxUnavailable, 1);

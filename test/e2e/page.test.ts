@@ -15,7 +15,14 @@ describe('the books page in a real browser, through the gateway', function () {
   before(async () => {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage();
     page.setDefaultTimeout(15000);
@@ -47,6 +54,9 @@ describe('the books page in a real browser, through the gateway', function () {
     // nginx keeps failed servers out for its fail_timeout: retry once it serves again.
     await eventually('the gateway serves the books again', async () => (await request(`${gateway.url}/books`)).status === 200);
     await page.getByRole('button', { name: 'Retry' }).click();
-    await page.getByRole('list', { name: 'Books' }).getByText(tutorialTitles[0] ?? '').waitFor();
+    await page
+      .getByRole('list', { name: 'Books' })
+      .getByText(tutorialTitles[0] ?? '')
+      .waitFor();
   });
 });

@@ -78,7 +78,10 @@ describe('faults under steady traffic through the gateway', function () {
     for (const book of system().books) if (!book.process.running) await book.start();
     const probe = startLoad(() => undefined);
     try {
-      await log.waitForBackendsServing(system().books.map((book) => addressOf(book.port)), 10000);
+      await log.waitForBackendsServing(
+        system().books.map((book) => addressOf(book.port)),
+        10000,
+      );
     } finally {
       await probe.stop();
       load = undefined;
@@ -156,7 +159,7 @@ describe('faults under steady traffic through the gateway', function () {
     await trafficFor(traffic, 300);
     const duringOutage = traffic.since(down + 100);
     assert.ok(duringOutage.length >= 100, `traffic during the outage (${duringOutage.length} requests)`);
-    assert.deepEqual([...new Set(duringOutage.map((exchange) => exchange.status))], [503], 'every answer is the API\'s 503');
+    assert.deepEqual([...new Set(duringOutage.map((exchange) => exchange.status))], [503], "every answer is the API's 503");
     const back = performance.now();
     await system().postgres.start();
     const recoveryDeadline = Date.now() + 10000;
@@ -165,7 +168,7 @@ describe('faults under steady traffic through the gateway', function () {
       await sleep(50);
     }
     const report = await traffic.stop();
-    assertNoFailure(report, 'as a prompt JSON 200, or the API\'s 503 with Retry-After');
+    assertNoFailure(report, "as a prompt JSON 200, or the API's 503 with Retry-After");
     const slowest = Math.max(...report.exchanges.map((exchange) => exchange.latencyMs));
     assert.ok(slowest < 3000, `every answer within 3 s (slowest ${slowest.toFixed(0)} ms)`);
   });

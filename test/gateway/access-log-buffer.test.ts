@@ -27,7 +27,12 @@ describe('the access log, buffered as the cluster writes it', function () {
 
     it("writes a quiet gateway's line within its flush time, though the buffer is far from full", async () => {
       const [id] = await reads(gateway().url, 1);
-      await eventually('the line of the request is written', async () => (await loggedIds(() => gateway().accessLogBytes())).has(id), 10000, 250);
+      await eventually(
+        'the line of the request is written',
+        async () => (await loggedIds(() => gateway().accessLogBytes())).has(id),
+        10000,
+        250,
+      );
     });
   });
 
@@ -37,10 +42,17 @@ describe('the access log, buffered as the cluster writes it', function () {
     it('writes every line it holds when nginx stops as the kubelet stops it', async () => {
       const ids = await reads(gateway().url, 5);
       const before = await loggedIds(() => gateway().accessLogBytes());
-      assert.ok(ids.every((id) => !before.has(id)), 'the lines wait in the buffer');
+      assert.ok(
+        ids.every((id) => !before.has(id)),
+        'the lines wait in the buffer',
+      );
       await gateway().stop();
       const after = await loggedIds(() => gateway().accessLogBytes());
-      assert.deepEqual(ids.filter((id) => !after.has(id)), [], 'no line lost');
+      assert.deepEqual(
+        ids.filter((id) => !after.has(id)),
+        [],
+        'no line lost',
+      );
     });
   });
 });

@@ -26,7 +26,8 @@ function assertRefused(reply: Reply, reason: string, what: string): void {
   assert.equal(reply.headers.get('x-auth-error'), reason, `${what}: X-Auth-Error`);
   const challenge = reply.headers.get('www-authenticate') ?? '';
   assert.match(challenge, /^Bearer realm="books-gateway"/, `${what}: challenge`);
-  if (reason !== 'credentials required') assert.equal(challenge, `Bearer realm="books-gateway", error="invalid_token", error_description="${reason}"`, what);
+  if (reason !== 'credentials required')
+    assert.equal(challenge, `Bearer realm="books-gateway", error="invalid_token", error_description="${reason}"`, what);
 }
 
 const post = (url: string, headers: Record<string, string> = {}) =>
@@ -63,7 +64,11 @@ describe('authentication at the gateway, in front of the real books API', functi
       ['API key', { 'x-api-key': robotKey }, 'robot'],
     ];
     for (const [what, headers, subject] of credentials) {
-      const reply = await request(books(), { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
+      const reply = await request(books(), {
+        method: 'POST',
+        body: newBookBody(),
+        headers: { 'content-type': 'application/json', ...headers },
+      });
       assertCreatedBy(reply, subject, what);
     }
   });
@@ -75,8 +80,16 @@ describe('authentication at the gateway, in front of the real books API', functi
     const otherIssuer = testIssuer();
     const cases: Array<[what: string, token: string, reason: string]> = [
       ['alg none', `${signToken(issuer, 'none', validClaims())}`, 'algorithm not accepted'],
-      ['alg none, signature kept', `${signToken(issuer, 'none', validClaims()).slice(0, -1)}.${valid.split('.')[2]}`, 'algorithm not accepted'],
-      ['payload changed after signing', `${head}.${Buffer.from(JSON.stringify(validClaims({ sub: 'mallory' }))).toString('base64url')}.${valid.split('.')[2]}`, 'bad signature'],
+      [
+        'alg none, signature kept',
+        `${signToken(issuer, 'none', validClaims()).slice(0, -1)}.${valid.split('.')[2]}`,
+        'algorithm not accepted',
+      ],
+      [
+        'payload changed after signing',
+        `${head}.${Buffer.from(JSON.stringify(validClaims({ sub: 'mallory' }))).toString('base64url')}.${valid.split('.')[2]}`,
+        'bad signature',
+      ],
       ['signed by another RSA key', signToken(otherIssuer, 'RS256', validClaims()), 'bad signature'],
       ['signed by another EC key', signToken(otherIssuer, 'ES256', validClaims()), 'bad signature'],
       ['signed with another HMAC secret', signToken({ ...issuer, hmacSecret: 'x'.repeat(40) }, 'HS256', validClaims()), 'bad signature'],
@@ -95,20 +108,36 @@ describe('authentication at the gateway, in front of the real books API', functi
       ['garbage', 'garbage', 'malformed token'],
     ];
     for (const [what, token, reason] of cases) assertRefused(await post(books(), bearer(token)), reason, what);
-    assertRefused(await post(books(), { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }), 'not a bearer token', 'Basic auth');
+    assertRefused(
+      await post(books(), { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }),
+      'not a bearer token',
+      'Basic auth',
+    );
     assertRefused(await post(books(), { 'x-api-key': 'not-a-key-of-anyone-at-all-here' }), 'unknown API key', 'wrong API key');
   });
 
   it('logs how each write was authenticated, or why it was refused', async () => {
     const accepted = `auth-ok-${Date.now()}`;
     const refused = `auth-no-${Date.now()}`;
-    await request(books(), { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted } });
+    await request(books(), {
+      method: 'POST',
+      body: newBookBody(),
+      headers: { 'content-type': 'application/json', ...bearer(signToken(issuer, 'ES256', validClaims())), 'x-request-id': accepted },
+    });
     await post(books(), { ...bearer(signToken(issuer, 'ES256', validClaims({ aud: 'x' }))), 'x-request-id': refused });
     const entries = () => jsonLogRecords(system().gateway.accessLog);
-    await eventually('both requests are logged', async () => (await entries()).filter((e) => [accepted, refused].includes(String(e['requestId']))).length === 2);
+    await eventually(
+      'both requests are logged',
+      async () => (await entries()).filter((e) => [accepted, refused].includes(String(e['requestId']))).length === 2,
+    );
     const byId = new Map((await entries()).map((entry) => [entry['requestId'], entry]));
     assert.deepEqual(
-      [accepted, refused].map((id) => ({ route: byId.get(id)?.['route'], status: byId.get(id)?.['status'], auth: byId.get(id)?.['auth'], authError: byId.get(id)?.['authError'] })),
+      [accepted, refused].map((id) => ({
+        route: byId.get(id)?.['route'],
+        status: byId.get(id)?.['status'],
+        auth: byId.get(id)?.['auth'],
+        authError: byId.get(id)?.['authError'],
+      })),
       [
         { route: 'books', status: 201, auth: 'jwt', authError: '' },
         { route: 'books', status: 401, auth: '', authError: 'wrong audience' },
@@ -123,14 +152,22 @@ for (const build of nginxBuilds) {
     // Only ES256 accepted here: pinning shows as a refused, correctly signed RS256 token.
     const gateway = useEchoGateway(
       { auth: { jwt: { ...jwtSettings, algorithms: ['ES256'] }, apiKeys: true } },
-      () => ({ jwks: JSON.stringify({ keys: (JSON.parse(issuer.jwks) as { keys: { kid: string }[] }).keys.filter((key: { kid: string }) => key.kid === 'ec-1') }), apiKeys: { robot: robotKey } }),
+      () => ({
+        jwks: JSON.stringify({
+          keys: (JSON.parse(issuer.jwks) as { keys: { kid: string }[] }).keys.filter((key: { kid: string }) => key.kid === 'ec-1'),
+        }),
+        apiKeys: { robot: robotKey },
+      }),
       build,
     );
     const lastSeen = () => gateway().seen.at(-1);
 
     it('is the token subject or API client in X-Auth-Subject, and cannot be forged', async () => {
       const forged = { 'x-auth-subject': 'admin', 'x-auth-method': 'jwt' };
-      const accepted = await post(`${gateway().url}/books`, { ...forged, ...bearer(signToken(issuer, 'ES256', validClaims({ sub: 'alice' }))) });
+      const accepted = await post(`${gateway().url}/books`, {
+        ...forged,
+        ...bearer(signToken(issuer, 'ES256', validClaims({ sub: 'alice' }))),
+      });
       assert.equal(accepted.status, 200, accepted.body);
       assert.equal(lastSeen()?.headers['x-auth-subject'], 'alice');
       assert.equal(lastSeen()?.headers['x-auth-method'], 'jwt');
@@ -143,10 +180,20 @@ for (const build of nginxBuilds) {
       assert.equal(lastSeen()?.headers['x-auth-method'], 'api-key');
       assert.equal(lastSeen()?.url, '/books/1?x=1', 'path and query reach the API unchanged');
       for (const method of ['PUT', 'PATCH', 'DELETE']) {
-        const reply = await request(`${gateway().url}/books/1%2F2?x=%0A`, { method, body: '{"title":"t"}', headers: { ...forged, 'content-type': 'application/json', 'x-api-key': robotKey, 'x-gateway-write-method': 'GET' } });
+        const reply = await request(`${gateway().url}/books/1%2F2?x=%0A`, {
+          method,
+          body: '{"title":"t"}',
+          headers: { ...forged, 'content-type': 'application/json', 'x-api-key': robotKey, 'x-gateway-write-method': 'GET' },
+        });
         assert.equal(reply.status, 200, `${method}: ${reply.body}`);
         assert.deepEqual(
-          [lastSeen()?.method, lastSeen()?.url, lastSeen()?.headers['x-auth-subject'], lastSeen()?.headers['x-gateway-write-method'], gateway().bodyBytes.at(-1)],
+          [
+            lastSeen()?.method,
+            lastSeen()?.url,
+            lastSeen()?.headers['x-auth-subject'],
+            lastSeen()?.headers['x-gateway-write-method'],
+            gateway().bodyBytes.at(-1),
+          ],
           [method, '/books/1%2F2?x=%0A', 'robot', undefined, 13],
           `${method} reaches the API as sent, with its body, through the relay of writes`,
         );
@@ -160,7 +207,12 @@ for (const build of nginxBuilds) {
     });
 
     it('tells the backend the client address and scheme it saw, whatever the client claims', async () => {
-      const claims = { 'x-forwarded-for': '203.0.113.9', 'x-real-ip': '203.0.113.9', forwarded: 'for=203.0.113.9;proto=https;host=evil.example', 'x-forwarded-proto': 'https' };
+      const claims = {
+        'x-forwarded-for': '203.0.113.9',
+        'x-real-ip': '203.0.113.9',
+        forwarded: 'for=203.0.113.9;proto=https;host=evil.example',
+        'x-forwarded-proto': 'https',
+      };
       for (const path of ['/books', '/']) {
         assert.equal((await request(`${gateway().url}${path}`, { headers: claims })).status, 200);
         const seen = lastSeen()?.headers ?? {};
@@ -200,17 +252,32 @@ for (const build of nginxBuilds) {
         ['exp 1e400 (Infinity)', signJson(issuer, 'ES256', header, claims(`"sub":"alice","exp":1e400`)), 'malformed token'],
         ['nbf -1e400', signJson(issuer, 'ES256', header, claims(`"sub":"alice","exp":${now + 60},"nbf":-1e400`)), 'malformed token'],
         ['sub twice', signJson(issuer, 'ES256', header, claims(`"sub":"alice","sub":"admin","exp":${now + 60}`)), 'malformed token'],
-        ['sub twice, once escaped', signJson(issuer, 'ES256', header, claims(`"sub":"alice","\\u0073ub":"admin","exp":${now + 60}`)), 'malformed token'],
-        ['alg twice in the header', signJson(issuer, 'ES256', '{"alg":"none","alg":"ES256","kid":"ec-1"}', claims(`"sub":"alice","exp":${now + 60}`)), 'malformed token'],
+        [
+          'sub twice, once escaped',
+          signJson(issuer, 'ES256', header, claims(`"sub":"alice","\\u0073ub":"admin","exp":${now + 60}`)),
+          'malformed token',
+        ],
+        [
+          'alg twice in the header',
+          signJson(issuer, 'ES256', '{"alg":"none","alg":"ES256","kid":"ec-1"}', claims(`"sub":"alice","exp":${now + 60}`)),
+          'malformed token',
+        ],
         ['unused signature bits set', `${valid.slice(0, -1)}${alphabet[last ^ 1]}`, 'malformed token'],
-        ['payload with padding', `${valid.split('.')[0]}.${Buffer.from(JSON.stringify(validClaims())).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}.${valid.split('.')[2]}`, 'malformed token'],
+        [
+          'payload with padding',
+          `${valid.split('.')[0]}.${Buffer.from(JSON.stringify(validClaims())).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}.${valid.split('.')[2]}`,
+          'malformed token',
+        ],
         ['iat an hour ahead', signToken(issuer, 'ES256', validClaims({ iat: now + 3600 })), 'token issued in the future'],
       ];
       for (const [what, token, reason] of cases) {
         assertRefused(await post(`${gateway().url}/books`, bearer(token)), reason, what);
       }
       // Within the 30 s leeway, and a key that only looks like another inside a value, still pass.
-      const accepted = [signToken(issuer, 'ES256', validClaims({ iat: now + 20 })), signToken(issuer, 'ES256', validClaims({ note: '"sub":"admin"', nested: { sub: 'x' } }))];
+      const accepted = [
+        signToken(issuer, 'ES256', validClaims({ iat: now + 20 })),
+        signToken(issuer, 'ES256', validClaims({ note: '"sub":"admin"', nested: { sub: 'x' } })),
+      ];
       for (const token of accepted) assert.equal((await post(`${gateway().url}/books`, bearer(token))).status, 200);
       assert.equal(lastSeen()?.headers['x-auth-subject'], 'alice');
     });
@@ -218,7 +285,10 @@ for (const build of nginxBuilds) {
     it('passes authenticated writes on with exactly the URI the client sent', async () => {
       for (const path of ['/books/%0A/x', '/books/%0a', '/books/a%2Fb', '/books/a%2fb/../c?q=%0A&r=%2F', '/books?x=1#']) {
         const sent = path.replace(/#$/, '');
-        const reply = await rawRequest(gateway().port, `POST ${sent} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${robotKey}\r\nContent-Length: 0\r\n\r\n`);
+        const reply = await rawRequest(
+          gateway().port,
+          `POST ${sent} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${robotKey}\r\nContent-Length: 0\r\n\r\n`,
+        );
         assert.equal(reply.status, 200, `${sent}: ${reply.body}`);
         assert.equal(lastSeen()?.url, sent, 'the backend got the URI as sent');
         assert.match(reply.body, /"echo":/);
@@ -234,19 +304,33 @@ for (const build of nginxBuilds) {
       assert.equal((await post(`${gateway().url}/books`, bearer(signToken(issuer, 'ES256', validClaims())))).status, 200);
       assert.equal(lastSeen()?.headers['authorization'], undefined, 'no bearer token after verification');
       for (const path of ['/books', '/']) {
-        assert.equal((await request(`${gateway().url}${path}`, { headers: { authorization: 'Bearer unverified', 'x-api-key': 'unverified' } })).status, 200);
+        assert.equal(
+          (await request(`${gateway().url}${path}`, { headers: { authorization: 'Bearer unverified', 'x-api-key': 'unverified' } })).status,
+          200,
+        );
         assert.equal(lastSeen()?.headers['authorization'], undefined, `${path}: unverified Authorization of a read`);
         assert.equal(lastSeen()?.headers['x-api-key'], undefined, path);
       }
     });
 
     it('accepts only the pinned algorithms', async () => {
-      assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'RS256', validClaims()))), 'algorithm not accepted', 'RS256 when only ES256 is pinned');
-      assertRefused(await post(`${gateway().url}/books`, bearer(signToken(issuer, 'HS256', validClaims()))), 'algorithm not accepted', 'HS256 when only ES256 is pinned');
+      assertRefused(
+        await post(`${gateway().url}/books`, bearer(signToken(issuer, 'RS256', validClaims()))),
+        'algorithm not accepted',
+        'RS256 when only ES256 is pinned',
+      );
+      assertRefused(
+        await post(`${gateway().url}/books`, bearer(signToken(issuer, 'HS256', validClaims()))),
+        'algorithm not accepted',
+        'HS256 when only ES256 is pinned',
+      );
       assert.equal((await request(`${gateway().url}/_gateway/auth`)).status, 404, 'the auth check is internal');
       assert.equal((await request(`${gateway().url}/_gateway/protected`, { method: 'POST' })).status, 404);
       // Not a location of the gateway: the page's, which takes no writes.
-      assert.equal((await request(`${gateway().url}/_gateway/protected/books`, { method: 'POST', headers: { 'x-api-key': robotKey } })).status, 405);
+      assert.equal(
+        (await request(`${gateway().url}/_gateway/protected/books`, { method: 'POST', headers: { 'x-api-key': robotKey } })).status,
+        405,
+      );
     });
   });
 }
@@ -266,7 +350,10 @@ describe('forwardCredentials', function () {
 
 describe('credentials of a kind the gateway is not set to take', function () {
   this.timeout(30000);
-  const tokensOnly = useLocalSystem({ gateway: { auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256'] } } }, gatewaySecrets: { jwks: issuer.jwks } });
+  const tokensOnly = useLocalSystem({
+    gateway: { auth: { jwt: { ...jwtSettings, algorithms: ['RS256', 'ES256'] } } },
+    gatewaySecrets: { jwks: issuer.jwks },
+  });
 
   it('refuses an API key where only tokens are taken, saying so, as it says of a token where only keys are', async () => {
     const reply = await request(`${tokensOnly.system().gateway.url}/books`, { method: 'POST', headers: { 'x-api-key': 'nope' } });

@@ -7,7 +7,11 @@ import { nginxBuildNames, nginxBuilds } from './support/nginx-builds.js';
 
 /** A GET of /books with these header lines (each `Name: value`), as bytes. */
 const getWith = (...lines: Array<string | Buffer>): Buffer =>
-  Buffer.concat([Buffer.from('GET /books HTTP/1.1\r\nHost: x\r\n'), ...lines.flatMap((line) => [Buffer.from(line), Buffer.from('\r\n')]), Buffer.from('\r\n')]);
+  Buffer.concat([
+    Buffer.from('GET /books HTTP/1.1\r\nHost: x\r\n'),
+    ...lines.flatMap((line) => [Buffer.from(line), Buffer.from('\r\n')]),
+    Buffer.from('\r\n'),
+  ]);
 
 /** `Name: value` of exactly `bytes` bytes, the value in `unit`s (padded with `a`). */
 function headerLine(name: string, bytes: number, unit: string): string {
@@ -23,7 +27,14 @@ const forgedField = '", upstream: "http://forged.example/';
 for (const build of nginxBuilds) {
   describe(`what clients send, counted in bytes and kept safe in the logs, on ${nginxBuildNames[build]}`, function () {
     this.timeout(30000);
-    const gateway = useEchoGateway({ clientMaxBodySize: parseBodySize('clientMaxBodySize', '1k'), rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } }, undefined, build);
+    const gateway = useEchoGateway(
+      {
+        clientMaxBodySize: parseBodySize('clientMaxBodySize', '1k'),
+        rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
+      },
+      undefined,
+      build,
+    );
 
     it('limits the header lines to 8,192 bytes in total, however many characters they spell', async () => {
       const seenBefore = gateway().seen.length;
@@ -54,13 +65,19 @@ for (const build of nginxBuilds) {
         ['ascii-512', getWith(`X-Request-Id: ${id('ascii-512')}`, `User-Agent: ${'b'.repeat(512)}`), 'b'.repeat(512)],
       ];
       for (const [, line] of cases) await rawRequest(gateway().port, line);
-      const rawPath = Buffer.concat([Buffer.from('GET /books/'), Buffer.from([0xff, 0xc3]), Buffer.from(` HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id('path')}\r\n\r\n`)]);
+      const rawPath = Buffer.concat([
+        Buffer.from('GET /books/'),
+        Buffer.from([0xff, 0xc3]),
+        Buffer.from(` HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id('path')}\r\n\r\n`),
+      ]);
       assert.equal((await rawRequest(gateway().port, rawPath)).status, 400);
 
       const records = async () => {
         const lines = (await gateway().accessLogBytes()).toString('latin1').split('\n').filter(Boolean);
         // Decoding fails on any byte sequence that is not UTF-8.
-        return lines.map((line) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(line, 'latin1'))) as Record<string, unknown>);
+        return lines.map(
+          (line) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(line, 'latin1'))) as Record<string, unknown>,
+        );
       };
       const logged = async (name: string) => (await records()).find((record) => record['requestId'] === id(name));
       await eventually('the requests are logged', async () => (await logged('path')) !== undefined);
@@ -81,15 +98,21 @@ for (const build of nginxBuilds) {
         ['a Referer with a raw 0xff', getWith(Buffer.from('Referer: https://books.example.com/\xff', 'latin1'))],
         ['a Host with a quote', 'GET /books HTTP/1.1\r\nHost: x"y\r\n\r\n'],
         ['a quote in the path', 'GET /books/"x HTTP/1.1\r\nHost: x\r\n\r\n'],
-        ['a body over maxBodySize, with that Referer', `POST /books HTTP/1.1\r\nHost: x\r\nReferer: \x1b[31m${forgedField}\r\nContent-Length: 5000\r\n\r\n`],
+        [
+          'a body over maxBodySize, with that Referer',
+          `POST /books HTTP/1.1\r\nHost: x\r\nReferer: \x1b[31m${forgedField}\r\nContent-Length: 5000\r\n\r\n`,
+        ],
       ];
       for (const [what, line] of refused) assert.equal((await rawRequest(gateway().port, line)).status, 400, what);
-      const tooLarge = await rawRequest(gateway().port, 'POST /books HTTP/1.1\r\nHost: x\r\nReferer: https://books.example.com/\r\nContent-Length: 5000\r\n\r\n');
+      const tooLarge = await rawRequest(
+        gateway().port,
+        'POST /books HTTP/1.1\r\nHost: x\r\nReferer: https://books.example.com/\r\nContent-Length: 5000\r\n\r\n',
+      );
       assert.equal(tooLarge.status, 413, 'a body over maxBodySize');
       // What browsers send passes: the Referer a URL with its quotes percent-encoded.
       const browser = 'GET /books HTTP/1.1\r\nHost: books.example.com:8080\r\nReferer: https://books.example.com/list?q=%22node%22\r\n\r\n';
       assert.equal((await rawRequest(gateway().port, browser)).status, 200);
-      assert.deepEqual(gateway().nginxOutput.slice(outputBefore), [], 'no error-log line, so none with the client\'s bytes');
+      assert.deepEqual(gateway().nginxOutput.slice(outputBefore), [], "no error-log line, so none with the client's bytes");
     });
   });
 }

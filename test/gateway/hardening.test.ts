@@ -56,8 +56,18 @@ describe('hardening of the gateway, on a real nginx', function () {
 
   it('lets only reads through to the page, answering writes there with a JSON 405 and Allow', async () => {
     const seenBefore = gateway().seen.length;
-    for (const [method, path] of [['POST', '/'], ['PUT', '/'], ['PATCH', '/index.html'], ['DELETE', '/'], ['POST', '/BOOKS'], ['DELETE', '/bookshelf']]) {
-      const reply = await rawRequest(gateway().port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    for (const [method, path] of [
+      ['POST', '/'],
+      ['PUT', '/'],
+      ['PATCH', '/index.html'],
+      ['DELETE', '/'],
+      ['POST', '/BOOKS'],
+      ['DELETE', '/bookshelf'],
+    ]) {
+      const reply = await rawRequest(
+        gateway().port,
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      );
       assertJsonError(reply, 405, 'method_not_allowed', `${method} ${path}`);
       assert.equal(reply.headers['allow'], 'GET, HEAD, OPTIONS', `${method} ${path}`);
     }
@@ -65,7 +75,11 @@ describe('hardening of the gateway, on a real nginx', function () {
   });
 
   it('answers OPTIONS with the Allow of the route asked about', async () => {
-    for (const [path, allow] of [['/books', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'], ['/books/1788395549', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'], ['/', 'GET, HEAD, OPTIONS']]) {
+    for (const [path, allow] of [
+      ['/books', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+      ['/books/1788395549', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+      ['/', 'GET, HEAD, OPTIONS'],
+    ]) {
       const reply = await request(url(path), { method: 'OPTIONS' });
       assert.equal(reply.status, 204, path);
       assert.equal(reply.headers.get('allow'), allow, path);
@@ -82,7 +96,10 @@ describe('hardening of the gateway, on a real nginx', function () {
 
     const seenBefore = gateway().seen.length;
     const preflight = (origin: string) =>
-      request(url('/books'), { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' } });
+      request(url('/books'), {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+      });
     const good = await preflight(allowedOrigin);
     assert.equal(good.status, 204);
     assert.equal(good.headers.get('access-control-allow-origin'), allowedOrigin);
@@ -102,7 +119,12 @@ describe('hardening of the gateway, on a real nginx', function () {
     const cases: Array<[what: string, raw: string, status: number, error: string]> = [
       ['body over 1k', `POST /books HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n${'x'.repeat(2048)}`, 413, 'payload_too_large'],
       ['16 kB header', `GET /books HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(16000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
-      ['many 7 kB headers', `GET /books HTTP/1.1\r\nHost: x\r\n${[1, 2, 3, 4, 5].map((n) => `X-${n}: ${'a'.repeat(7000)}\r\n`).join('')}\r\n`, 431, 'request_header_fields_too_large'],
+      [
+        'many 7 kB headers',
+        `GET /books HTTP/1.1\r\nHost: x\r\n${[1, 2, 3, 4, 5].map((n) => `X-${n}: ${'a'.repeat(7000)}\r\n`).join('')}\r\n`,
+        431,
+        'request_header_fields_too_large',
+      ],
       ['10 kB URI', `GET /books/${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'uri_too_long'],
       ['no Host in HTTP/1.1', 'GET /books HTTP/1.1\r\n\r\n', 400, 'bad_request'],
       ['binary request line', '\x00\x01\x02 / HTTP/1.1\r\n\r\n', 400, 'bad_request'],
@@ -113,7 +135,12 @@ describe('hardening of the gateway, on a real nginx', function () {
       ['unknown transfer coding', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n', 400, 'bad_request'],
       ['chunked after gzip', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 400, 'bad_request'],
       // Refused with 401 first (no credentials); reading the body to discard it then fails.
-      ['malformed chunk after a 401', 'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n', 400, 'bad_request'],
+      [
+        'malformed chunk after a 401',
+        'POST /books HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+        400,
+        'bad_request',
+      ],
     ];
     for (const [what, raw, status, error] of cases) {
       const reply = await rawRequest(port, raw);
@@ -126,8 +153,18 @@ describe('hardening of the gateway, on a real nginx', function () {
     const seenBefore = gateway().seen.length;
     const head = 'GET /books HTTP/1.1\r\nHost: x\r\n';
     const cases: Array<[what: string, raw: string, status: number, error: string]> = [
-      ['two 7,000-byte headers', `${head}X-A: ${'a'.repeat(7000)}\r\nX-B: ${'b'.repeat(7000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
-      ['8,193 bytes of headers', `${head}X-A: ${'a'.repeat(8193 - 'Host: x\r\n'.length - 'X-A: \r\n'.length)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+      [
+        'two 7,000-byte headers',
+        `${head}X-A: ${'a'.repeat(7000)}\r\nX-B: ${'b'.repeat(7000)}\r\n\r\n`,
+        431,
+        'request_header_fields_too_large',
+      ],
+      [
+        '8,193 bytes of headers',
+        `${head}X-A: ${'a'.repeat(8193 - 'Host: x\r\n'.length - 'X-A: \r\n'.length)}\r\n\r\n`,
+        431,
+        'request_header_fields_too_large',
+      ],
       ['\\x01 in a value', `${head}X-A: a\x01b\r\n\r\n`, 400, 'bad_request'],
       ['\\x1b in a value', `${head}User-Agent: \x1b[31mred\r\n\r\n`, 400, 'bad_request'],
       ['\\x7f in a value', `${head}X-A: a\x7f\r\n\r\n`, 400, 'bad_request'],
@@ -137,7 +174,11 @@ describe('hardening of the gateway, on a real nginx', function () {
     for (const [what, raw, status, error] of cases) {
       const reply = await rawRequest(gateway().port, Buffer.from(raw, 'latin1'));
       assertJsonError(reply, status, error, what);
-      assert.equal((JSON.parse(reply.body) as { requestId: string }).requestId, reply.headers['x-request-id'], `${what}: the id the client sees`);
+      assert.equal(
+        (JSON.parse(reply.body) as { requestId: string }).requestId,
+        reply.headers['x-request-id'],
+        `${what}: the id the client sees`,
+      );
     }
     assert.equal(gateway().seen.length, seenBefore, 'none reached the backend');
     // Exactly 8 kB of headers, a tab in a value and percent-encoded bytes pass.
@@ -166,7 +207,12 @@ describe('hardening of the gateway, on a real nginx', function () {
     assert.equal(await rawExchange(gateway().statusPort, 'GET /healthz\r\n'), '', 'the status port too');
     assert.equal(gateway().seen.length, seenBefore, 'none reached the backend');
     // A request line nginx refused has no protocol either, and still gets its JSON answer.
-    assertJsonError(await rawRequest(gateway().port, `GET /${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414, 'uri_too_long', '10 kB URI');
+    assertJsonError(
+      await rawRequest(gateway().port, `GET /${'a'.repeat(10000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      414,
+      'uri_too_long',
+      '10 kB URI',
+    );
   });
 
   it('answers only GET and HEAD on the status port', async () => {
@@ -208,14 +254,16 @@ describe('TLS at the gateway, on a real nginx', function () {
   const gateway = useEchoGateway({ tls: true }, () => ({ tlsCertificate: certificate, tlsKey: key }));
 
   it('serves HTTPS with the configured certificate, and HSTS', async () => {
-    const reply = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      const req = httpsRequest(`${gateway().url}/books`, { ca: certificate, timeout: 10000 }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-      });
-      req.once('error', reject).end();
-    });
+    const reply = await new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+      (resolve, reject) => {
+        const req = httpsRequest(`${gateway().url}/books`, { ca: certificate, timeout: 10000 }, (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        });
+        req.once('error', reject).end();
+      },
+    );
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.body), { echo: '/books' });
     assert.equal(reply.headers['strict-transport-security'], 'max-age=31536000');

@@ -41,7 +41,10 @@ describe('connections a client holds open, on a real nginx', function () {
   it('closes connections that send nothing after clientTimeout, however many one address opens', async () => {
     const held = Array.from({ length: 50 }, () => hold(gateway().port));
     const closedAfter = await Promise.all(held.map(({ closed }) => closed));
-    assert.ok(closedAfter.every((ms) => ms >= 1500 && ms < 4000), `closed after ${Math.min(...closedAfter)}-${Math.max(...closedAfter)} ms`);
+    assert.ok(
+      closedAfter.every((ms) => ms >= 1500 && ms < 4000),
+      `closed after ${Math.min(...closedAfter)}-${Math.max(...closedAfter)} ms`,
+    );
   });
 
   it('closes an idle keep-alive connection after clientTimeout', async () => {

@@ -53,7 +53,7 @@ describe('the latency buckets of the metrics', () => {
     assert.deepEqual(bucketBounds, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   });
 
-  it('put a duration at each bound in that bound\'s bucket, and one millisecond more in the next', () => {
+  it("put a duration at each bound in that bound's bucket, and one millisecond more in the next", () => {
     assert.equal(bucketOf(0), '0');
     bucketBounds.forEach((bound, index) => {
       assert.equal(bucketOf(bound), String(index), `${bound} s is counted under le="${bound}"`);

@@ -69,13 +69,20 @@ describe('rate limiting per client address, on a real nginx', function () {
       const limited = (await entries()).filter((entry) => entry['limitReq'] === 'REJECTED');
       assert.equal(limited.length, refused);
       assert.ok(limited.every((entry) => entry['status'] === 429));
-      assert.deepEqual(gateway().nginxOutput.filter((line) => line.includes('limiting')), [], 'no "limiting requests" lines');
+      assert.deepEqual(
+        gateway().nginxOutput.filter((line) => line.includes('limiting')),
+        [],
+        'no "limiting requests" lines',
+      );
       await pause();
     });
 
     it('keeps at most 512 bytes of the URI and User-Agent a client sends in the access log', async () => {
       const id = `long-fields-${Date.now()}`;
-      const reply = await request(`${gateway().url}/books?q=${'u'.repeat(6000)}`, { method: 'OPTIONS', headers: { 'user-agent': 'a'.repeat(6000), 'x-request-id': id } });
+      const reply = await request(`${gateway().url}/books?q=${'u'.repeat(6000)}`, {
+        method: 'OPTIONS',
+        headers: { 'user-agent': 'a'.repeat(6000), 'x-request-id': id },
+      });
       assert.equal(reply.status, 204);
       let entry: Record<string, unknown> | undefined;
       await eventually('the request is logged', async () => {
@@ -95,7 +102,10 @@ describe('rate limiting per client address, on a real nginx', function () {
       const slow = [request(`${gateway().url}/books/slow`), request(`${gateway().url}/books/slow`)];
       await new Promise((resolve) => setTimeout(resolve, 300));
       assertTooMany(await request(`${gateway().url}/books`));
-      assert.deepEqual((await Promise.all(slow)).map(({ status }) => status), [200, 200]);
+      assert.deepEqual(
+        (await Promise.all(slow)).map(({ status }) => status),
+        [200, 200],
+      );
       assert.equal((await request(`${gateway().url}/books`)).status, 200, 'served once the others finished');
     });
   });

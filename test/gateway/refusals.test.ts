@@ -11,7 +11,8 @@ const key = 'refusals-tests-0123456789-abcdef';
 const mib = 1024 * 1024;
 
 /** A request's head announcing `length` bytes of body. */
-const head = (requestLine: string, length: number, extra = '') => `${requestLine} HTTP/1.1\r\nHost: x\r\n${extra}Content-Length: ${length}\r\n\r\n`;
+const head = (requestLine: string, length: number, extra = '') =>
+  `${requestLine} HTTP/1.1\r\nHost: x\r\n${extra}Content-Length: ${length}\r\n\r\n`;
 
 function assertJsonAnswer(reply: RawReply, status: number, what: string): void {
   assert.equal(reply.status, status, `${what}: ${reply.body}`);
@@ -24,11 +25,20 @@ for (const build of nginxBuilds) {
     this.timeout(30000);
     // clientTimeout 2 s: a gateway that waited for the body would give up within the test.
     const gateway = useEchoGateway(
-      { clientTimeout: 2, clientMaxBodySize: parseBodySize('clientMaxBodySize', '2m'), auth: { apiKeys: true }, rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 } },
+      {
+        clientTimeout: 2,
+        clientMaxBodySize: parseBodySize('clientMaxBodySize', '2m'),
+        auth: { apiKeys: true },
+        rateLimit: { requestsPerSecond: 10000, burst: 10000, connectionsPerClient: 1000 },
+      },
       () => ({ apiKeys: { tests: key } }),
       build,
     );
-    const limited = useEchoGateway({ clientTimeout: 2, rateLimit: { requestsPerSecond: 1, burst: 1, connectionsPerClient: 1000 } }, undefined, build);
+    const limited = useEchoGateway(
+      { clientTimeout: 2, rateLimit: { requestsPerSecond: 1, burst: 1, connectionsPerClient: 1000 } },
+      undefined,
+      build,
+    );
     /** The answer to a head whose body never comes, and how long it took. */
     const withoutBody = (port: number, text: string): Promise<TimedReply> => sendSlowly(port, text, 0, 0, 1000);
 

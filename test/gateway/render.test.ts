@@ -41,7 +41,11 @@ describe('gateway configuration renderer', () => {
   });
 
   it('renders a configuration that nginx -t accepts without a warning, also without a burst, and with CORS origins', async () => {
-    const variants: Partial<GatewayRenderInput>[] = [{}, { rateLimit: { requestsPerSecond: 5, burst: 0, connectionsPerClient: 5 } }, { corsOrigins: ['https://app.example.com'] }];
+    const variants: Partial<GatewayRenderInput>[] = [
+      {},
+      { rateLimit: { requestsPerSecond: 5, burst: 0, connectionsPerClient: 5 } },
+      { corsOrigins: ['https://app.example.com'] },
+    ];
     for (const variant of variants) {
       const input = { ...localInput(folder), ...variant };
       await writeNginxFiles(folder, input.platform.runDir, renderGateway(input).files);
@@ -76,7 +80,10 @@ describe('gateway configuration renderer', () => {
   it('refuses input nginx could not run, naming what to fix', () => {
     const withoutResolver = { ...clusterInput, platform: { ...clusterPlatform, resolver: undefined } };
     assert.throws(() => renderGateway(withoutResolver), /platform\.resolver is required/);
-    assert.throws(() => renderGateway({ ...clusterInput, listenPort: 70000 }), /listenPort must be a port number from 1 to 65535, got 70000/);
+    assert.throws(
+      () => renderGateway({ ...clusterInput, listenPort: 70000 }),
+      /listenPort must be a port number from 1 to 65535, got 70000/,
+    );
     assert.throws(() => renderGateway({ ...clusterInput, statusPort: 8080 }), /statusPort must differ/);
     assert.throws(
       () => renderGateway({ ...clusterInput, books: { kind: 'static', addresses: [] } }),
@@ -88,7 +95,10 @@ describe('gateway configuration renderer', () => {
     );
     assert.throws(() => renderGateway({ ...clusterInput, timeouts: { read: 0 } }), /timeouts\.read/);
     assert.throws(() => renderGateway({ ...clusterInput, clientTimeout: 0 }), /clientTimeout must be a whole number/);
-    assert.throws(() => renderGateway({ ...clusterInput, platform: { ...clusterPlatform, workerUser: 'nginx; daemon on' } }), /platform\.workerUser/);
+    assert.throws(
+      () => renderGateway({ ...clusterInput, platform: { ...clusterPlatform, workerUser: 'nginx; daemon on' } }),
+      /platform\.workerUser/,
+    );
   });
 
   it('matches the image: its Dockerfile runs the same command on the same ports', async () => {

@@ -25,7 +25,13 @@ describe('the gateway secrets renderer', () => {
       { auth: { jwt: jwtSettings, apiKeys: true } },
     );
     const material = JSON.parse(files[secretFiles.jwtKeys] ?? '') as { keys: Array<{ kid: string; alg: string; spki: string }> };
-    assert.deepEqual(material.keys.map(({ kid, alg }) => [kid, alg]), [['rsa-1', 'RS256'], ['ec-1', 'ES256']]);
+    assert.deepEqual(
+      material.keys.map(({ kid, alg }) => [kid, alg]),
+      [
+        ['rsa-1', 'RS256'],
+        ['ec-1', 'ES256'],
+      ],
+    );
     for (const { spki } of material.keys) assert.match(spki, /^M[A-Za-z0-9+/]+=*$/, 'base64 DER');
     const apiKeys = files[secretFiles.apiKeys] ?? '';
     assert.ok(!apiKeys.includes('robot-key'), 'no API key in clear');
@@ -50,21 +56,56 @@ describe('the gateway secrets renderer', () => {
       ['EC P-384', { jwks: jwks(ecKey('P-384')) }, jwt, /key 0 has unsupported EC curve P-384/],
       ['alg RS512', { jwks: jwks({ ...rsaJwk(), alg: 'RS512' }) }, jwt, /key 0 has unsupported alg RS512/],
       ['use enc', { jwks: jwks({ ...rsaJwk(), use: 'enc' }) }, jwt, /key 0 has use "enc", not "sig"/],
-      ['private key', { jwks: jwks(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })) }, jwt, /key 0 is a private key/],
+      [
+        'private key',
+        { jwks: jwks(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })) },
+        jwt,
+        /key 0 is a private key/,
+      ],
       ['RSA without modulus', { jwks: jwks({ kty: 'RSA', e: 'AQAB' }) }, jwt, /key 0 is not a valid RS256 public key/],
-      ['17-bit RSA key', { jwks: jwks({ kty: 'RSA', n: 'AQAB', e: 'AQAB' }) }, jwt, /key 0 is a 17-bit RSA key; RS256 needs at least 2048 bits/],
+      [
+        '17-bit RSA key',
+        { jwks: jwks({ kty: 'RSA', n: 'AQAB', e: 'AQAB' }) },
+        jwt,
+        /key 0 is a 17-bit RSA key; RS256 needs at least 2048 bits/,
+      ],
       ['several keys, one without kid', { jwks: jwks({ ...rsaJwk(), kid: 'a' }, rsaJwk()) }, jwt, /each needs a "kid"/],
       ['duplicate kid', { jwks: jwks({ ...rsaJwk(), kid: 'a' }, { ...rsaJwk(), kid: 'a' }) }, jwt, /two keys share a "kid"/],
-      ['ES256 key when only RS256 pinned', { jwks: jwks(ecKey('P-256')) }, { auth: { jwt: { ...jwtSettings, algorithms: ['RS256'] } } }, /key 0 is ES256, which auth\.jwt\.algorithms \(RS256\) does not accept/],
-      ['HS256 without secret', {}, { auth: { jwt: { ...jwtSettings, algorithms: ['HS256'] } } }, /hmacSecret: HS256 needs a shared secret of at least 32/],
+      [
+        'ES256 key when only RS256 pinned',
+        { jwks: jwks(ecKey('P-256')) },
+        { auth: { jwt: { ...jwtSettings, algorithms: ['RS256'] } } },
+        /key 0 is ES256, which auth\.jwt\.algorithms \(RS256\) does not accept/,
+      ],
+      [
+        'HS256 without secret',
+        {},
+        { auth: { jwt: { ...jwtSettings, algorithms: ['HS256'] } } },
+        /hmacSecret: HS256 needs a shared secret of at least 32/,
+      ],
       ['HS256 short secret', { hmacSecret: 'short' }, { auth: { jwt: { ...jwtSettings, algorithms: ['HS256'] } } }, /hmacSecret/],
       ['API keys on, none given', {}, { auth: { apiKeys: true } }, /apiKeys: API-key mode is on but no keys are configured/],
       ['short API key', { apiKeys: { robot: 'short' } }, { auth: { apiKeys: true } }, /the key of 'robot' must be at least 24/],
       ['API key with a space', { apiKeys: { robot: 'a key with spaces in it, long enough' } }, { auth: { apiKeys: true } }, /no spaces/],
       ['bad client name', { apiKeys: { 'robot "1"': 'k'.repeat(30) } }, { auth: { apiKeys: true } }, /client name 'robot "1"'/],
-      ['two clients, one key', { apiKeys: { a: 'k'.repeat(30), b: 'k'.repeat(30) } }, { auth: { apiKeys: true } }, /'b' and 'a' have the same key/],
-      ['TLS without certificate', { tlsKey: '-----BEGIN PRIVATE KEY-----' }, { tls: true }, /tlsCertificate: tls is on, so a PEM certificate is required/],
-      ['TLS without key', { tlsCertificate: '-----BEGIN CERTIFICATE-----' }, { tls: true }, /tlsKey: tls is on, so a PEM private key is required/],
+      [
+        'two clients, one key',
+        { apiKeys: { a: 'k'.repeat(30), b: 'k'.repeat(30) } },
+        { auth: { apiKeys: true } },
+        /'b' and 'a' have the same key/,
+      ],
+      [
+        'TLS without certificate',
+        { tlsKey: '-----BEGIN PRIVATE KEY-----' },
+        { tls: true },
+        /tlsCertificate: tls is on, so a PEM certificate is required/,
+      ],
+      [
+        'TLS without key',
+        { tlsCertificate: '-----BEGIN CERTIFICATE-----' },
+        { tls: true },
+        /tlsKey: tls is on, so a PEM private key is required/,
+      ],
     ];
     for (const [what, secrets, settings, message] of cases) {
       assert.throws(() => renderGatewaySecrets(secrets, settings), message, what);
@@ -81,7 +122,13 @@ describe('the gateway secrets renderer', () => {
       tls: true,
     };
     const secrets = renderGatewaySecrets(
-      { jwks: jwks({ ...rsaJwk(), kid: 'k' }), hmacSecret: 'h'.repeat(40), apiKeys: { robot: 'robot-key-0123456789-abcdefghij' }, tlsCertificate: '-----BEGIN CERTIFICATE-----\nQ0VSVA==\n', tlsKey: '-----BEGIN PRIVATE KEY-----\nS0VZ\n' },
+      {
+        jwks: jwks({ ...rsaJwk(), kid: 'k' }),
+        hmacSecret: 'h'.repeat(40),
+        apiKeys: { robot: 'robot-key-0123456789-abcdefghij' },
+        tlsCertificate: '-----BEGIN CERTIFICATE-----\nQ0VSVA==\n',
+        tlsKey: '-----BEGIN PRIVATE KEY-----\nS0VZ\n',
+      },
       input,
     );
     const config = Object.values(renderGateway(input).files).join('\n');

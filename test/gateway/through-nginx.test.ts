@@ -74,7 +74,8 @@ describe('the gateway on a real nginx, in front of the real services', function 
    * After a test made every books process fail, nginx keeps them out of rotation for its
    * fail_timeout (2 s): each test starts once the API answers through the gateway again.
    */
-  const booksServed = () => eventually('the books API answers through the gateway', async () => (await request(`${gateway()}/books`)).status === 200, 5000);
+  const booksServed = () =>
+    eventually('the books API answers through the gateway', async () => (await request(`${gateway()}/books`)).status === 200, 5000);
 
   it('serves the books API at /books, without revealing what runs it', async () => {
     const reply = await request(`${gateway()}/books`);
@@ -92,10 +93,7 @@ describe('the gateway on a real nginx, in front of the real services', function 
 
   it('serves the page at / and at every path that is not the API', async () => {
     for (const path of ['/', '/bookshelf']) {
-      const [throughGateway, direct] = await Promise.all([
-        request(`${gateway()}${path}`),
-        request(`${system().booksReact.url}${path}`),
-      ]);
+      const [throughGateway, direct] = await Promise.all([request(`${gateway()}${path}`), request(`${system().booksReact.url}${path}`)]);
       assert.equal(throughGateway.status, direct.status, path);
       assert.equal(throughGateway.body, direct.body, path);
       assert.match(throughGateway.headers.get('content-type') ?? '', /^text\/html/, path);
@@ -119,7 +117,14 @@ describe('the gateway on a real nginx, in front of the real services', function 
       ['/books/123', {}],
       ['/books/0306406152', {}],
       // The identity the gateway sets for the key, sent directly too: the API then answers alike.
-      ['/books', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-auth-subject': 'tests', 'x-auth-method': 'api-key' } }],
+      [
+        '/books',
+        {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-auth-subject': 'tests', 'x-auth-method': 'api-key' },
+        },
+      ],
       ['/books/1617293725', { method: 'DELETE', headers: { 'x-api-key': apiKey, 'x-auth-subject': 'tests', 'x-auth-method': 'api-key' } }],
     ];
     const book = system().books[0];
@@ -148,7 +153,9 @@ describe('the gateway on a real nginx, in front of the real services', function 
       assert.match(direct.headers.get('content-type') ?? '', /^text\/html/, `${what}: the page answers HTML`);
       assertGatewayError(errorOf(await request(`${gateway()}${path}`, { headers })), status, error);
     }
-    const notModified = await request(`${gateway()}/favicon.svg`, { headers: { 'If-None-Match': (await request(`${gateway()}/favicon.svg`)).headers.get('etag') ?? '' } });
+    const notModified = await request(`${gateway()}/favicon.svg`, {
+      headers: { 'If-None-Match': (await request(`${gateway()}/favicon.svg`)).headers.get('etag') ?? '' },
+    });
     assert.equal(notModified.status, 304, 'a 304 passes through');
   });
 
@@ -175,7 +182,10 @@ describe('the gateway on a real nginx, in front of the real services', function 
     for (const [index, [method, path, status]] of cases.entries()) {
       // The case's index too: two POSTs can start in the same millisecond.
       const id = `method-${index}-${method}-${Date.now()}`;
-      const reply = await rawRequest(system().gateway.port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      const reply = await rawRequest(
+        system().gateway.port,
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${id}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(reply.status, status, `${method} ${path}`);
       const entry = await accessLogEntry(id);
       assert.equal(entry['method'], method, `${method} ${path}`);
@@ -188,27 +198,15 @@ describe('the gateway on a real nginx, in front of the real services', function 
       system().gateway.port,
       'POST /books HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n',
     );
-    assertGatewayError(
-      rawErrorOf(reply),
-      413,
-      'payload_too_large',
-    );
+    assertGatewayError(rawErrorOf(reply), 413, 'payload_too_large');
   });
 
   it('answers malformed requests and oversized headers in JSON, not HTML', async () => {
     const { port } = system().gateway;
     const garbage = await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n');
-    assertGatewayError(
-      rawErrorOf(garbage),
-      400,
-      'bad_request',
-    );
+    assertGatewayError(rawErrorOf(garbage), 400, 'bad_request');
     const hugeHeader = await rawRequest(port, `GET /books HTTP/1.1\r\nHost: localhost\r\nX-Filler: ${'a'.repeat(20000)}\r\n\r\n`);
-    assertGatewayError(
-      rawErrorOf(hugeHeader),
-      431,
-      'request_header_fields_too_large',
-    );
+    assertGatewayError(rawErrorOf(hugeHeader), 431, 'request_header_fields_too_large');
   });
 
   it('answers health on the status port, and its own 404 there in JSON', async () => {
@@ -302,9 +300,17 @@ describe('the gateway on a real nginx, in front of the real services', function 
       const replies = await Promise.all(ids.map((id) => request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } })));
       const entries = await Promise.all(ids.map((id) => accessLogEntry(id)));
       const tries = entries.map((entry) => `${String(entry['upstreamStatus'])} from ${String(entry['upstreamAddr'])}`).join(' | ');
-      assert.deepEqual(replies.map(({ status }) => status), [504, 504, 504, 504], `tries: ${tries}`);
+      assert.deepEqual(
+        replies.map(({ status }) => status),
+        [504, 504, 504, 504],
+        `tries: ${tries}`,
+      );
       for (const reply of replies) assertGatewayError(errorOf(reply), 504, 'gateway_timeout');
-      assert.deepEqual(entries.map((entry) => entry['status']), [504, 504, 504, 504], 'the access log has the status the client got');
+      assert.deepEqual(
+        entries.map((entry) => entry['status']),
+        [504, 504, 504, 504],
+        'the access log has the status the client got',
+      );
     } finally {
       for (const book of books) resume(book);
     }
@@ -352,7 +358,10 @@ describe('the gateway with its default timeouts, in front of a hung books proces
       const ids = [`hung-one-a-${Date.now()}`, `hung-one-b-${Date.now()}`];
       const replies = await Promise.all(ids.map((id) => request(`${gateway()}/books`, { headers: { 'X-Request-Id': id } })));
       const elapsed = Date.now() - started;
-      assert.deepEqual(replies.map(({ status }) => status), [200, 200]);
+      assert.deepEqual(
+        replies.map(({ status }) => status),
+        [200, 200],
+      );
       assert.ok(elapsed < retryBudgetMs, `answered after ${elapsed} ms, within the ${retryBudgetMs} ms retry budget`);
       const entries = await Promise.all(ids.map((id) => accessLogEntryOf(system(), id)));
       assert.ok(

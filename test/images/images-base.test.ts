@@ -37,7 +37,10 @@ describe('base images', () => {
   it('records each pin by digest with its platforms, their source and date', () => {
     for (const [name, pin] of Object.entries(pins)) {
       assert.match(pin.reference, /^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${name}: name:tag@sha256:<digest>`);
-      assert.ok(pin.platforms.length > 0 && pin.platforms.every((platform) => /^linux\/[a-z0-9]+(\/v\d)?$/.test(platform)), `${name}: os/arch[/variant] platforms`);
+      assert.ok(
+        pin.platforms.length > 0 && pin.platforms.every((platform) => /^linux\/[a-z0-9]+(\/v\d)?$/.test(platform)),
+        `${name}: os/arch[/variant] platforms`,
+      );
       assert.ok(!pin.platforms.includes('linux/arm64/v8'), `${name}: platforms in Docker's normalized form (linux/arm64)`);
       assert.ok(pin.platforms.includes('linux/amd64'), `${name}: offers linux/amd64`);
       assert.match(pin.platformsSource, /commit [0-9a-f]{40}/, `${name}: cites the commit its platforms come from`);
@@ -50,12 +53,16 @@ describe('base images', () => {
     it(`${image}: every base image is a build argument defaulting to its recorded pin`, () => {
       const used = Object.entries(pins).filter(([, pin]) => pin.usedBy.includes(`apps/${image}/Dockerfile`));
       assert.ok(used.length > 0, `apps/base-images.json names what apps/${image}/Dockerfile builds on`);
-      for (const [name, pin] of used) assert.equal(args.get(pin.buildArg ?? ''), pin.reference, `${image}: ARG ${pin.buildArg} defaults to the ${name} pin`);
+      for (const [name, pin] of used)
+        assert.equal(args.get(pin.buildArg ?? ''), pin.reference, `${image}: ARG ${pin.buildArg} defaults to the ${name} pin`);
       assert.equal(args.size, used.length, `${image}: no ARG before FROM that base-images.json does not record`);
       const stageNames = stages.map((stage) => stage.name);
       for (const stage of stages) {
         const fromArg = /^\$\{([A-Z_]+)\}$/.exec(stage.image)?.[1];
-        assert.ok((fromArg && args.has(fromArg)) || stageNames.includes(stage.image), `${image}: FROM ${stage.image} is a build argument or a stage`);
+        assert.ok(
+          (fromArg && args.has(fromArg)) || stageNames.includes(stage.image),
+          `${image}: FROM ${stage.image} is a build argument or a stage`,
+        );
       }
     });
 
@@ -77,19 +84,24 @@ describe('base images', () => {
     });
   }
 
-  it("books: what its runtime stage copies from a build stage is platform-independent (no native addon, no install script)", () => {
+  it('books: what its runtime stage copies from a build stage is platform-independent (no native addon, no install script)', () => {
     const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'apps/books/package-lock.json'), 'utf8')) as {
       packages: Record<string, { dev?: boolean; hasInstallScript?: boolean; os?: string[]; cpu?: string[]; optional?: boolean }>;
     };
     const production = Object.entries(lock.packages).filter(([key, entry]) => key !== '' && !entry.dev);
-    assert.ok(production.some(([key]) => key === 'node_modules/fastify'), 'fastify is a production dependency');
+    assert.ok(
+      production.some(([key]) => key === 'node_modules/fastify'),
+      'fastify is a production dependency',
+    );
     const platformBound = production.filter(([, entry]) => entry.hasInstallScript || entry.os || entry.cpu).map(([key]) => key);
     assert.deepEqual(platformBound, [], 'production packages that build or pick native code per platform');
     const installed = path.join(repoRoot, 'apps/books/node_modules');
     const nativeFiles = production.flatMap(([key]) => {
       const folder = path.join(repoRoot, 'apps/books', key);
       if (!fs.existsSync(folder)) return [];
-      return (fs.readdirSync(folder, { recursive: true }) as string[]).filter((file) => file.endsWith('.node') || file.endsWith('binding.gyp'));
+      return (fs.readdirSync(folder, { recursive: true }) as string[]).filter(
+        (file) => file.endsWith('.node') || file.endsWith('binding.gyp'),
+      );
     });
     assert.ok(fs.existsSync(path.join(installed, 'fastify')), 'apps/books is installed (npm ci)');
     assert.deepEqual(nativeFiles, [], 'native addon files among the production packages');

@@ -102,11 +102,17 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
     const lines: string[] = [];
     const again = await prepareImages(podImages, { standInBaseImages: true, log: (line) => lines.push(line) });
     assert.deepEqual([...again], [...local]);
-    assert.deepEqual(lines.filter((line) => /building/.test(line)), []);
+    assert.deepEqual(
+      lines.filter((line) => /building/.test(line)),
+      [],
+    );
   });
 
   it('refuses a reference it builds no image for, and a content tag the sources no longer give, before building', async () => {
-    await assert.rejects(prepareImages(['nginx:latest'], { standInBaseImages: true }), /^Error: No image is known for nginx:latest: the rehearsal builds books-gateway\/gateway:<tag>/);
+    await assert.rejects(
+      prepareImages(['nginx:latest'], { standInBaseImages: true }),
+      /^Error: No image is known for nginx:latest: the rehearsal builds books-gateway\/gateway:<tag>/,
+    );
     await assert.rejects(
       prepareImages([`${localRepositoryPrefix}/books:0123456789abcdef`], { standInBaseImages: true }),
       new RegExp(`names content tag 0123456789abcdef, but apps/books now gives ${contentTag(repoRoot, 'books')}`),
@@ -138,7 +144,7 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
     assert.ok(major > 1 || minor > 27 || (minor === 27 && patch >= 3), `nginx 1.27.3 or newer re-resolves upstreams, got ${version}`);
   });
 
-  it("the nginx stand-in serves its default page on 8080 as 101 with a read-only root and only /tmp writable", async () => {
+  it('the nginx stand-in serves its default page on 8080 as 101 with a read-only root and only /tmp writable', async () => {
     const url = await start(standIns.nginx, 8080, ['--read-only', '--tmpfs', '/tmp:uid=101,gid=101', '--cap-drop', 'ALL']);
     assert.equal((await served(`${url}/`)).status, 200);
   });
@@ -185,7 +191,10 @@ describe('rehearsal images (real Docker, stand-in base images)', function () {
 
   it("the gateway image accepts the cluster's rendered configuration (nginx -t) as 101 with a read-only root, with CORS origins too, without a warning", async () => {
     for (const settings of [{}, { corsOrigins: 'https://app.example.com,https://admin.example.com' }]) {
-      const result = await testClusterGateway(local.get(podReference('gateway'))!, renderClusterGateway('books-gateway', readGatewayPolicy(settingReaders.recordSource(settings)).render));
+      const result = await testClusterGateway(
+        local.get(podReference('gateway'))!,
+        renderClusterGateway('books-gateway', readGatewayPolicy(settingReaders.recordSource(settings)).render),
+      );
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /test is successful/);
       assert.doesNotMatch(result.stderr, /\[warn\]/, JSON.stringify(settings));

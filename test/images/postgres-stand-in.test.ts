@@ -24,18 +24,50 @@ describe("PostgreSQL's stand-in image", function () {
 
   /** psql in the container over TCP, with the password: what the books pods do. */
   const sql = (statement: string) =>
-    docker(['exec', '-e', `PGPASSWORD=${password}`, name, 'psql', '--host=127.0.0.1', `--username=${postgres.role}`, `--dbname=${postgres.database}`, '--tuples-only', '--no-align', `--command=${statement}`]);
+    docker([
+      'exec',
+      '-e',
+      `PGPASSWORD=${password}`,
+      name,
+      'psql',
+      '--host=127.0.0.1',
+      `--username=${postgres.role}`,
+      `--dbname=${postgres.database}`,
+      '--tuples-only',
+      '--no-align',
+      `--command=${statement}`,
+    ]);
 
   /** The container as the StatefulSet's pod runs it (components/postgres.ts). */
   const runArgs = () => [
-    '--read-only', '--user', `${postgres.user}:${postgres.user}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    '--read-only',
+    '--user',
+    `${postgres.user}:${postgres.user}`,
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
     ...postgres.writableDirs.flatMap((dir) => ['--tmpfs', `${dir}:uid=${postgres.user},gid=${postgres.user}`]),
-    '-v', `${path.join(folder, 'volume')}:${postgres.volumeMount}`,
-    '-v', `${path.join(folder, 'secret')}:${postgres.secretsDir}:ro`,
-    '-e', `POSTGRES_USER=${postgres.role}`, '-e', `POSTGRES_DB=${postgres.database}`,
-    '-e', `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`, '-e', `PGDATA=${postgres.dataDir}`,
+    '-v',
+    `${path.join(folder, 'volume')}:${postgres.volumeMount}`,
+    '-v',
+    `${path.join(folder, 'secret')}:${postgres.secretsDir}:ro`,
+    '-e',
+    `POSTGRES_USER=${postgres.role}`,
+    '-e',
+    `POSTGRES_DB=${postgres.database}`,
+    '-e',
+    `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`,
+    '-e',
+    `PGDATA=${postgres.dataDir}`,
   ];
-  const ready = () => eventually('PostgreSQL accepts clients over TCP', async () => (await runDocker(['exec', name, 'pg_isready', '--host=127.0.0.1', '--quiet'])).code === 0, 30_000, 250);
+  const ready = () =>
+    eventually(
+      'PostgreSQL accepts clients over TCP',
+      async () => (await runDocker(['exec', name, 'pg_isready', '--host=127.0.0.1', '--quiet'])).code === 0,
+      30_000,
+      250,
+    );
 
   before(async function () {
     this.timeout(900_000);
@@ -73,7 +105,17 @@ describe("PostgreSQL's stand-in image", function () {
     await docker(['run', '-d', '--name', name, ...runArgs(), image]);
     await ready();
     assert.equal((await sql('SELECT current_user, current_database()')).trim(), 'books|books');
-    const denied = await runDocker(['exec', '-e', 'PGPASSWORD=wrong', name, 'psql', '--host=127.0.0.1', '--username=books', '--dbname=books', '--command=SELECT 1']);
+    const denied = await runDocker([
+      'exec',
+      '-e',
+      'PGPASSWORD=wrong',
+      name,
+      'psql',
+      '--host=127.0.0.1',
+      '--username=books',
+      '--dbname=books',
+      '--command=SELECT 1',
+    ]);
     assert.notEqual(denied.code, 0, 'a wrong password is refused');
     assert.match(denied.stderr, /password authentication failed/);
     const data = fs.statSync(path.join(folder, 'volume', 'pgdata'));
@@ -84,7 +126,12 @@ describe("PostgreSQL's stand-in image", function () {
     await sql('CREATE TABLE kept (n integer); INSERT INTO kept VALUES (42)');
     // The server, the container's process, ends under the command: its exit status is the engine's.
     await runDocker(['exec', name, 'sh', '-c', 'pg_ctl stop --pgdata="$PGDATA" --mode=fast --wait --timeout=50']);
-    await eventually('the container ends with its server', async () => (await docker(['inspect', '--format', '{{.State.Running}}', name])).trim() === 'false', 20_000, 250);
+    await eventually(
+      'the container ends with its server',
+      async () => (await docker(['inspect', '--format', '{{.State.Running}}', name])).trim() === 'false',
+      20_000,
+      250,
+    );
     const logs = (await runDocker(['logs', name])).stderr;
     assert.match(logs, /database system is shut down/);
     await docker(['start', name]);
@@ -92,7 +139,11 @@ describe("PostgreSQL's stand-in image", function () {
     assert.equal((await sql('SELECT n FROM kept')).trim(), '42');
     const after = (await runDocker(['logs', name])).stderr;
     assert.equal(after.split('PostgreSQL initialised').length, 2, 'initialised once, on the empty volume only');
-    assert.doesNotMatch(after.slice(after.lastIndexOf('starting PostgreSQL')), /redo starts|was interrupted/, 'no crash recovery: the last stop was clean');
+    assert.doesNotMatch(
+      after.slice(after.lastIndexOf('starting PostgreSQL')),
+      /redo starts|was interrupted/,
+      'no crash recovery: the last stop was clean',
+    );
   });
 
   it('refuses to start on an empty volume without a password, saying so', async () => {

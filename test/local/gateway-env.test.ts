@@ -82,7 +82,12 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
     const read = async (contents: string) => {
       const file = join(folder, 'hmac-secret');
       await writeFile(file, contents);
-      const env = { GATEWAY_JWT_HMAC_SECRET_FILE: file, GATEWAY_JWT_ALGORITHMS: 'HS256', GATEWAY_JWT_ISSUER: 'i', GATEWAY_JWT_AUDIENCE: 'a' };
+      const env = {
+        GATEWAY_JWT_HMAC_SECRET_FILE: file,
+        GATEWAY_JWT_ALGORITHMS: 'HS256',
+        GATEWAY_JWT_ISSUER: 'i',
+        GATEWAY_JWT_AUDIENCE: 'a',
+      };
       return gatewaySettingsFromEnv(env).gatewaySecrets.hmacSecret;
     };
     assert.equal(await read(`${secret}\n`), secret);
@@ -100,7 +105,10 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
       ['70000', 'GATEWAY_PORT must be a port number from 1 to 65535, got 70000'],
       ['http', 'GATEWAY_PORT must be a port number from 1 to 65535, got "http"'],
     ]) {
-      assert.throws(() => gatewayPortFromEnv({ GATEWAY_PORT: text }), (error: unknown) => error instanceof UserError && error.message === message);
+      assert.throws(
+        () => gatewayPortFromEnv({ GATEWAY_PORT: text }),
+        (error: unknown) => error instanceof UserError && error.message === message,
+      );
     }
   });
 
@@ -110,14 +118,29 @@ describe('the local gateway settings from GATEWAY_* variables', () => {
     assertRefused({ GATEWAY_FORWARD_CREDENTIALS: 'yes' }, 'GATEWAY_FORWARD_CREDENTIALS must be true or false, got "yes"');
     assertRefused({ GATEWAY_RATE_LIMIT_PER_SECOND: '0' }, 'GATEWAY_RATE_LIMIT_PER_SECOND must be a whole number of at least 1, got 0');
     assertRefused({ GATEWAY_RATE_LIMIT_BURST: 'lots' }, 'GATEWAY_RATE_LIMIT_BURST must be a whole number of at least 0, got "lots"');
-    assertRefused({ GATEWAY_CONNECTIONS_PER_CLIENT: '70000' }, 'GATEWAY_CONNECTIONS_PER_CLIENT must be a whole number from 1 to 65535, got 70000');
+    assertRefused(
+      { GATEWAY_CONNECTIONS_PER_CLIENT: '70000' },
+      'GATEWAY_CONNECTIONS_PER_CLIENT must be a whole number from 1 to 65535, got 70000',
+    );
     assertRefused({ GATEWAY_JWT_ALGORITHMS: 'RS256,none' }, /^GATEWAY_JWT_ALGORITHMS must not include "none"/);
-    assertRefused({ GATEWAY_JWT_JWKS_FILE: notJson, GATEWAY_JWT_ISSUER: 'i', GATEWAY_JWT_AUDIENCE: 'a' }, /^GATEWAY_JWT_JWKS_FILE: not JSON/);
-    assertRefused({ GATEWAY_JWT_JWKS_FILE: join(folder, 'missing.json') }, /^GATEWAY_JWT_JWKS_FILE names .*missing\.json, which cannot be read \(ENOENT\)$/);
+    assertRefused(
+      { GATEWAY_JWT_JWKS_FILE: notJson, GATEWAY_JWT_ISSUER: 'i', GATEWAY_JWT_AUDIENCE: 'a' },
+      /^GATEWAY_JWT_JWKS_FILE: not JSON/,
+    );
+    assertRefused(
+      { GATEWAY_JWT_JWKS_FILE: join(folder, 'missing.json') },
+      /^GATEWAY_JWT_JWKS_FILE names .*missing\.json, which cannot be read \(ENOENT\)$/,
+    );
     assertRefused({ GATEWAY_TLS_KEY: 'x', GATEWAY_TLS_KEY_FILE: notJson }, 'set GATEWAY_TLS_KEY or GATEWAY_TLS_KEY_FILE, not both');
-    assertRefused({ GATEWAY_RATE_LIMIT: '5' }, /^GATEWAY_RATE_LIMIT: not a gateway setting; the variables are GATEWAY_PORT, GATEWAY_JWT_JWKS, /);
+    assertRefused(
+      { GATEWAY_RATE_LIMIT: '5' },
+      /^GATEWAY_RATE_LIMIT: not a gateway setting; the variables are GATEWAY_PORT, GATEWAY_JWT_JWKS, /,
+    );
     const secretKey = 'short-secret-key';
-    assertRefused({ GATEWAY_API_KEYS: JSON.stringify({ ci: secretKey }) }, /^GATEWAY_API_KEYS: the key of 'ci' must be at least 24 printable characters/);
+    assertRefused(
+      { GATEWAY_API_KEYS: JSON.stringify({ ci: secretKey }) },
+      /^GATEWAY_API_KEYS: the key of 'ci' must be at least 24 printable characters/,
+    );
     assert.throws(
       () => gatewaySettingsFromEnv({ GATEWAY_API_KEYS: `{"ci": "${secretKey}"` }),
       (error: Error) => !error.message.includes(secretKey) && /must be a JSON object of client name to key/.test(error.message),

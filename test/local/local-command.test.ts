@@ -10,7 +10,6 @@ describe('npm run local', function () {
   this.timeout(90000);
   const startCommand = useLocalCommands();
 
-
   it('prints one line per component, serves the system with the GATEWAY_* settings, and stops everything on SIGTERM', async () => {
     const port = await freePort();
     const apiKey = 'local-dev-key-0123456789abcdef';
@@ -30,8 +29,16 @@ describe('npm run local', function () {
     assert.ok(command.stdout.includes('Gateway settings: API keys (1 client)'), command.stdout.join('\n'));
     assert.ok(!command.stdout.join('\n').includes(apiKey), 'the key is never printed');
     const write = (headers: Record<string, string>) =>
-      request(`http://127.0.0.1:${port}/books`, { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', ...headers } });
-    assertCreatedBy(await write({ 'x-api-key': apiKey }), 'dev', 'with the key the write reaches the API, which stores it as written by the key\'s client');
+      request(`http://127.0.0.1:${port}/books`, {
+        method: 'POST',
+        body: newBookBody(),
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    assertCreatedBy(
+      await write({ 'x-api-key': apiKey }),
+      'dev',
+      "with the key the write reaches the API, which stores it as written by the key's client",
+    );
     const withoutKey = await write({});
     assert.equal(withoutKey.status, 401, 'without the key the gateway refuses the write');
     assert.equal((JSON.parse(withoutKey.body) as { error: string }).error, 'unauthorized');
@@ -56,7 +63,11 @@ describe('npm run local', function () {
     command.signal('SIGINT');
     assert.equal((await command.exit).code, 0);
 
-    assert.deepEqual(printed.filter((line) => line.startsWith('books-')), printed.filter((line) => requestLine.test(line)), 'every books line is a request line');
+    assert.deepEqual(
+      printed.filter((line) => line.startsWith('books-')),
+      printed.filter((line) => requestLine.test(line)),
+      'every books line is a request line',
+    );
     const requests = printed.flatMap((line) => requestLine.exec(line)?.slice(1, 4).join(' ') ?? []);
     assert.deepEqual(requests.sort(), paths.map((path) => `GET ${path} ${path === '/books' ? 200 : 404}`).sort(), 'one line per request');
     assert.ok(!command.stdout.some((line) => line.includes('{"level"')), 'no JSON log line');
@@ -89,7 +100,12 @@ describe('npm run local', function () {
     assert.equal((await command.exit).code, 0);
     const usage = command.stdout.join('\n');
     assert.match(usage, /^Usage: npm run local/);
-    for (const variable of ['GATEWAY_PORT', 'GATEWAY_JWT_HMAC_SECRET, GATEWAY_JWT_HMAC_SECRET_FILE', 'GATEWAY_RATE_LIMIT_PER_SECOND', 'GATEWAY_TLS_KEY']) {
+    for (const variable of [
+      'GATEWAY_PORT',
+      'GATEWAY_JWT_HMAC_SECRET, GATEWAY_JWT_HMAC_SECRET_FILE',
+      'GATEWAY_RATE_LIMIT_PER_SECOND',
+      'GATEWAY_TLS_KEY',
+    ]) {
       assert.ok(usage.includes(variable), `the usage names ${variable}`);
     }
     assert.ok(!command.stdout.some((line) => line.startsWith('[')), 'no component started');
@@ -121,7 +137,10 @@ describe('npm run local', function () {
       assert.deepEqual(command.stderr, [
         `npm run local: port ${port} on 127.0.0.1 is already in use, so the gateway cannot listen there; set GATEWAY_PORT to a free port, or stop what uses it`,
       ]);
-      assert.ok(!command.stdout.some((line) => /build|tsc|vite/.test(line) && !line.includes('scripts/local.ts')), command.stdout.join('\n'));
+      assert.ok(
+        !command.stdout.some((line) => /build|tsc|vite/.test(line) && !line.includes('scripts/local.ts')),
+        command.stdout.join('\n'),
+      );
     });
   });
 });

@@ -73,10 +73,14 @@ export class LocalCommand {
 
   /** Waits for a line on stdout matching `pattern`; returns it. */
   async printed(pattern: RegExp, timeoutMs = 60000): Promise<string> {
-    await eventually(`npm run local prints ${pattern}`, () => {
-      if (this.child.exitCode !== null) throw new Error(`npm run local exited: ${this.stderr.join(' | ')}`);
-      return this.stdout.some((line) => pattern.test(line));
-    }, timeoutMs);
+    await eventually(
+      `npm run local prints ${pattern}`,
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`npm run local exited: ${this.stderr.join(' | ')}`);
+        return this.stdout.some((line) => pattern.test(line));
+      },
+      timeoutMs,
+    );
     return this.stdout.find((line) => pattern.test(line)) ?? '';
   }
 

@@ -41,7 +41,6 @@ describe('npm run local, however it ends', function () {
   this.timeout(90000);
   const startCommand = useLocalCommands();
 
-
   for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) {
     it(`stops everything on ${signal} to its process group, sent twice`, async () => {
       const command = startCommand({ GATEWAY_PORT: String(await freePort()) });
@@ -112,7 +111,11 @@ describe('npm run local, however it ends', function () {
   it('stops everything when the command reading its output exits (EPIPE on stdout)', async () => {
     const port = await freePort();
     const printed = join(tmpdir(), `local-shutdown-${process.pid}-${port}.txt`);
-    const lines = () => readFile(printed, 'utf8').then((text) => text.split('\n'), () => []);
+    const lines = () =>
+      readFile(printed, 'utf8').then(
+        (text) => text.split('\n'),
+        () => [],
+      );
     // sed keeps the lines up to the "Open" line, then exits: the next line the run writes has no reader.
     const command = startCommand(
       { GATEWAY_PORT: String(port) },
@@ -122,7 +125,7 @@ describe('npm run local, however it ends', function () {
     try {
       await eventually('the run is up', async () => (await lines()).some((line) => line.startsWith('Open ')), 60000);
       const output = await lines();
-            // A request makes the books API log a line, which the run passes on to its closed stdout;
+      // A request makes the books API log a line, which the run passes on to its closed stdout;
       // the run may stop before it answers, so the request itself may fail.
       await request(`http://127.0.0.1:${port}/books`).catch(() => undefined);
       await command.exit;
@@ -141,7 +144,10 @@ describe('npm run local, however it ends', function () {
       await command.components();
       process.kill(command.pid, 'SIGUSR2');
       assert.equal((await command.exit).code, 1);
-      assert.ok(command.stderr.some((line) => line.startsWith('npm run local: Error: injected failure')), command.stderr.join('\n'));
+      assert.ok(
+        command.stderr.some((line) => line.startsWith('npm run local: Error: injected failure')),
+        command.stderr.join('\n'),
+      );
       await assertNothingLeft(command.stdout);
     } finally {
       await rm(thrower, { force: true });

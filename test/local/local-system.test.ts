@@ -26,7 +26,10 @@ function expectedWorkerUid(): number {
 /** The uids of the processes whose parent is `pid`: nginx's workers, for its master. */
 function childUids(pid: number | undefined): number[] {
   const { stdout } = spawnSync('ps', ['-o', 'uid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return stdout.split('\n').filter((line) => line.trim() !== '').map(Number);
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(Number);
 }
 
 describe('the local system', () => {
@@ -52,7 +55,10 @@ describe('the local system', () => {
       // A folder left by a run that was killed (its owner has ended), and one of a run still going (this process).
       const ended = spawn(process.execPath, ['-e', '']);
       await once(ended, 'close');
-      for (const [folder, pid] of [[staleFolder, ended.pid], [liveFolder, process.pid]] as const) {
+      for (const [folder, pid] of [
+        [staleFolder, ended.pid],
+        [liveFolder, process.pid],
+      ] as const) {
         await mkdir(folder, { recursive: true });
         await writeFile(join(folder, 'owner.json'), JSON.stringify({ pid, startTime: null }));
       }
@@ -70,7 +76,7 @@ describe('the local system', () => {
       await rm(staleFolder, { recursive: true, force: true });
     });
 
-    it("removes the folders of dead runs, and only theirs", () => {
+    it('removes the folders of dead runs, and only theirs', () => {
       assert.ok(!existsSync(staleFolder), 'the dead run folder is gone');
       assert.ok(existsSync(liveFolder), 'the folder of a run that still goes is kept');
     });

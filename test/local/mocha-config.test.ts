@@ -13,7 +13,10 @@ const execFileAsync = promisify(execFile);
 
 /** The files of the tests `npx mocha ARGS` would run (a dry run: nothing is executed). */
 async function testFiles(args: string[]): Promise<Set<string>> {
-  const { stdout } = await execFileAsync('npx', ['mocha', '--dry-run', '--reporter', 'json', ...args], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await execFileAsync('npx', ['mocha', '--dry-run', '--reporter', 'json', ...args], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const report = JSON.parse(stdout) as { tests: Array<{ file: string }> };
   return new Set(report.tests.map(({ file }) => relative(repoRoot, file)));
 }

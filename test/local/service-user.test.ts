@@ -12,7 +12,10 @@ describe('a system account of its own for a local component', function () {
 
   if (process.getuid?.() === 0) {
     it('is created once, without login, even when two runs ask for it at once, and found again later', async () => {
-      const [first, second] = await Promise.all([ensureServiceUser(name, 'books-gateway tests'), ensureServiceUser(name, 'books-gateway tests')]);
+      const [first, second] = await Promise.all([
+        ensureServiceUser(name, 'books-gateway tests'),
+        ensureServiceUser(name, 'books-gateway tests'),
+      ]);
       assert.deepEqual(first, second);
       assert.ok(first.uid > 0 && first.uid < 1000, `a system uid, got ${first.uid}`);
       const entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
@@ -22,7 +25,10 @@ describe('a system account of its own for a local component', function () {
     });
   } else {
     it('cannot be created without root, and says so', async () => {
-      await assert.rejects(ensureServiceUser(name, 'books-gateway tests'), (error: unknown) => error instanceof LocalRunError && error.message.includes(name));
+      await assert.rejects(
+        ensureServiceUser(name, 'books-gateway tests'),
+        (error: unknown) => error instanceof LocalRunError && error.message.includes(name),
+      );
     });
   }
 

@@ -21,7 +21,10 @@ const execFileAsync = promisify(execFile);
 /** `npm run -s token -- ARGS` with `env`: its stdout, stderr and exit code. */
 async function token(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await execFileAsync('npm', ['run', '-s', 'token', '--', ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await execFileAsync('npm', ['run', '-s', 'token', '--', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const failed = error as { stdout: string; stderr: string; code: number };
@@ -39,7 +42,11 @@ describe('npm run token', function () {
   const startCommand = useLocalCommands();
   let port: number;
   const write = (bearer: string) =>
-    request(`http://127.0.0.1:${port}/books`, { method: 'POST', body: newBookBody(), headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` } });
+    request(`http://127.0.0.1:${port}/books`, {
+      method: 'POST',
+      body: newBookBody(),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    });
 
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'token-test-'));
@@ -67,23 +74,36 @@ describe('npm run token', function () {
     const claims = claimsOf(jwt);
     assert.deepEqual([claims['sub'], claims['iss'], claims['aud']], ['alice', 'https://issuer.local', 'books-gateway']);
     assert.equal(Number(claims['exp']) - Number(claims['iat']), 300);
-    assertCreatedBy(await write(jwt), 'alice', 'the token is accepted: the write reaches the API, which stores it as written by its subject');
+    assertCreatedBy(
+      await write(jwt),
+      'alice',
+      'the token is accepted: the write reaches the API, which stores it as written by its subject',
+    );
 
     // 401 bodies say why in `reason`.
-    const otherSecret = await token({ ...env, GATEWAY_JWT_HMAC_SECRET_FILE: '', GATEWAY_JWT_HMAC_SECRET: 'another secret of more than thirty-two characters' });
+    const otherSecret = await token({
+      ...env,
+      GATEWAY_JWT_HMAC_SECRET_FILE: '',
+      GATEWAY_JWT_HMAC_SECRET: 'another secret of more than thirty-two characters',
+    });
     const refused = await write(otherSecret.stdout.trim());
     assert.equal(refused.status, 401);
-    assert.deepEqual(
-      (({ error, reason }) => ({ error, reason }))(JSON.parse(refused.body) as { error: string; reason: string }),
-      { error: 'unauthorized', reason: 'bad signature' },
-    );
+    assert.deepEqual((({ error, reason }) => ({ error, reason }))(JSON.parse(refused.body) as { error: string; reason: string }), {
+      error: 'unauthorized',
+      reason: 'bad signature',
+    });
   });
 
   it('signs with the development key that npm run local -- --dev-jwt loads, kept private', async () => {
     port = await freePort();
     const command = startCommand({ GATEWAY_PORT: String(port) }, ['--dev-jwt']);
     await command.components();
-    assert.ok(command.stdout.some((line) => line.startsWith('Gateway settings: JWT RS256/ES256 (issuer books-gateway-local, audience books-gateway)')), command.stdout.join('\n'));
+    assert.ok(
+      command.stdout.some((line) =>
+        line.startsWith('Gateway settings: JWT RS256/ES256 (issuer books-gateway-local, audience books-gateway)'),
+      ),
+      command.stdout.join('\n'),
+    );
     assert.equal(statSync(devKeyFile).mode & 0o777, 0o600);
 
     const made = await token({});

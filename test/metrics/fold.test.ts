@@ -51,7 +51,7 @@ function sample(page: string, name: string, route?: string): number {
   return found;
 }
 
-describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in Docker)', function () {
+describe("metrics: counting the log of the gateway image's nginx (stand-in, in Docker)", function () {
   this.timeout(60_000);
   let system: LocalSystem | undefined;
   let image = '';
@@ -65,7 +65,11 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
   });
   after(async function () {
     this.timeout(60_000);
-    const cleanup = await Promise.allSettled([...gateways.map((gateway) => gateway.stop()), system?.stop(), ...folders.map((folder) => rm(folder, { recursive: true, force: true }))]);
+    const cleanup = await Promise.allSettled([
+      ...gateways.map((gateway) => gateway.stop()),
+      system?.stop(),
+      ...folders.map((folder) => rm(folder, { recursive: true, force: true })),
+    ]);
     const failed = cleanup.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
   });
@@ -93,11 +97,20 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
     const runFolder = async () => (await docker(['exec', name, 'ls', '-s', '-1', clusterPlatform.runDir])).split('\n');
     // Each worker's CPU ticks (utime + stime of /proc/<pid>/stat); `[n]` keeps grep from finding itself.
     const workerTicks = async () => {
-      const stats = await docker(['exec', name, 'sh', '-c', 'for f in $(grep -l "[n]ginx: worker" /proc/[0-9]*/cmdline); do cat "${f%cmdline}stat"; done']);
-      return stats.split('\n').filter(Boolean).map((stat) => {
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(fields[11]) + Number(fields[12]);
-      });
+      const stats = await docker([
+        'exec',
+        name,
+        'sh',
+        '-c',
+        'for f in $(grep -l "[n]ginx: worker" /proc/[0-9]*/cmdline); do cat "${f%cmdline}stat"; done',
+      ]);
+      return stats
+        .split('\n')
+        .filter(Boolean)
+        .map((stat) => {
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return Number(fields[11]) + Number(fields[12]);
+        });
     };
     return { url: `http://127.0.0.1:${listen}/books`, scrape, runFolder, workerTicks };
   }
@@ -109,7 +122,10 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
       await load(url, 3000, 32);
       const ticks = await workerTicks();
       assert.equal(ticks.length, workers);
-      assert.ok(ticks.every((used) => used > 0), `every worker served requests (CPU ticks ${ticks.join(', ')})`);
+      assert.ok(
+        ticks.every((used) => used > 0),
+        `every worker served requests (CPU ticks ${ticks.join(', ')})`,
+      );
       // No series until the first fold has counted some.
       const counted = async () => findSample(await scrape(), 'gateway_requests_total', 'books') ?? 0;
       await eventually('the gateway counted 3000 requests', async () => (await counted()) >= 3000, metricsLagSeconds * 1000);
@@ -121,7 +137,10 @@ describe('metrics: counting the log of the gateway image\'s nginx (stand-in, in 
       assert.equal(sample(page, 'gateway_metrics_fold_errors_total'), 0);
       // Counted, the lines are gone: an empty log (size 0 blocks), no moved log waiting.
       const files = await runFolder();
-      assert.ok(files.some((line) => /^\s*0 metrics\.log$/.test(line)), files.join('\n'));
+      assert.ok(
+        files.some((line) => /^\s*0 metrics\.log$/.test(line)),
+        files.join('\n'),
+      );
       assert.ok(!files.some((line) => line.includes('metrics.log.')), files.join('\n'));
     });
   }

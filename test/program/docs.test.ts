@@ -16,7 +16,13 @@ import { aks, eks, gke } from '../stacks/shared/cloud-scenarios.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(repoRoot, file), 'utf8');
-const docFiles = ['README.md', ...fs.readdirSync(path.join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const docFiles = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(repoRoot, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 /** docs/cluster.md is another page's: checked for links and scripts, not for the outputs. */
 const docs = docFiles.map((file) => ({ file, text: read(file) }));
 
@@ -30,7 +36,12 @@ function tableRows(text: string, header: string): string[][] {
   const rows: string[][] = [];
   let inTable = false;
   for (const line of text.split('\n')) {
-    const cells = line.startsWith('|') ? line.split('|').slice(1, -1).map((cell) => cell.trim()) : undefined;
+    const cells = line.startsWith('|')
+      ? line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim())
+      : undefined;
     if (!cells) inTable = false;
     else if (cells[0] === header) inTable = true;
     else if (inTable && !/^-+$/.test(cells[0])) rows.push(cells);
@@ -72,7 +83,9 @@ describe('the README and docs/, against the code', () => {
       .readdirSync(repoRoot, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && !['node_modules', '.git', '.cache', '.local'].includes(entry.name))
       .map((entry) => entry.name);
-    const named = new Set(tableRows(read('README.md'), 'folder').flatMap((row) => codeNames(row[0]).map((name) => name.replace(/\/.*$/, ''))));
+    const named = new Set(
+      tableRows(read('README.md'), 'folder').flatMap((row) => codeNames(row[0]).map((name) => name.replace(/\/.*$/, ''))),
+    );
     for (const folder of folders) assert.ok(named.has(folder), `the README's folder table names ${folder}/`);
   });
 
@@ -91,7 +104,8 @@ describe('the README and docs/, against the code', () => {
       for (const match of text.matchAll(/books-gateway:(\w+)/g)) named.push([file, match[1]]);
       for (const match of text.matchAll(/pulumi config (?:set|get|rm)(?: --secret)? ([\w:-]+)/g)) named.push([file, match[1]]);
     }
-    for (const row of tableRows(read('docs/config.md'), 'key')) named.push(...codeNames(row[0]).map((key): [string, string] => ['docs/config.md', key]));
+    for (const row of tableRows(read('docs/config.md'), 'key'))
+      named.push(...codeNames(row[0]).map((key): [string, string] => ['docs/config.md', key]));
     assert.ok(named.length > 50, `found ${named.length} keys`);
     for (const [file, key] of named) {
       const [namespace, name] = key.includes(':') ? key.split(':') : ['books-gateway', key];
@@ -124,7 +138,14 @@ describe('the README and docs/, against the code', () => {
     const scenarios: Record<TargetName, RunOptions> = {
       'docker-desktop': dockerDesktop,
       k3s,
-      kubeconfig: { config: { target: 'kubeconfig', kubeconfig: kindKubeconfig, kubeContext: 'kind-books', imageRegistry: 'registry.example.com/books' } },
+      kubeconfig: {
+        config: {
+          target: 'kubeconfig',
+          kubeconfig: kindKubeconfig,
+          kubeContext: 'kind-books',
+          imageRegistry: 'registry.example.com/books',
+        },
+      },
       aks,
       eks,
       gke,

@@ -23,9 +23,18 @@ describe('import circles', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'import-circles-'));
     try {
       fs.mkdirSync(path.join(root, 'src/names'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'src/contract.ts'), "import type { Name } from './names/index.js';\nexport interface Contract { name: Name }\n");
-      fs.writeFileSync(path.join(root, 'src/names/index.ts'), "import type { Contract } from '../contract.js';\nexport type Name = Contract['name'] | 'a';\n");
-      fs.writeFileSync(path.join(root, 'src/user.ts'), "import type { Contract } from './contract.js';\nexport const user: Contract | undefined = undefined;\n");
+      fs.writeFileSync(
+        path.join(root, 'src/contract.ts'),
+        "import type { Name } from './names/index.js';\nexport interface Contract { name: Name }\n",
+      );
+      fs.writeFileSync(
+        path.join(root, 'src/names/index.ts'),
+        "import type { Contract } from '../contract.js';\nexport type Name = Contract['name'] | 'a';\n",
+      );
+      fs.writeFileSync(
+        path.join(root, 'src/user.ts'),
+        "import type { Contract } from './contract.js';\nexport const user: Contract | undefined = undefined;\n",
+      );
       assert.deepEqual(importCycles(root, ['src']), [['src/contract.ts', 'src/names/index.ts']]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

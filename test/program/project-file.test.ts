@@ -66,7 +66,7 @@ describe('Pulumi project file', () => {
     }
   });
 
-  it('leaves the Service ports empty, meaning the target\'s own: a declared number would hide the k3s ports behind 80 and 443', () => {
+  it("leaves the Service ports empty, meaning the target's own: a declared number would hide the k3s ports behind 80 and 443", () => {
     for (const key of ['gatewayServicePort', 'gatewayTlsServicePort']) {
       assert.deepEqual([declared.get(key)?.type, declared.get(key)?.default], ['string', ''], key);
       assert.match(declared.get(key)?.description ?? '', /empty means the target's own/, key);
@@ -95,7 +95,7 @@ describe('Pulumi project file', () => {
     }
   });
 
-  it("leaves databaseVolumeOnDestroy empty: the CLI applies a declared default to every stack, and the kubeconfig target refuses the key set", () => {
+  it('leaves databaseVolumeOnDestroy empty: the CLI applies a declared default to every stack, and the kubeconfig target refuses the key set', () => {
     assert.deepEqual([declared.get('databaseVolumeOnDestroy')?.type, declared.get('databaseVolumeOnDestroy')?.default], ['string', '']);
     assert.match(declared.get('databaseVolumeOnDestroy')?.description ?? '', /empty means keep/);
   });

@@ -22,7 +22,10 @@ describe('npm run rehearse, its pulumi up failed', () => {
     const failure = upFailure(new Error(unreachableBase));
     assert.ok(failure instanceof UserError, 'printed as a user error, without a stack');
     const lines = failure.message.split('\n');
-    assert.match(lines.at(-1)!, /^pulumi up could not build the images: their base images are out of reach\. .*rehearse with --stand-in-base-images$/);
+    assert.match(
+      lines.at(-1)!,
+      /^pulumi up could not build the images: their base images are out of reach\. .*rehearse with --stand-in-base-images$/,
+    );
     assert.ok(failure.message.startsWith(unreachableBase.trimEnd()), 'the CLI output comes first, whole');
   });
 

@@ -32,8 +32,14 @@ function selfSignedCertificate(): { certificate: string; key: string } {
     const [keyFile, certificateFile] = [path.join(folder, 'tls.key'), path.join(folder, 'tls.crt')];
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2']
-        .concat(['-subj', '/CN=books.example.com', '-keyout', keyFile, '-out', certificateFile]),
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'].concat([
+        '-subj',
+        '/CN=books.example.com',
+        '-keyout',
+        keyFile,
+        '-out',
+        certificateFile,
+      ]),
       { stdio: 'ignore', timeout: 10_000 },
     );
     return { certificate: fs.readFileSync(certificateFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') };

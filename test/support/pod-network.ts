@@ -39,7 +39,9 @@ export class PodNetwork {
 
   constructor(readonly spec: PodNetworkSpec) {
     const password = randomBytes(16).toString('hex');
-    writeFolder(this.databaseDir, { url: `postgres://${postgres.role}:${password}@${inClusterHost(spec.namespace)}:${postgres.port}/${postgres.database}` });
+    writeFolder(this.databaseDir, {
+      url: `postgres://${postgres.role}:${password}@${inClusterHost(spec.namespace)}:${postgres.port}/${postgres.database}`,
+    });
     writeFolder(this.postgresSecretsDir, { password });
   }
 
@@ -62,12 +64,37 @@ export class PodNetwork {
     await docker(['network', 'create', '--label', this.spec.label, this.spec.name]);
     const name = `${this.spec.name}-postgres`;
     this.containers.push(name);
-    await docker(['run', '-d', '--name', name, '--label', this.spec.label, '--network', this.spec.name, '--network-alias', inClusterHost(this.spec.namespace),
-      '--read-only', '--user', `${postgres.user}:${postgres.user}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      this.spec.label,
+      '--network',
+      this.spec.name,
+      '--network-alias',
+      inClusterHost(this.spec.namespace),
+      '--read-only',
+      '--user',
+      `${postgres.user}:${postgres.user}`,
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
       ...[...postgres.writableDirs, postgres.volumeMount].flatMap((dir) => ['--tmpfs', `${dir}:uid=${postgres.user},gid=${postgres.user}`]),
-      '-v', `${this.postgresSecretsDir}:${postgres.secretsDir}:ro`,
-      '-e', `POSTGRES_USER=${postgres.role}`, '-e', `POSTGRES_DB=${postgres.database}`,
-      '-e', `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`, '-e', `PGDATA=${postgres.dataDir}`, this.spec.postgresImage]);
+      '-v',
+      `${this.postgresSecretsDir}:${postgres.secretsDir}:ro`,
+      '-e',
+      `POSTGRES_USER=${postgres.role}`,
+      '-e',
+      `POSTGRES_DB=${postgres.database}`,
+      '-e',
+      `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`,
+      '-e',
+      `PGDATA=${postgres.dataDir}`,
+      this.spec.postgresImage,
+    ]);
   }
 
   /**
@@ -81,8 +108,25 @@ export class PodNetwork {
     this.containers.push(name);
     const platform = this.spec.platform ? ['--platform', this.spec.platform] : [];
     const database = image === 'books' ? ['-v', `${this.databaseDir}:${booksDatabaseDir}:ro`] : [];
-    await docker(['run', '-d', '--name', name, '--label', this.spec.label, ...platform, '--network', this.spec.name, '--network-alias', this.serviceName(image),
-      ...database, ...options, ...podRestrictions(image), ...podEnvironment(image), reference, ...podCommand(image)]);
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      this.spec.label,
+      ...platform,
+      '--network',
+      this.spec.name,
+      '--network-alias',
+      this.serviceName(image),
+      ...database,
+      ...options,
+      ...podRestrictions(image),
+      ...podEnvironment(image),
+      reference,
+      ...podCommand(image),
+    ]);
     return name;
   }
 

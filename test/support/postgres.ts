@@ -25,7 +25,8 @@ async function startServer(): Promise<TestServer> {
     folder,
     user: await postgresUser(),
     onOutput: (_name, line) => lines.push(line),
-    onUnexpectedExit: (_name, description) => process.stderr.write(`the tests' PostgreSQL ${description}: ${lines.slice(-5).join(' | ')}\n`),
+    onUnexpectedExit: (_name, description) =>
+      process.stderr.write(`the tests' PostgreSQL ${description}: ${lines.slice(-5).join(' | ')}\n`),
   });
   await postgres.start();
   return { postgres, folder };

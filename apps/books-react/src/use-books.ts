@@ -1,10 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { BooksUnavailableError, fetchBooks, type Book } from './books-api';
 
-export type BooksState =
-  | { status: 'loading' }
-  | { status: 'loaded'; books: Book[] }
-  | { status: 'failed'; reason: string };
+export type BooksState = { status: 'loading' } | { status: 'loaded'; books: Book[] } | { status: 'failed'; reason: string };
 
 /** The book list, fetched on mount and again on `retry()`; an unmount cancels the request. */
 export function useBooks(): { state: BooksState; retry: () => void } {

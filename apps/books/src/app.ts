@@ -72,7 +72,6 @@ function sendProblems(reply: FastifyReply, what: string, problems: readonly stri
   return sendError(reply, 400, `${what}: ${problems.join('; ')}`);
 }
 
-
 /** A well-formed X-Request-Id (the gateway's pattern) among the bytes received so far. */
 const rawRequestId = /\r\nx-request-id: ?([A-Za-z0-9][A-Za-z0-9._:-]{7,127})\r\n/i;
 
@@ -82,8 +81,7 @@ const rawRequestId = /\r\nx-request-id: ?([A-Za-z0-9][A-Za-z0-9._:-]{7,127})\r\n
  */
 function answerClientError(error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const statusCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const statusCode = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   // No request was parsed, but the gateway sends its X-Request-Id first among the headers: the
   // client then reads the id it was given. Otherwise a new one, which appears in no log line.
   // Node passes only the read the parser failed in (up to 64 kB), so a head longer than one read
@@ -110,7 +108,11 @@ function answerClientError(error: ConnectionError, socket: Socket): void {
 function sendFailure(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof DatabaseUnavailableError) {
     request.log.warn({ err: error.cause }, 'the database is out of reach');
-    return sendError(reply.header('retry-after', String(RETRY_AFTER_SECONDS)), 503, 'The books database cannot be reached right now; retry shortly');
+    return sendError(
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS)),
+      503,
+      'The books database cannot be reached right now; retry shortly',
+    );
   }
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
   const message = FRAMEWORK_ERROR_MESSAGES[error.code];
@@ -180,7 +182,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     app.route({
       method: rejected,
       url,
-      onRequest: async (request, reply) => sendError(reply.header('allow', allow), 405, `${request.method} is not allowed here; use ${allow}`),
+      onRequest: async (request, reply) =>
+        sendError(reply.header('allow', allow), 405, `${request.method} is not allowed here; use ${allow}`),
       handler: async () => undefined,
     });
   }
@@ -193,7 +196,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const requireCaller = async (request: FastifyRequest, reply: FastifyReply) => {
     const caller = callerOf(request.headers);
     if (caller === undefined) {
-      return sendError(reply, 403, 'Writes are accepted only through the gateway, which authenticates the caller (X-Auth-Subject, X-Auth-Method)');
+      return sendError(
+        reply,
+        403,
+        'Writes are accepted only through the gateway, which authenticates the caller (X-Auth-Subject, X-Auth-Method)',
+      );
     }
     callers.set(request, caller);
     return undefined;
@@ -252,9 +259,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   // rather than the gateway's 502 for a service without a ready pod.
   const probe = { logLevel: 'warn', schema: { response: { 200: statusSchema } } } as const;
   app.get('/healthz', probe, async () => ({ status: 'ok' }));
-  app.get('/readyz', probe, async (_request, reply) =>
-    shuttingDown ? sendError(reply, 503, 'Shutting down') : { status: 'ready' },
-  );
+  app.get('/readyz', probe, async (_request, reply) => (shuttingDown ? sendError(reply, 503, 'Shutting down') : { status: 'ready' }));
 
   return app;
 }

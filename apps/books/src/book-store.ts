@@ -27,7 +27,10 @@ export class BookStore {
 
   /** `limit` books after `after` in id order, and whether more follow. */
   async list({ limit, after }: PageRequest): Promise<BookPage> {
-    const rows = await this.query<Book>('books-list', `SELECT ${COLUMNS} FROM books WHERE id > $1 ORDER BY id LIMIT $2`, [after ?? 0, limit + 1]);
+    const rows = await this.query<Book>('books-list', `SELECT ${COLUMNS} FROM books WHERE id > $1 ORDER BY id LIMIT $2`, [
+      after ?? 0,
+      limit + 1,
+    ]);
     return { books: rows.slice(0, limit), more: rows.length > limit };
   }
 

@@ -44,12 +44,16 @@ function readDatabaseUrl(env: NodeJS.ProcessEnv): string {
     try {
       url = readFileSync(file, 'utf8').trim();
     } catch (error) {
-      throw new Error(`DATABASE_URL_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+      throw new Error(`DATABASE_URL_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+        cause: error,
+      });
     }
   } else if (inline) {
     url = inline.trim();
   } else {
-    throw new Error('DATABASE_URL (or DATABASE_URL_FILE) must name the PostgreSQL database, e.g. postgres://books:<password>@postgres:5432/books');
+    throw new Error(
+      'DATABASE_URL (or DATABASE_URL_FILE) must name the PostgreSQL database, e.g. postgres://books:<password>@postgres:5432/books',
+    );
   }
   const name = file ? `the URL in ${file}` : 'DATABASE_URL';
   let parsed: URL;

@@ -45,7 +45,17 @@ export function createPool(settings: DatabaseSettings, onIdleError: (error: Erro
 }
 
 /** Node's codes for a peer that cannot be reached, or that went away. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOENT',
+]);
 
 /**
  * PostgreSQL's SQLSTATEs for a server that cannot serve now: class 08 (connection exceptions),
@@ -58,7 +68,8 @@ function isUnavailableState(code: string): boolean {
 }
 
 /** pg's own messages for a connection it lost or could not get in time (they carry no code). */
-const POOL_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|not queryable/i;
+const POOL_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|not queryable/i;
 
 /**
  * Whether an error means the database is out of reach for now (a 503 the client may retry), as

@@ -28,7 +28,12 @@ export async function migrate(pool: Pool, log: MigrationLog): Promise<void> {
       migrationsTable: 'pgmigrations',
       advisoryLockMode: 'wait',
       singleTransaction: true,
-      logger: { debug: () => undefined, info: (message) => log.info(message), warn: (message) => log.warn(message), error: (message) => log.error(message) },
+      logger: {
+        debug: () => undefined,
+        info: (message) => log.info(message),
+        warn: (message) => log.warn(message),
+        error: (message) => log.error(message),
+      },
     });
   } finally {
     client.release();

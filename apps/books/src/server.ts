@@ -17,7 +17,9 @@ function configOrExit(): ServerConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const pool = createPool(config.database, (error) => app.log.warn({ err: error }, 'an idle database connection failed; the next query opens another'));
+  const pool = createPool(config.database, (error) =>
+    app.log.warn({ err: error }, 'an idle database connection failed; the next query opens another'),
+  );
   const setup = new DatabaseSetup(pool);
   const app = buildApp({ logLevel: config.logLevel, store: new BookStore(pool) });
   // The migrations stop retrying, and the pool closes, once the last request has been answered.

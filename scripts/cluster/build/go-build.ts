@@ -63,7 +63,9 @@ function readGoVersion(): Promise<string> {
   goVersion ??= execFileAsync('go', ['version']).then(
     ({ stdout }) => stdout.trim(),
     () => {
-      throw new UserError('No Go toolchain answers `go version`: the cluster is built from Go modules and needs Go 1.26 (see docs/cluster.md)');
+      throw new UserError(
+        'No Go toolchain answers `go version`: the cluster is built from Go modules and needs Go 1.26 (see docs/cluster.md)',
+      );
     },
   );
   return goVersion;
@@ -72,8 +74,15 @@ function readGoVersion(): Promise<string> {
 async function recipeDigest(recipe: GoRecipe): Promise<string> {
   const hash = createHash('sha256');
   const dir = path.join(goModulesDir, recipe.module);
-  for (const file of moduleFiles(recipe)) hash.update(`${file}\0`).update(fs.readFileSync(path.join(dir, file))).update('\0');
-  hash.update(JSON.stringify(recipe)).update(await readGoVersion()).update(process.arch);
+  for (const file of moduleFiles(recipe))
+    hash
+      .update(`${file}\0`)
+      .update(fs.readFileSync(path.join(dir, file)))
+      .update('\0');
+  hash
+    .update(JSON.stringify(recipe))
+    .update(await readGoVersion())
+    .update(process.arch);
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -168,7 +168,11 @@ export const recipes: GoRecipe[] = [
       version: 'v4.0.0-20260115033456-f47bc2d6f199',
       folder: 'provider',
       // The provider's own `go generate` step: the schema it embeds, stamped with its version.
-      generate: { dir: 'cmd/pulumi-resource-kubernetes', command: ['go', 'run', './generate.go'], env: { VERSION: versions.pulumiKubernetesBuilt } },
+      generate: {
+        dir: 'cmd/pulumi-resource-kubernetes',
+        command: ['go', 'run', './generate.go'],
+        env: { VERSION: versions.pulumiKubernetesBuilt },
+      },
     },
   },
   {
@@ -183,7 +187,18 @@ export const recipes: GoRecipe[] = [
     stamps: { [randomVersionStamp]: versions.pulumiRandom },
     generate: {
       dir: '.',
-      command: ['go', 'run', '-ldflags', `-X ${randomVersionStamp}=${versions.pulumiRandom}`, './tfgen', 'schema', '--out', '.', '--skip-docs', '--skip-examples'],
+      command: [
+        'go',
+        'run',
+        '-ldflags',
+        `-X ${randomVersionStamp}=${versions.pulumiRandom}`,
+        './tfgen',
+        'schema',
+        '--out',
+        '.',
+        '--skip-docs',
+        '--skip-examples',
+      ],
       env: {},
     },
   },

@@ -85,10 +85,14 @@ export async function startNginx(config: (port: number, runDir: string) => strin
     rmSync(runDir, { recursive: true, force: true });
   };
   try {
-    await eventually(`nginx listening on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited: ${errors()}`);
-      return !(await connectionRefused(port));
-    }, 5000);
+    await eventually(
+      `nginx listening on ${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nginx exited: ${errors()}`);
+        return !(await connectionRefused(port));
+      },
+      5000,
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -53,9 +53,7 @@ export function spawnBooks(port: number, env: Record<string, string> = {}): Book
     }
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<Exit>((resolveExit) =>
-    child.once('close', (code, signal) => resolveExit({ code, signal })),
-  );
+  const exited = new Promise<Exit>((resolveExit) => child.once('close', (code, signal) => resolveExit({ code, signal })));
   return {
     port,
     child,
@@ -97,4 +95,3 @@ export function within<T>(ms: number, what: string, promise: Promise<T>): Promis
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-

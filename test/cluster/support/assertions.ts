@@ -23,7 +23,9 @@ export function steadyLoad(url: string): SteadyLoad {
 }
 
 export function assertNoneLost(report: LoadReport, what: string): void {
-  console.log(`        ${what}: ${report.exchanges.length} requests, ${report.failures.length} lost, ${report.retriedOnClosedConnection} resent after a close before any answer`);
+  console.log(
+    `        ${what}: ${report.exchanges.length} requests, ${report.failures.length} lost, ${report.retriedOnClosedConnection} resent after a close before any answer`,
+  );
   assert.ok(report.exchanges.length > 50, `${what}: only ${report.exchanges.length} requests were sent`);
   const failures = report.failures.slice(0, 5).map((failure) => failure.failure ?? `status ${failure.status}`);
   assert.equal(report.failures.length, 0, `${what}: ${report.failures.length} of ${report.exchanges.length} lost: ${failures.join('; ')}`);

@@ -52,8 +52,17 @@ export interface CommandRun {
  * Runs `command args` in the repository. `detached` gives it a process group of its own, as a
  * terminal gives the command line it runs.
  */
-export function runCommand(command: string, args: string[], { detached = false, env = {} }: { detached?: boolean; env?: NodeJS.ProcessEnv } = {}): CommandRun {
-  const child: ChildProcess = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached, env: { ...process.env, ...env } });
+export function runCommand(
+  command: string,
+  args: string[],
+  { detached = false, env = {} }: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): CommandRun {
+  const child: ChildProcess = spawn(command, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
+    env: { ...process.env, ...env },
+  });
   let text = '';
   const waiters: Array<() => void> = [];
   const onOutput = (chunk: string) => {
@@ -79,7 +88,13 @@ export function runCommand(command: string, args: string[], { detached = false, 
 /** Starts `scripts/cluster.ts` with these options; resolves once it prints that it runs. */
 export async function startCluster(options: string[] = []): Promise<RunningCluster> {
   const started = Date.now();
-  const { child, printed, output, exited } = runCommand(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts', '--stand-in-base-images', ...options]);
+  const { child, printed, output, exited } = runCommand(process.execPath, [
+    '--import',
+    'tsx',
+    'scripts/cluster.ts',
+    '--stand-in-base-images',
+    ...options,
+  ]);
   await printed(/^cluster: running;/m);
   const text = output();
   const kubeconfig = exportValue(text, 'KUBECONFIG');
@@ -98,10 +113,15 @@ export async function startCluster(options: string[] = []): Promise<RunningClust
     startSeconds: (Date.now() - started) / 1000,
     async kubectl(args, input) {
       return new Promise((resolve, reject) => {
-        const run = execFile(path.join(kubernetesBin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-          if (error) reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`));
-          else resolve(stdout);
-        });
+        const run = execFile(
+          path.join(kubernetesBin, 'kubectl'),
+          ['--kubeconfig', kubeconfig, ...args],
+          { maxBuffer: 32 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            if (error) reject(new Error(`kubectl ${args.join(' ')}: ${(stderr || error.message).trim()}`));
+            else resolve(stdout);
+          },
+        );
         run.stdin?.end(input ?? '');
       });
     },

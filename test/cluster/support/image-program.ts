@@ -17,5 +17,7 @@ export function buildTargetImages(): Promise<Record<string, pulumi.Input<unknown
   const config = new pulumi.Config();
   const { platforms, registry, buildCache } = createK3sTarget();
   const baseImages = readBaseImages(config);
-  return Promise.resolve({ images: buildImages({ sourceRoot, platforms, registry, baseImages, cache: buildCache }, contentTags(sourceRoot, baseImages)) });
+  return Promise.resolve({
+    images: buildImages({ sourceRoot, platforms, registry, baseImages, cache: buildCache }, contentTags(sourceRoot, baseImages)),
+  });
 }

@@ -44,7 +44,9 @@ export function describeMetrics(context: () => MetricsContext): void {
     /** The books containers, as Docker knows them. */
     const booksContainers = async () => {
       const { cluster, namespace } = context();
-      return (await pods(cluster, namespace)).filter((pod) => pod.app === 'books').flatMap((pod) => pod.containerIds.map((id) => id.slice('docker://'.length)));
+      return (await pods(cluster, namespace))
+        .filter((pod) => pod.app === 'books')
+        .flatMap((pod) => pod.containerIds.map((id) => id.slice('docker://'.length)));
     };
     /** Prometheus has scraped what the gateway counted of everything sent so far (within metricsLagSeconds). */
     const countedAndScraped = async () => {
@@ -68,7 +70,8 @@ export function describeMetrics(context: () => MetricsContext): void {
         upstreamUnder1s: 'gateway_upstream_duration_seconds_bucket{route="books",le="1"}',
         upstreamCount: 'gateway_upstream_duration_seconds_count{route="books"}',
       };
-      const read = async () => Object.fromEntries(await Promise.all(Object.entries(counters).map(async ([name, promql]) => [name, await value(promql)] as const)));
+      const read = async () =>
+        Object.fromEntries(await Promise.all(Object.entries(counters).map(async ([name, promql]) => [name, await value(promql)] as const)));
       await countedAndScraped();
       const before = await read();
 
@@ -111,7 +114,8 @@ export function describeMetrics(context: () => MetricsContext): void {
 
       const inFlight = await value('max_over_time(gateway_requests_in_flight[30s])');
       assert.equal(inFlight, slowReads, 'Prometheus saw the slow reads in flight');
-      const quantile = (q: number) => value(`histogram_quantile(${q}, sum by (le) (increase(gateway_request_duration_seconds_bucket{route="books"}[5m])))`);
+      const quantile = (q: number) =>
+        value(`histogram_quantile(${q}, sum by (le) (increase(gateway_request_duration_seconds_bucket{route="books"}[5m])))`);
       const p50 = await quantile(0.5);
       const p99 = await quantile(0.99);
       assert.ok(p50 > 0 && p50 <= 0.25, `p50 ${p50} s lies in a fast bucket`);
@@ -125,7 +129,10 @@ export function describeMetrics(context: () => MetricsContext): void {
         const samples = await prometheus().query(expr);
         // A route without requests in the window has no rate to divide by (NaN, a gap in Grafana);
         // the routes the traffic above used must have numbers.
-        assert.ok(samples.some(({ value }) => Number.isFinite(value)), `panel '${panel}': ${expr} returned no numbers (${JSON.stringify(samples)})`);
+        assert.ok(
+          samples.some(({ value }) => Number.isFinite(value)),
+          `panel '${panel}': ${expr} returned no numbers (${JSON.stringify(samples)})`,
+        );
       }
     });
 
@@ -169,7 +176,12 @@ export function describeMetrics(context: () => MetricsContext): void {
       assert.equal((await value(retries)) - before.retries, 1, 'and was tried again');
       // The kubelet restarts what was killed: the next suites find two ready books pods.
       const { cluster, namespace } = context();
-      await eventually('both books pods are ready again', async () => (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready).length === 2, 60_000, 1000);
+      await eventually(
+        'both books pods are ready again',
+        async () => (await pods(cluster, namespace)).filter((pod) => pod.app === 'books' && pod.ready).length === 2,
+        60_000,
+        1000,
+      );
     });
   });
 }

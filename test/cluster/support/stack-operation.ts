@@ -9,7 +9,13 @@ import * as path from 'node:path';
 import { buildComponents } from '../../../scripts/cluster/build/go-build.js';
 import { recipes } from '../../../scripts/cluster/build/recipes.js';
 import { preparePulumi } from '../../../scripts/cluster/pulumi-home.js';
-import { existingWorkspace, openStack, operationOptions, prepareWorkspace, type WorkspaceOptions } from '../../../scripts/rehearse/pulumi-stack.js';
+import {
+  existingWorkspace,
+  openStack,
+  operationOptions,
+  prepareWorkspace,
+  type WorkspaceOptions,
+} from '../../../scripts/rehearse/pulumi-stack.js';
 import { deployGatewaySystem } from '../../../stacks/program.js';
 import { buildTargetImages } from './image-program.js';
 

@@ -81,9 +81,24 @@ export class SteadyWrites {
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
       const text = await response.text();
-      exchange = { method, id, sentAt, endedAt: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') ?? undefined, body: text };
+      exchange = {
+        method,
+        id,
+        sentAt,
+        endedAt: Date.now(),
+        status: response.status,
+        retryAfter: response.headers.get('retry-after') ?? undefined,
+        body: text,
+      };
     } catch (error) {
-      exchange = { method, id, sentAt, endedAt: Date.now(), body: '', failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+      exchange = {
+        method,
+        id,
+        sentAt,
+        endedAt: Date.now(),
+        body: '',
+        failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
     }
     this.exchanges.push(exchange);
     return exchange;
@@ -108,7 +123,7 @@ export function isJsonError(exchange: WriteExchange, statuses: number[]): boolea
 /** Every book the API holds, id to title, through the gateway's pages. */
 export async function storedBooks(url: string): Promise<Map<number, string>> {
   const books = new Map<number, string>();
-  for (let path: string | undefined = '/books?limit=200'; path !== undefined; ) {
+  for (let path: string | undefined = '/books?limit=200'; path !== undefined;) {
     const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) });
     if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     for (const book of (await response.json()) as { id: number; title: string }[]) books.set(book.id, book.title);
@@ -128,12 +143,14 @@ export function contradictions(exchanges: readonly WriteExchange[], stored: Read
   for (const [id, writes] of byId) {
     const [create, replace, remove] = (['POST', 'PUT', 'DELETE'] as const).map((method) => writes.find((write) => write.method === method));
     if (create?.status === 409) problems.push(`${id}: created twice (409 to the only create)`);
-    if (replace?.status === 404 || remove?.status === 404) problems.push(`${id}: a write of an existing book answered 404 (lost, or deleted twice)`);
+    if (replace?.status === 404 || remove?.status === 404)
+      problems.push(`${id}: a write of an existing book answered 404 (lost, or deleted twice)`);
     const title = stored.get(id);
     if (remove && succeeded(remove)) {
       if (title !== undefined) problems.push(`${id}: deleted (204) but still there`);
     } else if (replace && succeeded(replace)) {
-      if (title !== titles.replaced(id) && !(remove && title === undefined)) problems.push(`${id}: replaced (200) but holds ${String(title)}`);
+      if (title !== titles.replaced(id) && !(remove && title === undefined))
+        problems.push(`${id}: replaced (200) but holds ${String(title)}`);
     } else if (create && succeeded(create)) {
       const allowed = [titles.created(id), ...(replace ? [titles.replaced(id)] : [])];
       if (title === undefined ? !remove : !allowed.includes(title)) problems.push(`${id}: created (201) but holds ${String(title)}`);

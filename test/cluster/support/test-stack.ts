@@ -65,10 +65,14 @@ export class TestStack {
       dockerConfig: this.cluster.dockerConfig,
       ...extra,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(this.root, 'test/cluster/support/stack-operation.ts'), JSON.stringify(request)], {
-      cwd: this.root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(this.root, 'test/cluster/support/stack-operation.ts'), JSON.stringify(request)],
+      {
+        cwd: this.root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let log = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -82,7 +86,8 @@ export class TestStack {
   /** Runs one operation that must succeed; rejects with its output otherwise. */
   async expect(op: Operation, extra: Pick<OperationRequest, 'expectNoChanges'> = {}): Promise<OperationResult> {
     const run = await this.run(op, extra);
-    if (run.code !== 0 || !run.result) throw new Error(`pulumi ${op} of ${this.name} failed (exit ${String(run.code)}):\n${run.log.split('\n').slice(-60).join('\n')}`);
+    if (run.code !== 0 || !run.result)
+      throw new Error(`pulumi ${op} of ${this.name} failed (exit ${String(run.code)}):\n${run.log.split('\n').slice(-60).join('\n')}`);
     return run.result;
   }
 

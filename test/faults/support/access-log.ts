@@ -49,7 +49,8 @@ export class AccessLogTail {
         if (entry.status === 200) waiting.delete(entry.upstreamAddr.split(', ').at(-1) ?? '');
       }
       if (waiting.size === 0) return;
-      if (Date.now() > deadline) throw new Error(`the gateway did not serve through ${[...waiting].join(' and ')} within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`the gateway did not serve through ${[...waiting].join(' and ')} within ${timeoutMs / 1000} s`);
       await sleep(50);
     }
   }

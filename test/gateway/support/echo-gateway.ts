@@ -70,11 +70,16 @@ export function useEchoGateway(
     gateway?.seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
     let bodyBytes = 0;
     request.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
-    request.on('end', () => setTimeout(() => {
-      gateway?.bodyBytes.push(bodyBytes);
-      response.writeHead(200, { 'Content-Type': 'application/json', 'X-Powered-By': 'Express', 'X-Frame-Options': 'SAMEORIGIN' });
-      response.end(request.url === echoPaths.large ? `"${'a'.repeat(largeAnswerBytes - 2)}"` : JSON.stringify({ echo: request.url }));
-    }, request.url === echoPaths.slow ? 1000 : 0));
+    request.on('end', () =>
+      setTimeout(
+        () => {
+          gateway?.bodyBytes.push(bodyBytes);
+          response.writeHead(200, { 'Content-Type': 'application/json', 'X-Powered-By': 'Express', 'X-Frame-Options': 'SAMEORIGIN' });
+          response.end(request.url === echoPaths.large ? `"${'a'.repeat(largeAnswerBytes - 2)}"` : JSON.stringify({ echo: request.url }));
+        },
+        request.url === echoPaths.slow ? 1000 : 0,
+      ),
+    );
   });
 
   before(async function () {
@@ -93,7 +98,10 @@ export function useEchoGateway(
       launcher: build === 'debian' ? hostNginx() : containerNginx((await standInBaseImages()).nginx, container),
       folder,
       // One worker; on the stand-in, the access log in the run folder, where a test can read it.
-      platform: build === 'debian' ? { workerProcesses: 1, ...debianOverrides } : { workerProcesses: 1, accessLog: `${clusterPlatform.runDir}/access.log` },
+      platform:
+        build === 'debian'
+          ? { workerProcesses: 1, ...debianOverrides }
+          : { workerProcesses: 1, accessLog: `${clusterPlatform.runDir}/access.log` },
       ports: { listen: port, status: statusPort },
       upstreams: { books: [address.port], booksReact: [address.port] },
       options,

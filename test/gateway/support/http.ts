@@ -74,7 +74,6 @@ function parseReply(received: Buffer, head = false): RawReply | undefined {
   return { status: Number(statusLine.split(' ')[1]), headers, body: body.toString('utf8') };
 }
 
-
 /**
  * Sends `count` copies of one request on one connection at once (HTTP/1.1 pipelining) and
  * returns the status of each answer, in order, once all arrived or the server closed.

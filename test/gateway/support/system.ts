@@ -59,4 +59,3 @@ export function useLocalSystem(options: LocalSystemOptions = {}): { system: () =
     output,
   };
 }
-

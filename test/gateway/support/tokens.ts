@@ -18,7 +18,12 @@ export function testIssuer(): TestIssuer {
       { ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', alg: 'ES256', use: 'sig' },
     ],
   };
-  return { rsa: rsa.privateKey, ec: ec.privateKey, hmacSecret: 'an HS256 secret of more than thirty-two characters', jwks: JSON.stringify(jwks) };
+  return {
+    rsa: rsa.privateKey,
+    ec: ec.privateKey,
+    hmacSecret: 'an HS256 secret of more than thirty-two characters',
+    jwks: JSON.stringify(jwks),
+  };
 }
 
 const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');

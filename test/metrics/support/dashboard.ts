@@ -18,7 +18,9 @@ export function dashboardQueries(): Array<{ panel: string; expr: string }> {
   const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8')) as Dashboard;
   const variables = dashboard.templating.list.filter(({ type }) => type === 'query');
   const substitute = (expr: string) =>
-    variables.reduce((text, { name, allValue }) => text.replaceAll(`$${name}`, allValue ?? '.+'), expr).replaceAll('$__rate_interval', '1m');
+    variables
+      .reduce((text, { name, allValue }) => text.replaceAll(`$${name}`, allValue ?? '.+'), expr)
+      .replaceAll('$__rate_interval', '1m');
   const variableQueries = variables.map(({ name, definition }) => {
     const match = /^label_values\((\w+), (\w+)\)$/.exec(definition ?? '');
     if (!match) throw new Error(`dashboard variable ${name}: '${definition}' is not label_values(metric, label)`);

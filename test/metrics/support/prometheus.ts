@@ -73,7 +73,11 @@ export function usePrometheus(target: () => string): () => Prometheus {
     await eventually('Prometheus is ready', async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true, 20_000);
     const query = async (promql: string): Promise<Sample[]> => {
       const reply = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`);
-      const body = (await reply.json()) as { status: string; error?: string; data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const body = (await reply.json()) as {
+        status: string;
+        error?: string;
+        data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       if (body.status !== 'success' || !body.data) throw new Error(`PromQL ${promql}: ${body.error ?? reply.status}`);
       if (body.data.resultType !== 'vector') throw new Error(`PromQL ${promql}: a ${body.data.resultType}, not an instant vector`);
       return body.data.result.map(({ metric, value }) => ({ metric, value: Number(value[1]) }));

@@ -100,7 +100,13 @@ describe('aks target', () => {
         `/subscriptions/${azureSubscriptionId}/providers/Microsoft.Authorization/roleDefinitions/f1a07417-d97a-45cb-824c-7a7467783830`,
       );
       assert.equal(operator.scope, 'books-gateway-kubelet-id');
-      assert.deepEqual(run.ofType(roleAssignmentType).map((a) => a.name).sort(), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
+      assert.deepEqual(
+        run
+          .ofType(roleAssignmentType)
+          .map((a) => a.name)
+          .sort(),
+        ['books-gateway-acr-pull', 'books-gateway-kubelet-operator'],
+      );
       assertWaitsFor(run.named(clusterType, 'books-gateway-cluster'), ['books-gateway-acr-pull', 'books-gateway-kubelet-operator']);
     });
 
@@ -150,9 +156,7 @@ describe('aks target', () => {
 
   it('creates the node pool with the configured count, size and Kubernetes version, a new size as a new pool', async () => {
     const defaults = await runProgram(aks);
-    const run = await runProgram(
-      withConfig(aks, { nodeCount: '3', nodeSize: 'Standard_D2s_v5', kubernetesVersion: '1.33.2' }),
-    );
+    const run = await runProgram(withConfig(aks, { nodeCount: '3', nodeSize: 'Standard_D2s_v5', kubernetesVersion: '1.33.2' }));
     const cluster = run.named(clusterType, 'books-gateway-cluster').inputs;
     assert.equal(cluster.kubernetesVersion, '1.33.2');
     // The inline pool, which Azure refuses to change, is the same whatever the stack sets.
@@ -163,7 +167,10 @@ describe('aks target', () => {
     // before it removes the old one.
     assert.notEqual(pool.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
     const recount = await runProgram(withConfig(aks, { nodeCount: '3' }));
-    assert.equal(recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName, defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName);
+    assert.equal(
+      recount.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName,
+      defaults.named(nodePoolType, 'books-gateway-nodes').inputs.agentPoolName,
+    );
   });
 
   describe('keeps every pool on kubernetesVersion', () => {
@@ -194,7 +201,11 @@ describe('aks target', () => {
     });
 
     describe('the upgrade itself', () => {
-      const upgrade = { clusterId: '/subscriptions/s/resourceGroups/books-rg/providers/Microsoft.ContainerService/managedClusters/books', version: '1.34', accessToken: 't' };
+      const upgrade = {
+        clusterId: '/subscriptions/s/resourceGroups/books-rg/providers/Microsoft.ContainerService/managedClusters/books',
+        version: '1.34',
+        accessToken: 't',
+      };
       const quick = { retry: { attempts: 2, timeoutMs: 50, firstDelayMs: 1 }, pollIntervalMs: 1, timeoutMs: 1_000 };
       afterEach(() => {
         azure.upgradeStates = ['Succeeded'];
@@ -218,7 +229,9 @@ describe('aks target', () => {
           bringSystemPoolTo(upgrade, quick),
           (error: unknown) =>
             pulumi.RunError.isInstance(error) &&
-            /system pool of .*managedClusters\/books to 1\.34 failed.*az aks nodepool upgrade --resource-group books-rg --cluster-name books --name system --kubernetes-version 1\.34/s.test(String(error)),
+            /system pool of .*managedClusters\/books to 1\.34 failed.*az aks nodepool upgrade --resource-group books-rg --cluster-name books --name system --kubernetes-version 1\.34/s.test(
+              String(error),
+            ),
         );
       });
 
@@ -227,7 +240,9 @@ describe('aks target', () => {
         azure.failNext(403);
         await assert.rejects(
           bringSystemPoolTo(upgrade, quick),
-          (error: unknown) => pulumi.RunError.isInstance(error) && /Azure refused to read the system pool of .*HTTP 403.*az aks nodepool upgrade/s.test(String(error)),
+          (error: unknown) =>
+            pulumi.RunError.isInstance(error) &&
+            /Azure refused to read the system pool of .*HTTP 403.*az aks nodepool upgrade/s.test(String(error)),
         );
       });
     });
@@ -258,7 +273,10 @@ describe('aks target', () => {
       assert.ok(pulumi.RunError.isInstance(error), 'a RunError: Pulumi prints its message without a stack trace');
       assert.match(
         String(error),
-        new RegExp(`exchange the deploying identity's Entra ID token for a push token of the registry ${acrLoginServer}.*3 tries failed, the last with no answer within 0\\.05 s`, 's'),
+        new RegExp(
+          `exchange the deploying identity's Entra ID token for a push token of the registry ${acrLoginServer}.*3 tries failed, the last with no answer within 0\\.05 s`,
+          's',
+        ),
       );
       assert.equal(exchangesSince(start), 3);
     });
@@ -271,7 +289,9 @@ describe('aks target', () => {
           exchangeForPushToken(request, quick),
           (error: unknown) =>
             pulumi.RunError.isInstance(error) &&
-            /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s.test(String(error)),
+            /refused to exchange the deploying identity's Entra ID token for a push token \(HTTP 401\).*Owner, Contributor or AcrPush/s.test(
+              String(error),
+            ),
         );
         assert.equal(exchangesSince(start), 1, 'a refusal is not retried');
       } finally {
@@ -289,7 +309,10 @@ describe('aks target', () => {
     });
 
     it('rejects a node count below 1', async () => {
-      await assertFailsBeforeAnyResource(withConfig(aks, { nodeCount: '0' }), /books-gateway:nodeCount must be a whole number of at least 1/);
+      await assertFailsBeforeAnyResource(
+        withConfig(aks, { nodeCount: '0' }),
+        /books-gateway:nodeCount must be a whole number of at least 1/,
+      );
     });
 
     it('rejects a Kubernetes version AKS would not accept', async () => {

@@ -26,14 +26,31 @@ describe('baseImages stack config', () => {
     assert.deepEqual(run.named(imageType, 'gateway').inputs.buildArgs, { NGINX_IMAGE: mirrored.NGINX_IMAGE });
     assert.deepEqual(run.named(imageType, 'books-react').inputs.buildArgs, mirrored);
     // Docker Desktop's pods run the loaded images by tag: another base image is another tag.
-    for (const name of imageNames) assert.notEqual(run.named(imageType, name).inputs.tags[0], pinned.named(imageType, name).inputs.tags[0], name);
+    for (const name of imageNames)
+      assert.notEqual(run.named(imageType, name).inputs.tags[0], pinned.named(imageType, name).inputs.tags[0], name);
   });
 
   const mistakes = [
-    { what: 'text that is not JSON', value: 'NODE_IMAGE=node:22', message: /books-gateway:baseImages must be a JSON object from build argument to image reference.*pulumi config set baseImages/ },
-    { what: 'a build argument no Dockerfile declares', value: '{"PYTHON_IMAGE":"python:3.13"}', message: /books-gateway:baseImages names an unknown build argument "PYTHON_IMAGE".*NODE_IMAGE, NGINX_IMAGE/ },
-    { what: 'a reference with neither tag nor digest', value: '{"NODE_IMAGE":"registry.example.com/node"}', message: /books-gateway:baseImages\.NODE_IMAGE must be an image reference with a tag or a digest/ },
-    { what: 'a malformed reference', value: '{"NGINX_IMAGE":"Nginx Unprivileged:1.28"}', message: /books-gateway:baseImages\.NGINX_IMAGE must be an image reference/ },
+    {
+      what: 'text that is not JSON',
+      value: 'NODE_IMAGE=node:22',
+      message: /books-gateway:baseImages must be a JSON object from build argument to image reference.*pulumi config set baseImages/,
+    },
+    {
+      what: 'a build argument no Dockerfile declares',
+      value: '{"PYTHON_IMAGE":"python:3.13"}',
+      message: /books-gateway:baseImages names an unknown build argument "PYTHON_IMAGE".*NODE_IMAGE, NGINX_IMAGE/,
+    },
+    {
+      what: 'a reference with neither tag nor digest',
+      value: '{"NODE_IMAGE":"registry.example.com/node"}',
+      message: /books-gateway:baseImages\.NODE_IMAGE must be an image reference with a tag or a digest/,
+    },
+    {
+      what: 'a malformed reference',
+      value: '{"NGINX_IMAGE":"Nginx Unprivileged:1.28"}',
+      message: /books-gateway:baseImages\.NGINX_IMAGE must be an image reference/,
+    },
   ];
   for (const { what, value, message } of mistakes) {
     it(`refuses ${what} before any resource, naming the key`, async () => {

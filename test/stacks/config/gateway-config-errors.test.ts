@@ -9,8 +9,7 @@ import { securedDockerDesktop } from '../../support/scenarios.js';
 
 type Config = Record<string, string>;
 
-const without = (config: Config, ...keys: string[]) =>
-  Object.fromEntries(Object.entries(config).filter(([name]) => !keys.includes(name)));
+const without = (config: Config, ...keys: string[]) => Object.fromEntries(Object.entries(config).filter(([name]) => !keys.includes(name)));
 
 const rsaOnlyJwks = (keys: GatewayTestKeys) => JSON.stringify({ keys: [JSON.parse(keys.jwks).keys[0]] });
 
@@ -106,7 +105,10 @@ const cases: Array<{ what: string; config: (base: Config, keys: GatewayTestKeys)
   {
     what: 'a CORS origin with a path',
     config: (base) => ({ ...base, corsOrigins: 'https://books.example.com/app' }),
-    message: [/books-gateway:corsOrigins: "https:\/\/books\.example\.com\/app" is not an origin/, /did you mean "https:\/\/books\.example\.com"/],
+    message: [
+      /books-gateway:corsOrigins: "https:\/\/books\.example\.com\/app" is not an origin/,
+      /did you mean "https:\/\/books\.example\.com"/,
+    ],
   },
   {
     what: 'a CORS origin in upper case, as no browser sends it',

@@ -54,7 +54,10 @@ describe('monitoring config errors', () => {
     it(`${what}: fails before any resource, naming the key`, async () => {
       const failure = await runProgramExpectingError({ ...dockerDesktop, config: { ...dockerDesktop.config, ...config } });
       assert.match(failure.error.message, message);
-      assert.deepEqual(failure.resources.map((resource) => `${resource.type} ${resource.name}`), []);
+      assert.deepEqual(
+        failure.resources.map((resource) => `${resource.type} ${resource.name}`),
+        [],
+      );
     });
   }
 });

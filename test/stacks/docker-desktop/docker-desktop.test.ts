@@ -30,7 +30,13 @@ describe('docker-desktop target', () => {
   });
 
   it('builds the three images from this repository for the local platform and loads them, never pushing', () => {
-    assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
+    assert.deepEqual(
+      run
+        .ofType(imageType)
+        .map((image) => image.name)
+        .sort(),
+      [...imageNames].sort(),
+    );
     for (const name of imageNames) {
       const { inputs } = run.named(imageType, name);
       assert.equal(inputs.push, false, name);
@@ -98,7 +104,13 @@ describe('docker-desktop target', () => {
     const replicas = (name: string) => custom.named('kubernetes:apps/v1:Deployment', name).inputs.spec.replicas;
     assert.deepEqual([replicas('books'), replicas('books-react'), replicas('gateway')], [3, 1, 2]);
     // Budgets follow the replica counts: none for a single replica.
-    assert.deepEqual(custom.ofType('kubernetes:policy/v1:PodDisruptionBudget').map((b) => b.name).sort(), ['books', 'gateway']);
+    assert.deepEqual(
+      custom
+        .ofType('kubernetes:policy/v1:PodDisruptionBudget')
+        .map((b) => b.name)
+        .sort(),
+      ['books', 'gateway'],
+    );
     assert.equal(custom.named('kubernetes:core/v1:Namespace', 'shelf').inputs.metadata.name, 'shelf');
     for (const object of namespaced(custom)) assert.equal(object.inputs.metadata.namespace, 'shelf');
     // The database's StorageClass belongs to the whole cluster: named after the namespace, so two stacks on one cluster differ.

@@ -120,7 +120,9 @@ describe('eks target', () => {
 
     it("runs the nodes and the add-ons at the control plane's version, those that run on nodes once the nodes are up", () => {
       assert.equal(run.named(nodeGroupType, 'books-gateway-nodes').inputs.version, eksDefaultVersion);
-      const addons = run.ofType('aws:eks/addon:Addon').map((a) => [a.inputs.addonName, a.inputs.addonVersion, a.inputs.resolveConflictsOnCreate]);
+      const addons = run
+        .ofType('aws:eks/addon:Addon')
+        .map((a) => [a.inputs.addonName, a.inputs.addonVersion, a.inputs.resolveConflictsOnCreate]);
       assert.deepEqual(addons.sort(), [
         ['aws-ebs-csi-driver', eksAddonVersion('aws-ebs-csi-driver', eksDefaultVersion), 'OVERWRITE'],
         ['coredns', eksAddonVersion('coredns', eksDefaultVersion), 'OVERWRITE'],
@@ -137,9 +139,14 @@ describe('eks target', () => {
       const driver = run.named('aws:eks/addon:Addon', 'books-gateway-aws-ebs-csi-driver');
       const role = run.named('aws:iam/role:Role', 'books-gateway-ebs-csi-role');
       assert.deepEqual(driver.inputs.podIdentityAssociations, [{ roleArn: role.state.arn, serviceAccount: 'ebs-csi-controller-sa' }]);
-      assert.deepEqual(role.inputs.assumeRolePolicy.Statement, [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]);
+      assert.deepEqual(role.inputs.assumeRolePolicy.Statement, [
+        { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] },
+      ]);
       assert.deepEqual(
-        run.ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => a.inputs.role === role.state.name).map((a) => a.inputs.policyArn),
+        run
+          .ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')
+          .filter((a) => a.inputs.role === role.state.name)
+          .map((a) => a.inputs.policyArn),
         ['arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy'],
       );
       assertWaitsFor(driver, ['books-gateway-eks-pod-identity-agent', 'books-gateway-ebs-csi-role-AmazonEBSCSIDriverPolicy']);
@@ -148,7 +155,10 @@ describe('eks target', () => {
         [storageClass.provisioner, storageClass.parameters, storageClass.volumeBindingMode, storageClass.reclaimPolicy],
         ['ebs.csi.aws.com', { type: 'gp3' }, 'WaitForFirstConsumer', 'Retain'],
       );
-      assert.equal(run.named('kubernetes:core/v1:PersistentVolumeClaim', 'postgres-data').inputs.spec.storageClassName, 'books-gateway-database');
+      assert.equal(
+        run.named('kubernetes:core/v1:PersistentVolumeClaim', 'postgres-data').inputs.spec.storageClassName,
+        'books-gateway-database',
+      );
     });
 
     it('runs 2 t3.medium amd64 nodes in the private subnets, once their role and the NAT route exist', () => {
@@ -169,7 +179,14 @@ describe('eks target', () => {
       assertDeploysThroughClusterProvider(run, {
         kubeconfig: run.outputs.kubeconfig,
         clusterIdentifier: eksClusterArn,
-        readyWhen: ['books-gateway-nodes', 'books-gateway-vpc-cni', 'books-gateway-kube-proxy', 'books-gateway-coredns', 'books-gateway-eks-pod-identity-agent', 'books-gateway-aws-ebs-csi-driver'],
+        readyWhen: [
+          'books-gateway-nodes',
+          'books-gateway-vpc-cni',
+          'books-gateway-kube-proxy',
+          'books-gateway-coredns',
+          'books-gateway-eks-pod-identity-agent',
+          'books-gateway-aws-ebs-csi-driver',
+        ],
       });
       const kubeconfig = JSON.parse(run.outputs.kubeconfig);
       assert.equal(kubeconfig.clusters[0].cluster.server, eksEndpoint);
@@ -177,7 +194,14 @@ describe('eks target', () => {
       const { exec } = kubeconfig.users[0].user;
       assert.equal(exec.command, 'aws');
       assert.deepEqual(exec.args, [
-        'eks', 'get-token', '--cluster-name', 'books-gateway-cluster-x1y2z3', '--region', 'eu-west-1', '--output', 'json',
+        'eks',
+        'get-token',
+        '--cluster-name',
+        'books-gateway-cluster-x1y2z3',
+        '--region',
+        'eu-west-1',
+        '--output',
+        'json',
       ]);
       assert.equal(exec.env, null);
     });
@@ -195,7 +219,10 @@ describe('eks target', () => {
     });
 
     it('pushes linux/amd64 images to one ECR repository each, with an ECR authorization token', () => {
-      const repositories = run.ofType('aws:ecr/repository:Repository').map((r) => r.name).sort();
+      const repositories = run
+        .ofType('aws:ecr/repository:Repository')
+        .map((r) => r.name)
+        .sort();
       assert.deepEqual(repositories, ['books-gateway-books', 'books-gateway-books-react', 'books-gateway-gateway']);
       assertImagesPushedTo(run, {
         repository: (image) => `${awsAccountHost}/books-gateway-${image}-x1y2z3`,
@@ -241,7 +268,10 @@ describe('eks target', () => {
     };
 
     it('assumes the last role of aws:assumeRoles, as the provider does', async () => {
-      const roles = [{ roleArn: 'arn:aws:iam::111111111111:role/hop' }, { roleArn: 'arn:aws:iam::123456789012:role/deployer', sessionName: 'ci' }];
+      const roles = [
+        { roleArn: 'arn:aws:iam::111111111111:role/hop' },
+        { roleArn: 'arn:aws:iam::123456789012:role/deployer', sessionName: 'ci' },
+      ];
       const { exec } = await tokenCall({ 'aws:assumeRoles': JSON.stringify(roles), 'aws:profile': 'base' });
       assert.deepEqual(exec.args.slice(-2), ['--role-arn', 'arn:aws:iam::123456789012:role/deployer']);
       assert.deepEqual(exec.env, [{ name: 'AWS_PROFILE', value: 'base' }]);
@@ -261,7 +291,12 @@ describe('eks target', () => {
     });
 
     it('signs in with aws:assumeRoleWithWebIdentity (CI with OIDC federation), as the provider does', async () => {
-      const webIdentity = { roleArn: 'arn:aws:iam::123456789012:role/ci', webIdentityTokenFile: '/var/run/ci/token', sessionName: 'ci-run', duration: '1h' };
+      const webIdentity = {
+        roleArn: 'arn:aws:iam::123456789012:role/ci',
+        webIdentityTokenFile: '/var/run/ci/token',
+        sessionName: 'ci-run',
+        duration: '1h',
+      };
       const { exec } = await tokenCall({ 'aws:assumeRoleWithWebIdentity': JSON.stringify(webIdentity) });
       assert.deepEqual(exec.env, [
         { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::123456789012:role/ci' },
@@ -285,7 +320,9 @@ describe('eks target', () => {
 
     it('fails before any resource for a web identity token given inline, which get-token cannot take, naming the key', async () => {
       await assertFailsBeforeAnyResource(
-        withConfig(eks, { 'aws:assumeRoleWithWebIdentity': JSON.stringify({ roleArn: 'arn:aws:iam::123456789012:role/ci', webIdentityToken: 'eyJ' }) }),
+        withConfig(eks, {
+          'aws:assumeRoleWithWebIdentity': JSON.stringify({ roleArn: 'arn:aws:iam::123456789012:role/ci', webIdentityToken: 'eyJ' }),
+        }),
         /aws:assumeRoleWithWebIdentity gives the web identity token itself.*pulumi config set --path aws:assumeRoleWithWebIdentity\.webIdentityTokenFile/s,
       );
     });

@@ -13,14 +13,7 @@ import {
   assertTwoGatewaysSurviveANodeUpgrade,
 } from '../shared/cloud-assertions.js';
 import { pathFixture } from '../shared/commands-on-path.js';
-import {
-  gcpAccessToken,
-  gke,
-  gkeCertificateAuthority,
-  gkeEndpoint,
-  nodeAccountEmail,
-  withConfig,
-} from '../shared/cloud-scenarios.js';
+import { gcpAccessToken, gke, gkeCertificateAuthority, gkeEndpoint, nodeAccountEmail, withConfig } from '../shared/cloud-scenarios.js';
 
 const clusterType = 'gcp:container/cluster:Cluster';
 const nodePoolType = 'gcp:container/nodePool:NodePool';
@@ -49,7 +42,10 @@ describe('gke target', () => {
       assert.equal(subnet.network, 'books-gateway-network-id');
       assert.equal(subnet.region, 'europe-west1');
       assert.equal(subnet.privateIpGoogleAccess, true);
-      assert.deepEqual(subnet.secondaryIpRanges.map((r: { rangeName: string }) => r.rangeName), ['pods', 'services']);
+      assert.deepEqual(
+        subnet.secondaryIpRanges.map((r: { rangeName: string }) => r.rangeName),
+        ['pods', 'services'],
+      );
     });
 
     it('gives the private nodes a Cloud NAT in the region, for what an operator adds from outside Google', () => {
@@ -213,7 +209,10 @@ describe('gke target', () => {
         ...withConfig(gke, { 'gcp:credentials': '{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----x"}' }),
         secretKeys: ['gcp:credentials'],
       });
-      assert.match(failure.error.message, /gcp:credentials holds a service account key itself.*pulumi config set gcp:credentials \/path\/to\/key\.json/s);
+      assert.match(
+        failure.error.message,
+        /gcp:credentials holds a service account key itself.*pulumi config set gcp:credentials \/path\/to\/key\.json/s,
+      );
       assert.doesNotMatch(failure.error.message, /PRIVATE KEY/);
       assert.deepEqual(failure.resources, []);
     });
@@ -233,7 +232,10 @@ describe('gke target', () => {
     });
 
     it('refuses gcp:accessToken, which the plugin cannot use', async () => {
-      await assertFailsBeforeAnyResource(withConfig(gke, { 'gcp:accessToken': 'ya29.token' }), /gcp:accessToken is used by the Google provider but not by gke-gcloud-auth-plugin/);
+      await assertFailsBeforeAnyResource(
+        withConfig(gke, { 'gcp:accessToken': 'ya29.token' }),
+        /gcp:accessToken is used by the Google provider but not by gke-gcloud-auth-plugin/,
+      );
     });
   });
 
@@ -260,7 +262,10 @@ describe('gke target', () => {
     it('fails on up before the cluster is created when gke-gcloud-auth-plugin is missing', async () => {
       path.use([]);
       try {
-        await assertFailsBeforeAnyResource(gke, /gke-gcloud-auth-plugin is not on the PATH.*gcloud components install gke-gcloud-auth-plugin/s);
+        await assertFailsBeforeAnyResource(
+          gke,
+          /gke-gcloud-auth-plugin is not on the PATH.*gcloud components install gke-gcloud-auth-plugin/s,
+        );
       } finally {
         path.use(['gke-gcloud-auth-plugin']);
       }

@@ -25,7 +25,13 @@ describe('k3s target', () => {
   });
 
   it('builds the three images for linux/arm64 and pushes them to imageRegistry with its credentials', () => {
-    assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
+    assert.deepEqual(
+      run
+        .ofType(imageType)
+        .map((image) => image.name)
+        .sort(),
+      [...imageNames].sort(),
+    );
     for (const name of imageNames) {
       const { inputs } = run.named(imageType, name);
       assert.equal(inputs.push, true, name);
@@ -42,7 +48,10 @@ describe('k3s target', () => {
 
   it('builds for another imagePlatform, or for several as one multi-platform image that is pushed without the registry cache', async () => {
     const amd64 = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/amd64', buildCache: 'registry' } });
-    const mixed = await runProgram({ ...k3s, config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64', buildCache: 'registry' } });
+    const mixed = await runProgram({
+      ...k3s,
+      config: { ...k3s.config, imagePlatform: 'linux/arm64, linux/arm/v7,linux/arm64', buildCache: 'registry' },
+    });
     for (const name of imageNames) {
       assert.deepEqual(amd64.named(imageType, name).inputs.platforms, ['linux/amd64'], name);
       const { inputs } = mixed.named(imageType, name);

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { mockDigest, runProgram, runProgramExpectingError, secretValue, type ProgramRun, type RunOptions } from '../../../scripts/capture/program-run.js';
+import {
+  mockDigest,
+  runProgram,
+  runProgramExpectingError,
+  secretValue,
+  type ProgramRun,
+  type RunOptions,
+} from '../../../scripts/capture/program-run.js';
 import { imageNames, kindKubeconfig, secretsBesidesDatabase } from '../../support/scenarios.js';
 
 const imageType = 'docker-build:index:Image';
@@ -28,7 +35,13 @@ describe('kubeconfig target', () => {
     });
 
     it('builds the three images for linux/amd64, pushes them to imageRegistry and deploys them by digest', () => {
-      assert.deepEqual(run.ofType(imageType).map((image) => image.name).sort(), [...imageNames].sort());
+      assert.deepEqual(
+        run
+          .ofType(imageType)
+          .map((image) => image.name)
+          .sort(),
+        [...imageNames].sort(),
+      );
       for (const name of imageNames) {
         const { inputs } = run.named(imageType, name);
         assert.deepEqual([inputs.push, inputs.platforms, inputs.registries], [true, ['linux/amd64'], undefined], name);
@@ -37,10 +50,13 @@ describe('kubeconfig target', () => {
       }
     });
 
-    it("creates nothing but the system: every resource is GatewayStack, its images, objects and database password, or the provider", () => {
+    it('creates nothing but the system: every resource is GatewayStack, its images, objects and database password, or the provider', () => {
       const ofTheSystem = [imageType, providerType, 'books-gateway:index:GatewayStack', 'random:index/randomPassword:RandomPassword'];
       const outside = run.resources.filter((r) => !r.type.startsWith('kubernetes:') && !ofTheSystem.includes(r.type));
-      assert.deepEqual(outside.map((r) => `${r.type} ${r.name}`), []);
+      assert.deepEqual(
+        outside.map((r) => `${r.type} ${r.name}`),
+        [],
+      );
       assert.deepEqual(secretsBesidesDatabase(run), [], 'no pull Secret for a registry without credentials');
     });
 
@@ -58,13 +74,19 @@ describe('kubeconfig target', () => {
     assert.equal(unassigned.named('kubernetes:core/v1:Service', 'gateway').inputs.metadata.annotations['pulumi.com/skipAwait'], 'true');
     const access = String(unassigned.outputs.gatewayUrl);
     assert.match(access, /no load-balancer address yet: `kubectl -n books-gateway get service gateway`/);
-    assert.match(access, /`kubectl -n books-gateway port-forward service\/gateway 8080:80` serves the gateway at http:\/\/127\.0\.0\.1:8080$/);
+    assert.match(
+      access,
+      /`kubectl -n books-gateway port-forward service\/gateway 8080:80` serves the gateway at http:\/\/127\.0\.0\.1:8080$/,
+    );
   });
 
   it("uses a context of the machine's own kubeconfig when the stack has none", async () => {
     const run = await runProgram({ config: { target: 'kubeconfig', kubeContext: 'kind-books', imageRegistry: 'localhost:5001' } });
     const provider = run.named(providerType, 'kubeconfig').inputs;
-    assert.deepEqual([provider.kubeconfig, provider.context, provider.clusterIdentifier], [undefined, 'kind-books', 'kubeconfig|kind-books']);
+    assert.deepEqual(
+      [provider.kubeconfig, provider.context, provider.clusterIdentifier],
+      [undefined, 'kind-books', 'kubeconfig|kind-books'],
+    );
     assert.equal(run.outputs.kubeContext, 'kind-books');
   });
 
@@ -129,7 +151,10 @@ describe('kubeconfig target', () => {
       it(`${what}: names the key and how to set it`, async () => {
         const failure = await runProgramExpectingError({ config });
         for (const pattern of message) assert.match(failure.error.message, pattern);
-        assert.deepEqual(failure.resources.map((r) => `${r.type} ${r.name}`), []);
+        assert.deepEqual(
+          failure.resources.map((r) => `${r.type} ${r.name}`),
+          [],
+        );
       });
     }
   });

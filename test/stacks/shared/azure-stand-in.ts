@@ -48,7 +48,9 @@ function fail(failure: Failure, signal: AbortSignal | null | undefined): Promise
   if (failure === 'network') return Promise.reject(new TypeError('fetch failed', { cause: new Error('connect ECONNRESET') }));
   if (typeof failure === 'number') return Promise.resolve(json({ error: { code: 'Unavailable' } }, failure));
   // Hangs until the caller's timeout aborts it, as fetch does.
-  return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))));
+  return new Promise((_, reject) =>
+    signal?.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))),
+  );
 }
 
 export function azureStandIn(): AzureStandIn {
@@ -92,7 +94,11 @@ export function azureStandIn(): AzureStandIn {
       globalThis.fetch = async (input, init) => {
         const url = input instanceof Request ? input.url : input.toString();
         const method = init?.method ?? 'GET';
-        standIn.requests.push({ method, url, body: init?.body instanceof URLSearchParams ? init.body.toString() : typeof init?.body === 'string' ? init.body : '' });
+        standIn.requests.push({
+          method,
+          url,
+          body: init?.body instanceof URLSearchParams ? init.body.toString() : typeof init?.body === 'string' ? init.body : '',
+        });
         const failure = failures.shift();
         if (failure !== undefined) return fail(failure, init?.signal);
         if (url.includes('/agentPools/system?')) return systemPool(method, init?.body);

@@ -25,7 +25,10 @@ export interface ClusterProviderExpectation {
  */
 export function assertDeploysThroughClusterProvider(run: ProgramRun, expected: ClusterProviderExpectation): void {
   const providers = run.ofType('pulumi:providers:kubernetes');
-  assert.deepEqual(providers.map((p) => p.name), ['books-gateway']);
+  assert.deepEqual(
+    providers.map((p) => p.name),
+    ['books-gateway'],
+  );
   const [provider] = providers;
   assert.equal(secretValue(provider.inputs.kubeconfig, "the provider's kubeconfig"), expected.kubeconfig);
   assert.equal(provider.inputs.clusterIdentifier, expected.clusterIdentifier);
@@ -33,8 +36,14 @@ export function assertDeploysThroughClusterProvider(run: ProgramRun, expected: C
 
   const objects = run.kubernetesObjects();
   const elsewhere = objects.filter((o) => !o.provider?.startsWith(`${provider.urn}::`));
-  assert.deepEqual(elsewhere.map((o) => `${o.type} ${o.name} via ${o.provider}`), []);
-  const deployments = run.ofType('kubernetes:apps/v1:Deployment').map((d) => d.name).sort();
+  assert.deepEqual(
+    elsewhere.map((o) => `${o.type} ${o.name} via ${o.provider}`),
+    [],
+  );
+  const deployments = run
+    .ofType('kubernetes:apps/v1:Deployment')
+    .map((d) => d.name)
+    .sort();
   assert.deepEqual(deployments, ['books', 'books-react', 'gateway']);
 }
 
@@ -98,7 +107,10 @@ export function assertRegistryBuildCache(inputs: Record<string, unknown>, reposi
  * only one of them at a time. With the default one, there is no budget, which would block drains.
  */
 export function assertTwoGatewaysSurviveANodeUpgrade(single: ProgramRun, two: ProgramRun): void {
-  assert.deepEqual(single.ofType('kubernetes:policy/v1:PodDisruptionBudget').filter((b) => b.name === 'gateway'), []);
+  assert.deepEqual(
+    single.ofType('kubernetes:policy/v1:PodDisruptionBudget').filter((b) => b.name === 'gateway'),
+    [],
+  );
   const deployment = two.named('kubernetes:apps/v1:Deployment', 'gateway').inputs;
   assert.equal(deployment.spec.replicas, 2);
   const podLabels = deployment.spec.template.metadata.labels;
@@ -116,5 +128,8 @@ export function assertTwoGatewaysSurviveANodeUpgrade(single: ProgramRun, two: Pr
 export async function assertFailsBeforeAnyResource(options: RunOptions, pattern: RegExp): Promise<void> {
   const failure = await runProgramExpectingError(options);
   assert.match(failure.error.message, pattern);
-  assert.deepEqual(failure.resources.map((r) => `${r.type} ${r.name}`), []);
+  assert.deepEqual(
+    failure.resources.map((r) => `${r.type} ${r.name}`),
+    [],
+  );
 }

@@ -24,12 +24,24 @@ describe('commands a kubeconfig runs', () => {
   });
 
   for (const preview of [false, true]) {
-    it(preview ? 'checks nothing on preview, which creates no cluster' : 'fails on up when the command is missing, with how to install it', async () => {
-      await pulumi.runtime.setMocks({ newResource: () => ({ id: undefined, state: {} }), call: () => ({}) }, 'books-gateway', 'test', preview);
-      const check = () => requireCommandForUp('aws', 'Install the aws CLI v2.', { PATH: path.join(folder, 'a-folder') });
-      if (preview) assert.doesNotThrow(check);
-      else assert.throws(check, /^Error: aws is not on the PATH, and the new cluster's kubeconfig runs it for every Kubernetes call\. Install the aws CLI v2\.$/);
-      assert.doesNotThrow(() => requireCommandForUp('aws', 'unused', { PATH: folder }));
-    });
+    it(
+      preview ? 'checks nothing on preview, which creates no cluster' : 'fails on up when the command is missing, with how to install it',
+      async () => {
+        await pulumi.runtime.setMocks(
+          { newResource: () => ({ id: undefined, state: {} }), call: () => ({}) },
+          'books-gateway',
+          'test',
+          preview,
+        );
+        const check = () => requireCommandForUp('aws', 'Install the aws CLI v2.', { PATH: path.join(folder, 'a-folder') });
+        if (preview) assert.doesNotThrow(check);
+        else
+          assert.throws(
+            check,
+            /^Error: aws is not on the PATH, and the new cluster's kubeconfig runs it for every Kubernetes call\. Install the aws CLI v2\.$/,
+          );
+        assert.doesNotThrow(() => requireCommandForUp('aws', 'unused', { PATH: folder }));
+      },
+    );
   }
 });

@@ -27,7 +27,10 @@ describe("the clouds' kubernetesVersion floor", () => {
     it(`${name}: refuses ${below} before any resource, naming the key, the floor and the command`, async () => {
       await assertFailsBeforeAnyResource(
         withConfig(scenario, { kubernetesVersion: below }),
-        new RegExp(`books-gateway:kubernetesVersion "${below.replace(/\./g, '\\.')}" is older than 1\\.30.*AKS, EKS and GKE create none older.*pulumi config set kubernetesVersion`, 's'),
+        new RegExp(
+          `books-gateway:kubernetesVersion "${below.replace(/\./g, '\\.')}" is older than 1\\.30.*AKS, EKS and GKE create none older.*pulumi config set kubernetesVersion`,
+          's',
+        ),
       );
     });
 

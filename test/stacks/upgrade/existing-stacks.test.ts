@@ -87,7 +87,9 @@ const expectedPlans: Record<UpgradeScenario, UpgradePlan> = {
     ...eksWithDatabase,
     // STANDARD to EXTENDED, an UpdateClusterConfig call: a pinned version is no longer upgraded by
     // EKS under the stack (issue 20, item 2).
-    changed: { 'urn:pulumi:test::books-gateway::books-gateway:cloud:EksCluster$aws:eks/cluster:Cluster::books-gateway-cluster': ['upgradePolicy'] },
+    changed: {
+      'urn:pulumi:test::books-gateway::books-gateway:cloud:EksCluster$aws:eks/cluster:Cluster::books-gateway-cluster': ['upgradePolicy'],
+    },
   },
   gke: withDatabase,
 };
@@ -125,6 +127,9 @@ describe('an aks stack made before this version, whose system pool an earlier ve
       azure = standIn;
     });
     assert.deepEqual(plan, withDatabase);
-    assert.deepEqual(azure?.systemPoolUpgrades().map((upgrade) => upgrade.properties.orchestratorVersion), ['1.33']);
+    assert.deepEqual(
+      azure?.systemPoolUpgrades().map((upgrade) => upgrade.properties.orchestratorVersion),
+      ['1.33'],
+    );
   });
 });

@@ -24,9 +24,7 @@ const authUri = '/_gateway/auth';
 
 /** http-level lines: which methods need credentials. */
 export function authHttpLines(): string[] {
-  return [
-    ...block('map $request_method $gateway_needs_auth', ['GET 0;', 'HEAD 0;', 'OPTIONS 0;', 'default 1;']),
-  ];
+  return [...block('map $request_method $gateway_needs_auth', ['GET 0;', 'HEAD 0;', 'OPTIONS 0;', 'default 1;'])];
 }
 
 /** The first lines of a route location whose writes need credentials. */
@@ -39,7 +37,13 @@ export function requireAuthForWrites(): string[] {
  * the route the writes belong to and `proxyLines` send them on; the protected copy is the one
  * place that reads a request body, up to `clientMaxBodySize`.
  */
-export function authLocations(auth: GatewayAuth, platform: NginxPlatform, routeLines: string[], proxyLines: string[], clientMaxBodySize: string): string[] {
+export function authLocations(
+  auth: GatewayAuth,
+  platform: NginxPlatform,
+  routeLines: string[],
+  proxyLines: string[],
+  clientMaxBodySize: string,
+): string[] {
   const jwt = auth.jwt;
   return [
     ...block(`location = ${protectedUri}`, [

@@ -43,7 +43,10 @@ const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
   {
     status: 401,
     message: 'This request needs a valid bearer token or API key.',
-    headers: [['WWW-Authenticate', authVariables.challenge], ['X-Auth-Error', authVariables.error]],
+    headers: [
+      ['WWW-Authenticate', authVariables.challenge],
+      ['X-Auth-Error', authVariables.error],
+    ],
     reasonVariable: authVariables.error,
   },
   { status: 403, message: 'Access to this path is not allowed.' },
@@ -61,7 +64,11 @@ const gatewayErrors = (retryAfterSeconds: number): GatewayError[] => [
   // After a try timed out, nginx answers 502 when no other backend is left to retry on: each one
   // out of rotation after its own failure (max_fails, "no live upstreams"), or refusing. The
   // client waited on a hung backend, so it gets the 504 that its try ended with.
-  { status: 502, message: 'The service behind the gateway is unavailable.', answeredAs: { variable: upstreamTimedOutVariable, status: 504 } },
+  {
+    status: 502,
+    message: 'The service behind the gateway is unavailable.',
+    answeredAs: { variable: upstreamTimedOutVariable, status: 504 },
+  },
   { status: 503, message: 'The service is temporarily unavailable.' },
   { status: 504, message: 'The service behind the gateway did not answer in time.' },
 ];
@@ -99,14 +106,19 @@ export function errorPagesConf({ configDir, retryAfterSeconds }: ErrorPagesOptio
     ]),
     ...errors.flatMap((gatewayError) => [
       ...block(`location = ${errorUri(gatewayError.status)}`, [
-        ...(gatewayError.answeredAs ? [`if (${gatewayError.answeredAs.variable}) { ${redirectTo(errorUri(gatewayError.answeredAs.status))} }`] : []),
+        ...(gatewayError.answeredAs
+          ? [`if (${gatewayError.answeredAs.variable}) { ${redirectTo(errorUri(gatewayError.answeredAs.status))} }`]
+          : []),
         ...handOnAfterLimits(configDir, errorAnswerLocation(gatewayError.status)),
       ]),
       ...block(`location ${errorAnswerLocation(gatewayError.status)}`, [
         'default_type application/json;',
         // A location with add_header of its own inherits none: the usual ones come again.
         ...(gatewayError.headers
-          ? [`include ${configDir}/${responseHeadersFile};`, ...gatewayError.headers.map(([name, value]) => `add_header ${name} "${value}" always;`)]
+          ? [
+              `include ${configDir}/${responseHeadersFile};`,
+              ...gatewayError.headers.map(([name, value]) => `add_header ${name} "${value}" always;`),
+            ]
           : []),
         `return ${gatewayError.status} ${quoted(errorBody(gatewayError))};`,
       ]),

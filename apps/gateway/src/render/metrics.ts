@@ -71,7 +71,10 @@ export function metricsHttpLines(set: MetricsSet): string[] {
  */
 export function metricsLogLines(set: MetricsSet, runDir: string): string[] {
   if (set !== 'full') return [];
-  return [`log_format ${logFormat} '${logFields.join('|')}';`, `access_log ${metricsLog(runDir)} ${logFormat} buffer=64k flush=${foldInterval};`];
+  return [
+    `log_format ${logFormat} '${logFields.join('|')}';`,
+    `access_log ${metricsLog(runDir)} ${logFormat} buffer=64k flush=${foldInterval};`,
+  ];
 }
 
 /**
@@ -79,7 +82,12 @@ export function metricsLogLines(set: MetricsSet, runDir: string): string[] {
  * checks) and, for the full set, the named location whose js_periodic folds the log every
  * foldInterval (in one worker, the first).
  */
-export function metricsStatusLines(metricsPath: string, set: MetricsSet, methodChecks: readonly string[], platform: Pick<NginxPlatform, 'configDir' | 'runDir'>): string[] {
+export function metricsStatusLines(
+  metricsPath: string,
+  set: MetricsSet,
+  methodChecks: readonly string[],
+  platform: Pick<NginxPlatform, 'configDir' | 'runDir'>,
+): string[] {
   return [
     `js_import gateway_metrics from ${platform.configDir}/${metricsScriptFile};`,
     ...block(`location = ${metricsPath}`, [

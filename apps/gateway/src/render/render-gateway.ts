@@ -40,7 +40,14 @@ interface Route {
  * Writes on the API need credentials; reading the API and the page is public; the page is only read.
  */
 const routes: readonly Route[] = [
-  { route: 'books', upstream: 'books', locations: ['= /books', '/books/'], methods: allowedMethods, writesNeedAuth: true, interceptErrors: false },
+  {
+    route: 'books',
+    upstream: 'books',
+    locations: ['= /books', '/books/'],
+    methods: allowedMethods,
+    writesNeedAuth: true,
+    interceptErrors: false,
+  },
   { route: 'books-react', upstream: 'books_react', locations: ['/'], methods: pageMethods, writesNeedAuth: false, interceptErrors: true },
 ];
 
@@ -255,7 +262,15 @@ function publicServer(address: string, platform: GatewayRenderInput['platform'],
         ]),
       ),
     ),
-    ...(booksRoute ? authLocations(settings.auth, platform, routeLines(booksRoute.route), writeRelayProxyLines(timeouts), settings.clientMaxBodySize.nginx) : []),
+    ...(booksRoute
+      ? authLocations(
+          settings.auth,
+          platform,
+          routeLines(booksRoute.route),
+          writeRelayProxyLines(timeouts),
+          settings.clientMaxBodySize.nginx,
+        )
+      : []),
   ]);
 }
 
@@ -288,7 +303,11 @@ function statusServer(listen: string, platform: GatewayRenderInput['platform'], 
     // where the error page's own internal redirect would be refused again). The metrics' njs
     // would read a body, which is refused there (413); the other locations' handlers drop it.
     `set ${routeVariable} ${statusRoute.route};`,
-    ...block(`location = ${healthPath}`, [...checks, 'default_type application/json;', `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`]),
+    ...block(`location = ${healthPath}`, [
+      ...checks,
+      'default_type application/json;',
+      `return 200 '{"status":"ok","config":"${versionPlaceholder}"}';`,
+    ]),
     // nginx's connection counters, which the metrics below include; this port is never public.
     ...block(`location = ${stubStatusPath}`, [...checks, 'stub_status;']),
     ...metricsStatusLines(metricsPath, metrics, [...checks, ...statusBodyCheckLines()], platform),

@@ -52,7 +52,12 @@ const corsHeaders: ReadonlyArray<[name: string, value: string]> = [
  * Headers the gateway owns: a backend's own copy is hidden so the client never sees two
  * (and X-Powered-By, which only tells an attacker what runs behind).
  */
-export const hiddenUpstreamHeaders = ['X-Powered-By', ...securityHeaders.map(([name]) => name), 'Strict-Transport-Security', ...corsHeaders.map(([name]) => name)];
+export const hiddenUpstreamHeaders = [
+  'X-Powered-By',
+  ...securityHeaders.map(([name]) => name),
+  'Strict-Transport-Security',
+  ...corsHeaders.map(([name]) => name),
+];
 
 export function responseHeadersConf(options: { tls: boolean; cors: boolean }): string {
   const headers: Array<[string, string]> = [

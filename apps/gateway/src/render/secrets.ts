@@ -81,7 +81,10 @@ function jwtKeyMaterial(
   const needsJwks = algorithms.some((algorithm) => algorithm !== 'HS256');
   const jwks = nameOf('jwks');
   if (needsJwks && input.jwks === undefined) {
-    throw new GatewaySettingsError(jwks, `${jwks}: a JWKS is required to verify ${algorithms.filter((a) => a !== 'HS256').join('/')} tokens`);
+    throw new GatewaySettingsError(
+      jwks,
+      `${jwks}: a JWKS is required to verify ${algorithms.filter((a) => a !== 'HS256').join('/')} tokens`,
+    );
   }
   const keys = needsJwks ? spkiKeys(input.jwks ?? '', algorithms, jwks) : [];
   if (!algorithms.includes('HS256')) return { keys };
@@ -100,7 +103,8 @@ function spkiKeys(jwks: string, algorithms: ReadonlyArray<string>, name: string)
     throw new GatewaySettingsError(name, `${name}: not JSON (expected a JWKS document: {"keys": [...]})`);
   }
   const keys = typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined;
-  if (!Array.isArray(keys) || keys.length === 0) throw new GatewaySettingsError(name, `${name}: no keys (expected a non-empty "keys" array)`);
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new GatewaySettingsError(name, `${name}: no keys (expected a non-empty "keys" array)`);
   const converted = keys.map((key: unknown, index) => spkiKey(key, index, algorithms, name));
   if (converted.length > 1 && converted.some((key) => key.kid === undefined)) {
     throw new GatewaySettingsError(name, `${name}: with several keys each needs a "kid", so a token can name its key`);
@@ -115,9 +119,13 @@ function spkiKey(key: unknown, index: number, algorithms: ReadonlyArray<string>,
   const jwk = key as JsonWebKey & { kid?: unknown; use?: unknown };
   const alg = jwkAlgorithm(jwk, index, name);
   if (!algorithms.includes(alg)) {
-    throw new GatewaySettingsError(name, `${name}: key ${index} is ${alg}, which auth.jwt.algorithms (${algorithms.join(', ')}) does not accept`);
+    throw new GatewaySettingsError(
+      name,
+      `${name}: key ${index} is ${alg}, which auth.jwt.algorithms (${algorithms.join(', ')}) does not accept`,
+    );
   }
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new GatewaySettingsError(name, `${name}: key ${index} has use ${JSON.stringify(jwk.use)}, not "sig"`);
+  if (jwk.use !== undefined && jwk.use !== 'sig')
+    throw new GatewaySettingsError(name, `${name}: key ${index} has use ${JSON.stringify(jwk.use)}, not "sig"`);
   if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(jwk.kid))) {
     throw new GatewaySettingsError(name, `${name}: key ${index} has a "kid" that is not a short printable string`);
   }
@@ -130,7 +138,10 @@ function spkiKey(key: unknown, index: number, algorithms: ReadonlyArray<string>,
   }
   const bits = publicKey.asymmetricKeyDetails?.modulusLength;
   if (alg === 'RS256' && (bits ?? 0) < minimumRsaBits) {
-    throw new GatewaySettingsError(name, `${name}: key ${index} is a ${bits ?? 0}-bit RSA key; RS256 needs at least ${minimumRsaBits} bits`);
+    throw new GatewaySettingsError(
+      name,
+      `${name}: key ${index} is a ${bits ?? 0}-bit RSA key; RS256 needs at least ${minimumRsaBits} bits`,
+    );
   }
   const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   return { ...(jwk.kid === undefined ? {} : { kid: jwk.kid }), alg, spki };
@@ -144,7 +155,10 @@ function jwkAlgorithm(jwk: JsonWebKey & { alg?: unknown }, index: number, name: 
     throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported ${what} (supported: RSA for RS256, EC P-256 for ES256)`);
   }
   if (jwk.alg !== undefined && jwk.alg !== expected) {
-    throw new GatewaySettingsError(name, `${name}: key ${index} has unsupported alg ${shown(jwk.alg)} (a ${shown(jwk.kty)} key here is ${expected})`);
+    throw new GatewaySettingsError(
+      name,
+      `${name}: key ${index} has unsupported alg ${shown(jwk.alg)} (a ${shown(jwk.kty)} key here is ${expected})`,
+    );
   }
   return expected;
 }
@@ -159,10 +173,14 @@ function apiKeyDigests(apiKeys: Record<string, string> | undefined, auth: Gatewa
       throw new GatewaySettingsError(name, `${name}: client name '${client}' must be letters, digits, '.', '_' or '-' (at most 64)`);
     }
     if (key.length < minimumApiKeyLength || !/^[\x21-\x7e]+$/.test(key)) {
-      throw new GatewaySettingsError(name, `${name}: the key of '${client}' must be at least ${minimumApiKeyLength} printable characters, no spaces`);
+      throw new GatewaySettingsError(
+        name,
+        `${name}: the key of '${client}' must be at least ${minimumApiKeyLength} printable characters, no spaces`,
+      );
     }
     const digest = createHash('sha256').update(key).digest('hex');
-    if (digests[digest] !== undefined) throw new GatewaySettingsError(name, `${name}: '${client}' and '${digests[digest]}' have the same key`);
+    if (digests[digest] !== undefined)
+      throw new GatewaySettingsError(name, `${name}: '${client}' and '${digests[digest]}' have the same key`);
     digests[digest] = client;
   }
   return digests;

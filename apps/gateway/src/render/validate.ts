@@ -23,7 +23,9 @@ export function validateInput(input: GatewayRenderInput, statusPort: number): vo
   if (relay !== undefined) {
     const port = /^127\.0\.0\.1:(\d+)$/.exec(relay)?.[1];
     if (port === undefined && !/^unix:\/[\w./-]+$/.test(relay)) {
-      throw new Error(`platform.writeRelayAddress '${relay}' must be 127.0.0.1:<port> or unix:<absolute path>: the relay of writes listens on this host only`);
+      throw new Error(
+        `platform.writeRelayAddress '${relay}' must be 127.0.0.1:<port> or unix:<absolute path>: the relay of writes listens on this host only`,
+      );
     }
     if (port !== undefined && [input.listenPort, statusPort].includes(Number(port))) {
       throw new Error(`platform.writeRelayAddress '${relay}' must use a port other than listenPort and statusPort`);

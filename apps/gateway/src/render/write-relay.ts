@@ -79,7 +79,11 @@ export function writeRelayProxyLines(timeouts: Required<UpstreamTimeouts>): stri
  * gateway's JSON error pages for what it answers itself (every books pod refusing or gone).
  * Every header the public server set passes through as it came.
  */
-export function writeRelayServer(platform: Pick<NginxPlatform, 'runDir' | 'writeRelayAddress' | 'configDir'>, timeouts: Required<UpstreamTimeouts>, booksUpstream: string): string[] {
+export function writeRelayServer(
+  platform: Pick<NginxPlatform, 'runDir' | 'writeRelayAddress' | 'configDir'>,
+  timeouts: Required<UpstreamTimeouts>,
+  booksUpstream: string,
+): string[] {
   return block('server', [
     `listen ${writeRelayAddress(platform)};`,
     'access_log off;',
