@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm test: the Debian packages and the single-node cluster's build (each once per machine), then
-# type-check, build and run every suite on Node 24, then the suites whose behaviour depends on the
-# Node release (the program under mocks, the components and targets, the books API, the gateway,
-# npm run local) again on Node 22: both LTS lines are supported. The Docker, cluster, browser,
+# type-check, lint (typescript-eslint and Prettier: npm run lint), build and run every suite on
+# Node 24, then the suites whose behaviour depends on the Node release (the program under mocks,
+# the components and targets, the books API, the gateway, npm run local) again on Node 22: both
+# LTS lines are supported. The Docker, cluster, browser,
 # fault and bench suites run once, on 24 (the images carry their own Node).
 # Extra arguments go to both mocha runs, e.g. `npm test -- --grep rate`.
 set -euo pipefail
@@ -14,8 +15,8 @@ for argument in "$@"; do
       echo "Usage: npm test [-- mocha options]"
       echo
       echo "Installs what the tests drive (as root; otherwise names the packages), builds the single-node"
-      echo "cluster once per machine, type-checks, builds, and runs every suite on Node 24, then the"
-      echo "Node-dependent ones on Node 22. Options go to mocha, whose own options follow."
+      echo "cluster once per machine, type-checks, lints (npm run lint), builds, and runs every suite on"
+      echo "Node 24, then the Node-dependent ones on Node 22. Options go to mocha, whose own options follow."
       echo
       exec node_modules/.bin/mocha --help
       ;;
@@ -30,8 +31,9 @@ node --import tsx scripts/test-options.ts "$@"
 bash scripts/system-deps.sh --tests
 bash scripts/with-node.sh scripts/cluster.ts --build-only
 
-echo "== Node $(node --version): type check, build, every suite"
+echo "== Node $(node --version): type check, lint, build, every suite"
 npm run typecheck
+npm run lint
 npm run build
 node_modules/.bin/mocha "$@"
 

@@ -89,6 +89,15 @@ describe('the README and docs/, against the code', () => {
     for (const folder of folders) assert.ok(named.has(folder), `the README's folder table names ${folder}/`);
   });
 
+  it("name in the README every wing of scripts/, the commands' tooling", () => {
+    const wings = fs
+      .readdirSync(path.join(repoRoot, 'scripts'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `scripts/${entry.name}/`);
+    const named = new Set(tableRows(read('README.md'), 'folder').flatMap((row) => codeNames(row[0])));
+    for (const wing of wings) assert.ok(named.has(wing), `the README's folder table names ${wing}`);
+  });
+
   it('name only npm scripts that package.json has', () => {
     const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
     for (const { file, text } of docs) {
