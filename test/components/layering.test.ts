@@ -4,10 +4,8 @@
  * without knowing which clouds exist.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeImports, importsOutside } from '../support/import-boundaries.js';
+import { describeImports, importsOutside, inScratchTree } from '../support/import-boundaries.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const componentLayer = ['components', 'apps'];
@@ -19,22 +17,17 @@ describe('components/ layering', () => {
   });
 
   it('reports an import that climbs out of components/, static or dynamic', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'layering-'));
-    try {
-      fs.mkdirSync(path.join(root, 'components/parts'), { recursive: true });
-      fs.writeFileSync(
-        path.join(root, 'components/parts/stack.ts'),
-        [
+    const outside = inScratchTree(
+      {
+        'components/parts/stack.ts': [
           "import type { Target } from '../target.js';",
           "import { render } from '../../apps/gateway/src/index.js';",
           "import { readConfig } from '../../stacks/config/stack-config.js';",
           "export async function load() { return import('../../stacks/k3s/index.js'); }",
         ].join('\n'),
-      );
-      const outside = importsOutside(root, 'components', componentLayer).map(({ resolved }) => resolved);
-      assert.deepEqual(outside, ['stacks/config/stack-config.js', 'stacks/k3s/index.js']);
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+      },
+      (root) => importsOutside(root, 'components', componentLayer).map(({ resolved }) => resolved),
+    );
+    assert.deepEqual(outside, ['stacks/config/stack-config.js', 'stacks/k3s/index.js']);
   });
 });

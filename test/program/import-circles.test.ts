@@ -5,10 +5,8 @@
  * contract in target.ts).
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { importCycles } from '../support/import-boundaries.js';
+import { importCycles, inScratchTree } from '../support/import-boundaries.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const everyRoom = ['index.ts', 'components', 'stacks', 'apps', 'scripts', 'bench', 'test'];
@@ -20,24 +18,14 @@ describe('import circles', () => {
   });
 
   it('finds a circle of type-only imports through a folder index, and leaves a chain alone', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'import-circles-'));
-    try {
-      fs.mkdirSync(path.join(root, 'src/names'), { recursive: true });
-      fs.writeFileSync(
-        path.join(root, 'src/contract.ts'),
-        "import type { Name } from './names/index.js';\nexport interface Contract { name: Name }\n",
-      );
-      fs.writeFileSync(
-        path.join(root, 'src/names/index.ts'),
-        "import type { Contract } from '../contract.js';\nexport type Name = Contract['name'] | 'a';\n",
-      );
-      fs.writeFileSync(
-        path.join(root, 'src/user.ts'),
-        "import type { Contract } from './contract.js';\nexport const user: Contract | undefined = undefined;\n",
-      );
-      assert.deepEqual(importCycles(root, ['src']), [['src/contract.ts', 'src/names/index.ts']]);
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    const cycles = inScratchTree(
+      {
+        'src/contract.ts': "import type { Name } from './names/index.js';\nexport interface Contract { name: Name }\n",
+        'src/names/index.ts': "import type { Contract } from '../contract.js';\nexport type Name = Contract['name'] | 'a';\n",
+        'src/user.ts': "import type { Contract } from './contract.js';\nexport const user: Contract | undefined = undefined;\n",
+      },
+      (root) => importCycles(root, ['src']),
+    );
+    assert.deepEqual(cycles, [['src/contract.ts', 'src/names/index.ts']]);
   });
 });

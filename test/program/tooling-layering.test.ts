@@ -5,10 +5,8 @@
  * all. A newcomer reads the layout in the README's folder table; this keeps it true.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeImports, importsOutside } from '../support/import-boundaries.js';
+import { describeImports, importsOutside, inScratchTree } from '../support/import-boundaries.js';
 
 const repoRoot = path.resolve(__dirname, '../..');
 
@@ -55,17 +53,15 @@ describe("the tooling's wings", () => {
   }
 
   it('reports a toolkit file that reaches into a command wing', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wings-'));
-    try {
-      fs.mkdirSync(path.join(root, 'scripts/toolkit'), { recursive: true });
-      fs.writeFileSync(
-        path.join(root, 'scripts/toolkit/helper.ts'),
-        ["import { eventually } from './eventually.js';", "import { startLocalSystem } from '../local/local-system.js';"].join('\n'),
-      );
-      const outside = importsOutside(root, 'scripts/toolkit', ['scripts/toolkit', 'apps']).map(({ resolved }) => resolved);
-      assert.deepEqual(outside, ['scripts/local/local-system.js']);
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    const outside = inScratchTree(
+      {
+        'scripts/toolkit/helper.ts': [
+          "import { eventually } from './eventually.js';",
+          "import { startLocalSystem } from '../local/local-system.js';",
+        ].join('\n'),
+      },
+      (root) => importsOutside(root, 'scripts/toolkit', ['scripts/toolkit', 'apps']).map(({ resolved }) => resolved),
+    );
+    assert.deepEqual(outside, ['scripts/local/local-system.js']);
   });
 });

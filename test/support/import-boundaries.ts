@@ -4,6 +4,7 @@
  * check real imports rather than a text search.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 
@@ -99,4 +100,21 @@ export function importCycles(root: string, dirs: readonly string[]): string[][] 
   };
   for (const file of files) if (!index.has(file)) visit(file);
   return cycles;
+}
+
+/**
+ * Runs `check` on a scratch tree holding `files` (path below the root → text), removed after: how
+ * the layering tests show that they would report the import they are there to refuse.
+ */
+export function inScratchTree<T>(files: Readonly<Record<string, string>>, check: (root: string) => T): T {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'import-boundaries-'));
+  try {
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+    }
+    return check(root);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
