@@ -14,6 +14,7 @@ import { docker } from '../../scripts/toolkit/docker.js';
 import { sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { kubeconfigStackConfig } from './support/kubeconfig-stack.js';
 import { TestStack } from './support/test-stack.js';
+import { itKeepsTheStateWhileUnreachable } from './support/unreachable-cluster.js';
 
 const namespace = 'books-gateway-kubeconfig';
 
@@ -92,21 +93,7 @@ describe('the kubeconfig target on the single-node cluster, its images in a regi
   });
 
   describe('an unreachable cluster', () => {
-    it('keeps every object in the state: destroy and up --refresh fail, saying so', async function () {
-      this.timeout(300_000);
-      const { urns } = await stack.expect('export');
-      await cluster.signal('SIGUSR1', /the API server is stopped/);
-      try {
-        for (const op of ['destroy', 'refresh'] as const) {
-          const run = await stack.run(op);
-          assert.notEqual(run.code, 0, `${op} of an unreachable cluster fails`);
-          assert.match(run.log, /unreachable|connection refused/i, op);
-        }
-      } finally {
-        await cluster.signal('SIGUSR2', /the API server is ready again/);
-      }
-      assert.deepEqual((await stack.expect('export')).urns, urns, 'the state holds every object it held');
-    });
+    itKeepsTheStateWhileUnreachable(() => ({ stack, cluster }));
 
     it('pulumi destroy, the cluster back, leaves no object behind', async function () {
       this.timeout(600_000);

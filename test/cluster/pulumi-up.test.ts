@@ -20,6 +20,7 @@ import { assertJsonError, assertNoneLost, pods, readyPodsByApp, steadyLoad } fro
 import { sharedCluster, type RunningCluster } from './support/cluster-process.js';
 import { describeMetrics } from './support/metrics-suite.js';
 import { TestStack } from './support/test-stack.js';
+import { itKeepsTheStateWhileUnreachable } from './support/unreachable-cluster.js';
 import { assertCreatedBy, newBookBody } from '../support/book-writes.js';
 
 const execFileAsync = promisify(execFile);
@@ -325,21 +326,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
   });
 
   describe('an unreachable cluster', () => {
-    it('keeps every object in the state: destroy and up --refresh fail, saying so', async function () {
-      this.timeout(300_000);
-      const { urns } = await stack.expect('export');
-      await cluster.signal('SIGUSR1', /the API server is stopped/);
-      try {
-        for (const op of ['destroy', 'refresh'] as const) {
-          const run = await stack.run(op);
-          assert.notEqual(run.code, 0, `${op} of an unreachable cluster fails`);
-          assert.match(run.log, /unreachable|connection refused/i, op);
-        }
-      } finally {
-        await cluster.signal('SIGUSR2', /the API server is ready again/);
-      }
-      assert.deepEqual((await stack.expect('export')).urns, urns, 'the state holds every object it held');
-    });
+    itKeepsTheStateWhileUnreachable(() => ({ stack, cluster }));
   });
 
   describe('pulumi destroy', () => {
