@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { startNginx, wrapperConfig, type RunningNginx } from './support/nginx';
 import { builtPage } from './support/page-build';
 
@@ -39,7 +40,7 @@ describe('books-react page in Chromium', function () {
     nginx = await startNginx((port, runDir) =>
       wrapperConfig(port, dist, runDir, `location /books { proxy_pass http://127.0.0.1:${apiPort}; }`),
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   after(async function () {

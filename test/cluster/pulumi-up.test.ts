@@ -10,7 +10,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { docker } from '../../scripts/toolkit/docker.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { freePort } from '../../scripts/toolkit/ports.js';
@@ -126,17 +127,7 @@ describe('the real pulumi up of the dev stack, on the single-node cluster', func
     after(async () => browser?.close());
 
     it('shows the books page in Chromium, listing the books', async () => {
-      browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       page.setDefaultTimeout(15_000);
       const fetched: string[] = [];

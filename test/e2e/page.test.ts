@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { request } from '../gateway/support/http.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { useLocalSystem } from '../gateway/support/system.js';
@@ -13,17 +14,7 @@ describe('the books page in a real browser, through the gateway', function () {
   let page: Page;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(15000);
   });
