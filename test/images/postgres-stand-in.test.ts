@@ -14,6 +14,7 @@ import { postgres } from '../../components/postgres.js';
 import { eventually } from '../../scripts/toolkit/eventually.js';
 import { docker, runDocker } from '../../scripts/toolkit/docker.js';
 import { standInPostgresImage } from '../../scripts/images/stand-ins.js';
+import { postgresPod } from '../support/pod-container.js';
 
 describe("PostgreSQL's stand-in image", function () {
   this.timeout(60_000);
@@ -39,28 +40,7 @@ describe("PostgreSQL's stand-in image", function () {
     ]);
 
   /** The container as the StatefulSet's pod runs it (components/postgres.ts). */
-  const runArgs = () => [
-    '--read-only',
-    '--user',
-    `${postgres.user}:${postgres.user}`,
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges',
-    ...postgres.writableDirs.flatMap((dir) => ['--tmpfs', `${dir}:uid=${postgres.user},gid=${postgres.user}`]),
-    '-v',
-    `${path.join(folder, 'volume')}:${postgres.volumeMount}`,
-    '-v',
-    `${path.join(folder, 'secret')}:${postgres.secretsDir}:ro`,
-    '-e',
-    `POSTGRES_USER=${postgres.role}`,
-    '-e',
-    `POSTGRES_DB=${postgres.database}`,
-    '-e',
-    `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`,
-    '-e',
-    `PGDATA=${postgres.dataDir}`,
-  ];
+  const runArgs = () => postgresPod({ secrets: path.join(folder, 'secret'), volume: path.join(folder, 'volume') });
   const ready = () =>
     eventually(
       'PostgreSQL accepts clients over TCP',

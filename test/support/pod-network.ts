@@ -14,7 +14,7 @@ import type { ImageName } from '../../components/target.js';
 import { inClusterHost, postgres } from '../../components/postgres.js';
 import { booksDatabaseDir } from '../../components/workloads.js';
 import { docker } from '../../scripts/toolkit/docker.js';
-import { podCommand, podEnvironment, podRestrictions } from './pod-container.js';
+import { podCommand, podEnvironment, podRestrictions, postgresPod } from './pod-container.js';
 
 export interface PodNetworkSpec {
   /** The network's name, and the prefix of its containers' names. */
@@ -75,24 +75,7 @@ export class PodNetwork {
       this.spec.name,
       '--network-alias',
       inClusterHost(this.spec.namespace),
-      '--read-only',
-      '--user',
-      `${postgres.user}:${postgres.user}`,
-      '--cap-drop',
-      'ALL',
-      '--security-opt',
-      'no-new-privileges',
-      ...[...postgres.writableDirs, postgres.volumeMount].flatMap((dir) => ['--tmpfs', `${dir}:uid=${postgres.user},gid=${postgres.user}`]),
-      '-v',
-      `${this.postgresSecretsDir}:${postgres.secretsDir}:ro`,
-      '-e',
-      `POSTGRES_USER=${postgres.role}`,
-      '-e',
-      `POSTGRES_DB=${postgres.database}`,
-      '-e',
-      `POSTGRES_PASSWORD_FILE=${postgres.secretsDir}/password`,
-      '-e',
-      `PGDATA=${postgres.dataDir}`,
+      ...postgresPod({ secrets: this.postgresSecretsDir }),
       this.spec.postgresImage,
     ]);
   }
