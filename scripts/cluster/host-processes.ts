@@ -92,6 +92,21 @@ function apiServer({ layout, binaries, address }: HostProcessOptions): ProcessSp
   };
 }
 
+/**
+ * How the controller manager and the scheduler reach the API server: as their own user, by their
+ * kubeconfig, for requests and for checking who calls them; serving on loopback only; alone, so
+ * with no leader to elect.
+ */
+function controlPlaneClient(kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    '--leader-elect=false',
+  ];
+}
+
 function controllerManager({ layout, binaries }: HostProcessOptions): ProcessSpec {
   const pki = layout.pki;
   const kubeconfig = componentKubeconfig(layout, 'controller-manager');
@@ -99,11 +114,7 @@ function controllerManager({ layout, binaries }: HostProcessOptions): ProcessSpe
     name: 'kube-controller-manager',
     command: binaries['kube-controller-manager'],
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      '--leader-elect=false',
+      ...controlPlaneClient(kubeconfig),
       `--cluster-name=${nodeName}`,
       `--client-ca-file=${pki}/ca.crt`,
       `--requestheader-client-ca-file=${pki}/front-proxy-ca.crt`,
@@ -125,13 +136,7 @@ function scheduler({ layout, binaries }: HostProcessOptions): ProcessSpec {
   return {
     name: 'kube-scheduler',
     command: binaries['kube-scheduler'],
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      '--leader-elect=false',
-    ],
+    args: controlPlaneClient(kubeconfig),
   };
 }
 
