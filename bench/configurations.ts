@@ -141,7 +141,7 @@ export const tuningVariants: readonly GatewayVariant[] = [
   editingConf('-method checks', "the route's method checks (405, OPTIONS 204) removed", (conf) =>
     edit(conf, /\n\s*if \(\$gateway_method_action = \w+\) \{[^}]*\}/, '', 'remove the method checks', true),
   ),
-  editingConf('-header check', 'no njs check of the header bytes and total size (js_set headerFlaw)', (conf) =>
+  editingConf('-header check', 'no header check: the njs control-byte check and the size maps after it', (conf) =>
     edit(conf, /default \$gateway_header_flaw;/, 'default "";', 'skip the njs header check'),
   ),
   editingConf('-write auth', 'the check that sends writes to authentication removed', (conf) =>

@@ -195,7 +195,12 @@ describe('the gateway settings, read and checked once', () => {
         ...policy.render,
       }).files['nginx.conf'] ?? '';
     assert.match(conf, /client_max_body_size 2m;/);
-    assert.match(conf, /js_var \$gateway_max_body_bytes 2097152;/);
+    // The map refusing a Content-Length above it: 2097153 and more, leading zeros or not.
+    const announced = new RegExp(/map \$content_length \$gateway_announced_body_flaw \{\n\s*"~([^"]+)" 413;/.exec(conf)?.[1] ?? '^$');
+    assert.deepEqual(
+      ['2097152', '2097153', '002097153', '10000000', '999999'].map((length) => announced.test(length)),
+      [false, true, true, true, false],
+    );
     assert.match(conf, /rate=7r\/s;/);
     assert.match(conf, /http:\/\/localhost:5173/);
   });

@@ -1,3 +1,4 @@
+import { decimalAbovePattern } from './decimal-pattern.js';
 import { block } from './nginx-text.js';
 
 /*
@@ -43,8 +44,13 @@ const requestFlawStatuses = [400, 413, 431] as const;
 const requestFlawVariable = '$gateway_request_flaw';
 /** `1` when a read (GET, HEAD, OPTIONS) carries a body: nothing reads it, nothing stores it. */
 const readWithBodyVariable = '$gateway_read_with_body';
-/** The largest body accepted, in bytes, which the header check compares Content-Length with. */
-const maxBodyBytesVariable = '$gateway_max_body_bytes';
+/**
+ * Largest total of request header lines (names, values, separators and line ends) the gateway
+ * passes on, in bytes. nginx itself only limits each line (large_client_header_buffers), so 4
+ * lines of 7 kB would go through; the books API (Node) would then refuse them with its own 431.
+ * gateway-request.js counts them with the same number.
+ */
+const maxHeaderBytes = 8192;
 /** `1` for an HTTP/0.9 request line (`GET /`): no version, so no status line or headers either. */
 const http09Variable = '$gateway_http09';
 
@@ -52,11 +58,22 @@ const http09Variable = '$gateway_http09';
 export function answersHttpLines(configDir: string, maxBodyBytes: number): string[] {
   return [
     `js_import ${requestModule} from ${configDir}/${requestScriptFile};`,
-    `js_var ${maxBodyBytesVariable} ${maxBodyBytes};`,
-    // Control bytes in a header value, more than 8 kB of headers, a body announced larger than
-    // accepted (njs: nginx has no directive for the first two, and its own size check logs the
-    // client's headers before any of these checks ran). Evaluated only by the route locations.
-    `js_set $gateway_header_flaw ${requestModule}.headerFlaw;`,
+    // Control bytes in a header value (njs: nginx has no directive for it, nor for the headers'
+    // total size), then the sizes, by maps, so that njs reads no more than the header values.
+    // Evaluated only by the route locations.
+    `js_set $gateway_control_byte_flaw ${requestModule}.controlByteFlaw;`,
+    ...block('map $gateway_control_byte_flaw $gateway_header_flaw', ['400 400;', 'default $gateway_header_size_flaw;']),
+    // The request length (the request line and the headers as received, before any body) bounds
+    // the header bytes: only a longer request has them counted, by njs.
+    `js_set $gateway_header_bytes_flaw ${requestModule}.headerBytesFlaw;`,
+    ...block('map $request_length $gateway_header_size_flaw', [
+      `"~${decimalAbovePattern(maxHeaderBytes)}" $gateway_counted_header_flaw;`,
+      'default $gateway_announced_body_flaw;',
+    ]),
+    ...block('map $gateway_header_bytes_flaw $gateway_counted_header_flaw', ['431 431;', 'default $gateway_announced_body_flaw;']),
+    // A body announced larger than accepted is refused here, before nginx's own check of it (in
+    // an earlier phase) would log the client's headers; the checks above run first.
+    ...block('map $content_length $gateway_announced_body_flaw', [`"~${decimalAbovePattern(maxBodyBytes)}" 413;`, 'default "";']),
     // The raw path and query are printable ASCII without `"` (RFC 3986, and what browsers send):
     // a raw 0xff or a control byte is refused here rather than passed to the API, and a quote
     // cannot end a quoted field of nginx's error log early.
