@@ -165,6 +165,10 @@ export function renderGateway(input: GatewayRenderInput): RenderedGateway {
     `worker_processes ${platform.workerProcesses};`,
     `pid ${runDir}/nginx.pid;`,
     'error_log stderr warn;',
+    // The maps' regexes compiled to machine code: about 2.5k of the 90k instructions of a GET
+    // /books (callgrind, nginx 1.22 and 1.30). nginx turns it off, with a warning, where the
+    // PCRE2 library has no JIT.
+    'pcre_jit on;',
     // njs: JWT and API-key checks (Debian's libnginx-mod-http-js, the official image's module).
     `load_module ${platform.modulesDir}/ngx_http_js_module.so;`,
     ...block('events', ['worker_connections 4096;']),
