@@ -13,9 +13,6 @@
  * Written for njs 0.7.9 (Debian 12) as well as the newer njs of the official nginx images.
  */
 
-/** Largest total of request header lines, in bytes (answers.ts's maxHeaderBytes). */
-var maxHeaderBytes = 8192;
-
 /** Control bytes other than tab (RFC 9110 §5.5); nginx refuses NUL, CR and LF itself. */
 var controlByte = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -33,14 +30,14 @@ function controlByteFlaw(r) {
 }
 
 /**
- * For js_set: '431' when the header lines as the client sent them exceed maxHeaderBytes, else
- * ''. nginx's request length, before a body is read, is the request line and the headers as
- * received; njs's header strings cannot say it (njs 0.8 and later measure them in characters,
- * and replace invalid UTF-8).
+ * For js_set: '431' when the header lines as the client sent them exceed the limit answers.ts
+ * renders (`$gateway_max_header_bytes`), else ''. nginx's request length, before a body is
+ * read, is the request line and the headers as received; njs's header strings cannot say it
+ * (njs 0.8 and later measure them in characters, and replace invalid UTF-8).
  */
 function headerBytesFlaw(r) {
   var headerBytes = Number(r.variables.request_length) - r.rawVariables.request.length - lineEndBytes;
-  return headerBytes > maxHeaderBytes ? '431' : '';
+  return headerBytes > Number(r.variables.gateway_max_header_bytes) ? '431' : '';
 }
 
 export default { controlByteFlaw: controlByteFlaw, headerBytesFlaw: headerBytesFlaw };

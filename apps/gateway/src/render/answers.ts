@@ -48,9 +48,11 @@ const readWithBodyVariable = '$gateway_read_with_body';
  * Largest total of request header lines (names, values, separators and line ends) the gateway
  * passes on, in bytes. nginx itself only limits each line (large_client_header_buffers), so 4
  * lines of 7 kB would go through; the books API (Node) would then refuse them with its own 431.
- * gateway-request.js counts them with the same number.
+ * gateway-request.js reads it from {@link maxHeaderBytesVariable}.
  */
 const maxHeaderBytes = 8192;
+/** The limit as njs reads it, for the one request in many it counts the header bytes of. */
+const maxHeaderBytesVariable = '$gateway_max_header_bytes';
 /** `1` for an HTTP/0.9 request line (`GET /`): no version, so no status line or headers either. */
 const http09Variable = '$gateway_http09';
 
@@ -65,6 +67,7 @@ export function answersHttpLines(configDir: string, maxBodyBytes: number): strin
     ...block('map $gateway_control_byte_flaw $gateway_header_flaw', ['400 400;', 'default $gateway_header_size_flaw;']),
     // The request length (the request line and the headers as received, before any body) bounds
     // the header bytes: only a longer request has them counted, by njs.
+    `js_var ${maxHeaderBytesVariable} ${maxHeaderBytes};`,
     `js_set $gateway_header_bytes_flaw ${requestModule}.headerBytesFlaw;`,
     ...block('map $request_length $gateway_header_size_flaw', [
       `"~${decimalAbovePattern(maxHeaderBytes)}" $gateway_counted_header_flaw;`,
