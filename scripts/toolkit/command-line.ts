@@ -24,12 +24,17 @@ export function parseCommandLine(argv: string[], flags: Flags, usage: string): F
       allowPositionals: false,
     }) as { values: FlagValues });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
-    process.exit(2);
+    refuseOption((error as Error).message, usage);
   }
   if (values['help'] === true) {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
   return values;
+}
+
+/** Refuses a value of an option as an unknown option is refused: the problem and the usage on stderr, exit 2. */
+export function refuseOption(problem: string, usage: string): never {
+  process.stderr.write(`${problem}\n\n${usage}\n`);
+  process.exit(2);
 }
