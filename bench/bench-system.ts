@@ -7,6 +7,9 @@
  * those two memory backends, so every case has the same backend, and one that is never the
  * bottleneck; the gateway with auth once more in front of the books processes, for the reads and
  * writes of the real API; and the page served from precompressed files behind one more gateway.
+ * Every nginx among those cases runs the build the bench was given (Debian's, or the stand-in of
+ * the gateway image's); the memory backends and the local run's own servers are Debian's, the
+ * same whichever is measured.
  */
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +17,7 @@ import { join } from 'node:path';
 import { mainConfigFile } from '../apps/gateway/src/index.js';
 import { renderBooksReactSite } from '../scripts/toolkit/books-react-site.js';
 import { startLocalSystem } from '../scripts/local/local-system.js';
-import { locateNginx } from '../scripts/toolkit/nginx.js';
+import { type NginxBuild, locateNginx } from '../scripts/toolkit/nginx.js';
 import { freePort, freePorts } from '../scripts/toolkit/ports.js';
 import { hostNginx } from '../scripts/toolkit/nginx-launchers.js';
 import {
@@ -78,14 +81,13 @@ export async function startBenchSystem(
   variants: readonly GatewayVariant[],
   peers: readonly PeerName[],
   workers: number,
+  nginx: NginxBuild,
 ): Promise<BenchSystem> {
-  const nginxBinary = locateNginx();
   const system = await startLocalSystem({
     gatewayPort: 0,
     booksProcesses: 2,
     booksEnv: { LOG_LEVEL: 'warn' },
     gateway: { rateLimit: loadGeneratorRateLimit },
-    nginxBinary,
   });
   const workDir = await mkdtemp(join(tmpdir(), 'books-gateway-bench-'));
   // Readable by nginx's workers, which run as `nobody` when the master runs as root.
@@ -102,7 +104,14 @@ export async function startBenchSystem(
   const startServer = async (name: string, files: (folder: string, port: number) => Record<string, string>): Promise<RunningServer> => {
     const folder = folderOf(name);
     const port = await freePort();
-    const server = await startNginxServer({ name, nginxBinary, folder, runDir: runDirOf(folder), port, files: files(folder, port) });
+    const server = await startNginxServer({
+      name,
+      nginxBinary: nginx.binary,
+      folder,
+      runDir: runDirOf(folder),
+      port,
+      files: files(folder, port),
+    });
     servers.push(server);
     return server;
   };
@@ -114,7 +123,7 @@ export async function startBenchSystem(
       folderOf(`gateway ${variant.name}`),
       { listen, status },
       backends,
-      hostNginx(nginxBinary),
+      hostNginx(nginx),
     );
     await gateway.start();
     const server = runningServer(gateway.url, gateway.process, () => gateway.stop());
@@ -127,7 +136,7 @@ export async function startBenchSystem(
     const booksReact = Number(new URL(system.booksReact.url).port);
     const [firstBooks] = system.books;
     if (!firstBooks) throw new Error('the local system started no books process');
-    const memory = await startMemoryBackends(nginxBinary, workDir, await booksListBody(firstBooks.url), books.length);
+    const memory = await startMemoryBackends(locateNginx(), workDir, await booksListBody(firstBooks.url), books.length);
     servers.push(...memory);
     const memoryUrls = memory.map(({ url }) => url);
     const backends: BackendPorts = { books: memoryUrls.map((url) => Number(new URL(url).port)), booksReact };
@@ -143,7 +152,7 @@ export async function startBenchSystem(
     const peerSettings: PeerSettings = { ...backends, workers, rateLimit: loadGeneratorRateLimit };
     const runningPeers = new Map<PeerName, RunningServer>();
     for (const name of peers) {
-      const peer = await startPeer(name, folderOf(`peer ${name}`), await freePort(), peerSettings);
+      const peer = await startPeer(name, folderOf(`peer ${name}`), await freePort(), peerSettings, nginx.binary);
       servers.push(peer);
       runningPeers.set(name, peer);
     }

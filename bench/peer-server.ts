@@ -54,12 +54,18 @@ const processPeers = (workers: number): Record<Exclude<PeerName, 'bare nginx'>, 
   },
 });
 
-/** One peer in `folder` on `port`, running until `stop()`. */
-export async function startPeer(name: PeerName, folder: string, port: number, settings: PeerSettings): Promise<RunningServer> {
+/** One peer in `folder` on `port`, running until `stop()`; the bare proxy on `nginxBinary`. */
+export async function startPeer(
+  name: PeerName,
+  folder: string,
+  port: number,
+  settings: PeerSettings,
+  nginxBinary = locateNginx(),
+): Promise<RunningServer> {
   const runDir = runDirOf(folder);
   const input: PeerInput = { ...settings, listenPort: port, runDir };
   if (name === 'bare nginx') {
-    return startNginxServer({ name, nginxBinary: locateNginx(), folder, runDir, port, files: { [mainConfigFile]: bareNginxConf(input) } });
+    return startNginxServer({ name, nginxBinary, folder, runDir, port, files: { [mainConfigFile]: bareNginxConf(input) } });
   }
   const peer = processPeers(settings.workers)[name];
   await mkdir(runDir, { recursive: true });

@@ -17,7 +17,10 @@
  * (nginx with njs >= 0.8.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
- *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --with-tests]
+ *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --nginx stand-in --with-tests]
+ *
+ * `--nginx stand-in` runs every nginx of the proxies' cases on the stand-in of the gateway image's
+ * nginx (scripts/images/stand-in-nginx-on-host.ts) rather than Debian's, the rest unchanged.
  *
  * The default (gateway, static, program; 3 rounds of 2 s) takes about 5 minutes on 2 cores;
  * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
@@ -28,11 +31,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
-import { locateNginx } from '../scripts/toolkit/nginx.js';
-import { parseCommandLine } from '../scripts/toolkit/command-line.js';
+import { standInNginxOnHost } from '../scripts/images/stand-in-nginx-on-host.js';
+import { type NginxBuild, debianNginx } from '../scripts/toolkit/nginx.js';
+import { parseCommandLine, refuseOption } from '../scripts/toolkit/command-line.js';
 import { onStopRequest } from '../scripts/toolkit/stop-request.js';
 import { runSetup } from '../scripts/toolkit/setup.js';
-import { failureMessage, UserError } from '../scripts/toolkit/user-error.js';
+import { failureMessage } from '../scripts/toolkit/user-error.js';
 import { startBenchSystem } from './bench-system.js';
 import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
 import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
@@ -70,6 +74,8 @@ const usage = [
   '  --rounds N          rounds per case (default 3)',
   '  --duration S        seconds per case and round (default 2)',
   `  --sections LIST     of ${allSections.join(', ')} (default gateway,static,program)`,
+  "  --nginx BUILD       the nginx of the proxies' cases: debian (npm run local's, the default) or",
+  "                      stand-in (the gateway image's stand-in, 1.30 with njs 1.0.2, from its Docker image)",
   '  --with-tests        also time npm test',
   '  --build             check the Debian packages and build the services first (npm run bench does)',
   '  -h, --help          this text',
@@ -82,6 +88,7 @@ const flags = parseCommandLine(
     rounds: { type: 'string' },
     duration: { type: 'string' },
     sections: { type: 'string' },
+    nginx: { type: 'string' },
     'with-tests': { type: 'boolean' },
     build: { type: 'boolean' },
   },
@@ -91,7 +98,7 @@ const quick = flags['quick'] === true;
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UserError(`--${name} must be a whole number above 0, got '${text}'`);
+  if (!Number.isInteger(value) || value < 1) refuseOption(`--${name} must be a whole number above 0, got '${text}'`, usage);
   return value;
 }
 
@@ -101,8 +108,11 @@ const sections = new Set(
   ((flags['sections'] as string | undefined) ?? (quick ? 'gateway' : 'gateway,static,program')).split(',').map((section) => section.trim()),
 );
 for (const section of sections) {
-  if (!allSections.includes(section)) throw new UserError(`--sections: '${section}' is none of ${allSections.join(', ')}`);
+  if (!allSections.includes(section)) refuseOption(`--sections: '${section}' is none of ${allSections.join(', ')}`, usage);
 }
+const nginxChoices = ['debian', 'stand-in'];
+const nginxChoice = (flags['nginx'] as string | undefined) ?? 'debian';
+if (!nginxChoices.includes(nginxChoice)) refuseOption(`--nginx: '${nginxChoice}' is neither of ${nginxChoices.join(', ')}`, usage);
 const rounds = positiveInteger('rounds', (flags['rounds'] as string | undefined) ?? (quick ? '1' : '3'));
 const duration = positiveInteger('duration', (flags['duration'] as string | undefined) ?? (quick ? '1' : '2'));
 // Quick mode skips the warm-up second too: its figures are rough anyway.
@@ -176,13 +186,6 @@ function peerVersions(): string {
   return `HAProxy ${haproxy}, Caddy ${caddy}`;
 }
 
-function nginxVersion(): string {
-  // nginx prints its version on stderr.
-  return spawnSync(locateNginx(), ['-v'], { encoding: 'utf8' })
-    .stderr.trim()
-    .replace(/^nginx version: /, '');
-}
-
 interface Measured {
   gateway: Summary[];
   writes: Summary[];
@@ -191,13 +194,13 @@ interface Measured {
 }
 
 /** Starts every server, drives the load of the chosen sections, stops every server. */
-async function measureLoad(generator: LoadGenerator, variants: readonly GatewayVariant[]): Promise<Measured> {
+async function measureLoad(generator: LoadGenerator, variants: readonly GatewayVariant[], nginx: NginxBuild): Promise<Measured> {
   const measured: Measured = { gateway: [], writes: [], staticPage: [], tuning: [] };
   if (!sections.has('gateway') && !sections.has('static') && variants.length === 0) return measured;
   log(`load generator: ${generator.name}; starting books, the page, the tutorial's nginx and the gateways on 127.0.0.1 ...`);
   // The default rendering is case (c) and the tuning baseline: started once, like the others.
   const peers = sections.has('gateway') ? peerCases.map(([, peer]) => peer) : [];
-  const system = await startBenchSystem([authGateway.variant, ...new Set([defaultGateway, ...variants])], peers, workers);
+  const system = await startBenchSystem([authGateway.variant, ...new Set([defaultGateway, ...variants])], peers, workers, nginx);
   // However often it comes (a terminal's Ctrl-C reaches npm and the bench alike), a stop request
   // stops every server once and exits 130; the servers run in process groups of their own. The
   // load then running fails on the stopped servers, and ends in the same stop, not as an error.
@@ -279,8 +282,10 @@ async function main(): Promise<void> {
       : `mode: full (${rounds} rounds of ${duration} s per case)`,
   );
   const generator = chooseLoadGenerator();
+  const nginx = nginxChoice === 'stand-in' ? await standInNginxOnHost(log) : await debianNginx();
+  log(`nginx of the proxies' cases: ${nginx.description}`);
   const variants = sections.has('tuning') ? tuningVariants : [];
-  const { gateway, writes, staticPage, tuning } = await measureLoad(generator, variants);
+  const { gateway, writes, staticPage, tuning } = await measureLoad(generator, variants, nginx);
   let metrics: MetricsCost | undefined;
   if (sections.has('metrics')) metrics = await measureMetricsCost(generator, metricsPlan, log);
   const metricsRatios = metrics ? ratios(metrics.summaries, [['metrics on / off', 'metrics-on', 'metrics-off']]) : [];
@@ -311,7 +316,7 @@ async function main(): Promise<void> {
   );
 
   const report = [
-    `${quick ? 'Quick mode: rough figures. ' : ''}${generator.description}; ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginxVersion()}, ${peerVersions()}, Node ${process.version}`,
+    `${quick ? 'Quick mode: rough figures. ' : ''}${generator.description}; ${rounds} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), nginx ${nginx.description}, ${peerVersions()}, Node ${process.version}`,
     ...(gateway.length > 0
       ? [
           `GET /books, ${mainPlan.durationSeconds} s per case and round, the same two memory backends behind every case (the API's GET /books body, from memory)`,
@@ -367,7 +372,7 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const results = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginxVersion(), peers: peerVersions() },
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginx.description, peers: peerVersions() },
     loadGenerator: generator.description,
     workers,
     plans: { gateway: mainPlan, static: staticPlan, tuning: tuningPlan },

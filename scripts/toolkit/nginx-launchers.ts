@@ -4,7 +4,7 @@ import { clusterPlatform, debianPlatform, nginxCommandLine } from '../../apps/ga
 import { docker, dockerCli } from './docker.js';
 import type { NginxLauncher } from './gateway-nginx.js';
 import { ManagedProcess } from './managed-process.js';
-import { locateNginx, nginxProcess, testNginxConfig } from './nginx.js';
+import { type NginxBuild, locateNginx, nginxProcess, testNginxConfig } from './nginx.js';
 
 /**
  * Creates the access log before nginx does: nginx would make it readable by everyone, and it
@@ -17,10 +17,16 @@ async function createPrivateLog(path: string | undefined): Promise<void> {
   await chmod(path, 0o600);
 }
 
-/** This machine's nginx (Debian's, `npm run local`'s), checked with `nginx -t` before it starts. */
-export function hostNginx(nginxBinary = locateNginx()): NginxLauncher {
+/**
+ * An nginx run as a process of this machine, checked with `nginx -t` before it starts: Debian's
+ * (`npm run local`'s) or the binary named, on Debian's layout; or a build of its own, whose
+ * modules and metrics it then renders for.
+ */
+export function hostNginx(nginx: string | NginxBuild = locateNginx()): NginxLauncher {
+  const nginxBinary = typeof nginx === 'string' ? nginx : nginx.binary;
+  const buildSettings = typeof nginx === 'string' ? {} : { modulesDir: nginx.modulesDir, fullMetrics: nginx.fullMetrics };
   return {
-    platform: debianPlatform,
+    platform: (folder, overrides) => debianPlatform(folder, { ...buildSettings, ...overrides }),
     async prepare(folder, platform) {
       await createPrivateLog(platform.accessLog);
       await testNginxConfig(nginxBinary, folder);

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
+import { promisify } from 'node:util';
+import { debianModulesDir, nginxCommandLine, type RenderedGateway } from '../../apps/gateway/src/index.js';
 import { ManagedProcess, type OutputListener, type ProcessGuard, type UnexpectedExitListener } from './managed-process.js';
 import { UserError } from './user-error.js';
 
@@ -33,6 +34,41 @@ export function locateNginx(binary = 'nginx'): string {
 export async function writeNginxFiles(folder: string, runDir: string, files: RenderedGateway['files']): Promise<void> {
   await mkdir(runDir, { recursive: true, mode: 0o755 });
   await Promise.all(Object.entries(files).map(([name, contents]) => writeFile(join(folder, name), contents)));
+}
+
+/** An nginx build this machine starts as a process. */
+export interface NginxBuild {
+  binary: string;
+  modulesDir: string;
+  /** Whether its njs serves the full set of metrics (0.8.8 or newer), as the gateway image's does. */
+  fullMetrics: boolean;
+  /** For the reader of a result: nginx's version and njs's. */
+  description: string;
+}
+
+const execFileAsync = promisify(execFile);
+
+/** The oldest njs with what the full set of metrics needs (apps/gateway's metrics.ts). */
+const fullMetricsNjs = [0, 8, 8];
+
+/** `binary`'s build, its njs package's version read from the dpkg database `admindir`. */
+export async function nginxBuild(binary: string, modulesDir: string, admindir: string, whose: string): Promise<NginxBuild> {
+  const { stderr } = await execFileAsync(binary, ['-v']);
+  const { stdout } = await execFileAsync('dpkg-query', ['--admindir', admindir, '-W', '-f', '${Version}', 'libnginx-mod-http-js']);
+  const njs = stdout.trim();
+  const parts = (/^(\d+)\.(\d+)\.(\d+)/.exec(njs) ?? []).slice(1).map(Number);
+  const newer = parts.findIndex((part, index) => part !== fullMetricsNjs[index]);
+  return {
+    binary,
+    modulesDir,
+    fullMetrics: parts.length === 3 && (newer === -1 || (parts[newer] ?? 0) > (fullMetricsNjs[newer] ?? 0)),
+    description: `${stderr.trim().replace(/^nginx version: /, '')} with njs ${njs} (${whose})`,
+  };
+}
+
+/** Debian's nginx and njs (`npm run local`'s). */
+export function debianNginx(): Promise<NginxBuild> {
+  return nginxBuild(locateNginx(), debianModulesDir, '/var/lib/dpkg', "Debian's");
 }
 
 /**

@@ -2,10 +2,13 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authGateway, prepareGatewayVariant, tuningVariants, tutorialNginxConf } from '../../bench/configurations.js';
+import { authGateway, defaultGateway, prepareGatewayVariant, tuningVariants, tutorialNginxConf } from '../../bench/configurations.js';
 import { runDirOf, writeCheckedConfig } from '../../bench/nginx-server.js';
+import { metricsPath } from '../../apps/gateway/src/index.js';
+import { standInNginxOnHost } from '../../scripts/images/stand-in-nginx-on-host.js';
 import { hostNginx } from '../../scripts/toolkit/nginx-launchers.js';
-import { locateNginx } from '../../scripts/toolkit/nginx.js';
+import { type NginxBuild, debianNginx, locateNginx } from '../../scripts/toolkit/nginx.js';
+import { freePorts } from '../../scripts/toolkit/ports.js';
 
 // The bench edits the rendered configuration to measure variants; when the renderer's defaults
 // move, an edit that no longer applies must fail here, in `npm test`, not halfway through a bench.
@@ -38,5 +41,52 @@ describe('the configurations npm run bench measures', () => {
     // books-service stands for the tutorial's ClusterIP Service: every books process, no keepalive.
     assert.match(conf, /upstream books-service \{\n\s*server 127\.0\.0\.1:15001;\n\s*server 127\.0\.0\.1:15002;\n\s*\}/);
     await writeCheckedConfig({ nginxBinary: locateNginx(), folder: dir, runDir: runDirOf(dir), files: { 'nginx.conf': conf } });
+  });
+});
+
+// `npm run bench -- --nginx stand-in` runs the proxies' cases on the stand-in of the gateway
+// image's nginx, as a process of this machine (its CPU read like every other proxy's).
+describe("the stand-in's nginx npm run bench can measure instead of Debian's", () => {
+  const backends = { books: [15001, 15002], booksReact: 13000 };
+  let folder: string;
+  let standIn: NginxBuild;
+  before(async function () {
+    // Unpacking the image's files takes seconds; building the stand-in, on a cold machine, minutes.
+    this.timeout(30 * 60 * 1000);
+    standIn = await standInNginxOnHost();
+    folder = await mkdtemp(join(tmpdir(), 'bench-stand-in-'));
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it("is the image's nginx 1.27.3 or newer with an njs that serves the full metrics, unlike Debian's", async () => {
+    assert.match(standIn.description, /^nginx\/1\.(2[7-9]|[3-9]\d)\.\d+ with njs /);
+    assert.equal(standIn.fullMetrics, true);
+    const debian = await debianNginx();
+    assert.match(debian.description, /^nginx\/1\.22\.\d+ with njs 0\.7\./);
+    assert.equal(debian.fullMetrics, false);
+  });
+
+  it('accepts every gateway variant, and a started gateway serves the per-route metrics as the cluster does', async function () {
+    this.timeout(60000);
+    for (const variant of [authGateway.variant, ...tuningVariants]) {
+      await prepareGatewayVariant(
+        variant,
+        join(folder, variant.name.replace(/\W+/g, '-')),
+        { listen: 18080, status: 18081 },
+        backends,
+        hostNginx(standIn),
+      );
+    }
+    const [listen, status] = (await freePorts(2)) as [number, number];
+    const gateway = await prepareGatewayVariant(defaultGateway, join(folder, 'started'), { listen, status }, backends, hostNginx(standIn));
+    await gateway.start();
+    try {
+      const metrics = await (await fetch(`http://127.0.0.1:${status}${metricsPath}`)).text();
+      assert.match(metrics, /^# TYPE gateway_responses_total counter$/m, 'the per-route set');
+    } finally {
+      await gateway.stop();
+    }
   });
 });

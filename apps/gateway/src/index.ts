@@ -26,6 +26,7 @@ export { metricsLagSeconds, metricsSet } from './render/metrics.js';
 export type { MetricsSet } from './render/metrics.js';
 export {
   clusterPlatform,
+  debianModulesDir,
   debianPlatform,
   gatewayImageCommand,
   gatewayPorts,

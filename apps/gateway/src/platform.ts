@@ -53,6 +53,9 @@ export const clusterPlatform: NginxPlatform = {
   fullMetrics: true,
 };
 
+/** Where Debian's nginx package keeps its modules (njs's among them). */
+export const debianModulesDir = '/usr/lib/nginx/modules';
+
 /**
  * Debian's nginx package (`apt-get install nginx libnginx-mod-http-js`), used by `npm run local`
  * and the tests: the files, the pid and temp paths and the access log all live under one private
@@ -62,7 +65,7 @@ export const clusterPlatform: NginxPlatform = {
 export function debianPlatform(folder: string, overrides: Partial<NginxPlatform> = {}): NginxPlatform {
   return {
     configDir: folder,
-    modulesDir: '/usr/lib/nginx/modules',
+    modulesDir: debianModulesDir,
     runDir: `${folder}/run`,
     secretsDir: `${folder}/secrets`,
     workerProcesses: 'auto',

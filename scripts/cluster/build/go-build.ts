@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { machineCacheDir } from '../../toolkit/machine-cache.js';
 import { UserError } from '../../toolkit/user-error.js';
 import { goModulesDir, type GenerateStep, type GoRecipe } from './recipes.js';
 
@@ -17,8 +18,7 @@ const execFileAsync = promisify(execFile);
 
 /** Where the cluster's binaries, and everything else it caches, live: outside the repository. */
 export function clusterCacheDir(): string {
-  const base = process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache');
-  return path.join(base, 'books-gateway', 'cluster');
+  return machineCacheDir('cluster');
 }
 
 /** A recipe's binaries, by command name. */
