@@ -14,6 +14,7 @@ import { locateNginx } from '../scripts/toolkit/nginx.js';
 import { waitUntilListening } from '../scripts/toolkit/ports.js';
 import { type RunningServer, reportExitDuringBench, runDirOf, runningServer, startNginxServer } from './nginx-server.js';
 import { type PeerInput, accessLogFile, bareNginxConf, caddyfile, haproxyConfig } from './peer-configs.js';
+import { shellWord } from '../scripts/toolkit/shell-words.js';
 
 const run = promisify(execFile);
 
@@ -24,8 +25,6 @@ export type PeerSettings = Omit<PeerInput, 'listenPort' | 'runDir'>;
 
 /** Debian installs HAProxy in /usr/sbin, which a normal user's PATH often lacks. */
 export const haproxyBinary = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
-
-const singleQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 interface ProcessPeer {
   file: string;
@@ -42,7 +41,7 @@ const processPeers = (workers: number): Record<Exclude<PeerName, 'bare nginx'>, 
     render: haproxyConfig,
     check: (config) => [haproxyBinary, ['-c', '-q', '-f', config]],
     // HAProxy logs to syslog or a standard stream, never to a file: its stdout is made the file.
-    command: (config, log) => ['/bin/sh', ['-c', `exec ${haproxyBinary} -db -f ${singleQuoted(config)} >>${singleQuoted(log)}`]],
+    command: (config, log) => ['/bin/sh', ['-c', `exec ${haproxyBinary} -db -f ${shellWord(config)} >>${shellWord(log)}`]],
   },
   caddy: {
     file: 'Caddyfile',

@@ -17,13 +17,14 @@
  * (nginx with njs >= 0.8.8, in Docker: bench/metrics-cost.ts), and the Pulumi program's own cost.
  * Prints tables and writes them as JSON to bench/results/.
  *
- *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,metrics,program --nginx stand-in --with-tests]
+ *   npm run bench [-- --quick | --rounds 3 --duration 2 --sections gateway,static,tuning,profile,metrics,program --nginx stand-in --with-tests]
  *
  * `--nginx stand-in` runs every nginx of the proxies' cases on the stand-in of the gateway image's
  * nginx (scripts/images/stand-in-nginx-on-host.ts) rather than Debian's, the rest unchanged.
  *
  * The default (gateway, static, program; 3 rounds of 2 s) takes about 5 minutes on 2 cores;
- * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes) and
+ * more rounds (`--rounds 7`) narrow the medians; `--sections` adds tuning (about 2 minutes), profile
+ * (instructions per request by callgrind, bench/instruction-profile.ts, about 5 minutes) and
  * metrics (Docker, at least 5 rounds). `--quick` measures the gateway table alone, one round of
  * 1 s per case, in under 30 s (42 s with the build npm run bench starts with): rough figures, for a first look.
  */
@@ -40,6 +41,7 @@ import { failureMessage } from '../scripts/toolkit/user-error.js';
 import { startBenchSystem } from './bench-system.js';
 import { type GatewayVariant, authGateway, defaultGateway, tuningVariants } from './configurations.js';
 import { type LoadGenerator, chooseLoadGenerator } from './load-generator.js';
+import { type InstructionCount, type ProfileCase, type ProfilePlan, profileInstructions, profileTable } from './instruction-profile.js';
 import { type MetricsCost, cpuTable, measureMetricsCost, metricsCases } from './metrics-cost.js';
 import { type MeasurePlan, type Summary, type Target, measureInterleaved } from './measure.js';
 import { type TargetCost, type TestSuiteCost, measureProgramCost, measureTestSuite } from './program-cost.js';
@@ -58,7 +60,7 @@ import {
   staticTable,
 } from './report.js';
 
-const allSections = ['gateway', 'static', 'tuning', 'metrics', 'program'];
+const allSections = ['gateway', 'static', 'tuning', 'profile', 'metrics', 'program'];
 
 const usage = [
   'Usage: npm run bench [-- options]',
@@ -73,7 +75,9 @@ const usage = [
   '  --quick             the gateway table alone (no writes), 1 round of 1 s per case: rough figures',
   '  --rounds N          rounds per case (default 3)',
   '  --duration S        seconds per case and round (default 2)',
-  `  --sections LIST     of ${allSections.join(', ')} (default gateway,static,program)`,
+  `  --sections LIST     of ${allSections.join(', ')} (default gateway,static,program); tuning: each`,
+  '                      setting and feature of the gateway alone, under load; profile: the instructions per',
+  "                      request of each feature and of HAProxy (valgrind's callgrind); metrics: in Docker",
   "  --nginx BUILD       the nginx of the proxies' cases: debian (npm run local's, the default) or",
   "                      stand-in (the gateway image's stand-in, 1.30 with njs 1.0.2, from its Docker image)",
   '  --with-tests        also time npm test',
@@ -120,6 +124,14 @@ const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, duration
 /** The static files and the tuning variants are measured at fewer points, so the run stays bounded. */
 const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
+/** Requests of callgrind's two runs per case: 300 fill the pools and caches, 1,000 more are counted. */
+const profilePlan: ProfilePlan = { low: 300, high: 1300 };
+/** The gateway as rendered, with auth on, and each of its features turned off alone. */
+const profileCases: readonly ProfileCase[] = [
+  { variant: defaultGateway },
+  { variant: authGateway.variant, headers: authGateway.headers },
+  ...tuningVariants.filter(({ name }) => name.startsWith('-')).map((variant) => ({ variant })),
+];
 /** At least 5 rounds: the metrics' cost is a few percent at most, below the noise of fewer. */
 const metricsPlan: MeasurePlan = { connectionCounts: [10, 100], rounds: Math.max(5, rounds), durationSeconds: duration };
 
@@ -191,12 +203,13 @@ interface Measured {
   writes: Summary[];
   staticPage: Summary[];
   tuning: Summary[];
+  profile: InstructionCount[];
 }
 
 /** Starts every server, drives the load of the chosen sections, stops every server. */
 async function measureLoad(generator: LoadGenerator, variants: readonly GatewayVariant[], nginx: NginxBuild): Promise<Measured> {
-  const measured: Measured = { gateway: [], writes: [], staticPage: [], tuning: [] };
-  if (!sections.has('gateway') && !sections.has('static') && variants.length === 0) return measured;
+  const measured: Measured = { gateway: [], writes: [], staticPage: [], tuning: [], profile: [] };
+  if (!['gateway', 'static', 'tuning', 'profile'].some((section) => sections.has(section))) return measured;
   log(`load generator: ${generator.name}; starting books, the page, the tutorial's nginx and the gateways on 127.0.0.1 ...`);
   // The default rendering is case (c) and the tuning baseline: started once, like the others.
   const peers = sections.has('gateway') ? peerCases.map(([, peer]) => peer) : [];
@@ -266,6 +279,11 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
       const targets = variants.map((variant) => ({ key: variant.name, ...through(gatewayOf(variant)) }));
       measured.tuning = await measureInterleaved(generator, targets, tuningPlan, log);
     }
+    if (sections.has('profile')) {
+      log('instructions per request (callgrind):');
+      const backends = system.memoryUrls.map((url) => Number(new URL(url).port));
+      measured.profile = await profileInstructions(nginx, profileCases, backends, profilePlan, log);
+    }
   } finally {
     await (stopping ?? system.stop());
     stopWatching();
@@ -285,7 +303,7 @@ async function main(): Promise<void> {
   const nginx = nginxChoice === 'stand-in' ? await standInNginxOnHost(log) : await debianNginx();
   log(`nginx of the proxies' cases: ${nginx.description}`);
   const variants = sections.has('tuning') ? tuningVariants : [];
-  const { gateway, writes, staticPage, tuning } = await measureLoad(generator, variants, nginx);
+  const { gateway, writes, staticPage, tuning, profile } = await measureLoad(generator, variants, nginx);
   let metrics: MetricsCost | undefined;
   if (sections.has('metrics')) metrics = await measureMetricsCost(generator, metricsPlan, log);
   const metricsRatios = metrics ? ratios(metrics.summaries, [['metrics on / off', 'metrics-on', 'metrics-off']]) : [];
@@ -353,6 +371,13 @@ async function main(): Promise<void> {
           ratioTable(tuningRatios),
         ]
       : []),
+    ...(profile.length > 0
+      ? [
+          `Instructions per GET /books in user space (callgrind; one worker or thread, one keepalive connection, the memory backends; the difference between ${profilePlan.high} and ${profilePlan.low} requests), on ${nginx.description}: the gateway as rendered, with auth on (an API key on every read), each feature alone turned off, and HAProxy doing the gateway's job`,
+          profileCases.map(({ variant }) => `  ${variant.name}: ${variant.change}`).join('\n'),
+          profileTable(profile),
+        ]
+      : []),
     ...(metrics
       ? [
           `Metrics, GET /books, ${metricsPlan.durationSeconds} s per case and round, ${metricsPlan.rounds} rounds, on ${metrics.nginx} in Docker (host network): the full set against nginx's counters only`,
@@ -375,7 +400,7 @@ async function main(): Promise<void> {
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, nginx: nginx.description, peers: peerVersions() },
     loadGenerator: generator.description,
     workers,
-    plans: { gateway: mainPlan, static: staticPlan, tuning: tuningPlan },
+    plans: { gateway: mainPlan, static: staticPlan, tuning: tuningPlan, profile: profilePlan },
     cases: Object.fromEntries(caseLabels),
     authCase: authGateway.variant.change,
     gateway,
@@ -384,6 +409,7 @@ async function main(): Promise<void> {
     goals: goalLines(gateway, goals).split('\n'),
     static: staticPage,
     tuning: { variants: variants.map(({ name, change }) => ({ name, change })), results: tuning, ratios: tuningRatios },
+    profile,
     metrics: metrics && { plan: metricsPlan, ...metrics, ratios: metricsRatios },
     program,
     tests,

@@ -5,7 +5,7 @@
 # their stand-in base images, scripts/docker-engine.sh) and the single-node cluster's host
 # packages; with --docker only that engine; with --cluster or --rehearse that engine and the
 # cluster's host packages (without nginx's); with --bench the load generator (wrk); with --tests
-# or --bench the bench's peers (haproxy, caddy); with --tests or --emulation the emulation of
+# or --bench the bench's peers (haproxy, caddy) and valgrind (its profile); with --tests or --emulation the emulation of
 # linux/arm64 and linux/arm/v7 the Raspberry Pi images run under here (scripts/emulation.sh).
 # Installs them when it can (root with apt-get); otherwise stops with the exact command to run,
 # so nobody guesses.
@@ -50,9 +50,11 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--cluster" ] || [ "${1:-}" = "--reh
   { ldd /bin/busybox 2>&1 || true; } | grep -q -e 'not a dynamic executable' -e 'statically linked' || missing+=(busybox-static)
 fi
 if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--bench" ]; then
-  # The peers the bench compares the gateway with (test/bench runs each once).
+  # The peers the bench compares the gateway with (test/bench runs each once), and the
+  # instruction counter of its profile section.
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,6 +8,7 @@ import { docker } from '../toolkit/docker.js';
 import { machineCacheDir } from '../toolkit/machine-cache.js';
 import { type NginxBuild, nginxBuild } from '../toolkit/nginx.js';
 import { standInBaseImages } from './stand-ins.js';
+import { shellWord } from '../toolkit/shell-words.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,8 +31,6 @@ async function loaderOf(root: string): Promise<{ libraryDir: string; loader: str
   throw new Error(`${root} holds no dynamic loader (usr/lib/*/ld-linux*.so.N): not a glibc image`);
 }
 
-const quoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-
 /**
  * Writes the image's files into `folder`: its root filesystem and the `nginx` command running it,
  * whose paths name `finalFolder`, where `folder` is then moved.
@@ -50,7 +49,7 @@ async function unpack(image: string, folder: string, finalFolder: string): Promi
     await docker(['rm', container]);
   }
   const { libraryDir, loader } = await loaderOf(root);
-  const final = (relative: string) => quoted(path.join(finalFolder, 'root', relative));
+  const final = (relative: string) => shellWord(path.join(finalFolder, 'root', relative));
   const script = [
     '#!/bin/sh',
     `# nginx of ${image}, run on the host through the image's own loader and libraries.`,

@@ -58,7 +58,7 @@ describe('every command answers --help and refuses an unknown option', function 
   it('npm run bench: a value it does not take exits 2 naming the values it does, with the usage, before building anything', async () => {
     for (const [option, problem] of [
       [['--nginx', 'podman'], /--nginx: 'podman' is neither of debian, stand-in/],
-      [['--sections', 'gateway,speed'], /--sections: 'speed' is none of gateway, static, tuning, metrics, program/],
+      [['--sections', 'gateway,speed'], /--sections: 'speed' is none of gateway, static, tuning, profile, metrics, program/],
       [['--rounds', '0'], /--rounds must be a whole number above 0, got '0'/],
     ] as const) {
       const refused = await npm(['run', 'bench', '--', ...option]);
