@@ -6,6 +6,8 @@
  * memory backends. Unlike time, the count does not move with the machine's load (±0.1k from run
  * to run), so it tells apart changes of a few percent that the load tables cannot; it does not
  * count the kernel's work, nor what memory costs (a fresh page per request counts as one store).
+ * The gateway is rendered without the full metrics: their fold runs on a timer, so its work would
+ * grow with how long a run takes, not with its requests (`--sections metrics` measures them).
  *
  * Per request: two runs, of `low` and of `high` requests, and the difference of their totals
  * over the difference of their counts, which takes out starting and stopping.
@@ -51,15 +53,20 @@ function callgrind(outDir: string): [command: string, args: string[]] {
   return ['valgrind', ['--tool=callgrind', '--trace-children=yes', '-q', `--callgrind-out-file=${join(outDir, 'callgrind.%p')}`]];
 }
 
-/** The instructions every process counted into `outDir` executed, summed. */
-async function totalInstructions(outDir: string): Promise<number> {
+/**
+ * The instructions the processes counted into `outDir` executed, summed; at least `processes`
+ * files, each complete (a process killed before callgrind wrote its count leaves none).
+ */
+async function totalInstructions(outDir: string, processes: number): Promise<number> {
+  const files = await readdir(outDir);
+  if (files.length < processes)
+    throw new Error(`callgrind wrote ${files.length} counts into ${outDir}, not one per process (${processes})`);
   let total = 0;
-  for (const file of await readdir(outDir)) {
+  for (const file of files) {
     const summary = /^(?:summary|totals): (\d+)$/m.exec(await readFile(join(outDir, file), 'utf8'));
     if (!summary?.[1]) throw new Error(`${join(outDir, file)} has no callgrind total`);
     total += Number(summary[1]);
   }
-  if (total === 0) throw new Error(`callgrind wrote no counts into ${outDir}`);
   return total;
 }
 
@@ -103,7 +110,36 @@ function callgrindNginx(build: NginxBuild, outDir: string): NginxLauncher {
   };
 }
 
-async function countGateway(build: NginxBuild, profileCase: ProfileCase, backends: readonly number[], requests: number): Promise<number> {
+/**
+ * Stops `stop` when `signal` aborts (the bench's Ctrl-C) while `work` runs, and in any case once
+ * it is done; the same stop either way, awaited.
+ */
+async function stoppedAfter(signal: AbortSignal, stop: () => Promise<void>, work: () => Promise<void>): Promise<void> {
+  let stopping: Promise<void> | undefined;
+  const stopOnce = () => (stopping ??= stop());
+  // The stop's end is awaited below, in `finally`, once the work has failed on it.
+  const onAbort = () => void stopOnce();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    signal.throwIfAborted();
+    await work();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await stopOnce();
+  }
+}
+
+/** nginx's master and its one worker. */
+const nginxProcesses = 2;
+
+async function countGateway(
+  build: NginxBuild,
+  profileCase: ProfileCase,
+  backends: readonly number[],
+  requests: number,
+  signal: AbortSignal,
+): Promise<number> {
+  signal.throwIfAborted();
   const folder = await mkdtemp(join(tmpdir(), 'books-gateway-profile-'));
   try {
     // Readable by nginx's workers, which run as `nobody` when the master runs as root.
@@ -112,26 +148,29 @@ async function countGateway(build: NginxBuild, profileCase: ProfileCase, backend
     const [listen, status] = (await freePorts(2)) as [number, number];
     const { variant } = profileCase;
     const gateway = await prepareGatewayVariant(
-      { ...variant, platform: { ...variant.platform, workerProcesses: 1 } },
+      { ...variant, platform: { ...variant.platform, workerProcesses: 1, fullMetrics: false } },
       join(folder, 'gateway'),
       { listen, status },
       { books: backends, booksReact: backends[0] ?? 0 },
       callgrindNginx(build, outDir),
     );
-    await gateway.start();
-    try {
-      await sequentialGets(listen, requests, profileCase.headers);
-    } finally {
-      await gateway.stop();
-    }
-    return await totalInstructions(outDir);
+    await stoppedAfter(
+      signal,
+      () => gateway.stop(),
+      async () => {
+        await gateway.start();
+        await sequentialGets(listen, requests, profileCase.headers);
+      },
+    );
+    return await totalInstructions(outDir, nginxProcesses);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
 }
 
 /** HAProxy with the bench's configuration of it, one thread, under callgrind. */
-async function countHaproxy(backends: readonly number[], requests: number): Promise<number> {
+async function countHaproxy(backends: readonly number[], requests: number, signal: AbortSignal): Promise<number> {
+  signal.throwIfAborted();
   const folder = await mkdtemp(join(tmpdir(), 'books-gateway-profile-haproxy-'));
   try {
     const outDir = await countsFolder(folder);
@@ -156,14 +195,16 @@ async function countHaproxy(backends: readonly number[], requests: number): Prom
       () => undefined,
       reportExitDuringBench,
     );
-    managed.start();
-    try {
-      await waitUntilListening(managed, '127.0.0.1', port);
-      await sequentialGets(port, requests);
-    } finally {
-      await managed.stop();
-    }
-    return await totalInstructions(outDir);
+    await stoppedAfter(
+      signal,
+      () => managed.stop(),
+      async () => {
+        managed.start();
+        await waitUntilListening(managed, '127.0.0.1', port);
+        await sequentialGets(port, requests);
+      },
+    );
+    return await totalInstructions(outDir, 1);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -175,21 +216,26 @@ async function perRequest(plan: ProfilePlan, count: (requests: number) => Promis
   return (high - low) / (plan.high - plan.low);
 }
 
-/** Each case on `build`, then HAProxy, in front of the memory backends on `backends`. */
+/**
+ * Each case on `build`, then HAProxy, in front of the memory backends on `backends`. When
+ * `signal` aborts, the server being counted is stopped and its folder removed before the
+ * returned promise rejects.
+ */
 export async function profileInstructions(
   build: NginxBuild,
   cases: readonly ProfileCase[],
   backends: readonly number[],
   plan: ProfilePlan,
   log: (line: string) => void,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<InstructionCount[]> {
   const counts: InstructionCount[] = [];
   for (const profileCase of cases) {
     const target = profileCase.variant.name;
-    counts.push({ target, perRequest: await perRequest(plan, (requests) => countGateway(build, profileCase, backends, requests)) });
+    counts.push({ target, perRequest: await perRequest(plan, (requests) => countGateway(build, profileCase, backends, requests, signal)) });
     log(`profile: ${target} ${(counts.at(-1)?.perRequest ?? 0).toFixed(0)} instructions per request`);
   }
-  counts.push({ target: 'haproxy', perRequest: await perRequest(plan, (requests) => countHaproxy(backends, requests)) });
+  counts.push({ target: 'haproxy', perRequest: await perRequest(plan, (requests) => countHaproxy(backends, requests, signal)) });
   return counts;
 }
 

@@ -79,7 +79,8 @@ const usage = [
   '                      setting and feature of the gateway alone, under load; profile: the instructions per',
   "                      request of each feature and of HAProxy (valgrind's callgrind); metrics: in Docker",
   "  --nginx BUILD       the nginx of the proxies' cases: debian (npm run local's, the default) or",
-  "                      stand-in (the gateway image's stand-in, 1.30 with njs 1.0.2, from its Docker image)",
+  "                      stand-in (the stand-in of the gateway image's: Debian sid's nginx and njs, unpacked",
+  '                      from its Docker image; built first if need be)',
   '  --with-tests        also time npm test',
   '  --build             check the Debian packages and build the services first (npm run bench does)',
   '  -h, --help          this text',
@@ -124,8 +125,11 @@ const mainPlan: MeasurePlan = { connectionCounts: [1, 10, 100], rounds, duration
 /** The static files and the tuning variants are measured at fewer points, so the run stays bounded. */
 const staticPlan: MeasurePlan = { connectionCounts: [10], rounds, durationSeconds: duration };
 const tuningPlan: MeasurePlan = { connectionCounts: [10, 100], rounds, durationSeconds: Math.max(1, Math.floor(duration / 2)) };
-/** Requests of callgrind's two runs per case: 300 fill the pools and caches, 1,000 more are counted. */
-const profilePlan: ProfilePlan = { low: 300, high: 1300 };
+/**
+ * Requests of callgrind's two runs per case: 300 fill the pools and caches, 700 more are counted,
+ * all on one connection (nginx closes a keepalive connection after its 1,000th request).
+ */
+const profilePlan: ProfilePlan = { low: 300, high: 1000 };
 /** The gateway as rendered, with auth on, and each of its features turned off alone. */
 const profileCases: readonly ProfileCase[] = [
   { variant: defaultGateway },
@@ -217,10 +221,16 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
   // However often it comes (a terminal's Ctrl-C reaches npm and the bench alike), a stop request
   // stops every server once and exits 130; the servers run in process groups of their own. The
   // load then running fails on the stopped servers, and ends in the same stop, not as an error.
+  // The profile's servers are its own: aborted, it stops the one it counts and removes its folder.
   let stopping: Promise<void> | undefined;
+  const abortProfile = new AbortController();
+  let profiling: Promise<unknown> = Promise.resolve();
   const stopWatching = onStopRequest((why) => {
     log(`stopping: ${why}`);
-    stopping = system.stop().finally(() => process.exit(130));
+    abortProfile.abort();
+    stopping = Promise.all([system.stop(), profiling.catch(() => undefined)])
+      .then(() => undefined)
+      .finally(() => process.exit(130));
   });
   const gatewayOf = (variant: GatewayVariant) => {
     const server = system.variants.get(variant.name);
@@ -282,7 +292,9 @@ async function measureLoad(generator: LoadGenerator, variants: readonly GatewayV
     if (sections.has('profile')) {
       log('instructions per request (callgrind):');
       const backends = system.memoryUrls.map((url) => Number(new URL(url).port));
-      measured.profile = await profileInstructions(nginx, profileCases, backends, profilePlan, log);
+      const profile = profileInstructions(nginx, profileCases, backends, profilePlan, log, abortProfile.signal);
+      profiling = profile;
+      measured.profile = await profile;
     }
   } finally {
     await (stopping ?? system.stop());
