@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { docker } from '../toolkit/docker.js';
 import { machineCacheDir } from '../toolkit/machine-cache.js';
 import { type NginxBuild, nginxBuild } from '../toolkit/nginx.js';
+import { clusterPlatform } from '../../apps/gateway/src/index.js';
 import { standInBaseImages } from './stand-ins.js';
 import { shellWord } from '../toolkit/shell-words.js';
 
@@ -43,7 +44,7 @@ async function unpack(image: string, folder: string, finalFolder: string): Promi
     const tarball = path.join(folder, 'root.tar');
     await docker(['export', '--output', tarball, container]);
     // Device nodes and the kernel's mount points are the container's, not files to keep.
-    await execFileAsync('tar', ['-x', '-f', tarball, '-C', root, '--exclude=dev/*', '--exclude=proc/*', '--exclude=sys/*']);
+    await execFileAsync('tar', ['-x', '-f', tarball, '-C', root, '--anchored', '--exclude=dev/*', '--exclude=proc/*', '--exclude=sys/*']);
     await fs.rm(tarball);
   } finally {
     await docker(['rm', container]);
@@ -59,6 +60,27 @@ async function unpack(image: string, folder: string, finalFolder: string): Promi
   await fs.writeFile(path.join(folder, 'nginx'), script, { mode: 0o755 });
 }
 
+/** Whether a process of this id runs (any user's). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the unpackings an interrupted process left (a whole root filesystem each). The files
+ * of other images or recipes stay: another checkout's bench or tests may be running them.
+ */
+async function removeInterruptedUnpackings(cache: string): Promise<void> {
+  for (const entry of await fs.readdir(cache)) {
+    const owner = /\.partial-(\d+)$/.exec(entry)?.[1];
+    if (owner !== undefined && !running(Number(owner))) await fs.rm(path.join(cache, entry), { recursive: true, force: true });
+  }
+}
+
 /** The stand-in's nginx, made (the image built if need be, its files unpacked) on first use. */
 export async function standInNginxOnHost(log: (line: string) => void = () => {}): Promise<NginxBuild> {
   const image = (await standInBaseImages(log)).nginx;
@@ -68,7 +90,8 @@ export async function standInNginxOnHost(log: (line: string) => void = () => {})
     .update(readFileSync(__filename))
     .digest('hex')
     .slice(0, 16);
-  const folder = machineCacheDir('stand-in-nginx', digest);
+  const cache = machineCacheDir('stand-in-nginx');
+  const folder = path.join(cache, digest);
   const binary = path.join(folder, 'nginx');
   const unpacked = () =>
     fs.access(binary).then(
@@ -89,12 +112,15 @@ export async function standInNginxOnHost(log: (line: string) => void = () => {})
     } finally {
       await fs.rm(partial, { recursive: true, force: true });
     }
+    await removeInterruptedUnpackings(cache);
   }
   const root = path.join(folder, 'root');
-  return nginxBuild(
+  return nginxBuild({
     binary,
-    path.join(root, 'usr/lib/nginx/modules'),
-    path.join(root, 'var/lib/dpkg'),
-    "the stand-in of the gateway image's",
-  );
+    modulesDir: path.join(root, 'usr/lib/nginx/modules'),
+    // The image's njs, like production's, serves the full set (clusterPlatform).
+    fullMetrics: clusterPlatform.fullMetrics === true,
+    admindir: path.join(root, 'var/lib/dpkg'),
+    whose: "the stand-in of the gateway image's",
+  });
 }

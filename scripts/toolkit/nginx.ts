@@ -40,7 +40,7 @@ export async function writeNginxFiles(folder: string, runDir: string, files: Ren
 export interface NginxBuild {
   binary: string;
   modulesDir: string;
-  /** Whether its njs serves the full set of metrics (0.8.8 or newer), as the gateway image's does. */
+  /** Whether the gateway is rendered with the full set of metrics on it, as for the image (njs 0.8.8 or newer). */
   fullMetrics: boolean;
   /** For the reader of a result: nginx's version and njs's. */
   description: string;
@@ -48,27 +48,32 @@ export interface NginxBuild {
 
 const execFileAsync = promisify(execFile);
 
-/** The oldest njs with what the full set of metrics needs (apps/gateway's metrics.ts). */
-const fullMetricsNjs = [0, 8, 8];
-
-/** `binary`'s build, its njs package's version read from the dpkg database `admindir`. */
-export async function nginxBuild(binary: string, modulesDir: string, admindir: string, whose: string): Promise<NginxBuild> {
+/** nginx's version and that of the njs package in the dpkg database `admindir`, for a report. */
+async function describeBuild(binary: string, admindir: string, whose: string): Promise<string> {
   const { stderr } = await execFileAsync(binary, ['-v']);
-  const { stdout } = await execFileAsync('dpkg-query', ['--admindir', admindir, '-W', '-f', '${Version}', 'libnginx-mod-http-js']);
-  const njs = stdout.trim();
-  const parts = (/^(\d+)\.(\d+)\.(\d+)/.exec(njs) ?? []).slice(1).map(Number);
-  const newer = parts.findIndex((part, index) => part !== fullMetricsNjs[index]);
-  return {
-    binary,
-    modulesDir,
-    fullMetrics: parts.length === 3 && (newer === -1 || (parts[newer] ?? 0) > (fullMetricsNjs[newer] ?? 0)),
-    description: `${stderr.trim().replace(/^nginx version: /, '')} with njs ${njs} (${whose})`,
-  };
+  // An njs from elsewhere than Debian's package (nginx.org's nginx-module-njs) is still an njs.
+  const njs = await execFileAsync('dpkg-query', ['--admindir', admindir, '-W', '-f', '${Version}', 'libnginx-mod-http-js']).then(
+    ({ stdout }) => stdout.trim(),
+    () => 'of unknown version (no libnginx-mod-http-js package)',
+  );
+  return `${stderr.trim().replace(/^nginx version: /, '')} with njs ${njs} (${whose})`;
 }
 
-/** Debian's nginx and njs (`npm run local`'s). */
+/** A build of nginx, its njs package's version read from the dpkg database `admindir`. */
+export async function nginxBuild(spec: Omit<NginxBuild, 'description'> & { admindir: string; whose: string }): Promise<NginxBuild> {
+  const { binary, modulesDir, fullMetrics } = spec;
+  return { binary, modulesDir, fullMetrics, description: await describeBuild(binary, spec.admindir, spec.whose) };
+}
+
+/** Debian's nginx and njs, rendered for as `npm run local` renders (debianPlatform). */
 export function debianNginx(): Promise<NginxBuild> {
-  return nginxBuild(locateNginx(), debianModulesDir, '/var/lib/dpkg', "Debian's");
+  return nginxBuild({
+    binary: locateNginx(),
+    modulesDir: debianModulesDir,
+    fullMetrics: false,
+    admindir: '/var/lib/dpkg',
+    whose: "Debian's",
+  });
 }
 
 /**
