@@ -25,9 +25,8 @@ import { freePort, freePorts, waitUntilListening } from '../scripts/toolkit/port
 import { type GatewayVariant, loadGeneratorRateLimit, prepareGatewayVariant } from './configurations.js';
 import { reportExitDuringBench } from './nginx-server.js';
 import { accessLogFile, haproxyConfig } from './peer-configs.js';
-import { haproxyBinary } from './peer-server.js';
+import { haproxyCommand } from './peer-server.js';
 import { table } from './report.js';
-import { shellWord } from '../scripts/toolkit/shell-words.js';
 
 /** Requests of the two runs of each count. */
 export interface ProfilePlan {
@@ -187,14 +186,9 @@ async function countHaproxy(backends: readonly number[], requests: number, signa
       rateLimit: loadGeneratorRateLimit,
     };
     await writeFile(config, haproxyConfig(input));
-    const [command, args] = callgrind(outDir);
-    // HAProxy logs to a standard stream, never to a file: its stdout is made the file, as the bench does.
-    const line = [command, ...args, haproxyBinary, '-db', '-f', config].map(shellWord).join(' ');
-    const managed = new ManagedProcess(
-      { name: 'haproxy under callgrind', command: '/bin/sh', args: ['-c', `exec ${line} >>${shellWord(accessLogFile(runDir))}`] },
-      () => undefined,
-      reportExitDuringBench,
-    );
+    const [valgrind, valgrindArgs] = callgrind(outDir);
+    const [command, args] = haproxyCommand(config, accessLogFile(runDir), [valgrind, ...valgrindArgs]);
+    const managed = new ManagedProcess({ name: 'haproxy under callgrind', command, args }, () => undefined, reportExitDuringBench);
     await stoppedAfter(
       signal,
       () => managed.stop(),

@@ -26,6 +26,15 @@ export type PeerSettings = Omit<PeerInput, 'listenPort' | 'runDir'>;
 /** Debian installs HAProxy in /usr/sbin, which a normal user's PATH often lacks. */
 export const haproxyBinary = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
 
+/**
+ * HAProxy in the foreground on `config`, through `wrapper` if given (the profile's valgrind).
+ * HAProxy logs to syslog or a standard stream, never to a file: its stdout is made the file `log`.
+ */
+export function haproxyCommand(config: string, log: string, wrapper: readonly string[] = []): [command: string, args: string[]] {
+  const line = [...wrapper, haproxyBinary, '-db', '-f', config].map(shellWord).join(' ');
+  return ['/bin/sh', ['-c', `exec ${line} >>${shellWord(log)}`]];
+}
+
 interface ProcessPeer {
   file: string;
   render: (input: PeerInput) => string;
@@ -40,8 +49,7 @@ const processPeers = (workers: number): Record<Exclude<PeerName, 'bare nginx'>, 
     file: 'haproxy.cfg',
     render: haproxyConfig,
     check: (config) => [haproxyBinary, ['-c', '-q', '-f', config]],
-    // HAProxy logs to syslog or a standard stream, never to a file: its stdout is made the file.
-    command: (config, log) => ['/bin/sh', ['-c', `exec ${haproxyBinary} -db -f ${shellWord(config)} >>${shellWord(log)}`]],
+    command: (config, log) => haproxyCommand(config, log),
   },
   caddy: {
     file: 'Caddyfile',

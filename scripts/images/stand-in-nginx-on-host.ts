@@ -8,8 +8,8 @@ import { docker } from '../toolkit/docker.js';
 import { machineCacheDir } from '../toolkit/machine-cache.js';
 import { type NginxBuild, nginxBuild } from '../toolkit/nginx.js';
 import { clusterPlatform } from '../../apps/gateway/src/index.js';
-import { standInBaseImages } from './stand-ins.js';
 import { shellWord } from '../toolkit/shell-words.js';
+import { standInBaseImages } from './stand-ins.js';
 
 const execFileAsync = promisify(execFile);
 
